@@ -1,0 +1,382 @@
+import { and, asc, desc, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import * as v from "valibot";
+import * as Actor from "../actor";
+import * as Database from "../database";
+import { conflict, notFound } from "../error";
+import * as Group from "../group";
+import { groupMemberTable } from "../group/group.sql";
+import { createId } from "../util/id";
+import { type Page, pageMeta } from "../util/schema";
+import { fn, issuePath, parse } from "../util/validation";
+import { type ContactStatus, type CustomFieldValue, contactTable } from "./contact.sql";
+import { type ContactFilter, contactConditions } from "./filter";
+import * as Schema from "./schema";
+
+export { CONTACT_STATUSES, type ContactStatus, contactTable } from "./contact.sql";
+export { type ContactFilter, contactConditions } from "./filter";
+export * as Schema from "./schema";
+
+export interface Contact {
+  id: string;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  company: string | null;
+  jobTitle: string | null;
+  phone: string | null;
+  website: string | null;
+  status: ContactStatus;
+  groups: Array<{ id: string; name: string }>;
+  tags: string[];
+  customFields: Record<string, CustomFieldValue>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const { emailKey: _emailKey, workspaceId: _workspaceId, ...publicColumns } = getTableColumns(contactTable);
+
+const groupsOfContact = sql<Contact["groups"]>`coalesce((
+  SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name, g.id)
+  FROM group_member gm JOIN contact_group g ON g.id = gm.group_id
+  WHERE gm.contact_id = ${contactTable.id}), '[]'::json)`;
+
+const selection = { ...publicColumns, groups: groupsOfContact };
+
+/** Tags are kept sorted and unique. */
+function normalizeTags(tags: readonly string[] | undefined): string[] {
+  return [...new Set(tags ?? [])].sort();
+}
+
+const textArray = (tags: readonly string[]) =>
+  tags.length
+    ? sql`ARRAY[${sql.join(
+        tags.map((t) => sql`${t}`),
+        sql`, `,
+      )}]::text[]`
+    : sql`'{}'::text[]`;
+
+export async function fromID(id: string): Promise<Contact | undefined> {
+  const workspaceId = Actor.workspaceId();
+  const [row] = await Database.use((db) =>
+    db
+      .select(selection)
+      .from(contactTable)
+      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id))),
+  );
+  return row;
+}
+
+async function mustExist(id: string): Promise<Contact> {
+  const contact = await fromID(id);
+  if (!contact) throw notFound("Contact", id);
+  return contact;
+}
+
+async function addMemberships(workspaceId: string, contactIds: string[], groupIds: readonly string[]) {
+  if (!contactIds.length || !groupIds.length) return;
+  await Database.use((db) =>
+    db
+      .insert(groupMemberTable)
+      .values(contactIds.flatMap((contactId) => [...new Set(groupIds)].map((groupId) => ({ groupId, contactId, workspaceId }))))
+      .onConflictDoNothing(),
+  );
+}
+
+export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
+  const workspaceId = Actor.workspaceId();
+  return Database.transaction(async () => {
+    await Group.assertExist(input.groupIds ?? []);
+    const id = createId("contact");
+    const inserted = await Database.use((db) =>
+      db
+        .insert(contactTable)
+        .values({
+          id,
+          workspaceId,
+          email: input.email,
+          firstName: input.firstName ?? null,
+          lastName: input.lastName ?? null,
+          company: input.company ?? null,
+          jobTitle: input.jobTitle ?? null,
+          phone: input.phone ?? null,
+          website: input.website ?? null,
+          status: input.status ?? "active",
+          tags: normalizeTags(input.tags),
+          customFields: input.customFields ?? {},
+        })
+        .onConflictDoNothing()
+        .returning({ id: contactTable.id }),
+    );
+    if (!inserted.length)
+      throw conflict(`A contact with email ${input.email} already exists`, [{ path: "email", message: "already exists" }]);
+    await addMemberships(workspaceId, [id], input.groupIds ?? []);
+    return mustExist(id);
+  });
+});
+
+export async function update(id: string, input: v.InferInput<typeof Schema.updateSchema>): Promise<Contact> {
+  const patch = parse(Schema.updateSchema, input);
+  const workspaceId = Actor.workspaceId();
+  const { customFields, tags, ...columns } = patch;
+  const set: Record<string, unknown> = { ...columns, updatedAt: sql`now()` };
+  if (tags) set.tags = normalizeTags(tags);
+  if (customFields) {
+    const kept = Object.fromEntries(Object.entries(customFields).filter(([, value]) => value !== null));
+    const removed = Object.keys(customFields).filter((key) => customFields[key] === null);
+    set.customFields = sql`(${contactTable.customFields} || ${JSON.stringify(kept)}::jsonb) - ${textArray(removed)}`;
+  }
+  if (patch.email) {
+    const taken = await Database.use((db) =>
+      db
+        .select({ id: contactTable.id })
+        .from(contactTable)
+        .where(and(eq(contactTable.workspaceId, workspaceId), sql`${contactTable.emailKey} = lower(${patch.email})`)),
+    );
+    if (taken.some((row) => row.id !== id)) {
+      throw conflict(`A contact with email ${patch.email} already exists`, [{ path: "email", message: "already exists" }]);
+    }
+  }
+  const [row] = await Database.use((db) =>
+    db
+      .update(contactTable)
+      .set(set)
+      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id)))
+      .returning({ id: contactTable.id }),
+  );
+  if (!row) throw notFound("Contact", id);
+  return mustExist(id);
+}
+
+export async function remove(id: string): Promise<{ id: string; deleted: true }> {
+  const workspaceId = Actor.workspaceId();
+  const [row] = await Database.use((db) =>
+    db
+      .delete(contactTable)
+      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id)))
+      .returning({ id: contactTable.id }),
+  );
+  if (!row) throw notFound("Contact", id);
+  return { id, deleted: true };
+}
+
+const SORT_COLUMNS = {
+  createdAt: contactTable.createdAt,
+  updatedAt: contactTable.updatedAt,
+  email: contactTable.emailKey,
+  firstName: contactTable.firstName,
+  lastName: contactTable.lastName,
+  company: contactTable.company,
+} as const;
+
+async function page(
+  filter: ContactFilter,
+  sort: keyof typeof SORT_COLUMNS,
+  direction: "asc" | "desc",
+  pageNumber: number,
+  perPage: number,
+): Promise<Page<Contact>> {
+  const workspaceId = Actor.workspaceId();
+  const where = contactConditions(workspaceId, filter);
+  const by = direction === "asc" ? asc : desc;
+  const column = SORT_COLUMNS[sort];
+  const nullsLast: SQL = sql`${column} ${sql.raw(direction)} NULLS LAST`;
+  const rows = await Database.use((db) =>
+    db
+      .select({ ...selection, total: sql<number>`count(*) OVER ()::int` })
+      .from(contactTable)
+      .where(where)
+      .orderBy(nullsLast, by(contactTable.id))
+      .limit(perPage)
+      .offset((pageNumber - 1) * perPage),
+  );
+  let total = rows[0]?.total ?? 0;
+  if (!rows.length && pageNumber > 1) {
+    const [row] = await Database.use((db) => db.select({ n: sql<number>`count(*)::int` }).from(contactTable).where(where));
+    total = row?.n ?? 0;
+  }
+  return { data: rows.map(({ total: _, ...contact }) => contact), meta: pageMeta(pageNumber, perPage, total) };
+}
+
+/** The contact list; `query` is `Schema.listQuery`'s output (the HTTP layer parses the URL). */
+export const list = (query: v.InferOutput<typeof Schema.listQuery>) =>
+  page(
+    {
+      email: query.email,
+      status: query.status,
+      groupIds: query.groupId ? [query.groupId] : undefined,
+      tags: query.tag ? [query.tag] : undefined,
+    },
+    query.sort,
+    query.order,
+    query.page,
+    query.perPage,
+  );
+
+export const search = fn(Schema.searchSchema, (input) =>
+  page(
+    {
+      query: input.query,
+      status: input.filters.status,
+      groupIds: input.filters.groups,
+      tags: input.filters.tags,
+      customFields: input.filters.customFields,
+    },
+    input.sort.field,
+    input.sort.order,
+    input.page,
+    input.perPage,
+  ),
+);
+
+export interface BulkError {
+  index: number;
+  email?: string;
+  code: "VALIDATION_ERROR";
+  message: string;
+  details: Array<{ path: string; message: string }>;
+}
+
+export interface BulkResult {
+  created: number;
+  updated: number;
+  skipped: number;
+  errors: BulkError[];
+}
+
+/**
+ * Import up to 1000 contacts in one transaction. Invalid rows are reported with their index and
+ * the others imported. An email already in the workspace (or earlier in the same request) is
+ * skipped, or with `onDuplicate: "update"` updated: given fields overwrite, custom fields merge,
+ * tags add up. An import never changes an existing contact's status, so re-importing a list
+ * cannot re-activate unsubscribed or bounced contacts.
+ */
+export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => {
+  const workspaceId = Actor.workspaceId();
+  const errors: BulkError[] = [];
+  const rows: Array<v.InferOutput<typeof Schema.bulkRowSchema>> = [];
+  const seen = new Set<string>();
+  let skipped = 0;
+  input.contacts.forEach((raw, index) => {
+    const result = v.safeParse(Schema.bulkRowSchema, raw);
+    if (!result.success) {
+      const email = (raw as { email?: unknown } | null)?.email;
+      errors.push({
+        index,
+        ...(typeof email === "string" ? { email } : {}),
+        code: "VALIDATION_ERROR",
+        message: "Invalid contact",
+        details: result.issues.map((issue) => ({ path: `contacts[${index}].${issuePath(issue)}`, message: issue.message })),
+      });
+      return;
+    }
+    const key = result.output.email.toLowerCase();
+    if (seen.has(key)) {
+      skipped++;
+      return;
+    }
+    seen.add(key);
+    rows.push(result.output);
+  });
+  if (!rows.length) return { created: 0, updated: 0, skipped, errors };
+
+  return Database.transaction(async () => {
+    await Group.assertExist(input.groupIds ?? []);
+    const values = rows.map((row) => ({
+      id: createId("contact"),
+      workspaceId,
+      email: row.email,
+      firstName: row.firstName ?? null,
+      lastName: row.lastName ?? null,
+      company: row.company ?? null,
+      jobTitle: row.jobTitle ?? null,
+      phone: row.phone ?? null,
+      website: row.website ?? null,
+      status: row.status ?? ("active" as const),
+      tags: normalizeTags(row.tags),
+      customFields: row.customFields ?? {},
+    }));
+    const written = await Database.use((db) => {
+      const insert = db.insert(contactTable).values(values);
+      const upsert =
+        input.onDuplicate === "update"
+          ? insert.onConflictDoUpdate({
+              target: [contactTable.workspaceId, contactTable.emailKey],
+              set: {
+                firstName: sql`coalesce(excluded.first_name, ${contactTable.firstName})`,
+                lastName: sql`coalesce(excluded.last_name, ${contactTable.lastName})`,
+                company: sql`coalesce(excluded.company, ${contactTable.company})`,
+                jobTitle: sql`coalesce(excluded.job_title, ${contactTable.jobTitle})`,
+                phone: sql`coalesce(excluded.phone, ${contactTable.phone})`,
+                website: sql`coalesce(excluded.website, ${contactTable.website})`,
+                tags: sql`ARRAY(SELECT DISTINCT t FROM unnest(${contactTable.tags} || excluded.tags) t ORDER BY t)`,
+                customFields: sql`${contactTable.customFields} || excluded.custom_fields`,
+                updatedAt: sql`now()`,
+              },
+            })
+          : insert.onConflictDoNothing();
+      return upsert.returning({ id: contactTable.id, inserted: sql<boolean>`(xmax = 0)` });
+    });
+    const groupIds = [...new Set(input.groupIds ?? [])];
+    if (groupIds.length) {
+      const keys = rows.map((row) => row.email.toLowerCase());
+      await Database.use((db) =>
+        db.execute(sql`
+          INSERT INTO group_member (group_id, contact_id, workspace_id)
+          SELECT g.id, c.id, c.workspace_id
+          FROM contact c CROSS JOIN unnest(${textArray(groupIds)}) AS g(id)
+          WHERE c.workspace_id = ${workspaceId} AND c.email_key = ANY(${textArray(keys)})
+          ON CONFLICT DO NOTHING`),
+      );
+    }
+    const created = written.filter((row) => row.inserted).length;
+    return { created, updated: written.length - created, skipped: skipped + rows.length - written.length, errors };
+  });
+});
+
+export async function addToGroups(id: string, input: v.InferInput<typeof Schema.groupIdsBody>): Promise<Contact> {
+  const { groupIds } = parse(Schema.groupIdsBody, input);
+  const workspaceId = Actor.workspaceId();
+  return Database.transaction(async () => {
+    await mustExist(id);
+    await Group.assertExist(groupIds);
+    await addMemberships(workspaceId, [id], groupIds);
+    return mustExist(id);
+  });
+}
+
+export async function removeFromGroups(id: string, input: v.InferInput<typeof Schema.groupIdsBody>): Promise<Contact> {
+  const { groupIds } = parse(Schema.groupIdsBody, input);
+  const workspaceId = Actor.workspaceId();
+  await mustExist(id);
+  await Database.use((db) =>
+    db
+      .delete(groupMemberTable)
+      .where(
+        and(eq(groupMemberTable.workspaceId, workspaceId), eq(groupMemberTable.contactId, id), inArray(groupMemberTable.groupId, groupIds)),
+      ),
+  );
+  return mustExist(id);
+}
+
+async function setTags(id: string, expression: SQL): Promise<Contact> {
+  const workspaceId = Actor.workspaceId();
+  const [row] = await Database.use((db) =>
+    db
+      .update(contactTable)
+      .set({ tags: expression, updatedAt: sql`now()` })
+      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id)))
+      .returning({ id: contactTable.id }),
+  );
+  if (!row) throw notFound("Contact", id);
+  return mustExist(id);
+}
+
+export async function addTags(id: string, input: v.InferInput<typeof Schema.tagsBody>): Promise<Contact> {
+  const { tags } = parse(Schema.tagsBody, input);
+  return setTags(id, sql`ARRAY(SELECT DISTINCT t FROM unnest(${contactTable.tags} || ${textArray(tags)}) t ORDER BY t)`);
+}
+
+export async function removeTags(id: string, input: v.InferInput<typeof Schema.tagsBody>): Promise<Contact> {
+  const { tags } = parse(Schema.tagsBody, input);
+  return setTags(id, sql`ARRAY(SELECT t FROM unnest(${contactTable.tags}) t WHERE t <> ALL(${textArray(tags)}) ORDER BY t)`);
+}

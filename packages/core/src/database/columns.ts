@@ -1,0 +1,10 @@
+import { text, timestamp } from "drizzle-orm/pg-core";
+
+export const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const timestamps = {
+  createdAt: timestamptz("created_at").notNull().defaultNow(),
+  updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+};
+
+export const workspaceIdColumn = () => text("workspace_id").notNull();

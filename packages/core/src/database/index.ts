@@ -1,0 +1,110 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import * as Log from "../log";
+
+/**
+ * The database port. One of three drivers is installed at start-up (database/neon.ts in
+ * Lambda, database/pg.ts for a `DATABASE_URL` server, database/pglite.ts embedded); the domain
+ * only sees `use`, `transaction` and `afterCommit`.
+ */
+export type Db = PgDatabase<PgQueryResultHKT>;
+export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+export type Executor = Db | Tx;
+
+export type DriverKind = "neon" | "pg" | "pglite";
+
+export interface DatabaseHandle {
+  kind: DriverKind;
+  db: Db;
+  migrate(folder?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface TxContext {
+  tx: Tx;
+  effects: Array<() => unknown>;
+}
+
+const context = new AsyncLocalStorage<TxContext>();
+let handle: DatabaseHandle | undefined;
+
+export function install(next: DatabaseHandle): void {
+  handle = next;
+}
+
+export function current(): DatabaseHandle {
+  if (!handle) throw new Error("Database not configured: call Database.install() at start-up");
+  return handle;
+}
+
+export function isInstalled(): boolean {
+  return handle !== undefined;
+}
+
+/** Run `cb` with the current transaction if there is one, else with the pool. */
+export function use<T>(cb: (db: Executor) => Promise<T>): Promise<T> {
+  const ctx = context.getStore();
+  return cb(ctx ? ctx.tx : current().db);
+}
+
+export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
+
+/**
+ * Run `cb` in a transaction, joining the outer one when nested. Effects registered with
+ * `afterCommit` run once the outermost transaction has committed, and never if it rolls back.
+ */
+export async function transaction<T>(cb: (tx: Tx) => Promise<T>, options?: { isolationLevel?: IsolationLevel }): Promise<T> {
+  const outer = context.getStore();
+  if (outer) return cb(outer.tx);
+  const effects: TxContext["effects"] = [];
+  const result = await current().db.transaction((tx) => context.run({ tx, effects }, () => cb(tx)), options);
+  await runEffects(effects);
+  return result;
+}
+
+/**
+ * Register work that must only happen if the current transaction commits (calls to SQS, the
+ * Scheduler, SES). Outside a transaction it runs at once. A failing effect is logged, not
+ * thrown: the data is committed, and the sweeper repairs what the effect should have done.
+ */
+export async function afterCommit(effect: () => unknown): Promise<void> {
+  const ctx = context.getStore();
+  if (ctx) ctx.effects.push(effect);
+  else await runEffects([effect]);
+}
+
+async function runEffects(effects: TxContext["effects"]) {
+  for (const effect of effects) {
+    try {
+      await effect();
+    } catch (error) {
+      Log.error("after-commit effect failed", { error });
+    }
+  }
+}
+
+/** Raw SQL returning rows (every driver answers `{ rows }`). Cast types in SQL (`::int`). */
+export async function rows<T>(query: SQL): Promise<T[]> {
+  return use(async (db) => {
+    const result = (await db.execute(query)) as unknown as { rows: T[] };
+    return result.rows;
+  });
+}
+
+export function toDate(value: unknown): Date {
+  return value instanceof Date ? value : new Date(value as string);
+}
+
+/** A unique constraint was violated (SQLSTATE 23505), whichever driver raised it. */
+export function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === "23505") return true;
+  }
+  return false;
+}
+
+/** `%` and `_` are wildcards in LIKE patterns; escape them in user input. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

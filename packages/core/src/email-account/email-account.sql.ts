@@ -1,0 +1,28 @@
+import { type SQL, sql } from "drizzle-orm";
+import { index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { timestamps, workspaceIdColumn } from "../database/columns";
+import { workspaceTable } from "../workspace/workspace.sql";
+
+export const EMAIL_ACCOUNT_STATUSES = ["pending", "verified", "failed"] as const;
+export type EmailAccountStatus = (typeof EMAIL_ACCOUNT_STATUSES)[number];
+
+export const emailAccountTable = pgTable(
+  "email_account",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    emailKey: text("email_key")
+      .notNull()
+      .generatedAlwaysAs((): SQL => sql`lower(${emailAccountTable.email})`),
+    name: text("name").notNull(),
+    replyTo: text("reply_to"),
+    dailyLimit: integer("daily_limit").notNull(),
+    status: text("status", { enum: EMAIL_ACCOUNT_STATUSES }).notNull().default("pending"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("email_account_workspace_email_key").on(t.workspaceId, t.emailKey),
+    index("email_account_workspace_created_idx").on(t.workspaceId, t.createdAt, t.id),
+  ],
+);

@@ -1,0 +1,3 @@
+export * from "./id";
+export * from "./schema";
+export * from "./validation";

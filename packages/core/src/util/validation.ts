@@ -1,0 +1,43 @@
+import * as v from "valibot";
+import { type ErrorDetail, invalid } from "../error";
+
+/** An issue from Valibot or any Standard Schema validator. */
+export interface Issue {
+  readonly message: string;
+  readonly path?: ReadonlyArray<PropertyKey | { readonly key: unknown }> | undefined;
+}
+
+/** `settings.sendDays[2]`: the field path of an issue, as the API reports it. */
+export function issuePath(issue: Issue): string {
+  let out = "";
+  for (const item of issue.path ?? []) {
+    const key = typeof item === "object" && item !== null ? item.key : item;
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+export function issuesToDetails(issues: readonly Issue[]): ErrorDetail[] {
+  return issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
+}
+
+/** Parse or throw a `validation` VisibleError listing every issue with its path. */
+export function parse<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, input);
+  if (!result.success) throw invalid(issuesToDetails(result.issues));
+  return result.output;
+}
+
+/**
+ * A domain function that validates its own input. The schema stays attached so the HTTP layer
+ * reuses it for request validation and the OpenAPI document.
+ */
+export function fn<S extends v.GenericSchema, R>(
+  schema: S,
+  cb: (input: v.InferOutput<S>) => R,
+): ((input: v.InferInput<S>) => R) & { schema: S } {
+  const wrapped = (input: v.InferInput<S>) => cb(parse(schema, input));
+  wrapped.schema = schema;
+  return wrapped;
+}

@@ -1,0 +1,53 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { openAPIRouteHandler } from "hono-openapi";
+import { docs } from "./docs";
+import type { ApiEnv } from "./env";
+import { errorResponse, handleError } from "./errors";
+import { auth } from "./middleware/auth";
+import { requestContext } from "./middleware/request";
+import { DOCUMENTATION } from "./openapi";
+import { contacts } from "./routes/contacts";
+import { emailAccounts } from "./routes/email-accounts";
+import { groups } from "./routes/groups";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The whole HTTP API: the same app runs in Lambda (functions/src/api.ts) and locally
+ * (packages/local). Routes under /v1 need an API key except the OpenAPI document.
+ */
+export function createApp() {
+  const v1 = new Hono<ApiEnv>()
+    .use(
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: (c) => errorResponse(c, "payload_too_large", "Request body exceeds 1 MB"),
+      }),
+    )
+    // Each resource router is behind the API key; `/v1/openapi.json` is not.
+    .use("/contacts/*", auth)
+    .use("/groups/*", auth)
+    .use("/email-accounts/*", auth)
+    .route("/contacts", contacts)
+    .route("/groups", groups)
+    .route("/email-accounts", emailAccounts);
+
+  const app = new Hono<ApiEnv>();
+  app.use(requestContext);
+  app.onError(handleError);
+  app.notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}`));
+  app.route("/v1", v1);
+  app.route("/docs", docs);
+  app.get(
+    "/v1/openapi.json",
+    openAPIRouteHandler(app, {
+      documentation: { ...DOCUMENTATION, servers: [{ url: "/", description: "This server" }] },
+      defaultOptions: {},
+    }),
+  );
+  app.get("/", (c) => c.redirect("/docs"));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

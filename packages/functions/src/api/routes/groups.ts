@@ -1,0 +1,40 @@
+import { notFound } from "@fluenzr/core/error";
+import * as Group from "@fluenzr/core/group";
+import { Hono } from "hono";
+import type { ApiEnv } from "../env";
+import { body, doc, query } from "../openapi";
+import { ok, okPage } from "../respond";
+import * as Out from "../schemas";
+
+const tag = "Groups";
+
+export const groups = new Hono<ApiEnv>()
+  .get("/", doc({ tag, summary: "List groups", data: Out.Group, paged: true }), query(Group.listQuery), async (c) =>
+    okPage(c, await Group.list(c.req.valid("query"))),
+  )
+  .post("/", doc({ tag, summary: "Create a group", data: Out.Group, status: 201 }), body(Group.createSchema), async (c) =>
+    ok(c, await Group.create(c.req.valid("json")), 201),
+  )
+  .get("/:id", doc({ tag, summary: "Get a group", data: Out.Group, errors: [404] }), async (c) => {
+    const group = await Group.fromID(c.req.param("id"));
+    if (!group) throw notFound("Group", c.req.param("id"));
+    return ok(c, group);
+  })
+  .put("/:id", doc({ tag, summary: "Update a group", data: Out.Group, errors: [404] }), body(Group.updateSchema), async (c) =>
+    ok(c, await Group.update(c.req.param("id"), c.req.valid("json"))),
+  )
+  .delete("/:id", doc({ tag, summary: "Delete a group (its contacts stay)", data: Out.Deleted, errors: [404] }), async (c) =>
+    ok(c, await Group.remove(c.req.param("id"))),
+  )
+  .post(
+    "/:id/contacts",
+    doc({ tag, summary: "Add contacts to a group", data: Out.MembershipResult, errors: [404] }),
+    body(Group.contactIdsBody),
+    async (c) => ok(c, await Group.addContacts(c.req.param("id"), c.req.valid("json"))),
+  )
+  .delete(
+    "/:id/contacts",
+    doc({ tag, summary: "Remove contacts from a group", data: Out.Removed, errors: [404] }),
+    body(Group.contactIdsBody),
+    async (c) => ok(c, await Group.removeContacts(c.req.param("id"), c.req.valid("json"))),
+  );

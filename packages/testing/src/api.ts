@@ -1,0 +1,55 @@
+import { createApp } from "@fluenzr/functions/api/app";
+
+type App = ReturnType<typeof createApp>;
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent as is (malformed JSON tests). */
+  rawBody?: string;
+  query?: Record<string, string | number | undefined>;
+  headers?: Record<string, string>;
+  /** Override the client's key; `null` sends no Authorization header. */
+  key?: string | null;
+}
+
+/** An API client over `app.request()`: the real app and middleware, no network. */
+export function apiClient(app: App = createApp(), defaultKey?: string) {
+  async function request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+    const url = new URL(path, "http://api.test");
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { ...options.headers };
+    const key = options.key === undefined ? defaultKey : options.key;
+    if (key) headers.authorization = `Bearer ${key}`;
+    let body: string | undefined;
+    if (options.rawBody !== undefined) body = options.rawBody;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
+    const response = await app.request(url.pathname + url.search, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON (HTML pages, scripts)
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  }
+  return {
+    app,
+    request,
+    get: <T = any>(path: string, options?: RequestOptions) => request<T>("GET", path, options),
+    post: <T = any>(path: string, body?: unknown, options?: RequestOptions) => request<T>("POST", path, { ...options, body }),
+    put: <T = any>(path: string, body?: unknown, options?: RequestOptions) => request<T>("PUT", path, { ...options, body }),
+    delete: <T = any>(path: string, body?: unknown, options?: RequestOptions) => request<T>("DELETE", path, { ...options, body }),
+    withKey: (key: string) => apiClient(app, key),
+  };
+}
+
+export type ApiClient = ReturnType<typeof apiClient>;
