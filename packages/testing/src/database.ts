@@ -4,6 +4,8 @@ import * as Database from "@fluenzr/core/database";
 import { createPgDatabase } from "@fluenzr/core/database/pg";
 import { createPgliteDatabase } from "@fluenzr/core/database/pglite";
 import { Identity } from "@fluenzr/core/email-account";
+import * as Scheduler from "@fluenzr/core/scheduler";
+import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import pg from "pg";
 import { afterAll, beforeAll, inject } from "vitest";
 
@@ -60,6 +62,7 @@ export function useTestDatabase(options: { max?: number } = {}): { handle: () =>
     handle = await openTestDatabase(options);
     Database.install(handle);
     Identity.install(Identity.alwaysVerified);
+    Scheduler.install(new MemoryScheduler());
   }, 120_000);
   afterAll(async () => {
     await handle?.close();

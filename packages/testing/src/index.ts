@@ -1,3 +1,6 @@
 export * from "./api";
+export * from "./assertions";
 export * from "./database";
+export type { TestWorkspace } from "./factories";
 export * as factory from "./factories";
+export * from "./queries";

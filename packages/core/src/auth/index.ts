@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import * as Database from "../database";
 import { createId } from "../util/id";
 import { apiKeyTable } from "./auth.sql";
@@ -118,9 +118,37 @@ export interface Authenticated {
  * the throttled `last_used_at` touch are one statement. Time is the database's, so instances with
  * skewed clocks still share windows.
  */
+const AUTHENTICATE = `
+  WITH clock AS (
+    SELECT (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now_ms,
+           (floor(extract(epoch FROM statement_timestamp()) / ${WINDOW_SECONDS}) * ${WINDOW_SECONDS})::bigint AS window_start
+  ), k AS (
+    SELECT id, workspace_id, rate_limit, last_used_at FROM api_key
+    WHERE token_hash = $1 AND revoked_at IS NULL
+  ), counter AS (
+    INSERT INTO api_rate_limit AS r (key_id, window_start, count, prev_count)
+    SELECT k.id, clock.window_start, 1, 0 FROM k, clock
+    ON CONFLICT (key_id) DO UPDATE SET
+      prev_count = CASE
+        WHEN r.window_start >= excluded.window_start THEN r.prev_count
+        WHEN r.window_start = excluded.window_start - ${WINDOW_SECONDS} THEN r.count
+        ELSE 0 END,
+      count = CASE WHEN r.window_start >= excluded.window_start THEN r.count + 1 ELSE 1 END,
+      window_start = greatest(r.window_start, excluded.window_start)
+    RETURNING count, prev_count, window_start
+  ), touch AS (
+    UPDATE api_key SET last_used_at = statement_timestamp()
+    FROM k WHERE api_key.id = k.id
+      AND (k.last_used_at IS NULL OR k.last_used_at < statement_timestamp() - interval '1 minute')
+    RETURNING 1
+  )
+  SELECT k.id, k.workspace_id, k.rate_limit, counter.count, counter.prev_count, counter.window_start, clock.now_ms
+  FROM k, counter, clock`;
+
+/** Prepared (named): PostgreSQL parses and plans the statement once per connection. */
 export async function authenticate(key: string): Promise<Authenticated | undefined> {
   if (!KEY_PATTERN.test(key)) return undefined;
-  const [row] = await Database.rows<{
+  const [row] = await Database.prepared<{
     id: string;
     workspace_id: string;
     rate_limit: number;
@@ -128,32 +156,7 @@ export async function authenticate(key: string): Promise<Authenticated | undefin
     prev_count: number;
     window_start: string | number;
     now_ms: string | number;
-  }>(sql`
-    WITH clock AS (
-      SELECT (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now_ms,
-             (floor(extract(epoch FROM statement_timestamp()) / ${WINDOW_SECONDS}) * ${WINDOW_SECONDS})::bigint AS window_start
-    ), k AS (
-      SELECT id, workspace_id, rate_limit, last_used_at FROM api_key
-      WHERE token_hash = ${hashKey(key)} AND revoked_at IS NULL
-    ), counter AS (
-      INSERT INTO api_rate_limit AS r (key_id, window_start, count, prev_count)
-      SELECT k.id, clock.window_start, 1, 0 FROM k, clock
-      ON CONFLICT (key_id) DO UPDATE SET
-        prev_count = CASE
-          WHEN r.window_start >= excluded.window_start THEN r.prev_count
-          WHEN r.window_start = excluded.window_start - ${WINDOW_SECONDS} THEN r.count
-          ELSE 0 END,
-        count = CASE WHEN r.window_start >= excluded.window_start THEN r.count + 1 ELSE 1 END,
-        window_start = greatest(r.window_start, excluded.window_start)
-      RETURNING count, prev_count, window_start
-    ), touch AS (
-      UPDATE api_key SET last_used_at = statement_timestamp()
-      FROM k WHERE api_key.id = k.id
-        AND (k.last_used_at IS NULL OR k.last_used_at < statement_timestamp() - interval '1 minute')
-      RETURNING 1
-    )
-    SELECT k.id, k.workspace_id, k.rate_limit, counter.count, counter.prev_count, counter.window_start, clock.now_ms
-    FROM k, counter, clock`);
+  }>("fluenzr_authenticate", AUTHENTICATE, [hashKey(key)]);
   if (!row) return undefined;
   return {
     keyId: row.id,

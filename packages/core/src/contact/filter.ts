@@ -1,6 +1,5 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { escapeLike } from "../database";
-import { groupMemberTable } from "../group/group.sql";
 import { type ContactStatus, contactTable } from "./contact.sql";
 
 /**
@@ -35,7 +34,8 @@ export function contactConditions(workspaceId: string, filter: ContactFilter): S
   if (filter.status) conditions.push(eq(contactTable.status, filter.status));
   if (filter.groupIds?.length) {
     conditions.push(
-      sql`EXISTS (SELECT 1 FROM ${groupMemberTable} WHERE ${groupMemberTable.contactId} = ${contactTable.id} AND ${groupMemberTable.groupId} IN (${sql.join(
+      // The outer column is spelled out: drizzle renders columns unqualified in one-table selects.
+      sql`EXISTS (SELECT 1 FROM group_member gm WHERE gm.contact_id = "contact"."id" AND gm.group_id IN (${sql.join(
         filter.groupIds.map((id) => sql`${id}`),
         sql`, `,
       )}))`,

@@ -35,10 +35,12 @@ export interface Contact {
 
 const { emailKey: _emailKey, workspaceId: _workspaceId, ...publicColumns } = getTableColumns(contactTable);
 
+// The outer column is spelled out: in a one-table select Drizzle renders `${contactTable.id}` as a
+// bare "id", which inside this subquery would resolve to g.id and match nothing.
 const groupsOfContact = sql<Contact["groups"]>`coalesce((
   SELECT json_agg(json_build_object('id', g.id, 'name', g.name) ORDER BY g.name, g.id)
   FROM group_member gm JOIN contact_group g ON g.id = gm.group_id
-  WHERE gm.contact_id = ${contactTable.id}), '[]'::json)`;
+  WHERE gm.contact_id = "contact"."id"), '[]'::json)`;
 
 const selection = { ...publicColumns, groups: groupsOfContact };
 
@@ -57,11 +59,15 @@ const textArray = (tags: readonly string[]) =>
 
 export async function fromID(id: string): Promise<Contact | undefined> {
   const workspaceId = Actor.workspaceId();
+  // Prepared (named): the API's hottest read is parsed and planned once per connection.
   const [row] = await Database.use((db) =>
-    db
-      .select(selection)
-      .from(contactTable)
-      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id))),
+    Database.reuse(db, "contact_from_id", (db) =>
+      db
+        .select(selection)
+        .from(contactTable)
+        .where(and(eq(contactTable.workspaceId, sql.placeholder("workspaceId")), eq(contactTable.id, sql.placeholder("id"))))
+        .prepare("contact_from_id"),
+    ).execute({ workspaceId, id }),
   );
   return row;
 }
@@ -114,9 +120,20 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
   });
 });
 
+/** Statuses that keep a contact from ever being emailed again (SPEC §3). */
+const SUPPRESSED: ContactStatus[] = ["unsubscribed", "bounced", "complained"];
+
 export async function update(id: string, input: v.InferInput<typeof Schema.updateSchema>): Promise<Contact> {
   const patch = parse(Schema.updateSchema, input);
   const workspaceId = Actor.workspaceId();
+  if (patch.status === "active") {
+    const current = await mustExist(id);
+    if (SUPPRESSED.includes(current.status)) {
+      throw conflict(`Contact is ${current.status}: an unsubscribed, bounced or complained contact cannot be made active again`, [
+        { path: "status", message: `is ${current.status}` },
+      ]);
+    }
+  }
   const { customFields, tags, ...columns } = patch;
   const set: Record<string, unknown> = { ...columns, updatedAt: sql`now()` };
   if (tags) set.tags = normalizeTags(tags);
@@ -126,6 +143,8 @@ export async function update(id: string, input: v.InferInput<typeof Schema.updat
     set.customFields = sql`(${contactTable.customFields} || ${JSON.stringify(kept)}::jsonb) - ${textArray(removed)}`;
   }
   if (patch.email) {
+    // Another workspace's contact is a missing one: 404 before any check of the new email.
+    await mustExist(id);
     const taken = await Database.use((db) =>
       db
         .select({ id: contactTable.id })
@@ -265,7 +284,10 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
         ...(typeof email === "string" ? { email } : {}),
         code: "VALIDATION_ERROR",
         message: "Invalid contact",
-        details: result.issues.map((issue) => ({ path: `contacts[${index}].${issuePath(issue)}`, message: issue.message })),
+        details: result.issues.map((issue) => {
+          const field = issuePath(issue);
+          return { path: field ? `contacts[${index}].${field}` : `contacts[${index}]`, message: issue.message };
+        }),
       });
       return;
     }
@@ -277,10 +299,10 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
     seen.add(key);
     rows.push(result.output);
   });
+  await Group.assertExist(input.groupIds ?? []);
   if (!rows.length) return { created: 0, updated: 0, skipped, errors };
 
   return Database.transaction(async () => {
-    await Group.assertExist(input.groupIds ?? []);
     const values = rows.map((row) => ({
       id: createId("contact"),
       workspaceId,
@@ -348,6 +370,7 @@ export async function removeFromGroups(id: string, input: v.InferInput<typeof Sc
   const { groupIds } = parse(Schema.groupIdsBody, input);
   const workspaceId = Actor.workspaceId();
   await mustExist(id);
+  await Group.assertExist(groupIds);
   await Database.use((db) =>
     db
       .delete(groupMemberTable)

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { emailAddress, idOf, optionalText, order, pageBody, pageQuery, sortBy, trimmed } from "../util/schema";
+import { emailAddress, idOf, noNul, optionalText, order, pageBody, pageQuery, sortBy, trimmed } from "../util/schema";
 import { CONTACT_STATUSES } from "./contact.sql";
 
 /** Custom field keys double as template variables (`{{sector}}`), so they are identifiers. */
@@ -9,24 +9,34 @@ export const customFieldKey = v.pipe(
 );
 
 const customFieldValue = v.union(
-  [v.pipe(v.string(), v.maxLength(2000, "must be at most 2000 characters")), v.pipe(v.number(), v.finite()), v.boolean()],
+  [v.pipe(v.string(), v.maxLength(2000, "must be at most 2000 characters"), noNul), v.pipe(v.number(), v.finite()), v.boolean()],
   "must be a string, number or boolean",
 );
 
+const NOT_ARRAY = "must be an object of name: value";
+
 export const customFields = v.pipe(
   v.record(customFieldKey, customFieldValue),
+  v.check((value) => !Array.isArray(value), NOT_ARRAY),
   v.check((value) => Object.keys(value).length <= 100, "at most 100 custom fields"),
 );
 
 /** On update a `null` value removes the field. */
 export const customFieldsPatch = v.pipe(
   v.record(customFieldKey, v.nullable(customFieldValue)),
+  v.check((value) => !Array.isArray(value), NOT_ARRAY),
   v.check((value) => Object.keys(value).length <= 100, "at most 100 custom fields"),
 );
 
 export const tagList = v.pipe(
   v.array(
-    v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("must not be empty"), v.maxLength(64, "must be at most 64 characters")),
+    v.pipe(
+      v.string("must be a string"),
+      v.trim(),
+      v.nonEmpty("must not be empty"),
+      v.maxLength(64, "must be at most 64 characters"),
+      noNul,
+    ),
   ),
   v.maxLength(100, "at most 100 tags"),
 );

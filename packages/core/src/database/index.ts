@@ -17,6 +17,11 @@ export type DriverKind = "neon" | "pg" | "pglite";
 export interface DatabaseHandle {
   kind: DriverKind;
   db: Db;
+  /**
+   * A named (server-side prepared) statement outside any transaction: PostgreSQL parses and
+   * plans it once per connection. For the hottest statements only (API key auth).
+   */
+  prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]>;
   migrate(folder?: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -84,6 +89,32 @@ async function runEffects(effects: TxContext["effects"]) {
   }
 }
 
+const preparedQueries = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * Build a drizzle prepared query once per executor (pool or transaction) and reuse it: the query
+ * text is built once in JS, and with a name PostgreSQL plans it once per connection.
+ */
+export function reuse<Q>(db: Executor, name: string, build: (db: Executor) => Q): Q {
+  let byName = preparedQueries.get(db);
+  if (!byName) {
+    byName = new Map();
+    preparedQueries.set(db, byName);
+  }
+  let query = byName.get(name) as Q | undefined;
+  if (!query) {
+    query = build(db);
+    byName.set(name, query);
+  }
+  return query;
+}
+
+/** Run a named prepared statement (see DatabaseHandle.prepared); never inside a transaction. */
+export function prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]> {
+  if (context.getStore()) throw new Error(`prepared statement ${name} cannot join a transaction`);
+  return current().prepared<T>(name, text, params);
+}
+
 /** Raw SQL returning rows (every driver answers `{ rows }`). Cast types in SQL (`::int`). */
 export async function rows<T>(query: SQL): Promise<T[]> {
   return use(async (db) => {
@@ -100,6 +131,18 @@ export function toDate(value: unknown): Date {
 export function isUniqueViolation(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     if ((e as { code?: unknown }).code === "23505") return true;
+  }
+  return false;
+}
+
+/**
+ * The database refused a value (bad encoding, number out of range, malformed literal): the
+ * request's fault, answered 400 by the API as a safety net behind validation.
+ */
+export function isInvalidInput(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "22P05" || code === "22021" || code === "22003" || code === "22P02" || code === "22001") return true;
   }
   return false;
 }

@@ -31,6 +31,7 @@ export function createNeonDatabase(url: string, options: NeonOptions = {}): Data
     kind: "neon",
     db,
     pool,
+    prepared: async (name, text, params) => (await pool.query({ name, text, values: params })).rows,
     migrate: (folder = migrationsFolder()) => migrate(drizzle({ client: pool }), { migrationsFolder: folder }),
     close: () => pool.end(),
   };

@@ -15,6 +15,7 @@ export function createPgDatabase(url: string, options: { max?: number } = {}): D
     kind: "pg",
     db,
     pool,
+    prepared: async (name, text, params) => (await pool.query({ name, text, values: params })).rows,
     migrate: (folder = migrationsFolder()) => migrate(drizzle({ client: pool }), { migrationsFolder: folder }),
     close: () => pool.end(),
   };

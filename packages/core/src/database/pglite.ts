@@ -20,6 +20,7 @@ export async function createPgliteDatabase(options: PgliteOptions = {}): Promise
     kind: "pglite",
     db,
     client,
+    prepared: async (_name, text, params) => (await client.query(text, params)).rows as never,
     migrate: (folder = migrationsFolder()) => migrate(drizzle({ client }), { migrationsFolder: folder }),
     close: () => client.close(),
   };

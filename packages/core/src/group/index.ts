@@ -20,7 +20,8 @@ export interface Group {
   updatedAt: Date;
 }
 
-const contactCount = sql<number>`(SELECT count(*)::int FROM ${groupMemberTable} WHERE ${groupMemberTable.groupId} = ${groupTable.id})`;
+// Spelled out: drizzle renders columns unqualified in one-table selects.
+const contactCount = sql<number>`(SELECT count(*)::int FROM group_member gm WHERE gm.group_id = "contact_group"."id")`;
 
 const selection = {
   id: groupTable.id,
@@ -75,7 +76,13 @@ export const create = fn(createSchema, async (input): Promise<Group> => {
     db
       .insert(groupTable)
       .values({ id: createId("group"), workspaceId, name: input.name, description: input.description ?? null })
-      .returning(),
+      .returning({
+        id: groupTable.id,
+        name: groupTable.name,
+        description: groupTable.description,
+        createdAt: groupTable.createdAt,
+        updatedAt: groupTable.updatedAt,
+      }),
   );
   return { ...row!, contactCount: 0 };
 });

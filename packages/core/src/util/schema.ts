@@ -2,10 +2,14 @@ import * as v from "valibot";
 
 /** Building blocks shared by the domain's input schemas. */
 
-export const trimmed = (max: number) => v.pipe(v.string(), v.trim(), v.maxLength(max, `must be at most ${max} characters`));
+/** PostgreSQL text cannot hold U+0000: refused here (400), not by the database (500). */
+export const noNul = v.check((value: string) => !value.includes("\u0000"), "must not contain NUL characters");
+
+export const trimmed = (max: number) =>
+  v.pipe(v.string("must be a string"), v.trim(), v.maxLength(max, `must be at most ${max} characters`), noNul);
 
 export const requiredText = (max: number) =>
-  v.pipe(v.string(), v.trim(), v.nonEmpty("is required"), v.maxLength(max, `must be at most ${max} characters`));
+  v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("is required"), v.maxLength(max, `must be at most ${max} characters`), noNul);
 
 /** An optional text field; `null` clears it on update. */
 export const optionalText = (max: number) => v.optional(v.nullable(trimmed(max)));
@@ -20,10 +24,10 @@ export const emailAddress = v.pipe(
 
 export const idOf = (prefix: string) =>
   v.pipe(
-    v.string(),
+    v.string("must be a string"),
     v.nonEmpty("is required"),
-    v.maxLength(64, "is not a valid id"),
     v.startsWith(`${prefix}_`, `must be a ${prefix}_ id`),
+    v.regex(/^[a-z]+_[A-Za-z0-9_]{1,60}$/, "is not a valid id"),
   );
 
 export const idList = (prefix: string, max = 1000) =>
@@ -42,7 +46,15 @@ export const pageQuery = {
 
 /** The same page fields inside a JSON body (search endpoints). */
 export const pageBody = {
-  page: v.optional(v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be at least 1")), 1),
+  page: v.optional(
+    v.pipe(
+      v.number(),
+      v.integer("must be an integer"),
+      v.minValue(1, "must be at least 1"),
+      v.maxValue(999_999_999, "must be at most 999999999"),
+    ),
+    1,
+  ),
   perPage: v.optional(
     v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1, "must be at least 1"), v.maxValue(100, "must be at most 100")),
     20,

@@ -1,9 +1,16 @@
 import * as v from "valibot";
+
+// One message per field: a blank email is "is required", not also "must be a valid email".
+v.setGlobalConfig({ abortPipeEarly: true });
+
 import { type ErrorDetail, invalid } from "../error";
 
 /** An issue from Valibot or any Standard Schema validator. */
 export interface Issue {
   readonly message: string;
+  readonly kind?: string;
+  readonly type?: string;
+  readonly received?: string;
   readonly path?: ReadonlyArray<PropertyKey | { readonly key: unknown }> | undefined;
 }
 
@@ -18,8 +25,14 @@ export function issuePath(issue: Issue): string {
   return out;
 }
 
+/** Valibot's wording for a missing key is about schemas; callers want to know the field is required. */
+function messageOf(issue: Issue): string {
+  if (issue.kind === "schema" && issue.type === "object" && issue.received === "undefined") return "is required";
+  return issue.message;
+}
+
 export function issuesToDetails(issues: readonly Issue[]): ErrorDetail[] {
-  return issues.map((issue) => ({ path: issuePath(issue), message: issue.message }));
+  return issues.map((issue) => ({ path: issuePath(issue), message: messageOf(issue) }));
 }
 
 /** Parse or throw a `validation` VisibleError listing every issue with its path. */

@@ -7,11 +7,18 @@ import { errorResponse, handleError } from "./errors";
 import { auth } from "./middleware/auth";
 import { requestContext } from "./middleware/request";
 import { DOCUMENTATION } from "./openapi";
+import { campaigns } from "./routes/campaigns";
 import { contacts } from "./routes/contacts";
 import { emailAccounts } from "./routes/email-accounts";
 import { groups } from "./routes/groups";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+// Not on GET: looking at a body makes @hono/node-server build a full Request, a cost every read would pay.
+const limitBody = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c) => errorResponse(c, "payload_too_large", "Request body exceeds 1 MB"),
+});
 
 /**
  * The whole HTTP API: the same app runs in Lambda (functions/src/api.ts) and locally
@@ -19,19 +26,16 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  */
 export function createApp() {
   const v1 = new Hono<ApiEnv>()
-    .use(
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: (c) => errorResponse(c, "payload_too_large", "Request body exceeds 1 MB"),
-      }),
-    )
+    .use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
     // Each resource router is behind the API key; `/v1/openapi.json` is not.
     .use("/contacts/*", auth)
     .use("/groups/*", auth)
     .use("/email-accounts/*", auth)
+    .use("/campaigns/*", auth)
     .route("/contacts", contacts)
     .route("/groups", groups)
-    .route("/email-accounts", emailAccounts);
+    .route("/email-accounts", emailAccounts)
+    .route("/campaigns", campaigns);
 
   const app = new Hono<ApiEnv>();
   app.use(requestContext);

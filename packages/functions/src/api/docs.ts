@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Hono } from "hono";
 
 /**
@@ -14,11 +13,12 @@ type Asset = keyof typeof ASSETS;
 
 function assetDir(): string | undefined {
   if (process.env.SWAGGER_UI_DIR) return process.env.SWAGGER_UI_DIR;
+  // Lambda: infra/api.ts copies the files to <task root>/swagger-ui.
+  if (process.env.LAMBDA_TASK_ROOT) return join(process.env.LAMBDA_TASK_ROOT, "swagger-ui");
   try {
     return dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
   } catch {
-    const beside = join(dirname(fileURLToPath(import.meta.url)), "swagger-ui");
-    return existsSync(beside) ? beside : undefined;
+    return undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import { isUniqueViolation } from "@fluenzr/core/database";
+import { isInvalidInput, isUniqueViolation } from "@fluenzr/core/database";
 import { type ErrorDetail, type ErrorKind, VisibleError } from "@fluenzr/core/error";
 import * as Log from "@fluenzr/core/log";
 import type { Context } from "hono";
@@ -29,6 +29,12 @@ export function errorResponse(c: Context, kind: ErrorKind | "internal", message:
 export function handleError(error: Error, c: Context) {
   if (error instanceof VisibleError) return errorResponse(c, error.kind, error.message, error.details);
   if (isUniqueViolation(error)) return errorResponse(c, "conflict", "The resource already exists");
+  if (isInvalidInput(error)) {
+    Log.warn("database refused a value that passed validation", { requestId: c.get("requestId"), path: c.req.path, error });
+    return errorResponse(c, "validation", "A value in the request cannot be stored", [
+      { path: "", message: "a value is malformed or out of range" },
+    ]);
+  }
   if (error instanceof HTTPException) {
     if (error.status === 413) return errorResponse(c, "payload_too_large", "Request body exceeds 1 MB");
     if (error.status === 400) return errorResponse(c, "validation", error.message || "Bad request", [{ path: "", message: error.message }]);

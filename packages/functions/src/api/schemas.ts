@@ -1,5 +1,8 @@
+import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "@fluenzr/core/campaign";
 import { CONTACT_STATUSES } from "@fluenzr/core/contact";
 import { EMAIL_ACCOUNT_STATUSES } from "@fluenzr/core/email-account";
+import { DAYS } from "@fluenzr/core/sending/window";
+import * as Workflow from "@fluenzr/core/workflow";
 import * as v from "valibot";
 
 /** Shapes of what the API answers, for the OpenAPI document (requests use the domain's schemas). */
@@ -68,3 +71,53 @@ export const EmailAccount = v.object({
 });
 
 export const Removed = v.object({ removed: v.number() });
+
+const Settings = v.object({
+  sendDays: v.array(v.picklist(DAYS)),
+  sendHoursStart: v.number(),
+  sendHoursEnd: v.number(),
+  timezone: v.string(),
+  maxEmailsPerHour: v.number(),
+});
+
+const Stats = v.object({
+  totalContacts: v.number(),
+  sent: v.number(),
+  delivered: v.number(),
+  opened: v.number(),
+  clicked: v.number(),
+  replied: v.number(),
+  bounced: v.number(),
+  unsubscribed: v.number(),
+});
+
+export const Campaign = v.object({
+  id: v.string(),
+  name: v.string(),
+  description: nullableText,
+  status: v.picklist(CAMPAIGN_STATUSES),
+  emailAccountId: v.string(),
+  settings: Settings,
+  stats: Stats,
+  workflow: v.optional(v.nullable(Workflow.schema)),
+  pauseReason: v.optional(v.string()),
+  createdAt: timestamp,
+  startedAt: v.nullable(timestamp),
+  updatedAt: timestamp,
+  completedAt: v.optional(timestamp),
+  archivedAt: v.optional(timestamp),
+});
+
+export const CampaignContact = v.object({
+  contactId: v.string(),
+  email: v.string(),
+  firstName: nullableText,
+  lastName: nullableText,
+  status: v.picklist(CAMPAIGN_CONTACT_STATUSES),
+  currentNodeId: nullableText,
+  nextSendAt: v.nullable(timestamp),
+  lastSentAt: v.nullable(timestamp),
+  error: nullableText,
+  addedAt: timestamp,
+  updatedAt: timestamp,
+});

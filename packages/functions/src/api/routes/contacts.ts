@@ -1,5 +1,6 @@
 import * as Contact from "@fluenzr/core/contact";
 import { notFound } from "@fluenzr/core/error";
+import { isId } from "@fluenzr/core/util";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { body, doc, query } from "../openapi";
@@ -7,6 +8,12 @@ import { ok, okPage } from "../respond";
 import * as Out from "../schemas";
 
 const tag = "Contacts";
+
+/** A malformed id names no contact: 404 before any query (a NUL byte must never reach SQL). */
+const contactId = (id: string) => {
+  if (!isId("contact", id)) throw notFound("Contact", id);
+  return id;
+};
 
 export const contacts = new Hono<ApiEnv>()
   .get(
@@ -45,8 +52,9 @@ export const contacts = new Hono<ApiEnv>()
     okPage(c, await Contact.search(c.req.valid("json"))),
   )
   .get("/:id", doc({ tag, summary: "Get a contact", data: Out.Contact, errors: [404] }), async (c) => {
-    const contact = await Contact.fromID(c.req.param("id"));
-    if (!contact) throw notFound("Contact", c.req.param("id"));
+    const id = contactId(c.req.param("id"));
+    const contact = await Contact.fromID(id);
+    if (!contact) throw notFound("Contact", id);
     return ok(c, contact);
   })
   .put(
@@ -59,29 +67,29 @@ export const contacts = new Hono<ApiEnv>()
       errors: [404, 409],
     }),
     body(Contact.Schema.updateSchema),
-    async (c) => ok(c, await Contact.update(c.req.param("id"), c.req.valid("json"))),
+    async (c) => ok(c, await Contact.update(contactId(c.req.param("id")), c.req.valid("json"))),
   )
   .delete("/:id", doc({ tag, summary: "Delete a contact", data: Out.Deleted, errors: [404] }), async (c) =>
-    ok(c, await Contact.remove(c.req.param("id"))),
+    ok(c, await Contact.remove(contactId(c.req.param("id")))),
   )
   .post(
     "/:id/groups",
     doc({ tag, summary: "Add a contact to groups", data: Out.Contact, errors: [404] }),
     body(Contact.Schema.groupIdsBody),
-    async (c) => ok(c, await Contact.addToGroups(c.req.param("id"), c.req.valid("json"))),
+    async (c) => ok(c, await Contact.addToGroups(contactId(c.req.param("id")), c.req.valid("json"))),
   )
   .delete(
     "/:id/groups",
     doc({ tag, summary: "Remove a contact from groups", data: Out.Contact, errors: [404] }),
     body(Contact.Schema.groupIdsBody),
-    async (c) => ok(c, await Contact.removeFromGroups(c.req.param("id"), c.req.valid("json"))),
+    async (c) => ok(c, await Contact.removeFromGroups(contactId(c.req.param("id")), c.req.valid("json"))),
   )
   .post("/:id/tags", doc({ tag, summary: "Tag a contact", data: Out.Contact, errors: [404] }), body(Contact.Schema.tagsBody), async (c) =>
-    ok(c, await Contact.addTags(c.req.param("id"), c.req.valid("json"))),
+    ok(c, await Contact.addTags(contactId(c.req.param("id")), c.req.valid("json"))),
   )
   .delete(
     "/:id/tags",
     doc({ tag, summary: "Untag a contact", data: Out.Contact, errors: [404] }),
     body(Contact.Schema.tagsBody),
-    async (c) => ok(c, await Contact.removeTags(c.req.param("id"), c.req.valid("json"))),
+    async (c) => ok(c, await Contact.removeTags(contactId(c.req.param("id")), c.req.valid("json"))),
   );

@@ -1,0 +1,98 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createPgDatabase } from "@fluenzr/core/database/pg";
+import autocannon from "autocannon";
+import pg from "pg";
+
+/** What every bench entry prints: one JSON object per line. */
+export interface BenchResult {
+  name: string;
+  value: number;
+  unit: string;
+  baseline?: number;
+  ratio?: number;
+  target: string;
+  pass: boolean;
+  [extra: string]: unknown;
+}
+
+export function print(result: BenchResult) {
+  console.log(JSON.stringify(result));
+}
+
+export const ADMIN_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export function urlFor(database: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** A fresh, migrated database for one bench entry. */
+export async function freshDatabase(name: string) {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const handle = createPgDatabase(urlFor(name), { max: 20 });
+  await handle.migrate();
+  return { ...handle, url: urlFor(name) };
+}
+
+/** Start bench/api-server.ts in a child process (its own core, like a separate Lambda host). */
+export async function startServer(mode: "app" | "baseline", env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+  const script = fileURLToPath(new URL("./api-server.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", script, mode], {
+    env: { ...process.env, LOG_LEVEL: "silent", ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const match = /listening on (\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+export async function load(options: {
+  url: string;
+  connections: number;
+  seconds: number;
+  headers?: Record<string, string>;
+}): Promise<LoadResult> {
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    duration: options.seconds,
+    headers: options.headers,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;

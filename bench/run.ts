@@ -1,0 +1,28 @@
+import { apiContactById } from "./entries/api";
+import { type BenchResult, print } from "./lib";
+
+/**
+ * `npm run bench` runs every entry; `npm run bench -- <name>` the entries whose name starts with
+ * it. Each prints JSON lines with its value, the baseline measured in the same run, the ratio,
+ * the target and whether it passed. Exits 0 either way: benchmarks inform, tests decide.
+ * Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+const ENTRIES: Record<string, () => Promise<BenchResult[]>> = {
+  "api.get-contact": apiContactById,
+};
+
+process.env.LOG_LEVEL ??= "silent";
+const filter = process.argv[2];
+const selected = Object.entries(ENTRIES).filter(([name]) => !filter || name.startsWith(filter) || filter.startsWith(name));
+if (!selected.length) {
+  console.error(`No bench entry matches "${filter}". Entries: ${Object.keys(ENTRIES).join(", ")}`);
+  process.exit(0);
+}
+for (const [name, run] of selected) {
+  try {
+    for (const result of await run()) print(result);
+  } catch (error) {
+    print({ name, value: Number.NaN, unit: "", target: "", pass: false, error: (error as Error).message });
+  }
+}
+process.exit(0);

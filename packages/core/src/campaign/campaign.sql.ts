@@ -1,0 +1,90 @@
+import { sql } from "drizzle-orm";
+import { index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { contactTable } from "../contact/contact.sql";
+import { timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
+import { emailAccountTable } from "../email-account/email-account.sql";
+import type { Day } from "../sending/window";
+import type { Workflow } from "../workflow";
+import { workspaceTable } from "../workspace/workspace.sql";
+
+export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "completed", "archived"] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+export const campaignTable = pgTable(
+  "campaign",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description"),
+    status: text("status", { enum: CAMPAIGN_STATUSES }).notNull().default("draft"),
+    emailAccountId: text("email_account_id")
+      .notNull()
+      .references(() => emailAccountTable.id),
+    sendDays: text("send_days").array().$type<Day[]>().notNull(),
+    sendHoursStart: integer("send_hours_start").notNull(),
+    sendHoursEnd: integer("send_hours_end").notNull(),
+    timezone: text("timezone").notNull(),
+    maxEmailsPerHour: integer("max_emails_per_hour").notNull(),
+    workflow: jsonb("workflow").$type<Workflow>(),
+    /** Enrolled contacts, kept in the statement that enrols or removes them. */
+    totalContacts: integer("total_contacts").notNull().default(0),
+    /** Why sending stopped when the system paused it (SES account paused, ...). */
+    pauseReason: text("pause_reason"),
+    ...timestamps,
+    startedAt: timestamptz("started_at"),
+    pausedAt: timestamptz("paused_at"),
+    completedAt: timestamptz("completed_at"),
+    archivedAt: timestamptz("archived_at"),
+  },
+  (t) => [
+    index("campaign_workspace_created_idx").on(t.workspaceId, t.createdAt, t.id),
+    index("campaign_workspace_updated_idx").on(t.workspaceId, t.updatedAt, t.id),
+    index("campaign_workspace_name_idx").on(t.workspaceId, t.name, t.id),
+    index("campaign_workspace_status_idx").on(t.workspaceId, t.status, t.createdAt, t.id),
+    index("campaign_workspace_started_idx").on(t.workspaceId, t.startedAt, t.id),
+    index("campaign_active_idx").on(t.id).where(sql`status = 'active'`),
+  ],
+);
+
+export const CAMPAIGN_CONTACT_STATUSES = ["pending", "in_progress", "completed", "replied", "bounced", "unsubscribed", "failed"] as const;
+export type CampaignContactStatus = (typeof CAMPAIGN_CONTACT_STATUSES)[number];
+export const OPEN_STATUSES = ["pending", "in_progress"] as const;
+
+/**
+ * A contact's progress through one campaign. `next_run_at` is when its next email is due;
+ * `claimed_at`/`claim_id` mark a step handed to the send queue.
+ */
+export const campaignContactTable = pgTable(
+  "campaign_contact",
+  {
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaignTable.id, { onDelete: "cascade" }),
+    contactId: text("contact_id")
+      .notNull()
+      .references(() => contactTable.id, { onDelete: "cascade" }),
+    workspaceId: workspaceIdColumn(),
+    status: text("status", { enum: CAMPAIGN_CONTACT_STATUSES }).notNull().default("pending"),
+    /** The email node the contact waits for (null before start and once finished). */
+    currentNodeId: text("current_node_id"),
+    nextRunAt: timestamptz("next_run_at"),
+    claimedAt: timestamptz("claimed_at"),
+    claimId: text("claim_id"),
+    lastSentAt: timestamptz("last_sent_at"),
+    /** Why the contact failed (a template variable without value, a rejected address, ...). */
+    error: text("error"),
+    ...timestamps,
+  },
+  (t) => [
+    primaryKey({ columns: [t.campaignId, t.contactId] }),
+    // The tick: due, unclaimed steps of one campaign, without reading the others.
+    index("campaign_contact_due_idx").on(t.campaignId, t.nextRunAt).where(sql`next_run_at IS NOT NULL AND claimed_at IS NULL`),
+    // Completion: does any contact of the campaign still have a step to go?
+    index("campaign_contact_open_idx").on(t.campaignId).where(sql`status IN ('pending', 'in_progress')`),
+    // The sweeper: claims whose queue message never came.
+    index("campaign_contact_claimed_idx").on(t.claimedAt).where(sql`claimed_at IS NOT NULL`),
+    index("campaign_contact_list_idx").on(t.campaignId, t.status, t.createdAt),
+    index("campaign_contact_contact_idx").on(t.contactId),
+  ],
+);

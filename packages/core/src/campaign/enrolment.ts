@@ -1,0 +1,207 @@
+import { type SQL, sql } from "drizzle-orm";
+import type * as v from "valibot";
+import * as Actor from "../actor";
+import * as Clock from "../clock";
+import { contactConditions } from "../contact/filter";
+import * as Database from "../database";
+import { conflict, notFound } from "../error";
+import { addDelays } from "../sending/window";
+import { type Page, pageMeta } from "../util/schema";
+import { parse } from "../util/validation";
+import * as Workflow from "../workflow";
+import type { CampaignContactStatus } from "./campaign.sql";
+import { completeIfDone } from "./complete";
+import { lock, type Row } from "./lock";
+import type * as Schema from "./schema";
+import { addContactsSchema, removeContactsSchema } from "./schema";
+
+/**
+ * Who is in a campaign. Enrolment is one statement whatever the number of contacts: the
+ * candidates are selected, the active ones inserted (already enrolled ones skipped by the primary
+ * key), and the campaign's contact counter moved, together.
+ */
+
+const textArray = (values: readonly string[]) =>
+  values.length
+    ? sql`ARRAY[${sql.join(
+        values.map((x) => sql`${x}`),
+        sql`, `,
+      )}]::text[]`
+    : sql`'{}'::text[]`;
+
+/** The first email and when it is due, for contacts starting now. */
+export function firstStep(workflow: Workflow.Workflow, timezone: string, from: Date) {
+  const step = Workflow.nextStep(workflow);
+  return { nodeId: step.nodeId, at: addDelays(from, step.delays, timezone) };
+}
+
+/** On start: every contact enrolled in the draft gets its first step. */
+export async function scheduleFirstSteps(campaignId: string, workflow: Workflow.Workflow, timezone: string, now: Date) {
+  const step = firstStep(workflow, timezone, now);
+  await Database.use((db) =>
+    db.execute(sql`
+      UPDATE campaign_contact SET current_node_id = ${step.nodeId}, next_run_at = ${step.at}, updated_at = ${now}
+      WHERE campaign_id = ${campaignId} AND status = 'pending'`),
+  );
+}
+
+export interface AddResult {
+  added: number;
+  skipped: number;
+  errors: Array<{ id: string; code: "NOT_FOUND" }>;
+}
+
+const ENROLLING: Row["status"][] = ["draft", "active", "paused"];
+
+function assertEnrolling(row: Row) {
+  if (!ENROLLING.includes(row.status)) {
+    throw conflict(`Campaign is ${row.status}: contacts can be added or removed in draft, active or paused campaigns`, [
+      { path: "status", message: `is ${row.status}` },
+    ]);
+  }
+}
+
+export async function add(campaignId: string, input: v.InferInput<typeof addContactsSchema>): Promise<AddResult> {
+  const body = parse(addContactsSchema, input);
+  const workspaceId = Actor.workspaceId();
+  return Database.transaction(async () => {
+    const row = await lock(campaignId);
+    assertEnrolling(row);
+    const now = Clock.now();
+    // Contacts joining a started campaign start right away; in a draft they wait for `start`.
+    const step = row.status !== "draft" && row.workflow ? firstStep(row.workflow, row.timezone, now) : { nodeId: null, at: null };
+
+    let requested: SQL = sql`SELECT NULL::text AS id WHERE false`;
+    let known: SQL;
+    let candidates: SQL;
+    if (body.contactIds) {
+      requested = sql`SELECT DISTINCT unnest(${textArray(body.contactIds)}) AS id`;
+      known = sql`SELECT id FROM contact WHERE workspace_id = ${workspaceId} AND id IN (SELECT id FROM requested)`;
+      candidates = sql`SELECT id, status FROM contact WHERE workspace_id = ${workspaceId} AND id IN (SELECT id FROM requested)`;
+    } else if (body.groupIds) {
+      requested = sql`SELECT DISTINCT unnest(${textArray(body.groupIds)}) AS id`;
+      known = sql`SELECT id FROM contact_group WHERE workspace_id = ${workspaceId} AND id IN (SELECT id FROM requested)`;
+      candidates = sql`
+        SELECT DISTINCT c.id, c.status FROM group_member gm JOIN contact c ON c.id = gm.contact_id
+        WHERE gm.group_id IN (SELECT id FROM known) AND c.workspace_id = ${workspaceId}`;
+    } else {
+      const filters = body.filters!;
+      known = sql`SELECT NULL::text AS id WHERE false`;
+      candidates = sql`SELECT "contact"."id" AS id, "contact"."status" AS status FROM contact WHERE ${contactConditions(workspaceId, filters)}`;
+    }
+    const [result] = await Database.rows<{ matched: number; added: number; missing: string[] }>(sql`
+      WITH requested AS (${requested}),
+      known AS (${known}),
+      candidates AS (${candidates}),
+      inserted AS (
+        INSERT INTO campaign_contact (campaign_id, contact_id, workspace_id, status, current_node_id, next_run_at, created_at, updated_at)
+        SELECT ${campaignId}, id, ${workspaceId}, 'pending', ${step.nodeId}, ${step.at}, ${now}, ${now}
+        FROM candidates WHERE status = 'active'
+        ON CONFLICT (campaign_id, contact_id) DO NOTHING
+        RETURNING 1
+      ),
+      counted AS (
+        UPDATE campaign SET total_contacts = total_contacts + (SELECT count(*) FROM inserted), updated_at = ${now}
+        WHERE id = ${campaignId} RETURNING 1
+      )
+      SELECT (SELECT count(*)::int FROM candidates) AS matched,
+             (SELECT count(*)::int FROM inserted) AS added,
+             ARRAY(SELECT id FROM requested WHERE id NOT IN (SELECT id FROM known) ORDER BY id) AS missing
+      FROM counted`);
+    return {
+      added: result!.added,
+      skipped: result!.matched - result!.added,
+      errors: result!.missing.map((id) => ({ id, code: "NOT_FOUND" as const })),
+    };
+  });
+}
+
+export async function remove(campaignId: string, input: v.InferInput<typeof removeContactsSchema>): Promise<{ removed: number }> {
+  const { contactIds } = parse(removeContactsSchema, input);
+  const removed = await Database.transaction(async () => {
+    const row = await lock(campaignId);
+    assertEnrolling(row);
+    const now = Clock.now();
+    const [result] = await Database.rows<{ removed: number }>(sql`
+      WITH deleted AS (
+        DELETE FROM campaign_contact WHERE campaign_id = ${campaignId} AND contact_id = ANY(${textArray(contactIds)})
+        RETURNING 1
+      ),
+      counted AS (
+        UPDATE campaign SET total_contacts = total_contacts - (SELECT count(*) FROM deleted), updated_at = ${now}
+        WHERE id = ${campaignId} RETURNING 1
+      )
+      SELECT (SELECT count(*)::int FROM deleted) AS removed FROM counted`);
+    return { removed: result!.removed, active: row.status === "active" };
+  });
+  // Removing the last contacts with steps to go completes an active campaign.
+  if (removed.active && removed.removed) await completeIfDone(campaignId);
+  return { removed: removed.removed };
+}
+
+export interface CampaignContact {
+  contactId: string;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  status: CampaignContactStatus;
+  currentNodeId: string | null;
+  nextSendAt: Date | null;
+  lastSentAt: Date | null;
+  error: string | null;
+  addedAt: Date;
+  updatedAt: Date;
+}
+
+export async function list(campaignId: string, query: v.InferOutput<typeof Schema.contactsQuery>): Promise<Page<CampaignContact>> {
+  const workspaceId = Actor.workspaceId();
+  const [exists] = await Database.rows<{ id: string }>(
+    sql`SELECT id FROM campaign WHERE id = ${campaignId} AND workspace_id = ${workspaceId}`,
+  );
+  if (!exists) throw notFound("Campaign", campaignId);
+  const status = query.status ? sql` AND cc.status = ${query.status}` : sql``;
+  const rows = await Database.rows<{
+    contact_id: string;
+    email: string;
+    first_name: string | null;
+    last_name: string | null;
+    status: CampaignContactStatus;
+    current_node_id: string | null;
+    next_run_at: Date | null;
+    last_sent_at: Date | null;
+    error: string | null;
+    created_at: Date;
+    updated_at: Date;
+    total: number;
+  }>(sql`
+    SELECT cc.contact_id, c.email, c.first_name, c.last_name, cc.status, cc.current_node_id, cc.next_run_at, cc.last_sent_at,
+           cc.error, cc.created_at, cc.updated_at,
+           (SELECT count(*)::int FROM campaign_contact x WHERE x.campaign_id = ${campaignId}${query.status ? sql` AND x.status = ${query.status}` : sql``}) AS total
+    FROM campaign_contact cc JOIN contact c ON c.id = cc.contact_id
+    WHERE cc.campaign_id = ${campaignId}${status}
+    ORDER BY cc.created_at, cc.contact_id
+    LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}`);
+  let total = rows[0]?.total ?? 0;
+  if (!rows.length && query.page > 1) {
+    const [row] = await Database.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM campaign_contact cc WHERE cc.campaign_id = ${campaignId}${status}`,
+    );
+    total = row?.n ?? 0;
+  }
+  return {
+    data: rows.map((r) => ({
+      contactId: r.contact_id,
+      email: r.email,
+      firstName: r.first_name,
+      lastName: r.last_name,
+      status: r.status,
+      currentNodeId: r.current_node_id,
+      nextSendAt: r.next_run_at && Database.toDate(r.next_run_at),
+      lastSentAt: r.last_sent_at && Database.toDate(r.last_sent_at),
+      error: r.error,
+      addedAt: Database.toDate(r.created_at),
+      updatedAt: Database.toDate(r.updated_at),
+    })),
+    meta: pageMeta(query.page, query.perPage, total),
+  };
+}

@@ -1,0 +1,313 @@
+import { and, asc, desc, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import type * as v from "valibot";
+import * as Actor from "../actor";
+import * as Clock from "../clock";
+import * as Database from "../database";
+import * as EmailAccount from "../email-account";
+import { conflict, type ErrorDetail, invalid, notFound, VisibleError } from "../error";
+import * as Scheduler from "../scheduler";
+import { createId } from "../util/id";
+import { type Page, pageMeta } from "../util/schema";
+import { parse } from "../util/validation";
+import * as Workflow from "../workflow";
+import { type CampaignStatus, campaignTable } from "./campaign.sql";
+import * as Enrolment from "./enrolment";
+import { lock, ownRow, type Row, settingsOf } from "./lock";
+import * as Schema from "./schema";
+
+export { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES, type CampaignStatus, campaignContactTable, campaignTable } from "./campaign.sql";
+export { completeIfDone } from "./complete";
+export * as Enrolment from "./enrolment";
+export { lock, settingsOf } from "./lock";
+export type { Settings } from "./schema";
+export * as Schema from "./schema";
+
+export interface CampaignStats {
+  totalContacts: number;
+  sent: number;
+  delivered: number;
+  opened: number;
+  clicked: number;
+  replied: number;
+  bounced: number;
+  unsubscribed: number;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  description: string | null;
+  status: CampaignStatus;
+  emailAccountId: string;
+  settings: Schema.Settings;
+  stats: CampaignStats;
+  workflow?: Workflow.Workflow | null;
+  pauseReason?: string;
+  createdAt: Date;
+  startedAt: Date | null;
+  updatedAt: Date;
+  completedAt?: Date;
+  archivedAt?: Date;
+}
+
+/** The counters of SPEC §5, summed over the shards of campaign_stat (a few rows per campaign). */
+const statsOf = sql<Omit<CampaignStats, "totalContacts">>`(
+  SELECT json_build_object(
+    'sent', coalesce(sum(s.sent), 0), 'delivered', coalesce(sum(s.delivered), 0),
+    'opened', coalesce(sum(s.opened), 0), 'clicked', coalesce(sum(s.clicked), 0),
+    'replied', coalesce(sum(s.replied), 0), 'bounced', coalesce(sum(s.bounced), 0),
+    'unsubscribed', coalesce(sum(s.unsubscribed), 0))
+  FROM campaign_stat s WHERE s.campaign_id = "campaign"."id")`;
+
+const { workflow: _workflow, ...withoutWorkflow } = getTableColumns(campaignTable);
+
+function serialize(
+  row: Omit<Row, "workflow"> & { workflow?: Row["workflow"]; stats: Omit<CampaignStats, "totalContacts"> | null },
+): Campaign {
+  const stats = row.stats ?? { sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, unsubscribed: 0 };
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    status: row.status,
+    emailAccountId: row.emailAccountId,
+    settings: settingsOf(row),
+    stats: {
+      totalContacts: row.totalContacts,
+      sent: Number(stats.sent),
+      delivered: Number(stats.delivered),
+      opened: Number(stats.opened),
+      clicked: Number(stats.clicked),
+      replied: Number(stats.replied),
+      bounced: Number(stats.bounced),
+      unsubscribed: Number(stats.unsubscribed),
+    },
+    ...("workflow" in row ? { workflow: row.workflow ?? null } : {}),
+    ...(row.pauseReason ? { pauseReason: row.pauseReason } : {}),
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    updatedAt: row.updatedAt,
+    ...(row.completedAt ? { completedAt: row.completedAt } : {}),
+    ...(row.archivedAt ? { archivedAt: row.archivedAt } : {}),
+  };
+}
+
+/** The campaign with its workflow and counters. */
+export async function fromID(id: string): Promise<Campaign | undefined> {
+  const workspaceId = Actor.workspaceId();
+  const [row] = await Database.use((db) =>
+    db
+      .select({ ...getTableColumns(campaignTable), stats: statsOf })
+      .from(campaignTable)
+      .where(ownRow(workspaceId, id)),
+  );
+  return row && serialize(row);
+}
+
+export async function mustExist(id: string): Promise<Campaign> {
+  const campaign = await fromID(id);
+  if (!campaign) throw notFound("Campaign", id);
+  return campaign;
+}
+
+const SORT: Record<(typeof Schema.SORT_FIELDS)[number], SQL | AnyPgColumn> = {
+  createdAt: campaignTable.createdAt,
+  updatedAt: campaignTable.updatedAt,
+  name: campaignTable.name,
+  status: campaignTable.status,
+  startedAt: campaignTable.startedAt,
+};
+
+export async function list(query: v.InferOutput<typeof Schema.listQuery>): Promise<Page<Campaign>> {
+  const workspaceId = Actor.workspaceId();
+  const where = and(eq(campaignTable.workspaceId, workspaceId), query.status ? eq(campaignTable.status, query.status) : undefined);
+  const by = query.order === "asc" ? asc : desc;
+  const total = sql<number>`(SELECT count(*)::int FROM campaign c WHERE c.workspace_id = ${workspaceId}${
+    query.status ? sql` AND c.status = ${query.status}` : sql``
+  })`;
+  const rows = await Database.use((db) =>
+    db
+      .select({ ...withoutWorkflow, stats: statsOf, total })
+      .from(campaignTable)
+      .where(where)
+      .orderBy(sql`${SORT[query.sort]} ${sql.raw(query.order)} NULLS LAST`, by(campaignTable.id))
+      .limit(query.perPage)
+      .offset((query.page - 1) * query.perPage),
+  );
+  let count = rows[0]?.total ?? 0;
+  if (!rows.length && query.page > 1) {
+    const [row] = await Database.use((db) => db.select({ n: sql<number>`count(*)::int` }).from(campaignTable).where(where));
+    count = row?.n ?? 0;
+  }
+  return { data: rows.map(({ total: _, ...row }) => serialize(row)), meta: pageMeta(query.page, query.perPage, count) };
+}
+
+async function assertEmailAccount(id: string, path = "emailAccountId") {
+  const account = await EmailAccount.fromID(id);
+  if (!account) throw new VisibleError("not_found", `Email account ${id} not found`, [{ path, message: "no email account with this id" }]);
+  return account;
+}
+
+function checkWorkflow(workflow: Workflow.Workflow | null | undefined): ErrorDetail[] {
+  return workflow ? Workflow.graphErrors(workflow) : [];
+}
+
+export async function create(input: v.InferInput<typeof Schema.createSchema>): Promise<Campaign> {
+  const body = parse(Schema.createSchema, input);
+  const { settings, errors } = Schema.mergeSettings(Schema.DEFAULT_SETTINGS, body.settings);
+  errors.push(...checkWorkflow(body.workflow));
+  if (errors.length) throw invalid(errors);
+  const workspaceId = Actor.workspaceId();
+  await assertEmailAccount(body.emailAccountId);
+  const id = createId("campaign", Clock.nowMs());
+  await Database.use((db) =>
+    db.insert(campaignTable).values({
+      id,
+      workspaceId,
+      name: body.name,
+      description: body.description ?? null,
+      emailAccountId: body.emailAccountId,
+      ...settings,
+      workflow: body.workflow ?? null,
+    }),
+  );
+  return mustExist(id);
+}
+
+/** The contacts of a paused campaign waiting on nodes that `workflow` no longer has. */
+async function contactsOnRemovedNodes(campaignId: string, workflow: Workflow.Workflow | null): Promise<string[]> {
+  const kept = new Set((workflow?.nodes ?? []).map((n) => n.id));
+  const rows = await Database.rows<{ node: string }>(sql`
+    SELECT DISTINCT current_node_id AS node FROM campaign_contact
+    WHERE campaign_id = ${campaignId} AND status IN ('pending', 'in_progress') AND current_node_id IS NOT NULL`);
+  return rows.map((r) => r.node).filter((node) => !kept.has(node));
+}
+
+export async function update(id: string, input: v.InferInput<typeof Schema.updateSchema>): Promise<Campaign> {
+  const body = parse(Schema.updateSchema, input);
+  const updated = await Database.transaction(async () => {
+    const row = await lock(id);
+    if (row.status !== "draft" && row.status !== "paused") {
+      throw conflict(`Campaign is ${row.status}: only draft or paused campaigns can be modified`, [
+        { path: "status", message: `is ${row.status}` },
+      ]);
+    }
+    const { settings, errors } = Schema.mergeSettings(settingsOf(row), body.settings);
+    if (body.workflow !== undefined) errors.push(...checkWorkflow(body.workflow));
+    if (errors.length) throw invalid(errors);
+    if (body.emailAccountId) await assertEmailAccount(body.emailAccountId);
+    if (body.workflow !== undefined && row.status === "paused") {
+      const stranded = await contactsOnRemovedNodes(id, body.workflow);
+      if (stranded.length) {
+        throw conflict(
+          `Contacts are waiting on nodes the new workflow removes: ${stranded.join(", ")}`,
+          stranded.map((node) => ({ path: "workflow.nodes", message: `node "${node}" still has contacts waiting on it`, nodeId: node })),
+        );
+      }
+    }
+    const [next] = await Database.use((db) =>
+      db
+        .update(campaignTable)
+        .set({
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.description !== undefined ? { description: body.description } : {}),
+          ...(body.emailAccountId !== undefined ? { emailAccountId: body.emailAccountId } : {}),
+          ...(body.workflow !== undefined ? { workflow: body.workflow } : {}),
+          ...settings,
+          updatedAt: Clock.now(),
+        })
+        .where(eq(campaignTable.id, id))
+        .returning(),
+    );
+    if (body.settings && next!.status === "paused") {
+      await Database.afterCommit(() => Scheduler.use().put({ campaignId: id, window: settingsOf(next!), enabled: false }));
+    }
+    return next!;
+  });
+  return mustExist(updated.id);
+}
+
+export async function remove(id: string): Promise<{ id: string; deleted: true }> {
+  return Database.transaction(async () => {
+    const row = await lock(id);
+    if (row.status !== "draft") {
+      throw conflict(`Campaign is ${row.status}: only drafts can be deleted (archive it instead)`, [
+        { path: "status", message: `is ${row.status}` },
+      ]);
+    }
+    await Database.use((db) => db.delete(campaignTable).where(eq(campaignTable.id, id)));
+    return { id, deleted: true as const };
+  });
+}
+
+export type Action = "start" | "pause" | "resume" | "archive";
+
+/** SPEC §2's status machine: which statuses each action leaves from, and where it goes. */
+export const TRANSITIONS: Record<Action, { from: CampaignStatus[]; to: CampaignStatus }> = {
+  start: { from: ["draft"], to: "active" },
+  pause: { from: ["active"], to: "paused" },
+  resume: { from: ["paused"], to: "active" },
+  archive: { from: ["completed", "paused", "draft"], to: "archived" },
+};
+
+async function startProblems(row: Row): Promise<ErrorDetail[]> {
+  const problems: ErrorDetail[] = [];
+  const account = await EmailAccount.fromID(row.emailAccountId);
+  const status = account && (await EmailAccount.refreshStatus(account)).status;
+  if (status !== "verified") {
+    problems.push({ path: "emailAccountId", message: `email account ${row.emailAccountId} is ${status ?? "missing"}, not verified` });
+  }
+  if (!row.workflow) problems.push({ path: "workflow", message: "the campaign has no workflow" });
+  else {
+    problems.push(...Workflow.graphErrors(row.workflow));
+    if (!Workflow.emailNodes(row.workflow).length) problems.push({ path: "workflow.nodes", message: "the workflow has no email node" });
+  }
+  if (row.totalContacts === 0) problems.push({ path: "contacts", message: "no contacts are enrolled" });
+  return problems;
+}
+
+/**
+ * Run a control action atomically: the row is locked, so of two concurrent `start`s one wins and
+ * the other sees `active` (409). Scheduler calls happen after commit.
+ */
+export async function transition(id: string, action: Action): Promise<Campaign> {
+  const rule = TRANSITIONS[action];
+  await Database.transaction(async () => {
+    const row = await lock(id);
+    if (!rule.from.includes(row.status)) {
+      throw conflict(`Cannot ${action} a campaign that is ${row.status}`, [
+        { path: "status", message: `is ${row.status}; ${action} needs ${rule.from.join(" or ")}` },
+      ]);
+    }
+    const now = Clock.now();
+    const set: Partial<Row> = { status: rule.to, updatedAt: now };
+    if (action === "start") {
+      const problems = await startProblems(row);
+      if (problems.length) throw conflict(`Campaign cannot start: ${problems.map((p) => p.message).join("; ")}`, problems);
+      set.startedAt = row.startedAt ?? now;
+      set.pauseReason = null;
+      await Enrolment.scheduleFirstSteps(row.id, row.workflow!, row.timezone, now);
+    }
+    if (action === "pause") set.pausedAt = now;
+    if (action === "resume") set.pauseReason = null;
+    if (action === "archive") set.archivedAt = now;
+    await Database.use((db) => db.update(campaignTable).set(set).where(eq(campaignTable.id, id)));
+    const window = settingsOf(row);
+    await Database.afterCommit(() =>
+      action === "archive" ? Scheduler.use().remove(id) : Scheduler.use().put({ campaignId: id, window, enabled: rule.to === "active" }),
+    );
+  });
+  return mustExist(id);
+}
+
+/** For the engine: the campaign row without tenancy (system actor). */
+export async function rowForSystem(id: string): Promise<Row | undefined> {
+  const [row] = await Database.use((db) => db.select().from(campaignTable).where(eq(campaignTable.id, id)));
+  return row;
+}
+
+export async function rowsForSystem(ids: string[]): Promise<Row[]> {
+  if (!ids.length) return [];
+  return Database.use((db) => db.select().from(campaignTable).where(inArray(campaignTable.id, ids)));
+}

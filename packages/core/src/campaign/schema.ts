@@ -1,0 +1,110 @@
+import * as v from "valibot";
+import { filtersSchema } from "../contact/schema";
+import type { ErrorDetail } from "../error";
+import { DAYS, type Day, isValidTimezone, type SendWindow } from "../sending/window";
+import { idList, idOf, optionalText, order, pageQuery, requiredText, sortBy } from "../util/schema";
+import * as Workflow from "../workflow";
+import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "./campaign.sql";
+
+const hour = (min: number, max: number) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.integer("must be an integer"),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
+const dayName = v.pipe(v.string("must be a day name"), v.trim(), v.toLowerCase(), v.picklist(DAYS, `must be one of ${DAYS.join(", ")}`));
+
+/** Settings as sent: every key optional (defaults on create, merged key by key on update). */
+export const settingsInput = v.object({
+  sendDays: v.optional(
+    v.pipe(
+      v.array(dayName, "must be an array of day names"),
+      v.minLength(1, "needs at least one day"),
+      v.check((days) => new Set(days).size === days.length, "must not repeat a day"),
+    ),
+  ),
+  sendHoursStart: v.optional(hour(0, 23)),
+  sendHoursEnd: v.optional(hour(1, 24)),
+  timezone: v.optional(
+    v.pipe(v.string("must be a string"), v.trim(), v.check(isValidTimezone, "must be an IANA timezone such as Europe/Paris")),
+  ),
+  maxEmailsPerHour: v.optional(hour(1, 10000)),
+});
+
+export type SettingsInput = v.InferOutput<typeof settingsInput>;
+
+export interface Settings extends SendWindow {
+  sendDays: Day[];
+  maxEmailsPerHour: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
+  sendHoursStart: 9,
+  sendHoursEnd: 18,
+  timezone: "UTC",
+  maxEmailsPerHour: 30,
+};
+
+/** Merge `input` over `base` key by key, then check what only the whole can tell (start < end). */
+export function mergeSettings(base: Settings, input: SettingsInput | undefined): { settings: Settings; errors: ErrorDetail[] } {
+  const settings: Settings = { ...base };
+  for (const [key, value] of Object.entries(input ?? {}))
+    if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
+  settings.sendDays = DAYS.filter((d) => settings.sendDays.includes(d));
+  const errors: ErrorDetail[] = [];
+  if (settings.sendHoursEnd <= settings.sendHoursStart) {
+    errors.push({
+      path: input?.sendHoursEnd !== undefined ? "settings.sendHoursEnd" : "settings.sendHoursStart",
+      message: `sendHoursEnd (${settings.sendHoursEnd}) must be greater than sendHoursStart (${settings.sendHoursStart})`,
+    });
+  }
+  return { settings, errors };
+}
+
+export const createSchema = v.object({
+  name: requiredText(255),
+  description: optionalText(2000),
+  emailAccountId: idOf("acc"),
+  settings: v.optional(settingsInput),
+  workflow: v.optional(v.nullable(Workflow.schema)),
+});
+
+export const updateSchema = v.object({
+  name: v.optional(requiredText(255)),
+  description: optionalText(2000),
+  emailAccountId: v.optional(idOf("acc")),
+  settings: v.optional(settingsInput),
+  workflow: v.optional(v.nullable(Workflow.schema)),
+});
+
+export const SORT_FIELDS = ["createdAt", "updatedAt", "name", "status", "startedAt"] as const;
+
+export const listQuery = v.object({
+  ...pageQuery,
+  status: v.optional(v.picklist(CAMPAIGN_STATUSES, `must be one of ${CAMPAIGN_STATUSES.join(", ")}`)),
+  sort: sortBy(SORT_FIELDS, "createdAt"),
+  order,
+});
+
+/** `POST /campaigns/:id/contacts`: exactly one way of choosing contacts. */
+export const addContactsSchema = v.pipe(
+  v.object({
+    contactIds: v.optional(idList("con", 10_000)),
+    groupIds: v.optional(idList("grp", 100)),
+    filters: v.optional(v.omit(filtersSchema, ["groups"])),
+  }),
+  v.check(
+    (body) => [body.contactIds, body.groupIds, body.filters].filter((x) => x !== undefined).length === 1,
+    "provide exactly one of contactIds, groupIds or filters",
+  ),
+);
+
+export const removeContactsSchema = v.object({ contactIds: idList("con", 10_000) });
+
+export const contactsQuery = v.object({
+  ...pageQuery,
+  status: v.optional(v.picklist(CAMPAIGN_CONTACT_STATUSES, `must be one of ${CAMPAIGN_CONTACT_STATUSES.join(", ")}`)),
+});

@@ -1,0 +1,56 @@
+import { sql } from "drizzle-orm";
+import * as Database from "../database";
+
+export { idempotencyTable } from "./idempotency.sql";
+
+/**
+ * `Idempotency-Key` (SPEC §1): the first request with a key runs and its response is kept; a
+ * repeat with the same key and request gets that response again; the same key with another
+ * request is refused. A request that died without answering frees its key after a minute.
+ */
+export type Begin = { kind: "new" } | { kind: "replay"; status: number; body: unknown } | { kind: "conflict"; message: string };
+
+const ABANDONED_AFTER_SECONDS = 60;
+
+export async function begin(workspaceId: string, key: string, route: string, requestHash: string): Promise<Begin> {
+  const inserted = await Database.rows<{ key: string }>(sql`
+    INSERT INTO idempotency_key (workspace_id, key, route, request_hash) VALUES (${workspaceId}, ${key}, ${route}, ${requestHash})
+    ON CONFLICT DO NOTHING RETURNING key`);
+  if (inserted.length) return { kind: "new" };
+  const [existing] = await Database.rows<{ request_hash: string; status: number | null; response: unknown; stale: boolean }>(sql`
+    SELECT request_hash, status, response, created_at < now() - make_interval(secs => ${ABANDONED_AFTER_SECONDS}) AS stale
+    FROM idempotency_key WHERE workspace_id = ${workspaceId} AND key = ${key}`);
+  if (!existing) return begin(workspaceId, key, route, requestHash);
+  if (existing.request_hash !== requestHash) {
+    return { kind: "conflict", message: "This Idempotency-Key was already used with a different request" };
+  }
+  if (existing.status !== null) return { kind: "replay", status: existing.status, body: existing.response };
+  if (existing.stale) {
+    const taken = await Database.rows<{ key: string }>(sql`
+      UPDATE idempotency_key SET created_at = now()
+      WHERE workspace_id = ${workspaceId} AND key = ${key} AND status IS NULL
+        AND created_at < now() - make_interval(secs => ${ABANDONED_AFTER_SECONDS})
+      RETURNING key`);
+    if (taken.length) return { kind: "new" };
+  }
+  return { kind: "conflict", message: "A request with this Idempotency-Key is still being processed" };
+}
+
+export async function complete(workspaceId: string, key: string, status: number, body: unknown): Promise<void> {
+  await Database.rows(sql`
+    UPDATE idempotency_key SET status = ${status}, response = ${JSON.stringify(body)}::jsonb
+    WHERE workspace_id = ${workspaceId} AND key = ${key}`);
+}
+
+/** Forget a key whose request failed on our side (5xx), so the client can retry it. */
+export async function abandon(workspaceId: string, key: string): Promise<void> {
+  await Database.rows(sql`DELETE FROM idempotency_key WHERE workspace_id = ${workspaceId} AND key = ${key} AND status IS NULL`);
+}
+
+/** Keys are kept a day (the sweeper forgets older ones). */
+export async function expire(olderThanHours = 24): Promise<number> {
+  const rows = await Database.rows<{ key: string }>(
+    sql`DELETE FROM idempotency_key WHERE created_at < now() - make_interval(hours => ${olderThanHours}) RETURNING key`,
+  );
+  return rows.length;
+}

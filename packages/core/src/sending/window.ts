@@ -1,0 +1,79 @@
+import { DateTime, IANAZone } from "luxon";
+import type { Delay } from "../workflow";
+
+/**
+ * Send windows and delays in the campaign's timezone, with luxon doing the timezone arithmetic
+ * (DST gaps and overlaps included). All functions are pure: instants in, instants out.
+ */
+export const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
+export type Day = (typeof DAYS)[number];
+
+export interface SendWindow {
+  sendDays: readonly Day[];
+  /** First hour of sending, 0–23, local time. */
+  sendHoursStart: number;
+  /** Sending stops at this hour, 1–24, local time (exclusive). */
+  sendHoursEnd: number;
+  timezone: string;
+}
+
+const local = (at: Date, timezone: string) => DateTime.fromJSDate(at, { zone: timezone });
+const dayName = (dt: DateTime) => DAYS[dt.weekday - 1]!;
+
+/** Is `at` inside the window: an allowed day, and `[start:00, end:00)` local time? */
+export function isOpen(at: Date, window: SendWindow): boolean {
+  const dt = local(at, window.timezone);
+  return window.sendDays.includes(dayName(dt)) && dt.hour >= window.sendHoursStart && dt.hour < window.sendHoursEnd;
+}
+
+/** `at` if the window is open then, else the next moment it opens. */
+export function nextOpening(at: Date, window: SendWindow): Date {
+  if (isOpen(at, window)) return at;
+  const today = local(at, window.timezone).startOf("day");
+  for (let d = 0; d <= 7; d++) {
+    const day = today.plus({ days: d });
+    if (!window.sendDays.includes(dayName(day))) continue;
+    // A start hour that does not exist that day (DST gap) becomes the first instant after it.
+    const opening = day.set({ hour: window.sendHoursStart, minute: 0, second: 0, millisecond: 0 });
+    if (opening.toMillis() > at.getTime() && isOpen(opening.toJSDate(), window)) return opening.toJSDate();
+  }
+  throw new Error("send window never opens (no send days)");
+}
+
+/** When the window open at `at` closes (the next instant outside it). */
+export function closing(at: Date, window: SendWindow): Date {
+  const dt = local(at, window.timezone);
+  const end =
+    window.sendHoursEnd === 24
+      ? dt.startOf("day").plus({ days: 1 })
+      : dt.set({ hour: window.sendHoursEnd, minute: 0, second: 0, millisecond: 0 });
+  return end.toJSDate();
+}
+
+/**
+ * `from` + a delay, in the campaign's timezone: calendar days keep the wall-clock time across DST
+ * changes; business days skip Saturdays and Sundays; hours are elapsed time.
+ */
+export function addDelay(from: Date, delay: Delay, timezone: string): Date {
+  let dt = local(from, timezone);
+  if (delay.businessDays) {
+    let remaining = delay.days;
+    while (remaining > 0) {
+      dt = dt.plus({ days: 1 });
+      if (dt.weekday <= 5) remaining--;
+    }
+  } else if (delay.days) {
+    dt = dt.plus({ days: delay.days });
+  }
+  if (delay.hours) dt = dt.plus({ hours: delay.hours });
+  return dt.toJSDate();
+}
+
+export function addDelays(from: Date, delays: readonly Delay[], timezone: string): Date {
+  return delays.reduce((at, delay) => addDelay(at, delay, timezone), from);
+}
+
+/** An IANA zone name ("Europe/Paris", "UTC"); not "local", not a bare offset. */
+export function isValidTimezone(timezone: string): boolean {
+  return IANAZone.isValidZone(timezone);
+}

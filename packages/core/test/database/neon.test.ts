@@ -1,0 +1,94 @@
+import * as Actor from "@fluenzr/core/actor";
+import * as Contact from "@fluenzr/core/contact";
+import * as Database from "@fluenzr/core/database";
+import { createNeonDatabase } from "@fluenzr/core/database/neon";
+import * as Workspace from "@fluenzr/core/workspace";
+import { onServer, openTestDatabase, type TestDatabase } from "@fluenzr/testing";
+import { startWsProxy } from "@fluenzr/testing/ws-proxy";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import ws from "ws";
+
+/**
+ * The production driver itself (Neon's serverless Pool over WebSocket, drizzle neon-serverless),
+ * against the local PostgreSQL through a WebSocket-to-TCP proxy. Needs a server: DATABASE_URL.
+ */
+describe.skipIf(!onServer)("Neon serverless driver", () => {
+  let server: TestDatabase;
+  let proxy: Awaited<ReturnType<typeof startWsProxy>>;
+  let neon: ReturnType<typeof createNeonDatabase>;
+
+  beforeAll(async () => {
+    server = await openTestDatabase();
+    proxy = await startWsProxy();
+    neon = createNeonDatabase(server.url!, { wsProxy: proxy.address, webSocketConstructor: ws, max: 3 });
+    Database.install(neon);
+  });
+
+  afterAll(async () => {
+    await neon?.close();
+    await proxy?.close();
+    await server?.close();
+  });
+
+  it("runs queries through the WebSocket", async () => {
+    const [row] = await Database.rows<{ answer: number }>(sql`SELECT 41 + 1 AS answer`);
+    expect(row).toEqual({ answer: 42 });
+    expect(proxy.connections()).toBeGreaterThan(0);
+  });
+
+  it("runs the domain code: create and read a contact", async () => {
+    const workspace = await Workspace.create("Neon");
+    const contact = await Actor.asWorkspace(workspace.id, () => Contact.create({ email: "neon@example.org", tags: ["b", "a"] }));
+    const read = await Actor.asWorkspace(workspace.id, () => Contact.fromID(contact.id));
+    expect(read).toMatchObject({ email: "neon@example.org", tags: ["a", "b"], groups: [] });
+  });
+
+  it("commits an interactive transaction, and reads its own writes inside it", async () => {
+    const workspace = await Workspace.create("Tx");
+    const seen = await Database.transaction(async () => {
+      await Database.rows(sql`UPDATE workspace SET name = 'Tx renamed' WHERE id = ${workspace.id}`);
+      const [inside] = await Database.rows<{ name: string }>(sql`SELECT name FROM workspace WHERE id = ${workspace.id}`);
+      return inside!.name;
+    });
+    expect(seen).toBe("Tx renamed");
+    expect((await Workspace.fromID(workspace.id))?.name).toBe("Tx renamed");
+  });
+
+  it("rolls back an interactive transaction that throws, and runs no after-commit effect", async () => {
+    const workspace = await Workspace.create("Rollback");
+    let effectRan = false;
+    await expect(
+      Database.transaction(async () => {
+        await Database.rows(sql`UPDATE workspace SET name = 'changed' WHERE id = ${workspace.id}`);
+        await Database.afterCommit(() => {
+          effectRan = true;
+        });
+        throw new Error("abort");
+      }),
+    ).rejects.toThrow("abort");
+    expect((await Workspace.fromID(workspace.id))?.name).toBe("Rollback");
+    expect(effectRan).toBe(false);
+  });
+
+  it("isolates concurrent transactions on separate pooled connections", async () => {
+    const workspace = await Workspace.create("Locks");
+    const order: string[] = [];
+    await Promise.all([
+      Database.transaction(async () => {
+        await Database.rows(sql`SELECT id FROM workspace WHERE id = ${workspace.id} FOR UPDATE`);
+        order.push("first locked");
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        order.push("first done");
+      }),
+      (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await Database.transaction(async () => {
+          await Database.rows(sql`SELECT id FROM workspace WHERE id = ${workspace.id} FOR UPDATE`);
+          order.push("second locked");
+        });
+      })(),
+    ]);
+    expect(order).toEqual(["first locked", "first done", "second locked"]);
+  });
+});

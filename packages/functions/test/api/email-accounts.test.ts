@@ -1,0 +1,232 @@
+import * as EmailAccount from "@fluenzr/core/email-account";
+import { createApp } from "@fluenzr/functions/api/app";
+import {
+  type ApiClient,
+  apiClient,
+  counts,
+  expectAuthFailures,
+  expectError,
+  expectOk,
+  expectPage,
+  expectValidation,
+  FIELDS,
+  factory,
+  ISO_UTC,
+  revokedKey,
+  useTestDatabase,
+} from "@fluenzr/testing";
+import { beforeAll, describe, expect, it } from "vitest";
+
+useTestDatabase();
+
+const app = createApp();
+let ws: factory.TestWorkspace;
+let other: factory.TestWorkspace;
+let api: ApiClient;
+
+beforeAll(async () => {
+  ws = await factory.workspace();
+  other = await factory.workspace();
+  api = apiClient(app, ws.key);
+});
+
+async function fresh() {
+  const w = await factory.workspace();
+  return { w, api: apiClient(app, w.key) };
+}
+
+const stored = (w: factory.TestWorkspace, id: string) => w.as(() => EmailAccount.fromID(id));
+
+describe("POST /v1/email-accounts", () => {
+  it("creates a verified account: 201 with exactly the documented fields and defaults", async () => {
+    const res = await api.post("/v1/email-accounts", {
+      email: " Sales@Acme.example ",
+      name: " Sales ",
+      status: "failed",
+      workspaceId: other.id,
+    });
+    const data = expectOk(res, 201);
+    expect(Object.keys(data).sort()).toEqual(FIELDS.emailAccount);
+    expect(data).toEqual({
+      id: expect.stringMatching(/^acc_[0-9a-z]{26}$/),
+      email: "Sales@Acme.example",
+      name: "Sales",
+      replyTo: null,
+      dailyLimit: 200,
+      status: "verified",
+      createdAt: expect.stringMatching(ISO_UTC),
+      updatedAt: data.createdAt,
+    });
+    expect(res.text).not.toContain(other.id);
+    expect(expectOk(await api.get(`/v1/email-accounts/${data.id}`))).toEqual(data);
+  });
+
+  it("keeps replyTo and dailyLimit", async () => {
+    const data = expectOk(
+      await api.post("/v1/email-accounts", { email: "ceo@acme.example", name: "CEO", replyTo: "inbox@acme.example", dailyLimit: 10000 }),
+      201,
+    );
+    expect(data).toMatchObject({ email: "ceo@acme.example", replyTo: "inbox@acme.example", dailyLimit: 10000, status: "verified" });
+  });
+
+  it("answers 409 on a duplicate email (case-insensitive) and writes nothing; another workspace may use it", async () => {
+    const { w, api } = await fresh();
+    expectOk(await api.post("/v1/email-accounts", { email: "dup@acme.example", name: "A" }), 201);
+    expectError(await api.post("/v1/email-accounts", { email: "DUP@acme.EXAMPLE", name: "B" }), 409, "CONFLICT", {
+      message: "An email account for DUP@acme.EXAMPLE already exists",
+      details: [{ path: "email", message: "already exists" }],
+    });
+    expect((await counts(w.id)).accounts).toBe(1);
+    expectOk(await apiClient(app, other.key).post("/v1/email-accounts", { email: "dup@acme.example", name: "Theirs" }), 201);
+  });
+
+  it("stores the identity's status: pending while SES has not verified it, refreshed on GET", async () => {
+    EmailAccount.Identity.install(async () => "pending");
+    let id: string;
+    try {
+      const data = expectOk(await api.post("/v1/email-accounts", { email: "new@pending.example", name: "P" }), 201);
+      expect(data.status).toBe("pending");
+      id = data.id;
+      expect((await stored(ws, id))?.status).toBe("pending");
+    } finally {
+      EmailAccount.Identity.install(EmailAccount.Identity.alwaysVerified);
+    }
+    expect(expectOk(await api.get(`/v1/email-accounts/${id}`)).status).toBe("verified");
+    expect((await stored(ws, id))?.status).toBe("verified");
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ["no email", { name: "A" }, { email: expect.any(String) }],
+    ["an invalid email", { email: "nope", name: "A" }, { email: "must be a valid email address" }],
+    ["no name", { email: "a@b.co" }, { name: expect.any(String) }],
+    ["a blank name", { email: "a@b.co", name: " " }, { name: "is required" }],
+    ["an invalid replyTo", { email: "a@b.co", name: "A", replyTo: "x" }, { replyTo: "must be a valid email address" }],
+    ["a zero dailyLimit", { email: "a@b.co", name: "A", dailyLimit: 0 }, { dailyLimit: "must be at least 1" }],
+    ["a huge dailyLimit", { email: "a@b.co", name: "A", dailyLimit: 10001 }, { dailyLimit: "must be at most 10000" }],
+    ["a fractional dailyLimit", { email: "a@b.co", name: "A", dailyLimit: 1.5 }, { dailyLimit: "must be an integer" }],
+    ["a string dailyLimit", { email: "a@b.co", name: "A", dailyLimit: "10" }, { dailyLimit: expect.any(String) }],
+  ])("answers 400 for %s and writes nothing", async (_, body, details) => {
+    const { w, api } = await fresh();
+    expectValidation(await api.post("/v1/email-accounts", body), details);
+    expect((await counts(w.id)).accounts).toBe(0);
+  });
+});
+
+describe("GET /v1/email-accounts", () => {
+  let client: ApiClient;
+  const made: EmailAccount.EmailAccount[] = [];
+  beforeAll(async () => {
+    const { w, api } = await fresh();
+    client = api;
+    for (const [email, name] of [
+      ["b@list.example", "Zed"],
+      ["C@list.example", "Amy"],
+      ["a@list.example", "Max"],
+    ])
+      made.push(await factory.emailAccount(w, { email, name }));
+  });
+
+  it("lists newest first with paging meta", async () => {
+    const data = expectPage(await client.get("/v1/email-accounts"), { page: 1, perPage: 20, total: 3, totalPages: 1 });
+    expect(data).toEqual(JSON.parse(JSON.stringify([...made].reverse())));
+    const page = expectPage(await client.get("/v1/email-accounts", { query: { perPage: 1, page: 3 } }), {
+      page: 3,
+      perPage: 1,
+      total: 3,
+      totalPages: 3,
+    });
+    expect(page.map((a) => a.email)).toEqual(["b@list.example"]);
+  });
+
+  it.each<[Record<string, string>, string[]]>([
+    [{ sort: "email", order: "asc" }, ["a@list.example", "b@list.example", "C@list.example"]],
+    [{ sort: "name", order: "desc" }, ["b@list.example", "a@list.example", "C@list.example"]],
+    [{ status: "verified", sort: "createdAt", order: "asc" }, ["b@list.example", "C@list.example", "a@list.example"]],
+    [{ status: "pending" }, []],
+  ])("%j", async (query, expected) => {
+    const data = expectPage(await client.get("/v1/email-accounts", { query }), {
+      page: 1,
+      perPage: 20,
+      total: expected.length,
+      totalPages: expected.length ? 1 : 0,
+    });
+    expect(data.map((a) => a.email)).toEqual(expected);
+  });
+
+  it.each<[Record<string, string>, Record<string, string>]>([
+    [{ status: "active" }, { status: "must be one of pending, verified, failed" }],
+    [{ sort: "dailyLimit" }, { sort: "must be one of createdAt, updatedAt, email, name" }],
+    [
+      { perPage: "0", order: "random" },
+      { perPage: "must be at least 1", order: "must be asc or desc" },
+    ],
+  ])("answers 400 to the query %j", async (query, details) => {
+    expectValidation(await client.get("/v1/email-accounts", { query }), details);
+  });
+});
+
+describe("PUT /v1/email-accounts/:id", () => {
+  it("updates name, replyTo and dailyLimit; the email cannot be changed", async () => {
+    const account = await factory.emailAccount(ws, { replyTo: "r@acme.example" });
+    const data = expectOk(
+      await api.put(`/v1/email-accounts/${account.id}`, { name: " Renamed ", dailyLimit: 50, email: "other@acme.example" }),
+    );
+    expect(data).toEqual({
+      ...JSON.parse(JSON.stringify(account)),
+      name: "Renamed",
+      dailyLimit: 50,
+      updatedAt: expect.stringMatching(ISO_UTC),
+    });
+    expect(Date.parse(data.updatedAt)).toBeGreaterThan(Date.parse(data.createdAt));
+    expect(expectOk(await api.put(`/v1/email-accounts/${account.id}`, { replyTo: null })).replyTo).toBeNull();
+    expect(await stored(ws, account.id)).toMatchObject({ email: account.email, name: "Renamed", dailyLimit: 50, replyTo: null });
+  });
+
+  it.each<[Record<string, unknown>, Record<string, string>]>([
+    [{ name: "" }, { name: "is required" }],
+    [{ dailyLimit: -1 }, { dailyLimit: "must be at least 1" }],
+    [{ replyTo: "not-an-email" }, { replyTo: "must be a valid email address" }],
+  ])("answers 400 to %j and changes nothing", async (body, details) => {
+    const account = await factory.emailAccount(ws);
+    expectValidation(await api.put(`/v1/email-accounts/${account.id}`, body), details);
+    expect(await stored(ws, account.id)).toEqual(account);
+  });
+});
+
+describe("tenancy and routes", () => {
+  it.each([
+    ["GET", undefined],
+    ["PUT", { name: "Hacked", dailyLimit: 1 }],
+  ])("%s another workspace's account: 404, unchanged", async (method, body) => {
+    const theirs = await factory.emailAccount(other);
+    const res = await api.request(method, `/v1/email-accounts/${theirs.id}`, { body });
+    expectError(res, 404, "NOT_FOUND", { message: `Email account ${theirs.id} not found` });
+    expect(await stored(other, theirs.id)).toEqual(theirs);
+  });
+
+  it.each(["nope", "acc_", "acc_%00", "con_01abc"])("a malformed id (%s) is a 404", async (id) => {
+    expectError(await api.get(`/v1/email-accounts/${id}`), 404, "NOT_FOUND");
+    expectError(await api.put(`/v1/email-accounts/${id}`, { name: "x" }), 404, "NOT_FOUND");
+  });
+
+  it("has no DELETE: a 404 envelope, and the account stays", async () => {
+    const account = await factory.emailAccount(ws);
+    expectError(await api.delete(`/v1/email-accounts/${account.id}`), 404, "NOT_FOUND", {
+      message: `No route for DELETE /v1/email-accounts/${account.id}`,
+    });
+    expect(await stored(ws, account.id)).toEqual(account);
+  });
+
+  it.each([
+    ["GET", "/v1/email-accounts", undefined],
+    ["POST", "/v1/email-accounts", { email: "auth@acme.example", name: "Auth" }],
+    ["GET", "/v1/email-accounts/ID", undefined],
+    ["PUT", "/v1/email-accounts/ID", { name: "Auth" }],
+  ])("%s %s answers 401 to every bad key and changes nothing", async (method, template, body) => {
+    const account = await factory.emailAccount(ws);
+    const before = await counts(ws.id);
+    await expectAuthFailures(api, method, template.replace("ID", account.id), { validKey: ws.key, revokedKey: await revokedKey(ws), body });
+    expect(await counts(ws.id)).toEqual(before);
+    expect(await stored(ws, account.id)).toEqual(account);
+  });
+});

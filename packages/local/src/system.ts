@@ -1,0 +1,55 @@
+import type { AddressInfo } from "node:net";
+import * as Database from "@fluenzr/core/database";
+import { Identity } from "@fluenzr/core/email-account";
+import * as Scheduler from "@fluenzr/core/scheduler";
+import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
+import { createApp } from "@fluenzr/functions/api/app";
+import { serve } from "@hono/node-server";
+import { type Bootstrapped, bootstrap } from "./bootstrap";
+import { type LocalConfig, openLocalDatabase } from "./database";
+
+export interface LocalSystem {
+  url: string;
+  database: string;
+  bootstrap: Bootstrapped;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system in one process on embedded defaults: the same Hono app and domain code as
+ * in Lambda, with local implementations of the ports.
+ */
+export async function startLocalSystem(config: LocalConfig): Promise<LocalSystem> {
+  const database = await openLocalDatabase(config, { lock: true });
+  try {
+    await database.migrate();
+    Database.install(database);
+    Identity.install(Identity.alwaysVerified);
+    Scheduler.install(new MemoryScheduler());
+    const boot = await bootstrap(config);
+
+    const app = createApp();
+    const server = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" });
+    await new Promise<void>((resolve, reject) => {
+      server.once("listening", resolve);
+      server.once("error", reject);
+    });
+    const { port } = server.address() as AddressInfo;
+
+    let stopped = false;
+    return {
+      url: `http://localhost:${port}`,
+      database: database.description,
+      bootstrap: boot,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
