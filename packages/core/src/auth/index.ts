@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import * as Database from "../database";
 import { createId } from "../util/id";
 import { apiKeyTable } from "./auth.sql";
-import { decide, type RateLimitDecision, WINDOW_SECONDS } from "./rate-limit";
+import { counts, decide, type RateLimitDecision, WINDOW_SECONDS } from "./rate-limit";
 
-export { apiKeyTable, apiRateLimitTable } from "./auth.sql";
-export { decide, type RateLimitDecision } from "./rate-limit";
+export { apiKeyTable } from "./auth.sql";
+export { counts, decide, type RateLimitDecision } from "./rate-limit";
 
 export const KEY_PREFIX = "flz_sk_";
 export const KEY_PATTERN = /^flz_sk_[A-Za-z0-9]{32}$/;
@@ -23,8 +23,17 @@ export function generateKey(): string {
   return out;
 }
 
+const recentHashes = new Map<string, string>();
+
+/** Hex SHA-256 of a key. The hashes of the last keys seen are remembered (it runs on every request). */
 export function hashKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  let hash = recentHashes.get(key);
+  if (hash === undefined) {
+    hash = createHash("sha256").update(key).digest("hex");
+    if (recentHashes.size >= 1024) recentHashes.clear();
+    recentHashes.set(key, hash);
+  }
+  return hash;
 }
 
 export interface ApiKeyInfo {
@@ -60,19 +69,23 @@ export async function createKey(input: {
 }): Promise<ApiKeyInfo & { key: string }> {
   const key = input.key ?? generateKey();
   if (!KEY_PATTERN.test(key)) throw new Error("An API key is flz_sk_ followed by 32 letters or digits");
-  const [row] = await Database.use((db) =>
-    db
+  const id = createId("apiKey");
+  const counter = `api_key_counter_${id}`;
+  const [row] = await Database.transaction(async (tx) => {
+    await tx.execute(sql`CREATE SEQUENCE ${sql.identifier(counter)}`);
+    return tx
       .insert(apiKeyTable)
       .values({
-        id: createId("apiKey"),
+        id,
+        counter,
         workspaceId: input.workspaceId,
         name: input.name,
         tokenHash: hashKey(key),
         tokenPrefix: key.slice(0, KEY_PREFIX.length + 4),
         rateLimit: input.rateLimit ?? 1000,
       })
-      .returning(),
-  );
+      .returning();
+  });
   return { ...toInfo(row!), key };
 }
 
@@ -113,60 +126,47 @@ export interface Authenticated {
 }
 
 /**
- * Authenticate a request and count it against its key's rate limit, in ONE round trip: the key
- * lookup, the counter upsert (sliding window, shared by every instance through the database) and
- * the throttled `last_used_at` touch are one statement. Time is the database's, so instances with
- * skewed clocks still share windows.
+ * Authenticate a request and count it against its key's rate limit in ONE round trip: the key
+ * lookup and `nextval` of its counter are one read-only statement (prepared, so planned once per
+ * connection). Revocation is seen at once. Time is the database's, shared by all instances. The
+ * first request of each minute also rolls the window (and touches `last_used_at`).
  */
 const AUTHENTICATE = `
-  WITH clock AS (
-    SELECT (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now_ms,
-           (floor(extract(epoch FROM statement_timestamp()) / ${WINDOW_SECONDS}) * ${WINDOW_SECONDS})::bigint AS window_start
-  ), k AS (
-    SELECT id, workspace_id, rate_limit, last_used_at FROM api_key
-    WHERE token_hash = $1 AND revoked_at IS NULL
-  ), counter AS (
-    INSERT INTO api_rate_limit AS r (key_id, window_start, count, prev_count)
-    SELECT k.id, clock.window_start, 1, 0 FROM k, clock
-    ON CONFLICT (key_id) DO UPDATE SET
-      prev_count = CASE
-        WHEN r.window_start >= excluded.window_start THEN r.prev_count
-        WHEN r.window_start = excluded.window_start - ${WINDOW_SECONDS} THEN r.count
-        ELSE 0 END,
-      count = CASE WHEN r.window_start >= excluded.window_start THEN r.count + 1 ELSE 1 END,
-      window_start = greatest(r.window_start, excluded.window_start)
-    RETURNING count, prev_count, window_start
-  ), touch AS (
-    UPDATE api_key SET last_used_at = statement_timestamp()
-    FROM k WHERE api_key.id = k.id
-      AND (k.last_used_at IS NULL OR k.last_used_at < statement_timestamp() - interval '1 minute')
-    RETURNING 1
-  )
-  SELECT k.id, k.workspace_id, k.rate_limit, counter.count, counter.prev_count, counter.window_start, clock.now_ms
-  FROM k, counter, clock`;
+  SELECT id, workspace_id, rate_limit, nextval(counter) AS n, window_start, window_seq, prev_window_seq,
+         (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now_ms
+  FROM api_key WHERE token_hash = $1 AND revoked_at IS NULL`;
 
-/** Prepared (named): PostgreSQL parses and plans the statement once per connection. */
+const ROLL = `
+  UPDATE api_key SET window_start = $2, window_seq = $3, prev_window_seq = $4, last_used_at = statement_timestamp()
+  WHERE id = $1 AND window_start < $2`;
+
 export async function authenticate(key: string): Promise<Authenticated | undefined> {
   if (!KEY_PATTERN.test(key)) return undefined;
   const [row] = await Database.prepared<{
     id: string;
     workspace_id: string;
     rate_limit: number;
-    count: number;
-    prev_count: number;
+    n: string | number;
     window_start: string | number;
+    window_seq: string | number;
+    prev_window_seq: string | number;
     now_ms: string | number;
   }>("fluenzr_authenticate", AUTHENTICATE, [hashKey(key)]);
   if (!row) return undefined;
+  const nowMs = Number(row.now_ms);
+  const window = Math.floor(nowMs / 1000 / WINDOW_SECONDS) * WINDOW_SECONDS;
+  const counted = counts(
+    { windowStart: Number(row.window_start), windowSeq: Number(row.window_seq), prevWindowSeq: Number(row.prev_window_seq) },
+    Number(row.n),
+    window,
+  );
+  if (counted.roll) {
+    const { windowStart, windowSeq, prevWindowSeq } = counted.roll;
+    await Database.prepared("fluenzr_roll_window", ROLL, [row.id, windowStart, windowSeq, prevWindowSeq]);
+  }
   return {
     keyId: row.id,
     workspaceId: row.workspace_id,
-    rateLimit: decide({
-      limit: row.rate_limit,
-      count: row.count,
-      prevCount: row.prev_count,
-      windowStart: Number(row.window_start),
-      nowMs: Number(row.now_ms),
-    }),
+    rateLimit: decide({ limit: row.rate_limit, count: counted.count, prevCount: counted.prevCount, windowStart: window, nowMs }),
   };
 }

@@ -1,16 +1,47 @@
 /**
- * Sliding-window rate limit (the weighted two-window estimate used by Cloudflare and others):
+ * Per-key rate limit, shared by every API instance through the database, as a sliding window:
  * the count of the previous one-minute window weighs by how much of it still overlaps the last
- * 60 seconds. It never lets a burst at a window boundary double the limit, as a fixed window
- * does, and needs one counter row per key.
+ * 60 seconds, so a burst at a window boundary cannot double the limit as with a fixed window.
+ *
+ * Counting costs no row write: each request takes `nextval` of the key's sequence (a counter
+ * outside transactions), and the key row keeps the counter's value at the start of the current
+ * and previous windows. Counts are differences; once a minute the first request of a window
+ * rolls those values forward.
  */
 export const WINDOW_SECONDS = 60;
 
+export interface CounterRow {
+  windowStart: number;
+  windowSeq: number;
+  prevWindowSeq: number;
+}
+
+export interface Counts {
+  /** Requests in the current window, this one included. */
+  count: number;
+  /** Requests in the previous window. */
+  prevCount: number;
+  /** Set when this request opens a new window: the values to store. */
+  roll?: CounterRow;
+}
+
+/** Counts for a request that drew `n` from the counter during the window starting at `window`. */
+export function counts(row: CounterRow, n: number, window: number): Counts {
+  if (row.windowStart >= window && n >= row.windowSeq) {
+    return { count: n - row.windowSeq + 1, prevCount: Math.max(0, row.windowSeq - row.prevWindowSeq) };
+  }
+  // First request seen in this window (or the counter was reset): roll the window forward.
+  const adjacent = row.windowStart === window - WINDOW_SECONDS && n >= row.windowSeq;
+  return {
+    count: 1,
+    prevCount: adjacent ? n - row.windowSeq : 0,
+    roll: { windowStart: window, windowSeq: n, prevWindowSeq: adjacent ? row.windowSeq : n },
+  };
+}
+
 export interface RateLimitState {
   limit: number;
-  /** Requests counted in the current window, this one included. */
   count: number;
-  /** Requests counted in the previous window. */
   prevCount: number;
   /** Start of the current window, epoch seconds. */
   windowStart: number;

@@ -9,9 +9,24 @@ const ORDER: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30,
 const SECRET_FIELD = /^(authorization|apikey|api_key|key|token|password|secret|cookie|body|html|text|content)$/i;
 const KEY_PATTERN = /flz_sk_[A-Za-z0-9]{4,}/g;
 
+let level: number | undefined;
+
+/** The level from LOG_LEVEL (read once; `setLevel` changes it, for tests). */
 function threshold(): number {
-  const level = (process.env.LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info")) as Level | "silent";
-  return ORDER[level] ?? ORDER.info;
+  if (level === undefined) {
+    const name = (process.env.LOG_LEVEL ?? (process.env.VITEST ? "silent" : "info")) as Level | "silent";
+    level = ORDER[name] ?? ORDER.info;
+  }
+  return level;
+}
+
+export function setLevel(name: Level | "silent" | undefined): void {
+  level = name === undefined ? undefined : ORDER[name];
+}
+
+/** Is this level written? Lets hot paths skip building fields that would be dropped. */
+export function enabled(name: Level): boolean {
+  return ORDER[name] >= threshold();
 }
 
 function scrub(value: unknown, depth = 0): unknown {

@@ -1,7 +1,31 @@
-import { decide } from "@fluenzr/core/auth";
+import { counts, decide } from "@fluenzr/core/auth";
 import { describe, expect, it } from "vitest";
 
 const at = (windowStart: number, secondsIn: number) => ({ windowStart, nowMs: (windowStart + secondsIn) * 1000 });
+
+describe("window counts from the key's counter", () => {
+  it("counts requests of the current window as counter differences", () => {
+    const row = { windowStart: 600, windowSeq: 101, prevWindowSeq: 71 };
+    expect(counts(row, 101, 600)).toEqual({ count: 1, prevCount: 30 });
+    expect(counts(row, 110, 600)).toEqual({ count: 10, prevCount: 30 });
+  });
+
+  it("rolls into the next window, carrying the previous window's count", () => {
+    const row = { windowStart: 600, windowSeq: 101, prevWindowSeq: 71 };
+    // 19 requests happened in window 600 (101..119); this one (120) opens window 660.
+    expect(counts(row, 120, 660)).toEqual({ count: 1, prevCount: 19, roll: { windowStart: 660, windowSeq: 120, prevWindowSeq: 101 } });
+  });
+
+  it("forgets windows older than the previous one", () => {
+    const row = { windowStart: 600, windowSeq: 101, prevWindowSeq: 71 };
+    expect(counts(row, 500, 780)).toEqual({ count: 1, prevCount: 0, roll: { windowStart: 780, windowSeq: 500, prevWindowSeq: 500 } });
+  });
+
+  it("survives a counter that went backwards (restored database) by starting over", () => {
+    const row = { windowStart: 600, windowSeq: 101, prevWindowSeq: 71 };
+    expect(counts(row, 5, 600)).toEqual({ count: 1, prevCount: 0, roll: { windowStart: 600, windowSeq: 5, prevWindowSeq: 5 } });
+  });
+});
 
 describe("sliding-window rate limit", () => {
   it("allows up to the limit within a window and reports what remains", () => {
@@ -19,15 +43,12 @@ describe("sliding-window rate limit", () => {
   });
 
   it("never lets a burst at a window boundary double the limit, as a fixed window would", () => {
-    // 10 requests at the end of one window, then a burst right after the boundary.
-    const justAfter = at(660, 1);
-    expect(decide({ limit: 10, count: 1, prevCount: 10, ...justAfter }).allowed).toBe(false);
+    expect(decide({ limit: 10, count: 1, prevCount: 10, ...at(660, 1) }).allowed).toBe(false);
   });
 
   it("tells how long to wait: until enough of the previous window has slid out", () => {
     // 10 s in, prev 10, count 5 (refused): need 10 * (1 - t/60) + 6 <= 10 → t >= 36 s → wait 26 s.
     expect(decide({ limit: 10, count: 5, prevCount: 10, ...at(600, 10) }).retryAfter).toBe(26);
-    // Current window alone is over the limit: wait into the next window.
     const over = decide({ limit: 10, count: 12, prevCount: 0, ...at(600, 50) });
     expect(over.allowed).toBe(false);
     expect(over.retryAfter).toBeGreaterThanOrEqual(10);

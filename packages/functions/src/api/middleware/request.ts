@@ -14,9 +14,12 @@ export const requestContext = createMiddleware<ApiEnv>(async (c, next) => {
   const incoming = c.req.header("x-request-id");
   const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   c.set("requestId", requestId);
+  // Before next(): set on a finished response, a header makes Hono copy the response, and the
+  // node adapter then streams its body in several writes instead of one.
+  c.header("X-Request-Id", requestId);
   const started = performance.now();
   await next();
-  c.header("X-Request-Id", requestId);
+  if (!Log.enabled("info")) return;
   Log.info("request", {
     requestId,
     method: c.req.method,
