@@ -4,3 +4,4 @@ export * from "./database";
 export type { TestWorkspace } from "./factories";
 export * as factory from "./factories";
 export * from "./queries";
+export * from "./engine";

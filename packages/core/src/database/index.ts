@@ -62,10 +62,26 @@ export type IsolationLevel = "read committed" | "repeatable read" | "serializabl
 export async function transaction<T>(cb: (tx: Tx) => Promise<T>, options?: { isolationLevel?: IsolationLevel }): Promise<T> {
   const outer = context.getStore();
   if (outer) return cb(outer.tx);
-  const effects: TxContext["effects"] = [];
-  const result = await current().db.transaction((tx) => context.run({ tx, effects }, () => cb(tx)), options);
-  await runEffects(effects);
-  return result;
+  for (let attempt = 1; ; attempt++) {
+    const effects: TxContext["effects"] = [];
+    try {
+      const result = await current().db.transaction((tx) => context.run({ tx, effects }, () => cb(tx)), options);
+      await runEffects(effects);
+      return result;
+    } catch (error) {
+      // A deadlock or serialization failure aborted the whole transaction: run it again.
+      if (attempt < 3 && isRetryable(error)) continue;
+      throw error;
+    }
+  }
+}
+
+function isRetryable(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === "40P01" || code === "40001") return true;
+  }
+  return false;
 }
 
 /**

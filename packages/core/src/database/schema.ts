@@ -7,3 +7,5 @@ export * from "../group/group.sql";
 export * from "../idempotency/idempotency.sql";
 export * from "../stats/stats.sql";
 export * from "../workspace/workspace.sql";
+export * from "../activity/activity.sql";
+export * from "../message/message.sql";

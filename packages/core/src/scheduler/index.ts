@@ -17,6 +17,8 @@ export interface Scheduler {
   remove(campaignId: string): Promise<void>;
   /** The campaign's schedule as the scheduler has it, if any. */
   get(campaignId: string): Promise<{ enabled: boolean; expression: string; timezone: string } | undefined>;
+  /** Every campaign schedule: campaign id → enabled (the sweeper reconciles them). */
+  list(): Promise<Map<string, boolean>>;
 }
 
 let current: Scheduler | undefined;
@@ -31,6 +33,7 @@ export function use(): Scheduler {
 }
 
 export const scheduleName = (campaignId: string) => `campaign-${campaignId}`;
+export const campaignOfSchedule = (name: string) => (name.startsWith("campaign-") ? name.slice("campaign-".length) : undefined);
 
 const CRON_DAYS = { monday: "MON", tuesday: "TUE", wednesday: "WED", thursday: "THU", friday: "FRI", saturday: "SAT", sunday: "SUN" };
 

@@ -21,6 +21,10 @@ export class MemoryScheduler implements Scheduler {
     return schedule && { enabled: schedule.enabled, expression: cronExpression(schedule.window), timezone: schedule.window.timezone };
   }
 
+  async list() {
+    return new Map([...this.schedules.values()].map((s) => [s.campaignId, s.enabled]));
+  }
+
   enabled(): CampaignSchedule[] {
     return [...this.schedules.values()].filter((s) => s.enabled);
   }

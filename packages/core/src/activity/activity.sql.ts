@@ -1,0 +1,32 @@
+import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { timestamptz, workspaceIdColumn } from "../database/columns";
+
+export const EVENT_TYPES = ["sent", "delivered", "opened", "clicked", "replied", "bounced", "complained", "unsubscribed", "failed"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * The activity feed: one row per thing that happened to an email (every open and click, not
+ * only the first). `provider_key` is the provider's identity of the event (SES message id, event
+ * type and timestamp; or `sent:<message>`): a redelivered event is a no-op.
+ */
+export const eventTable = pgTable(
+  "event",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: workspaceIdColumn(),
+    campaignId: text("campaign_id").notNull(),
+    contactId: text("contact_id").notNull(),
+    messageId: text("message_id"),
+    nodeId: text("node_id"),
+    type: text("type", { enum: EVENT_TYPES }).notNull(),
+    occurredAt: timestamptz("occurred_at").notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    providerKey: text("provider_key"),
+  },
+  (t) => [
+    uniqueIndex("event_provider_key").on(t.providerKey),
+    index("event_feed_idx").on(t.campaignId, t.occurredAt.desc(), t.id.desc()),
+    index("event_feed_type_idx").on(t.campaignId, t.type, t.occurredAt.desc(), t.id.desc()),
+    index("event_feed_contact_idx").on(t.campaignId, t.contactId, t.occurredAt.desc(), t.id.desc()),
+  ],
+);

@@ -1,0 +1,31 @@
+import { sql } from "drizzle-orm";
+import * as Database from "../database";
+import { createId } from "../util/id";
+import type { EventType } from "./activity.sql";
+
+export { EVENT_TYPES, type EventType, eventTable } from "./activity.sql";
+
+export interface NewEvent {
+  workspaceId: string;
+  campaignId: string;
+  contactId: string;
+  messageId?: string | null;
+  nodeId?: string | null;
+  type: EventType;
+  occurredAt: Date;
+  metadata?: Record<string, unknown>;
+  /** The provider's identity of this event: recording it twice is a no-op. */
+  providerKey?: string;
+}
+
+/** Record an event; false when an event with the same provider key was already recorded. */
+export async function record(event: NewEvent): Promise<boolean> {
+  const rows = await Database.rows<{ id: string }>(sql`
+    INSERT INTO event (id, workspace_id, campaign_id, contact_id, message_id, node_id, type, occurred_at, metadata, provider_key)
+    VALUES (${createId("event", event.occurredAt.getTime())}, ${event.workspaceId}, ${event.campaignId}, ${event.contactId},
+            ${event.messageId ?? null}, ${event.nodeId ?? null}, ${event.type}, ${event.occurredAt},
+            ${JSON.stringify(event.metadata ?? {})}::jsonb, ${event.providerKey ?? null})
+    ON CONFLICT (provider_key) DO NOTHING
+    RETURNING id`);
+  return rows.length > 0;
+}

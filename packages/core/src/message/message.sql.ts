@@ -1,0 +1,60 @@
+import { sql } from "drizzle-orm";
+import { index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { campaignTable } from "../campaign/campaign.sql";
+import { timestamptz, workspaceIdColumn } from "../database/columns";
+
+/**
+ * - `sending`: reserved for a contact and node, handed (or about to be handed) to SES. If the
+ *   sender dies here, whether SES accepted it is unknown: it is never sent again, and SES's own
+ *   `Send` event settles it.
+ * - `sent`: SES accepted it (its message id is known).
+ * - `failed`: SES refused it for good.
+ */
+export const MESSAGE_STATUSES = ["sending", "sent", "failed"] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** One email of a sequence to one contact: at most one per (campaign, contact, node), ever. */
+export const messageTable = pgTable(
+  "message",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: workspaceIdColumn(),
+    campaignId: text("campaign_id")
+      .notNull()
+      .references(() => campaignTable.id, { onDelete: "cascade" }),
+    contactId: text("contact_id").notNull(),
+    nodeId: text("node_id").notNull(),
+    emailAccountId: text("email_account_id").notNull(),
+    toEmail: text("to_email").notNull(),
+    /** The rendered subject (what the contact saw). */
+    subject: text("subject").notNull(),
+    status: text("status", { enum: MESSAGE_STATUSES }).notNull().default("sending"),
+    sesMessageId: text("ses_message_id"),
+    /** SHA-256 of the one-click unsubscribe token in this email's List-Unsubscribe link. */
+    unsubscribeTokenHash: text("unsubscribe_token_hash").notNull(),
+    error: text("error"),
+    /** When it was reserved: the instant counted by the hourly limit. */
+    createdAt: timestamptz("created_at").notNull(),
+    sentAt: timestamptz("sent_at"),
+    deliveredAt: timestamptz("delivered_at"),
+    openedAt: timestamptz("opened_at"),
+    clickedAt: timestamptz("clicked_at"),
+    repliedAt: timestamptz("replied_at"),
+    bouncedAt: timestamptz("bounced_at"),
+    complainedAt: timestamptz("complained_at"),
+    unsubscribedAt: timestamptz("unsubscribed_at"),
+    failedAt: timestamptz("failed_at"),
+  },
+  (t) => [
+    uniqueIndex("message_once_key").on(t.campaignId, t.contactId, t.nodeId),
+    uniqueIndex("message_ses_id_key").on(t.sesMessageId),
+    uniqueIndex("message_unsubscribe_key").on(t.unsubscribeTokenHash),
+    // The hourly limit: sends of one campaign in the last 60 minutes.
+    index("message_campaign_created_idx").on(t.campaignId, t.createdAt),
+    // The sweeper: messages whose fate is still unknown.
+    index("message_sending_idx")
+      .on(t.createdAt)
+      .where(sql`status = 'sending'`),
+    index("message_contact_idx").on(t.contactId),
+  ],
+);

@@ -1,0 +1,41 @@
+import * as Log from "../log";
+import { isOpen } from "../sending/window";
+import type { MemoryScheduler } from "./memory";
+
+/**
+ * What EventBridge Scheduler does, in one process: tick every enabled campaign schedule whose
+ * window is open now. Locally it runs every few seconds so a started campaign sends at once.
+ */
+export function dueSchedules(scheduler: MemoryScheduler, now: Date): string[] {
+  return scheduler
+    .enabled()
+    .filter((s) => isOpen(now, s.window))
+    .map((s) => s.campaignId);
+}
+
+export function startTicker(options: {
+  scheduler: MemoryScheduler;
+  tick: (campaignId: string) => Promise<unknown>;
+  intervalMs: number;
+  now?: () => Date;
+}): () => Promise<void> {
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const round = async () => {
+    for (const id of dueSchedules(options.scheduler, options.now?.() ?? new Date())) {
+      try {
+        await options.tick(id);
+      } catch (error) {
+        Log.error("tick failed", { campaignId: id, error });
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    if (!stopped) running = running.then(round);
+  }, options.intervalMs);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await running;
+  };
+}

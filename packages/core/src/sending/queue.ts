@@ -1,0 +1,31 @@
+import * as v from "valibot";
+
+/**
+ * The send queue port: the tick puts one job per claimed step; the sender consumes them.
+ * At-least-once (SQS standard queue): a job can arrive twice, late, or after its claim was
+ * released; the sender checks its claim id against the database before doing anything.
+ */
+export const jobSchema = v.object({
+  v: v.literal(1),
+  campaignId: v.pipe(v.string(), v.startsWith("cmp_")),
+  contactId: v.pipe(v.string(), v.startsWith("con_")),
+  nodeId: v.pipe(v.string(), v.nonEmpty()),
+  claimId: v.pipe(v.string(), v.nonEmpty()),
+});
+
+export type SendJob = v.InferOutput<typeof jobSchema>;
+
+export interface SendQueue {
+  send(jobs: SendJob[]): Promise<void>;
+}
+
+let current: SendQueue | undefined;
+
+export function install(queue: SendQueue): void {
+  current = queue;
+}
+
+export function use(): SendQueue {
+  if (!current) throw new Error("Send queue not configured: install one at start-up");
+  return current;
+}

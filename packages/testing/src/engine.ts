@@ -1,0 +1,77 @@
+import { randomBytes } from "node:crypto";
+import * as Clock from "@fluenzr/core/clock";
+import { MemoryQueue, type MemoryQueueOptions } from "@fluenzr/core/queue/memory";
+import * as Scheduler from "@fluenzr/core/scheduler";
+import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
+import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
+import { Config, Mailer, Queue, Sender, tick } from "@fluenzr/core/sending";
+
+
+/**
+ * A mailer standing in for SES where tests need its failures: it records what it accepts and
+ * answers from a script (throttle, reject, account stop, unknown outcome).
+ */
+export class FakeMailer implements Mailer.Mailer {
+  readonly sent: Array<Mailer.OutgoingEmail & { messageId: string; at: number }> = [];
+  private script: Array<Mailer.MailerErrorKind | "ok"> = [];
+  /** Decide per email (simulations); the script, when set, goes first. */
+  decide: ((email: Mailer.OutgoingEmail) => Mailer.MailerErrorKind | "ok") | undefined;
+  private n = 0;
+  private readonly prefix = randomBytes(4).toString("hex");
+
+  /** The next calls answer these, in order, then "ok". */
+  next(...outcomes: Array<Mailer.MailerErrorKind | "ok">) {
+    this.script.push(...outcomes);
+  }
+
+  async send(email: Mailer.OutgoingEmail) {
+    const outcome = this.script.shift() ?? this.decide?.(email) ?? "ok";
+    if (outcome !== "ok") throw new Mailer.MailerError(outcome, `injected ${outcome}`, outcome === "account" ? "SendingPausedException" : undefined);
+    const messageId = `0100${this.prefix}${(++this.n).toString(16).padStart(8, "0")}-fake`;
+    this.sent.push({ ...email, messageId, at: Clock.nowMs() });
+    return { messageId };
+  }
+}
+
+export interface TestEngine {
+  clock: Clock.VirtualClock;
+  queue: MemoryQueue;
+  scheduler: MemoryScheduler;
+  mailer: FakeMailer;
+  /** Tick the campaigns whose schedule is due now, then deliver the queue until it is empty. */
+  runMinute(): Promise<void>;
+  /** Advance the clock minute by minute, running each minute. */
+  run(minutes: number): Promise<void>;
+  restore(): void;
+}
+
+/** The engine on a virtual clock: real tick, queue semantics and sender, fake SES. */
+export function testEngine(options: { start: Date | string; queue?: MemoryQueueOptions; mailer?: FakeMailer }): TestEngine {
+  const clock = new Clock.VirtualClock(new Date(options.start).getTime());
+  const restoreClock = Clock.install(clock.now);
+  const queue = new MemoryQueue({ now: clock.now, visibilityTimeoutMs: 180_000, ...options.queue });
+  const scheduler = new MemoryScheduler();
+  const mailer = options.mailer ?? new FakeMailer();
+  Queue.install(queue);
+  Scheduler.install(scheduler);
+  Mailer.install(mailer);
+  Config.install({ publicUrl: "https://api.test", configurationSets: { none: "cs-none", opens: "cs-opens", clicks: "cs-clicks", full: "cs-full" } });
+  const runMinute = async () => {
+    for (const id of dueSchedules(scheduler, Clock.now())) await tick(id);
+    await queue.drain(Sender.handleBatch);
+  };
+  return {
+    clock,
+    queue,
+    scheduler,
+    mailer,
+    runMinute,
+    async run(minutes) {
+      for (let i = 0; i < minutes; i++) {
+        await runMinute();
+        clock.advance(60_000);
+      }
+    },
+    restore: restoreClock,
+  };
+}
