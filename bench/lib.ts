@@ -96,3 +96,35 @@ export async function load(options: {
 }
 
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** The plan's top node and whether any node is a sequential scan (EXPLAIN, JSON format). */
+export async function planOf(
+  pool: { query: (text: string, values?: unknown[]) => Promise<{ rows: any[] }> },
+  text: string,
+  values: unknown[] = [],
+) {
+  const { rows } = await pool.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
+  const plan = rows[0]["QUERY PLAN"][0].Plan;
+  const nodes: string[] = [];
+  const walk = (node: any) => {
+    nodes.push(
+      node["Node Type"] +
+        (node["Index Name"] ? ` using ${node["Index Name"]}` : "") +
+        (node["Relation Name"] ? ` on ${node["Relation Name"]}` : ""),
+    );
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(plan);
+  return { top: nodes[0]!, nodes, seqScan: nodes.some((n) => n.startsWith("Seq Scan")) };
+}
+
+export async function timeIt<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - started, value };
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}

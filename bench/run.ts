@@ -1,4 +1,6 @@
 import { apiContactById } from "./entries/api";
+import { addContactsByGroup, listCampaigns } from "./entries/campaigns";
+import { engineThroughput, tickMillion } from "./entries/engine";
 import { type BenchResult, print } from "./lib";
 
 /**
@@ -9,6 +11,10 @@ import { type BenchResult, print } from "./lib";
  */
 const ENTRIES: Record<string, () => Promise<BenchResult[]>> = {
   "api.get-contact": apiContactById,
+  "campaigns.add-100k-by-group": addContactsByGroup,
+  "campaigns.list-10k": listCampaigns,
+  "engine.emails-per-second": engineThroughput,
+  "engine.tick-1m-contacts": tickMillion,
 };
 
 process.env.LOG_LEVEL ??= "silent";

@@ -1,10 +1,17 @@
-/* The links the functions read at run time, as `sst dev`/`sst deploy` would generate them.
-   Every name here is declared in infra/ and linked to the functions that read it
-   (infra/test checks both directions). */
+/* The links the functions read at run time, as `sst deploy` would generate them. Every name
+   here is declared in infra/ and linked to the functions that read it (infra/test checks it). */
 import "sst";
 
 declare module "sst" {
   export interface Resource {
     DatabaseUrl: { type: "sst.sst.Secret"; value: string };
+    SendQueue: { type: "sst.aws.Queue"; url: string };
+    Scheduling: { type: "sst.sst.Linkable"; groupName: string; roleArn: string; tickArn: string; deadLetterArn: string };
+    Sending: {
+      type: "sst.sst.Linkable";
+      publicUrl: string;
+      configurationSets: { none: string; opens: string; clicks: string; full: string };
+    };
   }
 }
+export {};

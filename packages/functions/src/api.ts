@@ -1,8 +1,18 @@
+import { Identity } from "@fluenzr/core/email-account";
+import { sesIdentityVerifier } from "@fluenzr/core/email-account/ses-identity";
 import { handle } from "hono/aws-lambda";
 import { createApp } from "./api/app";
-import { setup } from "./runtime";
+import { installDatabase } from "./setup/database";
+import { once } from "./setup/once";
+import { installScheduler } from "./setup/scheduler";
 
 /** API Gateway (HTTP API, payload v2) → the Hono app. */
+const setup = once(async () => {
+  await installDatabase();
+  installScheduler();
+  Identity.install(sesIdentityVerifier());
+});
+
 const app = createApp();
 const honoHandler = handle(app);
 

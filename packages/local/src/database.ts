@@ -10,6 +10,8 @@ export interface LocalConfig {
   dataDir: string;
   databaseUrl?: string;
   bootstrapKey?: string;
+  sesPort: number;
+  tickIntervalMs: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
@@ -18,6 +20,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
     dataDir: resolve(env.DATA_DIR ?? ".data"),
     databaseUrl: env.DATABASE_URL || undefined,
     bootstrapKey: env.BOOTSTRAP_API_KEY || undefined,
+    sesPort: Number(env.LOCAL_SES_PORT ?? 8005),
+    tickIntervalMs: Number(env.LOCAL_TICK_SECONDS ?? 5) * 1000,
   };
 }
 

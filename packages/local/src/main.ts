@@ -16,6 +16,7 @@ const lines = [
   "",
   `  API          ${system.url}/v1`,
   `  Reference    ${system.url}/docs`,
+  `  Sent emails  ${system.sesUrl}   (local SES: every email the engine sends)`,
   `  Database     ${system.database}`,
 ];
 if (system.bootstrap.key) {

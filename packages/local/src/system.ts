@@ -1,15 +1,17 @@
 import type { AddressInfo } from "node:net";
 import * as Database from "@fluenzr/core/database";
 import { Identity } from "@fluenzr/core/email-account";
-import * as Scheduler from "@fluenzr/core/scheduler";
-import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { createApp } from "@fluenzr/functions/api/app";
 import { serve } from "@hono/node-server";
 import { type Bootstrapped, bootstrap } from "./bootstrap";
 import { type LocalConfig, openLocalDatabase } from "./database";
+import { type LocalEngine, startLocalEngine } from "./engine";
 
 export interface LocalSystem {
   url: string;
+  /** The local SES: its page lists every email sent. */
+  sesUrl: string;
+  engine: LocalEngine;
   database: string;
   bootstrap: Bootstrapped;
   stop(): Promise<void>;
@@ -25,7 +27,6 @@ export async function startLocalSystem(config: LocalConfig): Promise<LocalSystem
     await database.migrate();
     Database.install(database);
     Identity.install(Identity.alwaysVerified);
-    Scheduler.install(new MemoryScheduler());
     const boot = await bootstrap(config);
 
     const app = createApp();
@@ -35,16 +36,28 @@ export async function startLocalSystem(config: LocalConfig): Promise<LocalSystem
       server.once("error", reject);
     });
     const { port } = server.address() as AddressInfo;
+    const engine = await startLocalEngine({
+      sesPort: config.sesPort,
+      publicUrl: `http://localhost:${port}`,
+      tickIntervalMs: config.tickIntervalMs,
+      sweepIntervalMs: 60_000,
+    }).catch(async (error) => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    });
 
     let stopped = false;
     return {
       url: `http://localhost:${port}`,
+      sesUrl: engine.sesUrl,
+      engine,
       database: database.description,
       bootstrap: boot,
       async stop() {
         if (stopped) return;
         stopped = true;
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await engine.stop();
         await database.close();
       },
     };

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 /** `npm start` as a new user meets it: embedded database in a data folder, a key on first start. */
 describe("local system", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "fluenzr-local-"));
-  const config = { ...readConfig({}), dataDir, port: 0 };
+  const config = { ...readConfig({}), dataDir, port: 0, sesPort: 0 };
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   const call = async (url: string, key: string, path: string, init: RequestInit = {}) => {
@@ -59,5 +59,81 @@ describe("local system", () => {
       await system.stop();
     }
     await expect(startLocalSystem({ ...config, bootstrapKey: "flz_sk_tooshort" })).rejects.toThrow(/BOOTSTRAP_API_KEY/);
+  }, 60_000);
+
+  it("sends a started campaign within seconds through the local SES, variables filled and unsubscribe headers present", async () => {
+    const system = await startLocalSystem({ ...config, dataDir: mkdtempSync(join(tmpdir(), "fluenzr-send-")), tickIntervalMs: 200 });
+    try {
+      const key = system.bootstrap.key!;
+      const post = (path: string, body: unknown) => call(system.url, key, path, { method: "POST", body: JSON.stringify(body) });
+      const account = (await post("/v1/email-accounts", { email: "me@example.com", name: "Me Sender" })).body.data;
+      const contacts = (
+        await post("/v1/contacts/bulk", {
+          contacts: [
+            { email: "ada@example.org", firstName: "Ada", company: "Analytical Engines" },
+            { email: "grace@example.org", firstName: "Grace" },
+          ],
+        })
+      ).body.data;
+      expect(contacts.created).toBe(2);
+      const ids = (await call(system.url, key, "/v1/contacts")).body.data.map((c: { id: string }) => c.id);
+      const campaign = (
+        await post("/v1/campaigns", {
+          name: "Now",
+          emailAccountId: account.id,
+          settings: {
+            sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+            sendHoursStart: 0,
+            sendHoursEnd: 24,
+            maxEmailsPerHour: 600,
+          },
+          workflow: {
+            nodes: [
+              { id: "s", type: "start" },
+              {
+                id: "e1",
+                type: "email",
+                data: { subject: "Hi {{firstName}}", body: "Hello {{firstName}} from {{company|your company}}.\nBye: {{unsubscribeUrl}}" },
+              },
+              { id: "end", type: "end" },
+            ],
+            edges: [
+              { from: "s", to: "e1" },
+              { from: "e1", to: "end" },
+            ],
+          },
+        })
+      ).body.data;
+      await post(`/v1/campaigns/${campaign.id}/contacts`, { contactIds: ids });
+      const started = Date.now();
+      expect((await post(`/v1/campaigns/${campaign.id}/start`, {})).status).toBe(200);
+      let emails: Array<{
+        subject: string;
+        destination: { to: string[] };
+        body: { text: string };
+        headers: Array<{ name: string; value: string }>;
+      }> = [];
+      while (Date.now() - started < 15_000) {
+        emails = ((await (await fetch(`${system.sesUrl}/store`)).json()) as { emails: typeof emails }).emails.filter((e) =>
+          ["ada@example.org", "grace@example.org"].includes(e.destination.to[0]!),
+        );
+        if (emails.length === 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(emails.map((e) => e.subject).sort()).toEqual(["Hi Ada", "Hi Grace"]);
+      const ada = emails.find((e) => e.subject === "Hi Ada")!;
+      expect(ada.body.text).toMatch(/^Hello Ada from Analytical Engines\.\nBye: http:\/\/localhost:\d+\/v1\/unsubscribe\/[\w-]+$/);
+      expect(ada.headers).toEqual(
+        expect.arrayContaining([
+          { name: "List-Unsubscribe", value: expect.stringMatching(/^<http:\/\/localhost:\d+\/v1\/unsubscribe\/[\w-]+>$/) },
+          { name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click" },
+        ]),
+      );
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const stats = (await call(system.url, key, `/v1/campaigns/${campaign.id}`)).body.data;
+      expect(stats).toMatchObject({ status: "completed", stats: { totalContacts: 2, sent: 2 } });
+    } finally {
+      await system.stop();
+    }
   }, 60_000);
 });

@@ -16,7 +16,12 @@ import { afterAll, beforeAll, inject } from "vitest";
  */
 export const onServer = Boolean(process.env.DATABASE_URL);
 
-export const TEMPLATE_DATABASE = "fluenzr_test_template";
+/**
+ * Databases of a run carry the pid of its main process (`fluenzr_run<pid>_...`), so runs side by
+ * side on one server never touch each other's, and leftovers of dead runs can be recognized.
+ */
+export const DATABASE_PREFIX = "fluenzr_run";
+export const templateDatabase = (runId: string) => `${DATABASE_PREFIX}${runId}_template`;
 
 export function databaseUrl(name: string): string {
   const url = new URL(process.env.DATABASE_URL!);
@@ -38,8 +43,9 @@ export type TestDatabase = Database.DatabaseHandle & { url?: string };
 
 export async function openTestDatabase(options: { max?: number } = {}): Promise<TestDatabase> {
   if (onServer) {
-    const name = `fluenzr_t${process.env.VITEST_POOL_ID ?? "0"}_${randomBytes(5).toString("hex")}`;
-    await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+    const runId = inject("testRun");
+    const name = `${DATABASE_PREFIX}${runId}_${process.env.VITEST_POOL_ID ?? "0"}_${randomBytes(5).toString("hex")}`;
+    await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateDatabase(runId)}`));
     const url = databaseUrl(name);
     const handle = createPgDatabase(url, { max: options.max ?? 10 });
     return {
@@ -78,5 +84,6 @@ export function useTestDatabase(options: { max?: number } = {}): { handle: () =>
 declare module "vitest" {
   export interface ProvidedContext {
     pgliteSnapshot: string;
+    testRun: string;
   }
 }

@@ -6,7 +6,6 @@ import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Config, Mailer, Queue, Sender, tick } from "@fluenzr/core/sending";
 
-
 /**
  * A mailer standing in for SES where tests need its failures: it records what it accepts and
  * answers from a script (throttle, reject, account stop, unknown outcome).
@@ -26,7 +25,8 @@ export class FakeMailer implements Mailer.Mailer {
 
   async send(email: Mailer.OutgoingEmail) {
     const outcome = this.script.shift() ?? this.decide?.(email) ?? "ok";
-    if (outcome !== "ok") throw new Mailer.MailerError(outcome, `injected ${outcome}`, outcome === "account" ? "SendingPausedException" : undefined);
+    if (outcome !== "ok")
+      throw new Mailer.MailerError(outcome, `injected ${outcome}`, outcome === "account" ? "SendingPausedException" : undefined);
     const messageId = `0100${this.prefix}${(++this.n).toString(16).padStart(8, "0")}-fake`;
     this.sent.push({ ...email, messageId, at: Clock.nowMs() });
     return { messageId };
@@ -55,7 +55,10 @@ export function testEngine(options: { start: Date | string; queue?: MemoryQueueO
   Queue.install(queue);
   Scheduler.install(scheduler);
   Mailer.install(mailer);
-  Config.install({ publicUrl: "https://api.test", configurationSets: { none: "cs-none", opens: "cs-opens", clicks: "cs-clicks", full: "cs-full" } });
+  Config.install({
+    publicUrl: "https://api.test",
+    configurationSets: { none: "cs-none", opens: "cs-opens", clicks: "cs-clicks", full: "cs-full" },
+  });
   const runMinute = async () => {
     for (const id of dueSchedules(scheduler, Clock.now())) await tick(id);
     await queue.drain(Sender.handleBatch);

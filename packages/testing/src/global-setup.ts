@@ -5,7 +5,7 @@ import { createPgDatabase } from "@fluenzr/core/database/pg";
 import { createPgliteDatabase } from "@fluenzr/core/database/pglite";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { databaseUrl, TEMPLATE_DATABASE } from "./database";
+import { DATABASE_PREFIX, databaseUrl, templateDatabase } from "./database";
 
 /**
  * Once per run: migrate a template (a PostgreSQL database, or a PGlite snapshot) that every
@@ -15,18 +15,27 @@ export default async function setup(project: TestProject) {
   if (process.env.DATABASE_URL) {
     const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await admin.connect();
-    const stale = await admin.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE 'fluenzr\\_t%\\_%'`,
-      [TEMPLATE_DATABASE],
-    );
-    for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
-    const template = createPgDatabase(databaseUrl(TEMPLATE_DATABASE), { max: 1 });
+    const runId = String(process.pid);
+    project.provide("testRun", runId);
+    // Leftovers of runs that died; runs still alive keep theirs.
+    const existing = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [
+      DATABASE_PREFIX,
+    ]);
+    for (const { datname } of existing.rows) {
+      const pid = Number(datname.slice(DATABASE_PREFIX.length).split("_")[0]);
+      if (pid && pid !== process.pid && isAlive(pid)) continue;
+      await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    }
+    await admin.query(`CREATE DATABASE ${templateDatabase(runId)}`);
+    const template = createPgDatabase(databaseUrl(templateDatabase(runId)), { max: 1 });
     await template.migrate();
     await template.close();
     project.provide("pgliteSnapshot", "");
     return async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
+      const mine = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [
+        `${DATABASE_PREFIX}${runId}_`,
+      ]);
+      for (const { datname } of mine.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
       await admin.end();
     };
   }
@@ -37,4 +46,14 @@ export default async function setup(project: TestProject) {
   const path = join(tmpdir(), `fluenzr-pglite-${process.pid}.tar`);
   await writeFile(path, Buffer.from(await dump.arrayBuffer()));
   project.provide("pgliteSnapshot", path);
+  project.provide("testRun", String(process.pid));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

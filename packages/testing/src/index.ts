@@ -1,7 +1,7 @@
 export * from "./api";
 export * from "./assertions";
 export * from "./database";
+export * from "./engine";
 export type { TestWorkspace } from "./factories";
 export * as factory from "./factories";
 export * from "./queries";
-export * from "./engine";

@@ -80,10 +80,9 @@ export const campaignContactTable = pgTable(
     primaryKey({ columns: [t.campaignId, t.contactId] }),
     // The tick: due, unclaimed steps of one campaign, without reading the others.
     index("campaign_contact_due_idx").on(t.campaignId, t.nextRunAt).where(sql`next_run_at IS NOT NULL AND claimed_at IS NULL`),
-    // Completion: does any contact of the campaign still have a step to go?
-    index("campaign_contact_open_idx").on(t.campaignId).where(sql`status IN ('pending', 'in_progress')`),
-    // The sweeper: claims whose queue message never came.
-    index("campaign_contact_claimed_idx").on(t.claimedAt).where(sql`claimed_at IS NOT NULL`),
+    // The tick's in-flight count, and the sweeper: claims whose queue message never came.
+    index("campaign_contact_claimed_idx").on(t.campaignId, t.claimedAt).where(sql`claimed_at IS NOT NULL`),
+    // The list by status, and completion: does any contact still have a step to go?
     index("campaign_contact_list_idx").on(t.campaignId, t.status, t.createdAt),
     index("campaign_contact_contact_idx").on(t.contactId),
   ],

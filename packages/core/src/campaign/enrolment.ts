@@ -81,8 +81,10 @@ export async function add(campaignId: string, input: v.InferInput<typeof addCont
     } else if (body.groupIds) {
       requested = sql`SELECT DISTINCT unnest(${textArray(body.groupIds)}) AS id`;
       known = sql`SELECT id FROM contact_group WHERE workspace_id = ${workspaceId} AND id IN (SELECT id FROM requested)`;
+      // A contact in several of the groups is one candidate.
+      const distinct = body.groupIds.length > 1 ? sql`DISTINCT` : sql``;
       candidates = sql`
-        SELECT DISTINCT c.id, c.status FROM group_member gm JOIN contact c ON c.id = gm.contact_id
+        SELECT ${distinct} c.id, c.status FROM group_member gm JOIN contact c ON c.id = gm.contact_id
         WHERE gm.group_id IN (SELECT id FROM known) AND c.workspace_id = ${workspaceId}`;
     } else {
       const filters = body.filters!;
@@ -96,8 +98,9 @@ export async function add(campaignId: string, input: v.InferInput<typeof addCont
       inserted AS (
         INSERT INTO campaign_contact (campaign_id, contact_id, workspace_id, status, current_node_id, next_run_at, created_at, updated_at)
         SELECT ${campaignId}, id, ${workspaceId}, 'pending', ${step.nodeId}, ${step.at}, ${now}, ${now}
-        FROM candidates WHERE status = 'active'
-        ON CONFLICT (campaign_id, contact_id) DO NOTHING
+        FROM candidates c WHERE c.status = 'active'
+          -- Already enrolled ones are skipped; the campaign row lock keeps concurrent adds apart.
+          AND NOT EXISTS (SELECT 1 FROM campaign_contact x WHERE x.campaign_id = ${campaignId} AND x.contact_id = c.id)
         RETURNING 1
       ),
       counted AS (

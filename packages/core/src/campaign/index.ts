@@ -126,15 +126,24 @@ export async function list(query: v.InferOutput<typeof Schema.listQuery>): Promi
   const total = sql<number>`(SELECT count(*)::int FROM campaign c WHERE c.workspace_id = ${workspaceId}${
     query.status ? sql` AND c.status = ${query.status}` : sql``
   })`;
-  const rows = await Database.use((db) =>
-    db
-      .select({ ...withoutWorkflow, stats: statsOf, total })
+  const ordering = [sql`${SORT[query.sort]} ${sql.raw(query.order)} NULLS LAST`, by(campaignTable.id)];
+  const rows = await Database.use((db) => {
+    // Page first (index order, ids only), then the counters of those rows alone: the counters
+    // subquery never runs for the rows an OFFSET skips.
+    const page = db
+      .select({ pageId: campaignTable.id })
       .from(campaignTable)
       .where(where)
-      .orderBy(sql`${SORT[query.sort]} ${sql.raw(query.order)} NULLS LAST`, by(campaignTable.id))
+      .orderBy(...ordering)
       .limit(query.perPage)
-      .offset((query.page - 1) * query.perPage),
-  );
+      .offset((query.page - 1) * query.perPage)
+      .as("page");
+    return db
+      .select({ ...withoutWorkflow, stats: statsOf, total })
+      .from(campaignTable)
+      .innerJoin(page, eq(campaignTable.id, page.pageId))
+      .orderBy(...ordering);
+  });
   let count = rows[0]?.total ?? 0;
   if (!rows.length && query.page > 1) {
     const [row] = await Database.use((db) => db.select({ n: sql<number>`count(*)::int` }).from(campaignTable).where(where));
@@ -175,9 +184,12 @@ export async function create(input: v.InferInput<typeof Schema.createSchema>): P
   return mustExist(id);
 }
 
-/** The contacts of a paused campaign waiting on nodes that `workflow` no longer has. */
+/**
+ * The contacts of a paused campaign waiting on nodes that `workflow` no longer has. Contacts wait
+ * on the email they are sent next: a node kept under its id but no longer an email strands them too.
+ */
 async function contactsOnRemovedNodes(campaignId: string, workflow: Workflow.Workflow | null): Promise<string[]> {
-  const kept = new Set((workflow?.nodes ?? []).map((n) => n.id));
+  const kept = new Set((workflow?.nodes ?? []).filter((n) => n.type === "email").map((n) => n.id));
   const rows = await Database.rows<{ node: string }>(sql`
     SELECT DISTINCT current_node_id AS node FROM campaign_contact
     WHERE campaign_id = ${campaignId} AND status IN ('pending', 'in_progress') AND current_node_id IS NOT NULL`);

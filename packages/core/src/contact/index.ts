@@ -199,15 +199,23 @@ async function page(
   const by = direction === "asc" ? asc : desc;
   const column = SORT_COLUMNS[sort];
   const nullsLast: SQL = sql`${column} ${sql.raw(direction)} NULLS LAST`;
-  const rows = await Database.use((db) =>
-    db
-      .select({ ...selection, total: sql<number>`count(*) OVER ()::int` })
+  const rows = await Database.use((db) => {
+    // Page first (ids only, with the total), then groups for those rows alone: the groups
+    // subquery never runs for the rows an OFFSET skips.
+    const page = db
+      .select({ pageId: contactTable.id, total: sql<number>`count(*) OVER ()::int`.as("total") })
       .from(contactTable)
       .where(where)
       .orderBy(nullsLast, by(contactTable.id))
       .limit(perPage)
-      .offset((pageNumber - 1) * perPage),
-  );
+      .offset((pageNumber - 1) * perPage)
+      .as("page");
+    return db
+      .select({ ...selection, total: page.total })
+      .from(contactTable)
+      .innerJoin(page, eq(contactTable.id, page.pageId))
+      .orderBy(nullsLast, by(contactTable.id));
+  });
   let total = rows[0]?.total ?? 0;
   if (!rows.length && pageNumber > 1) {
     const [row] = await Database.use((db) => db.select({ n: sql<number>`count(*)::int` }).from(contactTable).where(where));

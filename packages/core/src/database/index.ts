@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as Log from "../log";
 
@@ -161,6 +161,18 @@ export function isInvalidInput(error: unknown): boolean {
     if (code === "22P05" || code === "22021" || code === "22003" || code === "22P02" || code === "22001") return true;
   }
   return false;
+}
+
+/**
+ * A typed array parameter: `ARRAY[$1, $2]::text[]` (or an empty one). With `unnest(...)` of
+ * several of them, one statement reads or writes many rows.
+ */
+export function array(values: readonly unknown[], type: "text" | "timestamptz" | "int" | "jsonb"): SQL {
+  if (!values.length) return sql`ARRAY[]::${sql.raw(type)}[]`;
+  return sql`ARRAY[${sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  )}]::${sql.raw(type)}[]`;
 }
 
 /** `%` and `_` are wildcards in LIKE patterns; escape them in user input. */

@@ -29,6 +29,8 @@ export const messageTable = pgTable(
     /** The rendered subject (what the contact saw). */
     subject: text("subject").notNull(),
     status: text("status", { enum: MESSAGE_STATUSES }).notNull().default("sending"),
+    /** The claim whose job reserved it: another delivery of that same job leaves it alone. */
+    claimId: text("claim_id"),
     sesMessageId: text("ses_message_id"),
     /** SHA-256 of the one-click unsubscribe token in this email's List-Unsubscribe link. */
     unsubscribeTokenHash: text("unsubscribe_token_hash").notNull(),
@@ -51,10 +53,10 @@ export const messageTable = pgTable(
     uniqueIndex("message_unsubscribe_key").on(t.unsubscribeTokenHash),
     // The hourly limit: sends of one campaign in the last 60 minutes.
     index("message_campaign_created_idx").on(t.campaignId, t.createdAt),
+    // The daily limit of a sending account: its sends in the last 24 hours.
+    index("message_account_created_idx").on(t.emailAccountId, t.createdAt),
     // The sweeper: messages whose fate is still unknown.
-    index("message_sending_idx")
-      .on(t.createdAt)
-      .where(sql`status = 'sending'`),
+    index("message_sending_idx").on(t.createdAt).where(sql`status = 'sending'`),
     index("message_contact_idx").on(t.contactId),
   ],
 );

@@ -2,12 +2,7 @@
  * Named points between the steps of the engine where tests inject a crash: the code after the
  * point does not run, as if the process died there. In production `point` does nothing.
  */
-export type FaultPoint =
-  | "tick.afterClaim"
-  | "tick.afterEnqueue"
-  | "sender.afterReserve"
-  | "sender.afterSes"
-  | "sender.afterRecord";
+export type FaultPoint = "tick.afterClaim" | "tick.afterEnqueue" | "sender.afterReserve" | "sender.afterSes" | "sender.afterRecord";
 
 export class InjectedCrash extends Error {
   constructor(readonly at: FaultPoint) {

@@ -4,6 +4,7 @@ import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Stats from "../stats";
+import { createId } from "../util/id";
 import * as Workflow from "../workflow";
 import { addDelays } from "./window";
 
@@ -33,44 +34,150 @@ export interface Settled {
   completed: boolean;
 }
 
+export interface Acceptance {
+  messageId: string;
+  sesMessageId: string;
+  at: Date;
+}
+
 /**
- * SES accepted `messageId`: mark it sent, record the `sent` event, count it, and move the contact
- * on. Only a message still `sending` is settled, so the sender and a `Send` event racing each
- * other count it once. Returns undefined when it was already settled.
+ * SES accepted these emails: mark them sent, record their `sent` events, count them, and move
+ * their contacts on, in one transaction of a few statements however many there are. Only emails
+ * still `sending` are settled, so the sender and SES's `Send` event racing each other count an
+ * email once. Returns what was settled now.
  */
-export async function settleSent(messageId: string, sesMessageId: string, at: Date): Promise<Settled | undefined> {
+export async function settleSentMany(accepted: readonly Acceptance[]): Promise<Settled[]> {
+  if (!accepted.length) return [];
   const settled = await Database.transaction(async () => {
-    const [message] = await Database.rows<{ workspace_id: string; campaign_id: string; contact_id: string; node_id: string }>(sql`
-      UPDATE message SET status = 'sent', ses_message_id = coalesce(ses_message_id, ${sesMessageId}), sent_at = ${at}
-      WHERE id = ${messageId} AND status = 'sending'
-      RETURNING workspace_id, campaign_id, contact_id, node_id`);
-    if (!message) return undefined;
-    await Activity.record({
-      workspaceId: message.workspace_id,
-      campaignId: message.campaign_id,
-      contactId: message.contact_id,
-      messageId,
-      nodeId: message.node_id,
-      type: "sent",
-      occurredAt: at,
-      metadata: { sesMessageId },
-      providerKey: `sent:${messageId}`,
-    });
-    await Stats.bump(message.campaign_id, message.node_id, at, { sent: 1 });
-    const [campaign] = await Database.rows<{ workflow: Workflow.Workflow | null; timezone: string }>(
-      sql`SELECT workflow, timezone FROM campaign WHERE id = ${message.campaign_id}`,
+    const messages = await Database.rows<{
+      id: string;
+      workspace_id: string;
+      campaign_id: string;
+      contact_id: string;
+      node_id: string;
+      ses: string;
+      at: Date;
+    }>(sql`
+      UPDATE message m SET status = 'sent', ses_message_id = coalesce(m.ses_message_id, v.ses), sent_at = v.at
+      FROM unnest(${Database.array(
+        accepted.map((a) => a.messageId),
+        "text",
+      )}, ${Database.array(
+        accepted.map((a) => a.sesMessageId),
+        "text",
+      )},
+                  ${Database.array(
+                    accepted.map((a) => a.at),
+                    "timestamptz",
+                  )}) AS v(id, ses, at)
+      WHERE m.id = v.id AND m.status = 'sending'
+      RETURNING m.id, m.workspace_id, m.campaign_id, m.contact_id, m.node_id, v.ses, v.at`);
+    if (!messages.length) return [];
+    const at = (m: (typeof messages)[number]) => Database.toDate(m.at);
+    await Database.rows(sql`
+      INSERT INTO event (id, workspace_id, campaign_id, contact_id, message_id, node_id, type, occurred_at, metadata, provider_key)
+      SELECT * FROM unnest(
+        ${Database.array(
+          messages.map((m) => createId("event", at(m).getTime())),
+          "text",
+        )},
+        ${Database.array(
+          messages.map((m) => m.workspace_id),
+          "text",
+        )},
+        ${Database.array(
+          messages.map((m) => m.campaign_id),
+          "text",
+        )},
+        ${Database.array(
+          messages.map((m) => m.contact_id),
+          "text",
+        )},
+        ${Database.array(
+          messages.map((m) => m.id),
+          "text",
+        )},
+        ${Database.array(
+          messages.map((m) => m.node_id),
+          "text",
+        )},
+        ${Database.array(
+          messages.map(() => "sent"),
+          "text",
+        )},
+        ${Database.array(messages.map(at), "timestamptz")},
+        ${Database.array(
+          messages.map((m) => JSON.stringify({ sesMessageId: m.ses })),
+          "jsonb",
+        )},
+        ${Database.array(
+          messages.map((m) => `sent:${m.id}`),
+          "text",
+        )})
+      ON CONFLICT (provider_key) DO NOTHING`);
+    const groups = new Map<string, { campaignId: string; nodeId: string; at: Date; n: number }>();
+    for (const m of messages) {
+      const key = `${m.campaign_id}|${m.node_id}|${Stats.bucketOf(at(m)).getTime()}`;
+      const group = groups.get(key) ?? { campaignId: m.campaign_id, nodeId: m.node_id, at: at(m), n: 0 };
+      group.n++;
+      groups.set(key, group);
+    }
+    for (const g of groups.values()) await Stats.bump(g.campaignId, g.nodeId, g.at, { sent: g.n });
+
+    const campaigns = await Database.rows<{ id: string; workflow: Workflow.Workflow | null; timezone: string }>(
+      sql`SELECT id, workflow, timezone FROM campaign WHERE id = ANY(${Database.array([...new Set(messages.map((m) => m.campaign_id))], "text")})`,
     );
-    const next = nextAfter(campaign?.workflow ?? null, campaign?.timezone ?? "UTC", message.node_id, at);
-    const [moved] = await Database.rows<{ status: string }>(sql`
-      UPDATE campaign_contact
-      SET status = ${next.status}, current_node_id = ${next.nodeId}, next_run_at = ${next.at},
-          claimed_at = NULL, claim_id = NULL, last_sent_at = ${at}, error = NULL, updated_at = ${Clock.now()}
-      WHERE campaign_id = ${message.campaign_id} AND contact_id = ${message.contact_id}
-        AND current_node_id = ${message.node_id} AND status IN ('pending', 'in_progress')
-      RETURNING status`);
-    return { campaignId: message.campaign_id, contactId: message.contact_id, completed: moved?.status === "completed" };
+    const byId = new Map(campaigns.map((c) => [c.id, c]));
+    const moves = messages.map((m) => {
+      const campaign = byId.get(m.campaign_id);
+      return { m, next: nextAfter(campaign?.workflow ?? null, campaign?.timezone ?? "UTC", m.node_id, at(m)) };
+    });
+    return Database.rows<{ campaign_id: string; contact_id: string; status: string }>(sql`
+      UPDATE campaign_contact cc
+      SET status = v.status, current_node_id = v.next_node, next_run_at = v.next_at,
+          claimed_at = NULL, claim_id = NULL, last_sent_at = v.sent_at, error = NULL, updated_at = ${Clock.now()}
+      FROM unnest(
+        ${Database.array(
+          moves.map(({ m }) => m.campaign_id),
+          "text",
+        )},
+        ${Database.array(
+          moves.map(({ m }) => m.contact_id),
+          "text",
+        )},
+        ${Database.array(
+          moves.map(({ m }) => m.node_id),
+          "text",
+        )},
+        ${Database.array(
+          moves.map(({ next }) => next.status),
+          "text",
+        )},
+        ${Database.array(
+          moves.map(({ next }) => next.nodeId),
+          "text",
+        )},
+        ${Database.array(
+          moves.map(({ next }) => next.at),
+          "timestamptz",
+        )},
+        ${Database.array(
+          moves.map(({ m }) => at(m)),
+          "timestamptz",
+        )}) AS v(campaign_id, contact_id, node_id, status, next_node, next_at, sent_at)
+      WHERE cc.campaign_id = v.campaign_id AND cc.contact_id = v.contact_id
+        AND cc.current_node_id = v.node_id AND cc.status IN ('pending', 'in_progress')
+      RETURNING cc.campaign_id, cc.contact_id, cc.status`);
   });
-  if (settled?.completed) await completeIfDone(settled.campaignId);
+  for (const campaignId of new Set(settled.filter((s) => s.status === "completed").map((s) => s.campaign_id))) {
+    await completeIfDone(campaignId);
+  }
+  return settled.map((s) => ({ campaignId: s.campaign_id, contactId: s.contact_id, completed: s.status === "completed" }));
+}
+
+/** One email accepted by SES (SES's `Send` event goes through here too). */
+export async function settleSent(messageId: string, sesMessageId: string, at: Date): Promise<Settled | undefined> {
+  const [settled] = await settleSentMany([{ messageId, sesMessageId, at }]);
   return settled;
 }
 

@@ -12,15 +12,18 @@ import type { EmailNode, Workflow } from "../workflow";
 import { compose } from "./compose";
 import * as Fault from "./fault";
 import * as Mailer from "./mailer";
-import { failContact, nextAfter, releaseClaim, settleSent } from "./progress";
+import { type Acceptance, failContact, nextAfter, releaseClaim, settleSentMany } from "./progress";
 import { jobSchema, type SendJob } from "./queue";
 import { type Day, isOpen } from "./window";
 
 /**
- * The sender: one queued step → at most one email. Everything is re-checked at send time
- * (campaign active, window open, limits, contact still sendable) because the step may have
- * waited in the queue. The email row is written under its unique key (campaign, contact, node)
- * before SES is called, so a redelivered job, a retry or a crash can never send it twice.
+ * The sender: each queued step → at most one email. Everything is re-checked at send time
+ * (campaign active, window open, limits, contact still sendable) because a step may have waited
+ * in the queue. The email row is written under its unique key (campaign, contact, node) before
+ * SES is called, so a redelivered job, a retry or a crash can never send it twice.
+ *
+ * Jobs of one campaign in a queue batch are handled together: one transaction reserves them all
+ * under the campaign's lock, SES gets them concurrently, one transaction records what it accepted.
  */
 
 export type Outcome =
@@ -60,9 +63,17 @@ interface CampaignRow {
   send_hours_end: number;
   timezone: string;
   max_emails_per_hour: number;
+  account_email: string;
+  account_name: string;
+  reply_to: string | null;
+  daily_limit: number;
+  last_hour: number;
+  last_minute: number;
+  account_day: number;
 }
 
 interface StepRow {
+  contact_id: string;
   status: string;
   current_node_id: string | null;
   claim_id: string | null;
@@ -75,177 +86,278 @@ interface StepRow {
   website: string | null;
   custom_fields: Record<string, string | number | boolean>;
   contact_status: string;
-  account_email: string;
-  account_name: string;
-  reply_to: string | null;
-  daily_limit: number;
   message_id: string | null;
   message_status: string | null;
   message_sent_at: Date | string | null;
-  last_hour: number;
-  last_minute: number;
-  account_day: number;
+  message_claim_id: string | null;
 }
 
-type Reservation =
-  | { outcome: Exclude<Outcome, "sent" | "failed" | "stopped"> }
-  | { outcome: "stopped"; workspaceId: string }
-  | { outcome: "failed"; workspaceId: string; reason: string; nodeId: string }
-  | { outcome: "send"; workspaceId: string; messageId: string; email: Mailer.OutgoingEmail };
+interface Reserved {
+  job: SendJob;
+  messageId: string;
+  email: Mailer.OutgoingEmail;
+}
+
+interface Reservations {
+  workspaceId?: string;
+  outcomes: Map<SendJob, Outcome>;
+  reserved: Reserved[];
+  /** Contacts to fail after commit (a variable without value, a rejected email earlier). */
+  failures: Array<{ job: SendJob; reason: string }>;
+  stopped: boolean;
+}
 
 const OPEN = new Set(["pending", "in_progress"]);
 
-async function reserve(job: SendJob, now: Date): Promise<Reservation> {
+/** Reserve, under the campaign's row lock, what may be sent now; settle everything else. */
+async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<Reservations> {
   return Database.transaction(async () => {
-    // The campaign row is the lock that serializes this campaign's sends: the limit counts below
-    // see every send committed before.
+    const result: Reservations = { outcomes: new Map(), reserved: [], failures: [], stopped: false };
+    // The campaign row is the lock that serializes this campaign's sends: the limit counts see
+    // every send committed before.
+    const [locked] = await Database.rows<{ id: string }>(sql`SELECT id FROM campaign WHERE id = ${campaignId} FOR UPDATE`);
+    if (!locked) {
+      for (const job of jobs) result.outcomes.set(job, "stale");
+      return result;
+    }
     const [campaign] = await Database.rows<CampaignRow>(sql`
-      SELECT id, workspace_id, status, workflow, email_account_id, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour
-      FROM campaign WHERE id = ${job.campaignId} FOR UPDATE`);
-    if (!campaign) return { outcome: "stale" };
-    const [step] = await Database.rows<StepRow>(sql`
-      SELECT cc.status, cc.current_node_id, cc.claim_id,
+      SELECT c.id, c.workspace_id, c.status, c.workflow, c.email_account_id, c.send_days, c.send_hours_start, c.send_hours_end,
+             c.timezone, c.max_emails_per_hour, a.email AS account_email, a.name AS account_name, a.reply_to, a.daily_limit,
+             (SELECT count(*)::int FROM message WHERE campaign_id = c.id AND created_at > ${new Date(now.getTime() - HOUR)}) AS last_hour,
+             (SELECT count(*)::int FROM message WHERE campaign_id = c.id AND created_at > ${new Date(now.getTime() - MINUTE)}) AS last_minute,
+             (SELECT count(*)::int FROM message WHERE email_account_id = c.email_account_id AND created_at > ${new Date(now.getTime() - DAY)}) AS account_day
+      FROM campaign c JOIN email_account a ON a.id = c.email_account_id
+      WHERE c.id = ${campaignId}`);
+    result.workspaceId = campaign!.workspace_id;
+    const steps = await Database.rows<StepRow>(sql`
+      SELECT cc.contact_id, cc.status, cc.current_node_id, cc.claim_id,
              c.email, c.first_name, c.last_name, c.company, c.job_title, c.phone, c.website, c.custom_fields, c.status AS contact_status,
-             a.email AS account_email, a.name AS account_name, a.reply_to, a.daily_limit,
-             m.id AS message_id, m.status AS message_status, m.sent_at AS message_sent_at,
-             (SELECT count(*)::int FROM message WHERE campaign_id = ${campaign.id} AND created_at > ${new Date(now.getTime() - HOUR)}) AS last_hour,
-             (SELECT count(*)::int FROM message WHERE campaign_id = ${campaign.id} AND created_at > ${new Date(now.getTime() - MINUTE)}) AS last_minute,
-             (SELECT count(*)::int FROM message WHERE email_account_id = ${campaign.email_account_id} AND created_at > ${new Date(now.getTime() - DAY)}) AS account_day
+             m.id AS message_id, m.status AS message_status, m.sent_at AS message_sent_at, m.claim_id AS message_claim_id
       FROM campaign_contact cc
       JOIN contact c ON c.id = cc.contact_id
-      JOIN email_account a ON a.id = ${campaign.email_account_id}
-      LEFT JOIN message m ON m.campaign_id = cc.campaign_id AND m.contact_id = cc.contact_id AND m.node_id = ${job.nodeId}
-      WHERE cc.campaign_id = ${campaign.id} AND cc.contact_id = ${job.contactId}
+      LEFT JOIN message m ON m.campaign_id = cc.campaign_id AND m.contact_id = cc.contact_id AND m.node_id = cc.current_node_id
+      WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = ANY(${Database.array(
+        jobs.map((j) => j.contactId),
+        "text",
+      )})
+      ORDER BY cc.contact_id
       FOR UPDATE OF cc`);
-    if (!step || step.claim_id !== job.claimId || step.current_node_id !== job.nodeId || !OPEN.has(step.status)) {
-      return { outcome: "stale" };
-    }
-    const release = (dueAt?: Date) => releaseClaim(campaign.id, job.contactId, job.claimId, dueAt);
+    const byContact = new Map(steps.map((s) => [s.contact_id, s]));
 
-    if (campaign.status !== "active") {
-      await release();
-      return { outcome: "deferred" };
-    }
-    if (step.contact_status !== "active") {
-      // Never email a contact who unsubscribed, bounced or complained, in any campaign.
-      const status = step.contact_status === "bounced" ? "bounced" : "unsubscribed";
-      await Database.rows(sql`
-        UPDATE campaign_contact SET status = ${status}, next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${now}
-        WHERE campaign_id = ${campaign.id} AND contact_id = ${job.contactId}`);
-      return { outcome: "stopped", workspaceId: campaign.workspace_id };
-    }
     const window = {
-      sendDays: campaign.send_days,
-      sendHoursStart: campaign.send_hours_start,
-      sendHoursEnd: campaign.send_hours_end,
-      timezone: campaign.timezone,
+      sendDays: campaign!.send_days,
+      sendHoursStart: campaign!.send_hours_start,
+      sendHoursEnd: campaign!.send_hours_end,
+      timezone: campaign!.timezone,
     };
-    if (!isOpen(now, window)) {
-      await release();
-      return { outcome: "deferred" };
-    }
-    if (
-      step.last_hour >= campaign.max_emails_per_hour ||
-      step.last_minute >= perMinuteLimit(campaign.max_emails_per_hour) ||
-      step.account_day >= step.daily_limit
-    ) {
-      await release();
-      return { outcome: "deferred" };
-    }
-    if (step.message_id) {
-      if (step.message_status === "sent") {
-        // Sent before (the contact was removed and added again): move on, never send it twice.
-        const next = nextAfter(campaign.workflow, campaign.timezone, job.nodeId, Database.toDate(step.message_sent_at));
-        await Database.rows(sql`
-          UPDATE campaign_contact SET status = ${next.status}, current_node_id = ${next.nodeId}, next_run_at = ${next.at},
-                 claimed_at = NULL, claim_id = NULL, updated_at = ${now}
-          WHERE campaign_id = ${campaign.id} AND contact_id = ${job.contactId}`);
-        return { outcome: "stale" };
+    const open = isOpen(now, window);
+    // What the limits leave room for now: per rolling hour, per rolling minute, per account-day.
+    let room = Math.min(
+      campaign!.max_emails_per_hour - campaign!.last_hour,
+      perMinuteLimit(campaign!.max_emails_per_hour) - campaign!.last_minute,
+      campaign!.daily_limit - campaign!.account_day,
+    );
+
+    const release: SendJob[] = [];
+    const stop: Array<{ job: SendJob; status: "bounced" | "unsubscribed" }> = [];
+    const unknown: SendJob[] = [];
+    const messages: Array<{ job: SendJob; id: string; subject: string; to: string; tokenHash: string }> = [];
+    for (const job of jobs) {
+      const step = byContact.get(job.contactId);
+      if (!step || step.claim_id !== job.claimId || step.current_node_id !== job.nodeId || !OPEN.has(step.status)) {
+        result.outcomes.set(job, "stale");
+        continue;
       }
-      if (step.message_status === "sending") {
-        // A previous attempt died around the SES call: whether SES accepted it is unknown.
-        await Database.rows(sql`
-          UPDATE campaign_contact SET next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${now}
-          WHERE campaign_id = ${campaign.id} AND contact_id = ${job.contactId}`);
-        return { outcome: "unknown" };
+      if (campaign!.status !== "active" || !open) {
+        release.push(job);
+        result.outcomes.set(job, "deferred");
+        continue;
       }
-      return { outcome: "failed", workspaceId: campaign.workspace_id, reason: "SES rejected this email", nodeId: job.nodeId };
+      if (step.contact_status !== "active") {
+        // Never email a contact who unsubscribed, bounced or complained, in any campaign.
+        stop.push({ job, status: step.contact_status === "bounced" ? "bounced" : "unsubscribed" });
+        result.outcomes.set(job, "stopped");
+        continue;
+      }
+      if (step.message_id) {
+        if (step.message_status === "sent") {
+          // Sent before (the contact was removed and added again): move on, never send it twice.
+          const next = nextAfter(campaign!.workflow, campaign!.timezone, job.nodeId, Database.toDate(step.message_sent_at));
+          await Database.rows(sql`
+            UPDATE campaign_contact SET status = ${next.status}, current_node_id = ${next.nodeId}, next_run_at = ${next.at},
+                   claimed_at = NULL, claim_id = NULL, updated_at = ${now}
+            WHERE campaign_id = ${campaignId} AND contact_id = ${job.contactId}`);
+          result.outcomes.set(job, "stale");
+        } else if (step.message_status === "sending") {
+          // Another delivery of this same job holds it (in flight, or it died and its claim will
+          // time out): leave it. Reserved under an expired claim: that attempt died around the
+          // SES call, and whether SES accepted it is unknown.
+          if (step.message_claim_id !== job.claimId) unknown.push(job);
+          result.outcomes.set(job, step.message_claim_id === job.claimId ? "stale" : "unknown");
+        } else {
+          result.failures.push({ job, reason: "SES rejected this email" });
+          result.outcomes.set(job, "failed");
+        }
+        continue;
+      }
+      if (room <= 0) {
+        release.push(job);
+        result.outcomes.set(job, "deferred");
+        continue;
+      }
+      const node = campaign!.workflow?.nodes.find((n): n is EmailNode => n.id === job.nodeId && n.type === "email");
+      if (!node) {
+        result.failures.push({ job, reason: `node ${job.nodeId} is not an email` });
+        result.outcomes.set(job, "failed");
+        continue;
+      }
+      const messageId = createId("message", now.getTime());
+      const token = randomBytes(24).toString("base64url");
+      try {
+        const email = compose({
+          workspaceId: campaign!.workspace_id,
+          campaignId,
+          messageId,
+          node,
+          account: { email: campaign!.account_email, name: campaign!.account_name, replyTo: campaign!.reply_to },
+          contact: {
+            id: job.contactId,
+            email: step.email,
+            firstName: step.first_name,
+            lastName: step.last_name,
+            company: step.company,
+            jobTitle: step.job_title,
+            phone: step.phone,
+            website: step.website,
+            customFields: step.custom_fields,
+          },
+          unsubscribeToken: token,
+        });
+        messages.push({
+          job,
+          id: messageId,
+          subject: email.subject,
+          to: step.email,
+          tokenHash: createHash("sha256").update(token).digest("hex"),
+        });
+        result.reserved.push({ job, messageId, email });
+        room--;
+      } catch (error) {
+        if (!(error instanceof MissingVariableError)) throw error;
+        result.failures.push({ job, reason: error.message });
+        result.outcomes.set(job, "failed");
+      }
     }
 
-    const node = campaign.workflow?.nodes.find((n): n is EmailNode => n.id === job.nodeId && n.type === "email");
-    if (!node) return { outcome: "failed", workspaceId: campaign.workspace_id, reason: `node ${job.nodeId} is not an email`, nodeId: job.nodeId };
-    const messageId = createId("message", now.getTime());
-    const token = randomBytes(24).toString("base64url");
-    let email: Mailer.OutgoingEmail;
-    try {
-      email = compose({
-        workspaceId: campaign.workspace_id,
-        campaignId: campaign.id,
-        messageId,
-        node,
-        account: { email: step.account_email, name: step.account_name, replyTo: step.reply_to },
-        contact: {
-          id: job.contactId,
-          email: step.email,
-          firstName: step.first_name,
-          lastName: step.last_name,
-          company: step.company,
-          jobTitle: step.job_title,
-          phone: step.phone,
-          website: step.website,
-          customFields: step.custom_fields,
-        },
-        unsubscribeToken: token,
-      });
-    } catch (error) {
-      if (error instanceof MissingVariableError) {
-        return { outcome: "failed", workspaceId: campaign.workspace_id, reason: error.message, nodeId: job.nodeId };
-      }
-      throw error;
+    if (release.length) {
+      await Database.rows(sql`
+        UPDATE campaign_contact SET claimed_at = NULL, claim_id = NULL, updated_at = ${now}
+        WHERE campaign_id = ${campaignId} AND claim_id = ANY(${Database.array(
+          release.map((j) => j.claimId),
+          "text",
+        )})`);
     }
-    await Database.rows(sql`
-      INSERT INTO message (id, workspace_id, campaign_id, contact_id, node_id, email_account_id, to_email, subject,
-                           status, unsubscribe_token_hash, created_at)
-      VALUES (${messageId}, ${campaign.workspace_id}, ${campaign.id}, ${job.contactId}, ${job.nodeId}, ${campaign.email_account_id},
-              ${step.email}, ${email.subject}, 'sending', ${createHash("sha256").update(token).digest("hex")}, ${now})`);
-    return { outcome: "send", workspaceId: campaign.workspace_id, messageId, email };
+    if (stop.length) {
+      result.stopped = true;
+      await Database.rows(sql`
+        UPDATE campaign_contact cc SET status = v.status, next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${now}
+        FROM unnest(${Database.array(
+          stop.map((s) => s.job.contactId),
+          "text",
+        )}, ${Database.array(
+          stop.map((s) => s.status),
+          "text",
+        )}) AS v(contact_id, status)
+        WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = v.contact_id`);
+    }
+    if (unknown.length) {
+      await Database.rows(sql`
+        UPDATE campaign_contact SET next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${now}
+        WHERE campaign_id = ${campaignId} AND claim_id = ANY(${Database.array(
+          unknown.map((j) => j.claimId),
+          "text",
+        )})`);
+    }
+    if (messages.length) {
+      await Database.rows(sql`
+        INSERT INTO message (id, workspace_id, campaign_id, contact_id, node_id, email_account_id, to_email, subject,
+                             status, claim_id, unsubscribe_token_hash, created_at)
+        SELECT v.id, ${campaign!.workspace_id}, ${campaignId}, v.contact_id, v.node_id, ${campaign!.email_account_id}, v.to_email, v.subject,
+               'sending', v.claim_id, v.token_hash, ${now}
+        FROM unnest(${Database.array(
+          messages.map((m) => m.id),
+          "text",
+        )}, ${Database.array(
+          messages.map((m) => m.job.contactId),
+          "text",
+        )},
+                    ${Database.array(
+                      messages.map((m) => m.job.nodeId),
+                      "text",
+                    )}, ${Database.array(
+                      messages.map((m) => m.to),
+                      "text",
+                    )},
+                    ${Database.array(
+                      messages.map((m) => m.subject),
+                      "text",
+                    )}, ${Database.array(
+                      messages.map((m) => m.job.claimId),
+                      "text",
+                    )},
+                    ${Database.array(
+                      messages.map((m) => m.tokenHash),
+                      "text",
+                    )}) AS v(id, contact_id, node_id, to_email, subject, claim_id, token_hash)`);
+    }
+    return result;
   });
 }
 
-/** Handle one job. Throws only on unexpected errors (the queue then redelivers the job). */
-export async function send(job: SendJob): Promise<Outcome> {
+/** Handle the jobs of one campaign. Throws only on unexpected errors (the queue then redelivers). */
+export async function sendCampaignJobs(campaignId: string, jobs: SendJob[]): Promise<Map<SendJob, Outcome>> {
   const now = Clock.now();
-  const reservation = await reserve(job, now);
-  if (reservation.outcome === "failed") {
+  const reservations = await reserve(campaignId, jobs, now);
+  const { outcomes } = reservations;
+  for (const { job, reason } of reservations.failures) {
     await failContact({
-      workspaceId: reservation.workspaceId,
-      campaignId: job.campaignId,
+      workspaceId: reservations.workspaceId!,
+      campaignId,
       contactId: job.contactId,
-      reason: reservation.reason,
+      reason,
       at: now,
-      nodeId: reservation.nodeId,
+      nodeId: job.nodeId,
     });
-    return "failed";
   }
-  if (reservation.outcome === "stopped") {
-    await completeIfDone(job.campaignId);
-    return "stopped";
-  }
-  if (reservation.outcome !== "send") return reservation.outcome;
+  if (reservations.stopped) await completeIfDone(campaignId);
+  if (!reservations.reserved.length) return outcomes;
 
-  const { messageId, email } = reservation;
   Fault.point("sender.afterReserve");
-  let sesMessageId: string;
-  try {
-    ({ messageId: sesMessageId } = await Mailer.use().send(email));
-  } catch (error) {
-    if (!(error instanceof Mailer.MailerError)) throw error;
-    return onMailerError(job, reservation.workspaceId, messageId, error);
-  }
+  const accepted: Acceptance[] = [];
+  const results = await Promise.allSettled(
+    reservations.reserved.map(async ({ job, messageId, email }) => {
+      try {
+        const { messageId: sesMessageId } = await Mailer.use().send(email);
+        accepted.push({ messageId, sesMessageId, at: Clock.now() });
+        outcomes.set(job, "sent");
+      } catch (error) {
+        if (!(error instanceof Mailer.MailerError)) throw error;
+        outcomes.set(job, await onMailerError(job, reservations.workspaceId!, messageId, error));
+      }
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  // Record what SES accepted before giving up on anything else.
   Fault.point("sender.afterSes");
-  await settleSent(messageId, sesMessageId, Clock.now());
+  await settleSentMany(accepted);
   Fault.point("sender.afterRecord");
-  return "sent";
+  if (failed) throw failed.reason;
+  return outcomes;
+}
+
+/** Handle one job (tests, and anything outside a queue batch). */
+export async function send(job: SendJob): Promise<Outcome> {
+  return (await sendCampaignJobs(job.campaignId, [job])).get(job)!;
 }
 
 async function onMailerError(job: SendJob, workspaceId: string, messageId: string, error: Mailer.MailerError): Promise<Outcome> {
@@ -279,13 +391,23 @@ async function onMailerError(job: SendJob, workspaceId: string, messageId: strin
       await Database.transaction(async () => {
         await forget();
         await releaseClaim(job.campaignId, job.contactId, job.claimId);
-        const paused = await Database.rows<{ id: string; send_days: Day[]; send_hours_start: number; send_hours_end: number; timezone: string }>(sql`
+        const [row] = await Database.rows<{
+          id: string;
+          send_days: Day[];
+          send_hours_start: number;
+          send_hours_end: number;
+          timezone: string;
+        }>(sql`
           UPDATE campaign SET status = 'paused', pause_reason = ${reason}, paused_at = ${now}, updated_at = ${now}
           WHERE id = ${job.campaignId} AND status = 'active'
           RETURNING id, send_days, send_hours_start, send_hours_end, timezone`);
-        const row = paused[0];
         if (row) {
-          const window = { sendDays: row.send_days, sendHoursStart: row.send_hours_start, sendHoursEnd: row.send_hours_end, timezone: row.timezone };
+          const window = {
+            sendDays: row.send_days,
+            sendHoursStart: row.send_hours_start,
+            sendHoursEnd: row.send_hours_end,
+            timezone: row.timezone,
+          };
           await Database.afterCommit(() => Scheduler.use().put({ campaignId: row.id, window, enabled: false }));
         }
       });
@@ -308,31 +430,44 @@ export interface QueueRecord {
 }
 
 /**
- * A batch from the queue (SQS → Lambda, or the in-process queue): each record handled on its
- * own; the ones that failed are reported so only they come back. A record that is not a valid
- * job is reported too: after the queue's retries it lands in the dead-letter queue.
+ * A batch from the queue (SQS → Lambda, or the in-process queue). Jobs are grouped by campaign
+ * and the groups handled concurrently; records whose group failed are reported so only they
+ * come back. A record that is not a valid job is reported too: after the queue's retries it
+ * lands in the dead-letter queue instead of looping.
  */
 export async function handleBatch(records: QueueRecord[]): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> {
   const failures: Array<{ itemIdentifier: string }> = [];
-  await Promise.all(
-    records.map(async (record) => {
-      let job: SendJob;
+  const groups = new Map<string, Array<{ record: QueueRecord; job: SendJob }>>();
+  for (const record of records) {
+    let job: SendJob;
+    try {
+      job = v.parse(jobSchema, JSON.parse(record.body));
+    } catch {
+      Log.error("invalid send job", { queueMessageId: record.messageId });
+      failures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    groups.set(job.campaignId, [...(groups.get(job.campaignId) ?? []), { record, job }]);
+  }
+  const settled = await Promise.allSettled(
+    [...groups].map(async ([campaignId, items]) => {
+      // The same job twice in one batch (duplicate delivery): the second one is simply stale.
+      const seen = new Set<string>();
+      const unique = items.filter(({ job }) => !seen.has(job.claimId) && seen.add(job.claimId));
       try {
-        job = v.parse(jobSchema, JSON.parse(record.body));
-      } catch {
-        Log.error("invalid send job", { queueMessageId: record.messageId });
-        failures.push({ itemIdentifier: record.messageId });
-        return;
-      }
-      try {
-        await send(job);
+        await sendCampaignJobs(
+          campaignId,
+          unique.map((i) => i.job),
+        );
       } catch (error) {
         // A crash injected by a test stands for the process dying: the whole batch comes back.
         if (error instanceof Fault.InjectedCrash) throw error;
-        Log.error("send failed", { queueMessageId: record.messageId, campaignId: job.campaignId, error });
-        failures.push({ itemIdentifier: record.messageId });
+        Log.error("send failed", { campaignId, error });
+        for (const { record } of items) failures.push({ itemIdentifier: record.messageId });
       }
     }),
   );
+  const crash = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (crash) throw crash.reason;
   return { batchItemFailures: failures };
 }

@@ -45,7 +45,11 @@ export function sesMailer(options: { client?: SESv2Client; endpoint?: string; re
     new SESv2Client({
       maxAttempts: 2,
       ...(options.endpoint
-        ? { endpoint: options.endpoint, region: options.region ?? "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+        ? {
+            endpoint: options.endpoint,
+            region: options.region ?? "us-east-1",
+            credentials: { accessKeyId: "local", secretAccessKey: "local" },
+          }
         : {}),
     });
   return {

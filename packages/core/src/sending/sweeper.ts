@@ -66,7 +66,14 @@ export async function sweep(): Promise<SweepReport> {
   const stray = [...schedules].filter(([id, enabled]) => enabled && !activeIds.has(id)).map(([id]) => id);
   if (stray.length) {
     // An enabled schedule must belong to an active campaign: paused ones are disabled, others gone.
-    const known = await Database.rows<{ id: string; status: string; send_days: Day[]; send_hours_start: number; send_hours_end: number; timezone: string }>(sql`
+    const known = await Database.rows<{
+      id: string;
+      status: string;
+      send_days: Day[];
+      send_hours_start: number;
+      send_hours_end: number;
+      timezone: string;
+    }>(sql`
       SELECT id, status, send_days, send_hours_start, send_hours_end, timezone FROM campaign WHERE id = ANY(${`{${stray.join(",")}}`}::text[])`);
     const byId = new Map(known.map((c) => [c.id, c]));
     for (const id of stray) {

@@ -33,10 +33,21 @@ export async function tick(campaignId: string): Promise<TickResult> {
       SELECT status, email_account_id, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour
       FROM campaign WHERE id = ${campaignId} FOR UPDATE`);
     if (campaign?.status !== "active") return { reason: "not-active" as const };
-    const window = { sendDays: campaign.send_days, sendHoursStart: campaign.send_hours_start, sendHoursEnd: campaign.send_hours_end, timezone: campaign.timezone };
+    const window = {
+      sendDays: campaign.send_days,
+      sendHoursStart: campaign.send_hours_start,
+      sendHoursEnd: campaign.send_hours_end,
+      timezone: campaign.timezone,
+    };
     if (!isOpen(now, window)) return { reason: "window-closed" as const };
 
-    const [used] = await Database.rows<{ last_hour: number; last_minute: number; in_flight: number; account_day: number; daily_limit: number }>(sql`
+    const [used] = await Database.rows<{
+      last_hour: number;
+      last_minute: number;
+      in_flight: number;
+      account_day: number;
+      daily_limit: number;
+    }>(sql`
       SELECT (SELECT count(*)::int FROM message WHERE campaign_id = ${campaignId} AND created_at > ${new Date(now.getTime() - 3_600_000)}) AS last_hour,
              (SELECT count(*)::int FROM message WHERE campaign_id = ${campaignId} AND created_at > ${new Date(now.getTime() - 60_000)}) AS last_minute,
              (SELECT count(*)::int FROM campaign_contact WHERE campaign_id = ${campaignId} AND claimed_at IS NOT NULL) AS in_flight,
@@ -44,11 +55,12 @@ export async function tick(campaignId: string): Promise<TickResult> {
              (SELECT daily_limit FROM email_account WHERE id = ${campaign.email_account_id}) AS daily_limit`);
     // Spread sends: at most ceil(max/60) a minute, and never past the hourly or daily limits,
     // counting steps already queued but not sent yet.
-    const budget = Math.min(
-      campaign.max_emails_per_hour - used!.last_hour,
-      perMinuteLimit(campaign.max_emails_per_hour) - used!.last_minute,
-      used!.daily_limit - used!.account_day,
-    ) - used!.in_flight;
+    const budget =
+      Math.min(
+        campaign.max_emails_per_hour - used!.last_hour,
+        perMinuteLimit(campaign.max_emails_per_hour) - used!.last_minute,
+        used!.daily_limit - used!.account_day,
+      ) - used!.in_flight;
     if (budget <= 0) return { reason: "limit-reached" as const };
 
     const rows = await Database.rows<{ contact_id: string; current_node_id: string; claim_id: string }>(sql`

@@ -1,0 +1,73 @@
+import * as Campaign from "@fluenzr/core/campaign";
+import * as Database from "@fluenzr/core/database";
+import { Sender, tick } from "@fluenzr/core/sending";
+import { factory, onServer, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+
+/**
+ * Real races need a server with real connections: two ticks and four senders on one campaign,
+ * every job delivered twice, all at once. Each step must be sent exactly once.
+ */
+describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
+  useTestDatabase({ max: 12 });
+
+  it("send each step exactly once", async () => {
+    const engine = testEngine({ start: "2026-01-12T10:00:00Z", queue: { faults: { duplicate: 1 } } });
+    try {
+      const ws = await factory.workspace();
+      const account = await factory.emailAccount(ws, { dailyLimit: 10_000 });
+      const rows = Array.from({ length: 300 }, (_, i) => ({ email: `race${i}@example.org`, firstName: `R${i}` }));
+      const group = await factory.group(ws);
+      await ws.as(async () => (await import("@fluenzr/core/contact")).bulk({ contacts: rows, groupIds: [group.id] }));
+      const campaign = await ws.as(() =>
+        Campaign.create({
+          name: "race",
+          emailAccountId: account.id,
+          settings: { sendDays: ["monday"], sendHoursStart: 0, sendHoursEnd: 24, maxEmailsPerHour: 6000 },
+          workflow: {
+            nodes: [
+              { id: "s", type: "start" },
+              { id: "a", type: "email", data: { subject: "A {{firstName}}", body: "a" } },
+              { id: "w", type: "delay", data: { days: 0, hours: 1 } },
+              { id: "b", type: "email", data: { subject: "B {{firstName}}", body: "b" } },
+              { id: "e", type: "end" },
+            ],
+            edges: [
+              { from: "s", to: "a" },
+              { from: "a", to: "w" },
+              { from: "w", to: "b" },
+              { from: "b", to: "e" },
+            ],
+          },
+        }),
+      );
+      await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
+      await ws.as(() => Campaign.transition(campaign.id, "start"));
+
+      for (let minute = 0; minute < 120; minute++) {
+        const consumers = Array.from({ length: 4 }, () => engine.queue.drain(Sender.handleBatch));
+        await Promise.all([tick(campaign.id), tick(campaign.id), ...consumers]);
+        await Promise.all(Array.from({ length: 4 }, () => engine.queue.drain(Sender.handleBatch)));
+        engine.clock.advance(60_000);
+        // Redeliver everything still in flight, as if visibility timed out.
+        for (const m of engine.queue.messages) m.visibleAt = 0;
+      }
+
+      const keys = engine.mailer.sent.map((e) => `${e.tags.contact}/${e.tags.node}`);
+      expect(keys).toHaveLength(600);
+      expect(new Set(keys).size).toBe(600);
+      const [counts] = await Database.rows<{ messages: number; open: number }>(sql`
+        SELECT (SELECT count(*)::int FROM message WHERE campaign_id = ${campaign.id} AND status = 'sent') AS messages,
+               (SELECT count(*)::int FROM campaign_contact WHERE campaign_id = ${campaign.id} AND status <> 'completed') AS open`);
+      expect(counts).toEqual({ messages: 600, open: 0 });
+      const after = await ws.as(() => Campaign.fromID(campaign.id));
+      expect(after).toMatchObject({ status: "completed", stats: { sent: 600, totalContacts: 300 } });
+      const perMinute = new Map<number, number>();
+      for (const e of engine.mailer.sent) perMinute.set(e.at, (perMinute.get(e.at) ?? 0) + 1);
+      expect(Math.max(...perMinute.values())).toBeLessThanOrEqual(100);
+    } finally {
+      engine.restore();
+    }
+  }, 300_000);
+});

@@ -1,0 +1,340 @@
+import * as Campaign from "@fluenzr/core/campaign";
+import * as Database from "@fluenzr/core/database";
+import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
+import { Fault, type Mailer, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
+import { nextOpening, type SendWindow } from "@fluenzr/core/sending/window";
+import { FakeMailer, factory, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { sql } from "drizzle-orm";
+import { DateTime } from "luxon";
+import { afterAll, describe, expect, it } from "vitest";
+
+/**
+ * Weeks of simulated time: the real tick, queue semantics and sender against a real database,
+ * many campaigns in four timezones across the March DST changes, with random pauses and resumes,
+ * duplicate and late deliveries, SES throttling and unknown outcomes, and crashes injected at
+ * every point between two steps. What SES accepted is then checked against the rules.
+ */
+
+useTestDatabase();
+
+/** A seeded PRNG, so a failure can be replayed (the seed is in the test name). */
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SEED = Number(process.env.SIM_SEED ?? 20260305);
+/**
+ * Full scale (12 campaigns × 600 contacts × 3 emails, over 20,000 sends) on a PostgreSQL server;
+ * a third of it on the embedded database, where each statement costs more.
+ */
+const SCALE = Number(process.env.SIM_SCALE ?? (process.env.DATABASE_URL ? 1 : 0.34));
+const random = prng(SEED);
+const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+
+const TIMEZONES = ["Europe/Paris", "America/New_York", "America/Sao_Paulo", "Asia/Kathmandu"] as const;
+const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"] as const;
+
+interface Delay {
+  days: number;
+  hours: number;
+  businessDays: boolean;
+}
+
+interface Plan {
+  id: string;
+  ws: TestWorkspace;
+  window: SendWindow;
+  maxPerHour: number;
+  delays: Delay[];
+  startAt: number;
+  started: boolean;
+  pausedUntil?: number;
+}
+
+/** SES as the simulation sees it: throttles, unknown outcomes (sometimes accepted), and Send events. */
+class SimulatedSes extends FakeMailer {
+  readonly sendEvents: Array<{ at: number; messageId: string; sesId: string }> = [];
+  constructor(private readonly now: () => number) {
+    super();
+  }
+  override async send(email: Mailer.OutgoingEmail) {
+    const roll = random();
+    let outcome: Mailer.MailerErrorKind | "ok" | "accepted-unknown" = "ok";
+    if (roll < 0.02) outcome = "throttled";
+    else if (roll < 0.025) outcome = "unknown";
+    else if (roll < 0.03) outcome = "accepted-unknown";
+    if (outcome === "throttled" || outcome === "unknown") {
+      this.next(outcome);
+      return super.send(email);
+    }
+    const accepted = await super.send(email);
+    // SES publishes a Send event for every email it accepts, a little later.
+    this.sendEvents.push({ at: this.now() + Math.floor(random() * 120_000), messageId: email.tags.message!, sesId: accepted.messageId });
+    if (outcome === "accepted-unknown") {
+      this.next("unknown");
+      return super.send({ ...email, to: "__never__" }).then(() => accepted);
+    }
+    return accepted;
+  }
+}
+
+describe("sending simulation", () => {
+  const points = ["tick.afterClaim", "tick.afterEnqueue", "sender.afterReserve", "sender.afterSes", "sender.afterRecord"] as const;
+  const injected = new Map<string, number>(points.map((p) => [p, 0]));
+  afterAll(() => Fault.inject(undefined));
+
+  it(`keeps every rule over weeks of simulated sending (seed ${SEED})`, async () => {
+    const start = Date.parse("2026-03-04T00:00:00Z");
+    const engine = testEngine({ start: new Date(start), queue: { faults: { duplicate: 0.03 }, random, visibilityTimeoutMs: 180_000 } });
+    const ses = new SimulatedSes(engine.clock.now);
+    (await import("@fluenzr/core/sending")).Mailer.install(ses);
+
+    // Campaigns: four timezones, staggered starts (some before the US DST change on March 8,
+    // some before the EU one on March 29), various limits and delays.
+    const plans: Plan[] = [];
+    const campaigns = Math.round(12 * SCALE);
+    for (let i = 0; i < campaigns; i++) {
+      const ws = await factory.workspace();
+      const account = await factory.emailAccount(ws, { dailyLimit: 10_000 });
+      const timezone = TIMEZONES[i % TIMEZONES.length]!;
+      const window: SendWindow = { sendDays: [...WEEKDAYS], sendHoursStart: 8 + (i % 3), sendHoursEnd: 17 + (i % 2), timezone };
+      const maxPerHour = pick([120, 180, 240, 300]);
+      const emails = 3;
+      const delays: Delay[] = Array.from({ length: emails - 1 }, () =>
+        pick([
+          { days: 1, hours: 0, businessDays: true },
+          { days: 2, hours: 0, businessDays: true },
+          { days: 1, hours: 0, businessDays: false },
+          { days: 0, hours: 20, businessDays: false },
+        ]),
+      );
+      const nodes: unknown[] = [{ id: "start", type: "start" }];
+      const edges: Array<{ from: string; to: string }> = [];
+      let last = "start";
+      for (let e = 1; e <= emails; e++) {
+        if (e > 1) {
+          nodes.push({ id: `d${e}`, type: "delay", data: delays[e - 2] });
+          edges.push({ from: last, to: `d${e}` });
+          last = `d${e}`;
+        }
+        const tracking = { trackOpens: e !== 2, trackClicks: e === 1 };
+        nodes.push({
+          id: `e${e}`,
+          type: "email",
+          data: { subject: `#${e} {{firstName}}`, body: `Hi {{firstName}}, {{company|there}}`, ...tracking },
+        });
+        edges.push({ from: last, to: `e${e}` });
+        last = `e${e}`;
+      }
+      nodes.push({ id: "end", type: "end" });
+      edges.push({ from: last, to: "end" });
+      const campaign = await ws.as(() =>
+        Campaign.create({
+          name: `sim ${i}`,
+          emailAccountId: account.id,
+          settings: { ...window, sendDays: [...window.sendDays], maxEmailsPerHour: maxPerHour },
+          workflow: { nodes, edges } as never,
+        }),
+      );
+      const contacts = Math.round(600 * SCALE);
+      const rows = Array.from({ length: contacts }, (_, n) => ({
+        email: `c${n}.${campaign.id}@example.org`,
+        // One contact in fifty has no first name: {{firstName}} has no fallback, so it must fail.
+        ...(n % 50 === 7 ? {} : { firstName: `F${n}` }),
+      }));
+      const group = await factory.group(ws);
+      for (let r = 0; r < rows.length; r += 1000) {
+        await ws.as(async () => (await import("@fluenzr/core/contact")).bulk({ contacts: rows.slice(r, r + 1000), groupIds: [group.id] }));
+      }
+      await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
+      const startAt = start + (i % 2 === 0 ? 0 : 21 * 24 * 3_600_000) + Math.floor(random() * 48) * 3_600_000;
+      plans.push({ id: campaign.id, ws, window, maxPerHour, delays, startAt, started: false });
+    }
+
+    Fault.inject((at) => {
+      const hit = random() < 0.01;
+      if (hit) injected.set(at, injected.get(at)! + 1);
+      return hit;
+    });
+
+    const late: string[] = [];
+    const end = start + 42 * 24 * 3_600_000;
+    let minute = 0;
+    const allDone = async () => {
+      const [row] = await Database.rows<{ open: number }>(sql`SELECT count(*)::int AS open FROM campaign WHERE status <> 'completed'`);
+      return row!.open === 0;
+    };
+    while (engine.clock.now() < end) {
+      const now = engine.clock.now();
+      for (const plan of plans) {
+        if (!plan.started && now >= plan.startAt) {
+          await plan.ws.as(() => Campaign.transition(plan.id, "start"));
+          plan.started = true;
+        }
+        if (plan.pausedUntil !== undefined && now >= plan.pausedUntil) {
+          await plan.ws.as(() => Campaign.transition(plan.id, "resume")).catch(() => undefined);
+          plan.pausedUntil = undefined;
+        } else if (plan.started && plan.pausedUntil === undefined && random() < 0.0005) {
+          const paused = await plan.ws.as(() => Campaign.transition(plan.id, "pause")).catch(() => undefined);
+          if (paused) plan.pausedUntil = now + (10 + Math.floor(random() * 170)) * 60_000;
+        }
+      }
+      for (const id of dueSchedules(engine.scheduler, new Date(now))) await tick(id).catch(expectCrash);
+      await engine.queue.drain(async (records) => {
+        const result = await Sender.handleBatch(records);
+        // Now and then a job comes back much later, as SQS may deliver it.
+        if (random() < 0.05) late.push(pick(records).body);
+        return result;
+      });
+      if (late.length && random() < 0.1) engine.queue.enqueueRaw(late.splice(0, 1)[0]!);
+      for (let i = ses.sendEvents.length - 1; i >= 0; i--) {
+        const event = ses.sendEvents[i]!;
+        if (event.at > now) continue;
+        ses.sendEvents.splice(i, 1);
+        await Progress.settleSent(event.messageId, event.sesId, new Date(event.at));
+      }
+      if (minute % 5 === 0) await sweep();
+      if (minute % 60 === 0 && now > start + 28 * 24 * 3_600_000 && (await allDone())) break;
+      engine.clock.advance(60_000);
+      minute++;
+      // Nights and weekends: nothing queued, nothing due. Jump to the next window opening, start
+      // or resume (the scheduler would only fire ticks that find their window closed).
+      const next = engine.clock.now();
+      if (!engine.queue.size && !ses.sendEvents.length && !dueSchedules(engine.scheduler, new Date(next)).length) {
+        const moments = [
+          ...plans.filter((p) => !p.started).map((p) => p.startAt),
+          ...plans.flatMap((p) => (p.pausedUntil !== undefined ? [p.pausedUntil] : [])),
+          ...engine.scheduler.enabled().map((sch) => nextOpening(new Date(next), sch.window).getTime()),
+        ];
+        const target = Math.min(...moments, next + 6 * 3_600_000);
+        if (target > next + 60_000) {
+          engine.clock.set(Math.floor(target / 60_000) * 60_000);
+          await sweep();
+        }
+      }
+    }
+    Fault.inject(undefined);
+    engine.restore();
+
+    // ---- what SES accepted, against the rules -------------------------------------------------
+    const accepted = ses.sent.filter((e) => e.to !== "__never__");
+    const planned = plans.length * Math.round(600 * SCALE) * 3;
+    expect(accepted.length).toBeGreaterThanOrEqual(SCALE >= 1 ? 20_000 : planned * 0.9);
+    for (const point of points) expect(injected.get(point), `crashes injected at ${point}`).toBeGreaterThan(0);
+
+    const byKey = new Map<string, number>();
+    for (const e of accepted) {
+      const key = `${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`;
+      byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    }
+    expect(
+      [...byKey.values()].filter((n) => n > 1),
+      "emails sent twice",
+    ).toEqual([]);
+
+    const planOf = new Map(plans.map((p) => [p.id, p]));
+    const outside = accepted.filter((e) => {
+      const w = planOf.get(e.tags.campaign!)!.window;
+      const local = DateTime.fromMillis(e.at, { zone: w.timezone });
+      return local.weekday > 5 || local.hour < w.sendHoursStart || local.hour >= w.sendHoursEnd;
+    });
+    expect(
+      outside.map((e) => new Date(e.at).toISOString()),
+      "emails outside their window",
+    ).toEqual([]);
+
+    for (const plan of plans) {
+      const times = accepted
+        .filter((e) => e.tags.campaign === plan.id)
+        .map((e) => e.at)
+        .sort((a, b) => a - b);
+      const perMinute = Math.ceil(plan.maxPerHour / 60);
+      let hourStart = 0;
+      let minuteStart = 0;
+      for (let i = 0; i < times.length; i++) {
+        while (times[hourStart]! <= times[i]! - 3_600_000) hourStart++;
+        while (times[minuteStart]! <= times[i]! - 60_000) minuteStart++;
+        expect(i - hourStart + 1, `${plan.id}: sends in the hour before ${new Date(times[i]!).toISOString()}`).toBeLessThanOrEqual(
+          plan.maxPerHour,
+        );
+        if (i - minuteStart + 1 > perMinute && process.env.SIM_DEBUG) {
+          const rows = await Database.rows(
+            sql`SELECT id, contact_id, node_id, status, created_at, sent_at, error FROM message WHERE campaign_id = ${plan.id} AND created_at > ${new Date(times[i]! - 120_000)} AND created_at <= ${new Date(times[i]!)} ORDER BY created_at`,
+          );
+          console.log(
+            JSON.stringify(
+              accepted
+                .filter((e) => e.tags.campaign === plan.id && e.at > times[i]! - 60_000 && e.at <= times[i]!)
+                .map((e) => [e.tags.contact, e.tags.node, e.tags.message, e.messageId]),
+            ),
+            JSON.stringify(rows),
+          );
+        }
+        expect(i - minuteStart + 1, `${plan.id}: sends in the minute before ${new Date(times[i]!).toISOString()}`).toBeLessThanOrEqual(
+          perMinute,
+        );
+      }
+    }
+
+    // Delays, checked with luxon directly: business days counted as weekdays in the campaign's zone.
+    const sentAt = new Map<string, number>();
+    for (const e of accepted) sentAt.set(`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e.at);
+    let checkedDelays = 0;
+    for (const [key, at] of sentAt) {
+      const [campaignId, contactId, node] = key.split("/") as [string, string, string];
+      const n = Number(node.slice(1));
+      if (n === 1) continue;
+      const previous = sentAt.get(`${campaignId}/${contactId}/e${n - 1}`);
+      expect(previous, `${key} sent without its previous email`).toBeDefined();
+      const plan = planOf.get(campaignId)!;
+      const delay = plan.delays[n - 2]!;
+      const from = DateTime.fromMillis(previous!, { zone: plan.window.timezone });
+      const to = DateTime.fromMillis(at, { zone: plan.window.timezone });
+      if (delay.businessDays) {
+        let weekdays = 0;
+        for (let d = from.startOf("day").plus({ days: 1 }); d <= to.startOf("day"); d = d.plus({ days: 1 })) if (d.weekday <= 5) weekdays++;
+        const timeOfDay = (dt: DateTime) => dt.hour * 3600 + dt.minute * 60 + dt.second;
+        const honoured = weekdays > delay.days || (weekdays === delay.days && timeOfDay(to) >= timeOfDay(from));
+        expect(honoured, `${key}: ${delay.days} business days from ${from.toISO()} to ${to.toISO()}`).toBe(true);
+      } else {
+        expect(to.toMillis(), `${key}: delay from ${from.toISO()}`).toBeGreaterThanOrEqual(
+          from.plus({ days: delay.days }).plus({ hours: delay.hours }).toMillis(),
+        );
+      }
+      checkedDelays++;
+    }
+    expect(checkedDelays).toBeGreaterThan(accepted.length * 0.6);
+
+    // Every contact in a final state, every campaign completed, counters exact.
+    const open = await Database.rows<Record<string, unknown>>(sql`
+      SELECT cc.campaign_id, cc.contact_id, cc.status, cc.current_node_id, cc.next_run_at, cc.claimed_at, c.status AS campaign_status,
+             (SELECT json_agg(json_build_object('node', m.node_id, 'status', m.status, 'created', m.created_at, 'error', m.error)) FROM message m
+              WHERE m.campaign_id = cc.campaign_id AND m.contact_id = cc.contact_id) AS messages
+      FROM campaign_contact cc JOIN campaign c ON c.id = cc.campaign_id WHERE cc.status IN ('pending', 'in_progress')`);
+    expect(open, "contacts not in a final state").toEqual([]);
+    const statuses = await Database.rows<{ status: string; n: number }>(
+      sql`SELECT status, count(*)::int AS n FROM campaign GROUP BY status`,
+    );
+    expect(statuses).toEqual([{ status: "completed", n: plans.length }]);
+    const failedNoName = await Database.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM campaign_contact WHERE status = 'failed' AND error LIKE '%{{firstName}}%'`,
+    );
+    expect(failedNoName[0]!.n).toBe(plans.length * Math.ceil((600 * SCALE - 7) / 50));
+    for (const plan of plans) {
+      const stats = (await plan.ws.as(() => Campaign.fromID(plan.id)))!.stats;
+      const sent = accepted.filter((e) => e.tags.campaign === plan.id).length;
+      expect(stats.sent, `${plan.id}: counted sends`).toBe(sent);
+    }
+  }, 1_800_000);
+});
+
+function expectCrash(error: unknown) {
+  if (!(error instanceof Fault.InjectedCrash)) throw error;
+}

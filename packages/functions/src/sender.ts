@@ -1,0 +1,18 @@
+import { Sender } from "@fluenzr/core/sending";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { installDatabase } from "./setup/database";
+import { once } from "./setup/once";
+import { installScheduler } from "./setup/scheduler";
+import { installSending } from "./setup/sending";
+
+/** SQS → the sender, with partial batch responses: only failed records come back. */
+const setup = once(async () => {
+  await installDatabase();
+  installScheduler();
+  installSending();
+});
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  await setup();
+  return Sender.handleBatch(event.Records.map((r) => ({ messageId: r.messageId, body: r.body })));
+}

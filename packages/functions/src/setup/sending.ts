@@ -1,0 +1,8 @@
+import { Config, Mailer } from "@fluenzr/core/sending";
+import { sesMailer } from "@fluenzr/core/sending/ses-mailer";
+import { Resource } from "sst";
+
+export function installSending(): void {
+  Config.install({ publicUrl: Resource.Sending.publicUrl, configurationSets: Resource.Sending.configurationSets });
+  Mailer.install(sesMailer());
+}
