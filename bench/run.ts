@@ -1,6 +1,7 @@
 import { apiContactById } from "./entries/api";
 import { addContactsByGroup, listCampaigns } from "./entries/campaigns";
 import { engineThroughput, tickMillion } from "./entries/engine";
+import { statsBench } from "./entries/stats";
 import { type BenchResult, print } from "./lib";
 
 /**
@@ -15,6 +16,7 @@ const ENTRIES: Record<string, () => Promise<BenchResult[]>> = {
   "campaigns.list-10k": listCampaigns,
   "engine.emails-per-second": engineThroughput,
   "engine.tick-1m-contacts": tickMillion,
+  stats: statsBench,
 };
 
 process.env.LOG_LEVEL ??= "silent";

@@ -12,6 +12,6 @@ declare module "sst" {
       publicUrl: string;
       configurationSets: { none: string; opens: string; clicks: string; full: string };
     };
+    Tracking: { type: "sst.sst.Linkable"; topicArns: string[] };
   }
 }
-export {};

@@ -5,11 +5,13 @@ import { createApp } from "./api/app";
 import { installDatabase } from "./setup/database";
 import { once } from "./setup/once";
 import { installScheduler } from "./setup/scheduler";
+import { installTracking } from "./setup/tracking";
 
 /** API Gateway (HTTP API, payload v2) → the Hono app. */
 const setup = once(async () => {
   await installDatabase();
   installScheduler();
+  installTracking();
   Identity.install(sesIdentityVerifier());
 });
 

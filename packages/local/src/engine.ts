@@ -7,6 +7,7 @@ import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { startTicker } from "@fluenzr/core/scheduler/ticker";
 import { Config, Mailer, Queue, Sender, sweep, tick } from "@fluenzr/core/sending";
 import { sesMailer } from "@fluenzr/core/sending/ses-mailer";
+import { withLocalEvents } from "./simulate";
 
 export interface LocalEngineOptions {
   /** Port of the local SES (aws-ses-v2-local); 0 picks a free one. */
@@ -41,7 +42,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   const sesUrl = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
 
   Config.install({ publicUrl: options.publicUrl });
-  Mailer.install(sesMailer({ endpoint: sesUrl }));
+  Mailer.install(withLocalEvents(sesMailer({ endpoint: sesUrl })));
   const queue = new MemoryQueue({ visibilityTimeoutMs: 30_000 });
   Queue.install(queue);
   const scheduler = new MemoryScheduler();

@@ -6,6 +6,7 @@ import { serve } from "@hono/node-server";
 import { type Bootstrapped, bootstrap } from "./bootstrap";
 import { type LocalConfig, openLocalDatabase } from "./database";
 import { type LocalEngine, startLocalEngine } from "./engine";
+import { simulate } from "./simulate";
 
 export interface LocalSystem {
   url: string;
@@ -29,7 +30,7 @@ export async function startLocalSystem(config: LocalConfig): Promise<LocalSystem
     Identity.install(Identity.alwaysVerified);
     const boot = await bootstrap(config);
 
-    const app = createApp();
+    const app = createApp({ local: simulate });
     const server = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" });
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);

@@ -1,8 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as Database from "@fluenzr/core/database";
 import { openLocalDatabase, readConfig } from "@fluenzr/local/database";
 import { startLocalSystem } from "@fluenzr/local/system";
+import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 
 /** `npm start` as a new user meets it: embedded database in a data folder, a key on first start. */
@@ -132,6 +134,35 @@ describe("local system", () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       const stats = (await call(system.url, key, `/v1/campaigns/${campaign.id}`)).body.data;
       expect(stats).toMatchObject({ status: "completed", stats: { totalContacts: 2, sent: 2 } });
+
+      // Local SES events: each sent email gets its Send and Delivery through the event handling.
+      const until = async (check: () => Promise<boolean>) => {
+        for (let i = 0; i < 100 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      };
+      const counters = async () => (await call(system.url, key, `/v1/campaigns/${campaign.id}`)).body.data.stats;
+      await until(async () => (await counters()).delivered === 2);
+      expect(await counters()).toMatchObject({ sent: 2, delivered: 2 });
+
+      // Simulated opens, clicks, a bounce and a reply change states and counters.
+      const messages = await Database.rows<{ id: string; to_email: string; contact_id: string }>(
+        sql`SELECT id, to_email, contact_id FROM message WHERE campaign_id = ${campaign.id}`,
+      );
+      const of = (email: string) => messages.find((m) => m.to_email === email)!;
+      const simulate = (messageId: string, event: string) => post("/v1/local/simulate", { messageId, event });
+      expect((await simulate(of("ada@example.org").id, "open")).body.data).toMatchObject({ event: "open", result: "applied" });
+      await simulate(of("ada@example.org").id, "open");
+      await simulate(of("ada@example.org").id, "click");
+      expect((await simulate(of("ada@example.org").id, "reply")).body.data.result).toBe("replied");
+      expect((await simulate(of("grace@example.org").id, "bounce")).body.data.result).toBe("applied");
+      expect((await simulate("msg_unknown0000", "open")).status).toBe(404);
+      expect(await counters()).toMatchObject({ sent: 2, delivered: 2, opened: 1, clicked: 1, replied: 1, bounced: 1 });
+      const grace = (await call(system.url, key, `/v1/contacts/${of("grace@example.org").contact_id}`)).body.data;
+      expect(grace.status).toBe("bounced");
+      const rows = (await call(system.url, key, `/v1/campaigns/${campaign.id}/contacts`)).body.data;
+      expect(rows.map((r: { email: string; status: string }) => [r.email, r.status]).sort()).toEqual([
+        ["ada@example.org", "replied"],
+        ["grace@example.org", "bounced"],
+      ]);
     } finally {
       await system.stop();
     }

@@ -5,3 +5,4 @@ export * from "./engine";
 export type { TestWorkspace } from "./factories";
 export * as factory from "./factories";
 export * from "./queries";
+export * from "./sns";

@@ -1,7 +1,19 @@
 import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { timestamptz, workspaceIdColumn } from "../database/columns";
 
-export const EVENT_TYPES = ["sent", "delivered", "opened", "clicked", "replied", "bounced", "complained", "unsubscribed", "failed"] as const;
+export const EVENT_TYPES = [
+  "sent",
+  "delivered",
+  "opened",
+  "clicked",
+  "replied",
+  "bounced",
+  "complained",
+  "unsubscribed",
+  "failed",
+  /** SES could not deliver yet and keeps trying (DeliveryDelay): informational. */
+  "delayed",
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /**

@@ -4,6 +4,8 @@ import { createId } from "../util/id";
 import type { EventType } from "./activity.sql";
 
 export { EVENT_TYPES, type EventType, eventTable } from "./activity.sql";
+export * as Feed from "./feed";
+export { type ActivityEvent, type FeedMeta, type FeedQuery, feed, feedQuery, TOTAL_CAP } from "./feed";
 
 export interface NewEvent {
   workspaceId: string;

@@ -1,8 +1,8 @@
 import * as v from "valibot";
-import { filtersSchema } from "../contact/schema";
+import { filtersObject } from "../contact/schema";
 import type { ErrorDetail } from "../error";
 import { DAYS, type Day, isValidTimezone, type SendWindow } from "../sending/window";
-import { idList, idOf, optionalText, order, pageQuery, requiredText, sortBy } from "../util/schema";
+import { idList, idOf, objectOnly, optionalText, order, pageQuery, requiredText, sortBy } from "../util/schema";
 import * as Workflow from "../workflow";
 import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "./campaign.sql";
 
@@ -17,21 +17,23 @@ const hour = (min: number, max: number) =>
 const dayName = v.pipe(v.string("must be a day name"), v.trim(), v.toLowerCase(), v.picklist(DAYS, `must be one of ${DAYS.join(", ")}`));
 
 /** Settings as sent: every key optional (defaults on create, merged key by key on update). */
-export const settingsInput = v.object({
-  sendDays: v.optional(
-    v.pipe(
-      v.array(dayName, "must be an array of day names"),
-      v.minLength(1, "needs at least one day"),
-      v.check((days) => new Set(days).size === days.length, "must not repeat a day"),
+export const settingsInput = objectOnly(
+  v.object({
+    sendDays: v.optional(
+      v.pipe(
+        v.array(dayName, "must be an array of day names"),
+        v.minLength(1, "needs at least one day"),
+        v.check((days) => new Set(days).size === days.length, "must not repeat a day"),
+      ),
     ),
-  ),
-  sendHoursStart: v.optional(hour(0, 23)),
-  sendHoursEnd: v.optional(hour(1, 24)),
-  timezone: v.optional(
-    v.pipe(v.string("must be a string"), v.trim(), v.check(isValidTimezone, "must be an IANA timezone such as Europe/Paris")),
-  ),
-  maxEmailsPerHour: v.optional(hour(1, 10000)),
-});
+    sendHoursStart: v.optional(hour(0, 23)),
+    sendHoursEnd: v.optional(hour(1, 24)),
+    timezone: v.optional(
+      v.pipe(v.string("must be a string"), v.trim(), v.check(isValidTimezone, "must be an IANA timezone such as Europe/Paris")),
+    ),
+    maxEmailsPerHour: v.optional(hour(1, 10000)),
+  }),
+);
 
 export type SettingsInput = v.InferOutput<typeof settingsInput>;
 
@@ -94,7 +96,18 @@ export const addContactsSchema = v.pipe(
   v.object({
     contactIds: v.optional(idList("con", 10_000)),
     groupIds: v.optional(idList("grp", 100)),
-    filters: v.optional(v.omit(filtersSchema, ["groups"])),
+    // An array here would be read as no filter at all, that is every contact of the workspace.
+    // Enrolling "everyone" takes a condition that says so (`status: "active"`): an empty filter,
+    // or one whose only keys are ignored, is refused rather than read as the whole workspace.
+    filters: v.optional(
+      v.pipe(
+        objectOnly(v.omit(filtersObject, ["groups"])),
+        v.check(
+          (f) => f.status !== undefined || (f.tags?.length ?? 0) > 0 || Object.keys(f.customFields ?? {}).length > 0,
+          "name at least one condition: status, tags or customFields",
+        ),
+      ),
+    ),
   }),
   v.check(
     (body) => [body.contactIds, body.groupIds, body.filters].filter((x) => x !== undefined).length === 1,

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { emailAddress, idOf, noNul, optionalText, order, pageBody, pageQuery, sortBy, trimmed } from "../util/schema";
+import { emailAddress, idOf, noNul, objectOnly, optionalText, order, pageBody, pageQuery, sortBy, trimmed } from "../util/schema";
 import { CONTACT_STATUSES } from "./contact.sql";
 
 /** Custom field keys double as template variables (`{{sector}}`), so they are identifiers. */
@@ -13,20 +13,31 @@ const customFieldValue = v.union(
   "must be a string, number or boolean",
 );
 
-const NOT_ARRAY = "must be an object of name: value";
+/**
+ * A record of custom fields, refusing what Valibot would quietly turn into `{}` or drop: an
+ * array, and keys like `__proto__` (dropped against prototype pollution, so a filter on it
+ * would filter nothing).
+ */
+const fieldRecord = <S extends v.GenericSchema>(value: S) =>
+  objectOnly(
+    v.pipe(
+      v.unknown(),
+      v.check(
+        (input) =>
+          typeof input !== "object" ||
+          input === null ||
+          !Object.keys(input).some((key) => key === "__proto__" || key === "constructor" || key === "prototype"),
+        "__proto__, constructor and prototype are not field names",
+      ),
+      v.record(customFieldKey, value),
+      v.check((fields) => Object.keys(fields).length <= 100, "at most 100 custom fields"),
+    ),
+  );
 
-export const customFields = v.pipe(
-  v.record(customFieldKey, customFieldValue),
-  v.check((value) => !Array.isArray(value), NOT_ARRAY),
-  v.check((value) => Object.keys(value).length <= 100, "at most 100 custom fields"),
-);
+export const customFields = fieldRecord(customFieldValue);
 
 /** On update a `null` value removes the field. */
-export const customFieldsPatch = v.pipe(
-  v.record(customFieldKey, v.nullable(customFieldValue)),
-  v.check((value) => !Array.isArray(value), NOT_ARRAY),
-  v.check((value) => Object.keys(value).length <= 100, "at most 100 custom fields"),
-);
+export const customFieldsPatch = fieldRecord(v.nullable(customFieldValue));
 
 export const tagList = v.pipe(
   v.array(
@@ -88,12 +99,14 @@ export const bulkSchema = v.object({
 });
 
 /** Filters of `POST /contacts/search`, and of campaign enrolment by `filters`. */
-export const filtersSchema = v.object({
+export const filtersObject = v.object({
   status: v.optional(status),
   groups: v.optional(v.pipe(v.array(idOf("grp")), v.maxLength(100, "at most 100 groups"))),
   tags: v.optional(tagList),
-  customFields: v.optional(v.record(customFieldKey, customFieldValue)),
+  customFields: v.optional(customFields),
 });
+
+export const filtersSchema = objectOnly(filtersObject);
 
 export const SORT_FIELDS = ["createdAt", "updatedAt", "email", "firstName", "lastName", "company"] as const;
 

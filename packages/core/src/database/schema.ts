@@ -9,4 +9,5 @@ export * from "../group/group.sql";
 export * from "../idempotency/idempotency.sql";
 export * from "../message/message.sql";
 export * from "../stats/stats.sql";
+export * from "../tracking/tracking.sql";
 export * from "../workspace/workspace.sql";

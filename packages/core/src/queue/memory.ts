@@ -29,7 +29,9 @@ interface Stored {
   visibleAt: number;
 }
 
-export type BatchHandler = (records: Array<{ messageId: string; body: string }>) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+export type BatchHandler = (
+  records: Array<{ messageId: string; body: string }>,
+) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
 
 export class MemoryQueue implements SendQueue {
   readonly messages: Stored[] = [];

@@ -1,4 +1,4 @@
-import { SQSClient, SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { SendJob, SendQueue } from "../sending/queue";
 
 /** SQS: `SendMessageBatch` in tens; entries SQS refused are retried once, then the call fails. */

@@ -7,7 +7,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from "@aws-sdk/client-scheduler";
-import { type CampaignSchedule, type Scheduler, campaignOfSchedule, cronExpression, scheduleName } from ".";
+import { type CampaignSchedule, campaignOfSchedule, cronExpression, type Scheduler, scheduleName } from ".";
 
 export interface EventBridgeConfig {
   /** The schedule group holding every campaign schedule. */

@@ -2,7 +2,11 @@ import { sql } from "drizzle-orm";
 import * as Database from "../database";
 import { COUNTERS, type Counter } from "./stats.sql";
 
+export * as Read from "./read";
+export { byEmail, type EmailStats, type GlobalStats, global, rate } from "./read";
 export { COUNTERS, type Counter, campaignStatBucketTable, campaignStatTable } from "./stats.sql";
+export * as Timeline from "./timeline";
+export { INTERVALS, type Interval, MAX_BUCKETS, type TimelinePoint, type TimelineQuery, timeline, timelineQuery } from "./timeline";
 
 /** Counter rows per campaign and node (and per bucket) are split this many ways. */
 export const SHARDS = 4;
@@ -19,11 +23,17 @@ export type Deltas = Partial<Record<Counter, number>>;
  * Add to a campaign's counters, for one email node, in the bucket of `at`: one statement (two
  * upserts), meant to run in the transaction that records what happened. Deltas may be negative
  * (an earlier open arriving late moves the count to its bucket).
+ *
+ * The shard is the first one of the campaign whose transaction-scoped advisory lock is free (or
+ * already ours): only the lock holder writes that shard's rows, so concurrent transactions never
+ * wait on each other's counter rows, whatever order they bump nodes and buckets in (a random shard
+ * per call deadlocked two senders bumping two nodes in opposite orders). Later bumps of the same
+ * transaction reuse its shard. When every shard is taken, it waits for one.
  */
 export async function bump(campaignId: string, nodeId: string, at: Date, deltas: Deltas): Promise<void> {
   const entries = COUNTERS.map((name) => [name, deltas[name] ?? 0] as const);
   if (entries.every(([, n]) => n === 0)) return;
-  const shard = Math.floor(Math.random() * SHARDS);
+  const key = sql`hashtext(${campaignId})`;
   const columns = sql.raw(COUNTERS.join(", "));
   const values = sql.join(
     entries.map(([, n]) => sql`${n}::int`),
@@ -37,12 +47,17 @@ export async function bump(campaignId: string, nodeId: string, at: Date, deltas:
         .join(", "),
     );
   await Database.rows(sql`
-    WITH totals AS (
-      INSERT INTO campaign_stat (campaign_id, node_id, shard, ${columns}) VALUES (${campaignId}, ${nodeId}, ${shard}, ${values})
+    WITH shard AS (
+      SELECT coalesce(
+        (SELECT s FROM generate_series(0, ${sql.raw(String(SHARDS - 1))}) s WHERE pg_try_advisory_xact_lock(${key}, s) LIMIT 1),
+        (SELECT r.s FROM (SELECT floor(random() * ${sql.raw(String(SHARDS))})::int AS s) r, LATERAL pg_advisory_xact_lock(${key}, r.s) l)
+      )::smallint AS n
+    ), totals AS (
+      INSERT INTO campaign_stat (campaign_id, node_id, shard, ${columns}) SELECT ${campaignId}, ${nodeId}, shard.n, ${values} FROM shard
       ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${set("campaign_stat")}
       RETURNING 1
     ), buckets AS (
-      INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${columns}) VALUES (${campaignId}, ${bucketOf(at)}, ${shard}, ${values})
+      INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${columns}) SELECT ${campaignId}, ${bucketOf(at)}, shard.n, ${values} FROM shard
       ON CONFLICT (campaign_id, bucket, shard) DO UPDATE SET ${set("campaign_stat_bucket")}
       RETURNING 1
     )

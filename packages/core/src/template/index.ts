@@ -19,10 +19,14 @@ export function parse(template: string): { parts: Part[]; issues: TemplateIssue[
   const parts: Part[] = [];
   const issues: TemplateIssue[] = [];
   let cursor = 0;
+  // The next "}}" found so far, reused while it lies ahead: searching again from every "{{" made
+  // a template full of unclosed variables quadratic (seconds for the largest body).
+  let nextClose = -2;
   while (cursor < template.length) {
     const open = template.indexOf("{{", cursor);
     if (open === -1) break;
-    const close = template.indexOf("}}", open + 2);
+    if (nextClose !== -1 && nextClose < open + 2) nextClose = template.indexOf("}}", open + 2);
+    const close = nextClose;
     const nextOpen = template.indexOf("{{", open + 2);
     if (close === -1 || (nextOpen !== -1 && nextOpen < close)) {
       issues.push({ index: open, message: `unclosed "{{" at position ${open}: every variable ends with "}}"` });

@@ -5,6 +5,18 @@ import * as v from "valibot";
 /** PostgreSQL text cannot hold U+0000: refused here (400), not by the database (500). */
 export const noNul = v.check((value: string) => !value.includes("\u0000"), "must not contain NUL characters");
 
+/**
+ * Valibot's `object` and `record` also take an array (and output `{}` for it): `settings: []`
+ * would pass unnoticed and `filters: []` would mean "every contact". The check has to come
+ * before the object schema, on the input.
+ */
+export const objectOnly = <S extends v.GenericSchema>(schema: S) =>
+  v.pipe(
+    v.unknown(),
+    v.check((value) => !Array.isArray(value), "must be an object"),
+    schema,
+  );
+
 export const trimmed = (max: number) =>
   v.pipe(v.string("must be a string"), v.trim(), v.maxLength(max, `must be at most ${max} characters`), noNul);
 

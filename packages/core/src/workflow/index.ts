@@ -32,7 +32,13 @@ export const emailData = v.object({
     v.maxLength(998, "must be at most 998 characters"),
     noNul,
   ),
-  body: v.pipe(v.string("must be a string"), v.nonEmpty("is required"), v.maxLength(100_000, "must be at most 100000 characters"), noNul),
+  body: v.pipe(
+    v.string("must be a string"),
+    // Not trimmed (its spacing is the email's), but a body of blanks is no body.
+    v.check((body) => body.trim() !== "", "is required"),
+    v.maxLength(100_000, "must be at most 100000 characters"),
+    noNul,
+  ),
   trackOpens: v.optional(v.boolean("must be true or false"), true),
   trackClicks: v.optional(v.boolean("must be true or false"), true),
 });
@@ -71,6 +77,8 @@ export type WorkflowNode = Workflow["nodes"][number];
 export type EmailNode = Extract<WorkflowNode, { type: "email" }>;
 export type DelayNode = Extract<WorkflowNode, { type: "delay" }>;
 export type Delay = DelayNode["data"];
+
+const TEMPLATE_ISSUES_SHOWN = 5;
 
 /**
  * The graph rules of SPEC §2, each error naming its node or edge. `path` is relative to the
@@ -162,8 +170,13 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
   for (const node of nodes) {
     if (node.type !== "email") continue;
     for (const field of ["subject", "body"] as const) {
-      for (const issue of Template.parse(node.data[field]).issues) {
-        errors.push({ path: `${nodePath(node.id)}.data.${field}`, message: issue.message, nodeId: node.id });
+      const { issues } = Template.parse(node.data[field]);
+      const path = `${nodePath(node.id)}.data.${field}`;
+      // A few per field: a body of 100,000 characters can hold 50,000 malformed variables.
+      for (const issue of issues.slice(0, TEMPLATE_ISSUES_SHOWN)) errors.push({ path, message: issue.message, nodeId: node.id });
+      if (issues.length > TEMPLATE_ISSUES_SHOWN) {
+        const more = issues.length - TEMPLATE_ISSUES_SHOWN;
+        errors.push({ path, message: `${more} more malformed variable${more === 1 ? "" : "s"}`, nodeId: node.id });
       }
     }
   }

@@ -11,6 +11,9 @@ import { campaigns } from "./routes/campaigns";
 import { contacts } from "./routes/contacts";
 import { emailAccounts } from "./routes/email-accounts";
 import { groups } from "./routes/groups";
+import { stats } from "./routes/stats";
+import { unsubscribe } from "./routes/unsubscribe";
+import { webhooks } from "./routes/webhooks";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -20,11 +23,17 @@ const limitBody = bodyLimit({
   onError: (c) => errorResponse(c, "payload_too_large", "Request body exceeds 1 MB"),
 });
 
+export interface AppOptions {
+  /** Routes only local mode has (simulating SES events), mounted at /v1/local behind the key. */
+  local?: Hono<ApiEnv>;
+}
+
 /**
  * The whole HTTP API: the same app runs in Lambda (functions/src/api.ts) and locally
- * (packages/local). Routes under /v1 need an API key except the OpenAPI document.
+ * (packages/local). Routes under /v1 need an API key except the OpenAPI document and the
+ * unsubscribe links; the SNS webhooks authenticate by signature.
  */
-export function createApp() {
+export function createApp(options: AppOptions = {}) {
   const v1 = new Hono<ApiEnv>()
     .use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
     // Each resource router is behind the API key; `/v1/openapi.json` is not.
@@ -35,13 +44,17 @@ export function createApp() {
     .route("/contacts", contacts)
     .route("/groups", groups)
     .route("/email-accounts", emailAccounts)
-    .route("/campaigns", campaigns);
+    .route("/campaigns", campaigns)
+    .route("/campaigns", stats)
+    .route("/unsubscribe", unsubscribe);
+  if (options.local) v1.use("/local/*", auth).route("/local", options.local);
 
   const app = new Hono<ApiEnv>();
   app.use(requestContext);
   app.onError(handleError);
   app.notFound((c) => errorResponse(c, "not_found", `No route for ${c.req.method} ${c.req.path}`));
   app.route("/v1", v1);
+  app.route("/webhooks", webhooks);
   app.route("/docs", docs);
   app.get(
     "/v1/openapi.json",

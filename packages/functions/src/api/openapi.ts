@@ -1,5 +1,5 @@
 import { VisibleError } from "@fluenzr/core/error";
-import { type Issue, issuesToDetails } from "@fluenzr/core/util";
+import { type Issue, issuesToDetails, objectOnly } from "@fluenzr/core/util";
 import { describeRoute, resolver, validator } from "hono-openapi";
 import * as v from "valibot";
 
@@ -14,7 +14,8 @@ function failOn(result: ValidationResult) {
   if (!result.success) throw new VisibleError("validation", "Request validation failed", issuesToDetails(result.error ?? []));
 }
 
-export const body = <S extends v.GenericSchema>(schema: S) => validator("json", schema, failOn);
+/** A JSON body: an object (a top-level array is refused, not read as `{}`). */
+export const body = <S extends v.GenericSchema>(schema: S) => validator("json", objectOnly(schema), failOn);
 export const query = <S extends v.GenericSchema>(schema: S) => validator("query", schema, failOn);
 
 const ErrorEnvelope = v.object({
@@ -48,6 +49,8 @@ export interface DocOptions {
   data?: v.GenericSchema;
   /** The answer is a page: `data` is an array of `data` and `meta` holds the paging. */
   paged?: boolean;
+  /** The page's `meta` when it is not the lists' `{page, perPage, total, totalPages}` (event feeds). */
+  meta?: v.GenericSchema;
   status?: 200 | 201;
   /** Public routes (webhooks, unsubscribe) carry no API key. */
   public?: boolean;
@@ -60,7 +63,7 @@ export function doc(options: DocOptions) {
   const envelope = v.object({
     success: v.literal(true),
     data: options.paged ? v.array(data) : data,
-    ...(options.paged ? { meta: PageMeta } : {}),
+    ...(options.paged ? { meta: options.meta ?? PageMeta } : {}),
   }) as unknown as v.GenericSchema;
   const responses: Record<string, unknown> = {
     [options.status ?? 200]: { description: "Success", content: json(envelope) },

@@ -1,3 +1,4 @@
+import { EVENT_TYPES } from "@fluenzr/core/activity";
 import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "@fluenzr/core/campaign";
 import { CONTACT_STATUSES } from "@fluenzr/core/contact";
 import { EMAIL_ACCOUNT_STATUSES } from "@fluenzr/core/email-account";
@@ -120,4 +121,65 @@ export const CampaignContact = v.object({
   error: nullableText,
   addedAt: timestamp,
   updatedAt: timestamp,
+});
+
+export const ReplyReported = v.object({ recorded: v.boolean(), messageId: v.string() });
+
+export const CampaignStats = v.object({
+  totalContacts: v.number(),
+  sent: v.number(),
+  delivered: v.number(),
+  opened: v.number(),
+  openRate: v.number(),
+  clicked: v.number(),
+  clickRate: v.number(),
+  replied: v.number(),
+  replyRate: v.number(),
+  bounced: v.number(),
+  bounceRate: v.number(),
+  unsubscribed: v.number(),
+  unsubscribeRate: v.number(),
+});
+
+export const EmailStats = v.object({
+  nodeId: v.string(),
+  emailNumber: v.number(),
+  subject: v.string(),
+  sent: v.number(),
+  opened: v.number(),
+  openRate: v.number(),
+  clicked: v.number(),
+  clickRate: v.number(),
+  replied: v.number(),
+  replyRate: v.number(),
+});
+
+export const TimelinePoint = v.object({
+  date: v.string(),
+  sent: v.number(),
+  delivered: v.number(),
+  opened: v.number(),
+  clicked: v.number(),
+  replied: v.number(),
+  bounced: v.number(),
+  unsubscribed: v.number(),
+});
+
+export const ActivityEvent = v.object({
+  id: v.string(),
+  type: v.picklist(EVENT_TYPES),
+  contactId: v.string(),
+  contactEmail: nullableText,
+  emailNodeId: nullableText,
+  timestamp,
+  metadata: v.record(v.string(), v.unknown()),
+});
+
+/** Event feeds: `total`/`totalPages` only while the count is cheap; `nextCursor` for keyset paging. */
+export const FeedMeta = v.object({
+  page: v.number(),
+  perPage: v.number(),
+  total: v.optional(v.number()),
+  totalPages: v.optional(v.number()),
+  nextCursor: v.nullable(v.string()),
 });

@@ -904,6 +904,14 @@ describe("POST /v1/campaigns/:id/contacts with random bodies", () => {
       if (!Array.isArray(tags) || tags.length > 100) return invalid("filters.tags");
       if (!tags.every((t) => typeof t === "string" && t.trim() !== "" && t.trim().length <= 64)) return invalid("filters.tags[]");
     }
+    // A filter must name a condition: an empty one is refused, not read as "everyone".
+    if (
+      status === undefined &&
+      !(tags as unknown[] | undefined)?.length &&
+      !Object.keys((customFields as object | undefined) ?? {}).length
+    ) {
+      return invalid("filters names no condition");
+    }
     // `groups` is not a filter of enrolment (use groupIds): like any unknown key, ignored.
     const wanted = ((tags as string[] | undefined) ?? []).map((t) => t.trim());
     return valid({

@@ -1,5 +1,6 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import { notFound } from "@fluenzr/core/error";
+import { Replies } from "@fluenzr/core/tracking";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { idempotent } from "../middleware/idempotency";
@@ -82,6 +83,20 @@ export const campaigns = new Hono<ApiEnv>()
     doc({ tag, summary: "Remove contacts from a campaign (what was sent stays in the statistics)", data: Out.Removed, errors: [404, 409] }),
     body(Campaign.Schema.removeContactsSchema),
     async (c) => ok(c, await Campaign.Enrolment.remove(c.req.param("id"), c.req.valid("json"))),
+  )
+  .post(
+    "/:id/replies",
+    doc({
+      tag,
+      summary: "Report a reply from a contact",
+      description:
+        "For integrations that watch a mailbox: the reply is attributed to the last email sent to the contact in this campaign; a real reply stops the contact's sequence (`automatic: true` records an out-of-office only).",
+      data: Out.ReplyReported,
+      errors: [404],
+    }),
+    idempotent,
+    body(Replies.reportSchema),
+    async (c) => ok(c, await Replies.report(c.req.param("id"), c.req.valid("json"))),
   )
   .get(
     "/:id/contacts",

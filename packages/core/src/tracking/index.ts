@@ -1,0 +1,7 @@
+export * as Records from "./records";
+export * as Replies from "./replies";
+export { type Applied, applySesEvent, providerKey, sesEventSchema } from "./ses-events";
+export * as Sns from "./sns";
+export { unmatchedEventTable } from "./tracking.sql";
+export * as Unsubscribe from "./unsubscribe";
+export * as Webhook from "./webhook";

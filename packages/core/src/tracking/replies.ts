@@ -1,0 +1,184 @@
+import { sql } from "drizzle-orm";
+import PostalMime from "postal-mime";
+import * as v from "valibot";
+import * as Activity from "../activity";
+import * as Actor from "../actor";
+import { completeIfDone } from "../campaign/complete";
+import * as Clock from "../clock";
+import * as Database from "../database";
+import { VisibleError } from "../error";
+import { settleSent } from "../sending/progress";
+import { recordUnmatched } from "./ses-events";
+import { finishSequence, type MessageRef, reach } from "./state";
+
+/**
+ * Replies: mail received by SES for the reply domain (receipt rule → SNS) is parsed, matched to
+ * the email it answers by `In-Reply-To`/`References` against SES's message id, and recorded. A
+ * real reply stops the contact's sequence; an automatic one (out of office) is recorded as such
+ * and changes nothing else.
+ */
+
+export const inboundSchema = v.object({
+  notificationType: v.literal("Received"),
+  mail: v.object({ messageId: v.pipe(v.string(), v.nonEmpty()), timestamp: v.pipe(v.string(), v.isoTimestamp()) }),
+  content: v.pipe(v.string(), v.nonEmpty()),
+});
+
+const AUTO_SUBJECT =
+  /^\s*(auto(matic|matische)?[\s:-]*(reply|response|antwort|risposta)|autoreply|auto:|out of (the )?office|ooo\b|r[ée]ponse automatique|absen(ce|t)|message d'absence|abwesenheit|respuesta autom[aá]tica|fuera de la oficina)/i;
+
+export interface ParsedReply {
+  subject: string;
+  preview: string;
+  from?: string;
+  automatic: boolean;
+  /** SES message ids the reply refers to, most direct first. */
+  references: string[];
+}
+
+/** The SES message id in `<id@email.amazonses.com>`: the part before the @. */
+const sesId = (ref: string) => ref.replace(/^<|>$/g, "").split("@")[0]!;
+
+/** What was written, without the quoted original below it. */
+export function preview(text: string, max = 200): string {
+  const lines: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (/^>/.test(line) || /^On .+ wrote:\s*$/.test(line) || /^Le .+ a écrit\s*:\s*$/.test(line) || /^-{2,}\s*Original Message/i.test(line))
+      break;
+    lines.push(line);
+  }
+  const compact = lines.join(" ").replace(/\s+/g, " ").trim();
+  return compact.length > max ? `${compact.slice(0, max - 1)}…` : compact;
+}
+
+export async function parseReply(raw: string): Promise<ParsedReply> {
+  const email = await PostalMime.parse(raw);
+  const header = (name: string) => email.headers.find((h) => h.key === name)?.value?.trim();
+  const autoSubmitted = header("auto-submitted");
+  const precedence = header("precedence")?.toLowerCase();
+  const subject = email.subject ?? "";
+  const automatic =
+    (autoSubmitted !== undefined && autoSubmitted.toLowerCase() !== "no") ||
+    header("x-autoreply") !== undefined ||
+    header("x-autorespond") !== undefined ||
+    precedence === "auto_reply" ||
+    AUTO_SUBJECT.test(subject);
+  const refs = [...(email.inReplyTo?.match(/<[^>]+>/g) ?? []), ...(email.references?.match(/<[^>]+>/g) ?? []).reverse()];
+  return {
+    subject,
+    preview: preview(email.text ?? ""),
+    from: email.from?.address,
+    automatic,
+    references: [...new Set(refs.map(sesId))],
+  };
+}
+
+async function messageBySesId(ids: string[]): Promise<(MessageRef & { status: string; sesMessageId: string }) | undefined> {
+  for (const id of ids) {
+    const [row] = await Database.rows<{
+      id: string;
+      workspace_id: string;
+      campaign_id: string;
+      contact_id: string;
+      node_id: string;
+      status: string;
+    }>(sql`SELECT id, workspace_id, campaign_id, contact_id, node_id, status FROM message WHERE ses_message_id = ${id}`);
+    if (row) {
+      return {
+        id: row.id,
+        workspaceId: row.workspace_id,
+        campaignId: row.campaign_id,
+        contactId: row.contact_id,
+        nodeId: row.node_id,
+        status: row.status,
+        sesMessageId: id,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** Record a reply to `message`; a real one stops the sequence. Once per provider key. */
+async function recordReply(
+  message: MessageRef,
+  at: Date,
+  reply: { subject?: string; preview?: string; from?: string; automatic: boolean; source: string },
+  providerKey: string | undefined,
+): Promise<boolean> {
+  const recorded = await Database.transaction(async () => {
+    const inserted = await Activity.record({
+      workspaceId: message.workspaceId,
+      campaignId: message.campaignId,
+      contactId: message.contactId,
+      messageId: message.id,
+      nodeId: message.nodeId,
+      type: "replied",
+      occurredAt: at,
+      metadata: { subject: reply.subject, preview: reply.preview, from: reply.from, automatic: reply.automatic, source: reply.source },
+      providerKey,
+    });
+    if (!inserted) return false;
+    if (!reply.automatic) {
+      await reach(message, "replied", at);
+      await finishSequence(message.campaignId, message.contactId, "replied", at);
+    }
+    return true;
+  });
+  if (recorded && !reply.automatic) await completeIfDone(message.campaignId);
+  return recorded;
+}
+
+export type InboundResult = "replied" | "automatic" | "duplicate" | "unmatched" | "ignored";
+
+/** An SES inbound notification (already authenticated). */
+export async function applyInbound(input: unknown): Promise<InboundResult> {
+  const parsed = v.safeParse(inboundSchema, input);
+  if (!parsed.success) return "ignored";
+  const { mail, content } = parsed.output;
+  const key = `inbound:${mail.messageId}`;
+  const reply = await parseReply(content);
+  const message = await messageBySesId(reply.references);
+  if (!message) {
+    await recordUnmatched(key, "inbound", "In-Reply-To/References name no email we sent", { mail, subject: reply.subject });
+    return "unmatched";
+  }
+  // A reply proves the email went out.
+  if (message.status === "sending") await settleSent(message.id, message.sesMessageId, new Date(mail.timestamp));
+  const recorded = await recordReply(message, new Date(mail.timestamp), { ...reply, source: "ses-inbound" }, key);
+  if (!recorded) return "duplicate";
+  return reply.automatic ? "automatic" : "replied";
+}
+
+export const reportSchema = v.object({
+  contactId: v.pipe(v.string(), v.startsWith("con_", "must be a con_ id")),
+  subject: v.optional(v.pipe(v.string(), v.maxLength(998))),
+  text: v.optional(v.pipe(v.string(), v.maxLength(100_000))),
+  receivedAt: v.optional(v.pipe(v.string(), v.isoTimestamp("must be an ISO 8601 timestamp"))),
+  automatic: v.optional(v.boolean(), false),
+});
+
+/**
+ * An integration reports a reply (from a mailbox it watches): attributed to the last email the
+ * contact was sent in the campaign.
+ */
+export async function report(
+  campaignId: string,
+  input: v.InferOutput<typeof reportSchema>,
+): Promise<{ recorded: boolean; messageId: string }> {
+  const workspaceId = Actor.workspaceId();
+  const [row] = await Database.rows<{ id: string; contact_id: string; node_id: string; status: string; ses_message_id: string | null }>(sql`
+    SELECT m.id, m.contact_id, m.node_id, m.status, m.ses_message_id FROM message m
+    JOIN campaign c ON c.id = m.campaign_id
+    WHERE m.campaign_id = ${campaignId} AND c.workspace_id = ${workspaceId} AND m.contact_id = ${input.contactId} AND m.status <> 'failed'
+    ORDER BY m.created_at DESC LIMIT 1`);
+  if (!row) throw new VisibleError("not_found", `No email was sent to contact ${input.contactId} in campaign ${campaignId}`);
+  const message: MessageRef = { id: row.id, workspaceId, campaignId, contactId: row.contact_id, nodeId: row.node_id };
+  const at = input.receivedAt ? new Date(input.receivedAt) : Clock.now();
+  const recorded = await recordReply(
+    message,
+    at,
+    { subject: input.subject, preview: input.text ? preview(input.text) : undefined, automatic: input.automatic, source: "api" },
+    undefined,
+  );
+  return { recorded, messageId: row.id };
+}

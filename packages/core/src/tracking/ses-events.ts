@@ -1,0 +1,298 @@
+import { sql } from "drizzle-orm";
+import * as v from "valibot";
+import * as Activity from "../activity";
+import { completeIfDone } from "../campaign/complete";
+import * as Database from "../database";
+import * as Log from "../log";
+import { settleSent } from "../sending/progress";
+import { finishSequence, type MessageRef, reach, suppress } from "./state";
+
+/**
+ * SES event records (the JSON inside an SNS notification's `Message`), applied to the email they
+ * belong to: found by the `message` tag the sender set, checked against SES's message id. Each
+ * is applied once (its provider identity is unique in the activity feed), in one transaction
+ * with its counters, and in any order with the same result.
+ */
+
+const tags = v.optional(v.record(v.string(), v.array(v.string())), {});
+const mail = v.object({ messageId: v.pipe(v.string(), v.nonEmpty()), timestamp: v.pipe(v.string(), v.isoTimestamp()), tags });
+const timestamp = v.pipe(v.string(), v.isoTimestamp());
+
+export const sesEventSchema = v.variant("eventType", [
+  v.object({ eventType: v.literal("Send"), mail, send: v.optional(v.unknown()) }),
+  v.object({
+    eventType: v.literal("Delivery"),
+    mail,
+    delivery: v.object({
+      timestamp,
+      processingTimeMillis: v.optional(v.number()),
+      smtpResponse: v.optional(v.string()),
+      reportingMTA: v.optional(v.string()),
+    }),
+  }),
+  v.object({
+    eventType: v.literal("Open"),
+    mail,
+    open: v.object({ timestamp, ipAddress: v.optional(v.string()), userAgent: v.optional(v.string()) }),
+  }),
+  v.object({
+    eventType: v.literal("Click"),
+    mail,
+    click: v.object({
+      timestamp,
+      link: v.optional(v.string(), ""),
+      ipAddress: v.optional(v.string()),
+      userAgent: v.optional(v.string()),
+      linkTags: v.optional(v.unknown()),
+    }),
+  }),
+  v.object({
+    eventType: v.literal("Bounce"),
+    mail,
+    bounce: v.object({
+      timestamp,
+      bounceType: v.string(),
+      bounceSubType: v.optional(v.string()),
+      feedbackId: v.optional(v.string()),
+      bouncedRecipients: v.optional(
+        v.array(
+          v.object({
+            emailAddress: v.optional(v.string()),
+            status: v.optional(v.string()),
+            diagnosticCode: v.optional(v.string()),
+            action: v.optional(v.string()),
+          }),
+        ),
+        [],
+      ),
+    }),
+  }),
+  v.object({
+    eventType: v.literal("Complaint"),
+    mail,
+    complaint: v.object({
+      timestamp,
+      complaintFeedbackType: v.optional(v.string()),
+      feedbackId: v.optional(v.string()),
+      userAgent: v.optional(v.string()),
+    }),
+  }),
+  v.object({ eventType: v.literal("Reject"), mail, reject: v.object({ reason: v.optional(v.string(), "rejected") }) }),
+  v.object({
+    eventType: v.literal("Rendering Failure"),
+    mail,
+    failure: v.object({ errorMessage: v.optional(v.string(), "rendering failure") }),
+  }),
+  v.object({
+    eventType: v.literal("DeliveryDelay"),
+    mail,
+    deliveryDelay: v.object({ timestamp, delayType: v.optional(v.string()), expirationTime: v.optional(v.string()) }),
+  }),
+  v.object({ eventType: v.literal("Subscription"), mail, subscription: v.optional(v.unknown()) }),
+]);
+
+export type SesEvent = v.InferOutput<typeof sesEventSchema>;
+
+export type Applied = "applied" | "duplicate" | "unmatched" | "ignored";
+
+/** The provider's identity of an event: the same event delivered again has the same key. */
+export function providerKey(event: SesEvent): string {
+  const id = event.mail.messageId;
+  switch (event.eventType) {
+    case "Send":
+      return `ses:${id}:Send`;
+    case "Delivery":
+      return `ses:${id}:Delivery:${event.delivery.timestamp}`;
+    case "Open":
+      return `ses:${id}:Open:${event.open.timestamp}`;
+    case "Click":
+      return `ses:${id}:Click:${event.click.timestamp}:${event.click.link}`;
+    case "Bounce":
+      return `ses:${id}:Bounce:${event.bounce.feedbackId ?? event.bounce.timestamp}`;
+    case "Complaint":
+      return `ses:${id}:Complaint:${event.complaint.feedbackId ?? event.complaint.timestamp}`;
+    case "DeliveryDelay":
+      return `ses:${id}:DeliveryDelay:${event.deliveryDelay.timestamp}`;
+    default:
+      return `ses:${id}:${event.eventType}`;
+  }
+}
+
+interface MessageRow {
+  id: string;
+  workspace_id: string;
+  campaign_id: string;
+  contact_id: string;
+  node_id: string;
+  status: string;
+  ses_message_id: string | null;
+}
+
+/** The email an event is about: by our tag, confirmed by SES's id; or by SES's id alone. */
+async function findMessage(event: SesEvent): Promise<MessageRow | undefined> {
+  const tagged = event.mail.tags.message?.[0];
+  const [row] = await Database.rows<MessageRow>(sql`
+    SELECT id, workspace_id, campaign_id, contact_id, node_id, status, ses_message_id FROM message
+    WHERE ${tagged ? sql`id = ${tagged}` : sql`ses_message_id = ${event.mail.messageId}`}`);
+  if (!row) return undefined;
+  // A tag names our email, but SES's id must agree once we know it.
+  if (row.ses_message_id && row.ses_message_id !== event.mail.messageId) return undefined;
+  return row;
+}
+
+export async function recordUnmatched(providerKey: string, kind: string, reason: string, payload: unknown): Promise<void> {
+  await Database.rows(sql`
+    INSERT INTO unmatched_event (provider_key, kind, reason, payload) VALUES (${providerKey}, ${kind}, ${reason}, ${JSON.stringify(payload)}::jsonb)
+    ON CONFLICT (provider_key) DO NOTHING`);
+}
+
+function eventTime(event: SesEvent): Date {
+  switch (event.eventType) {
+    case "Delivery":
+      return new Date(event.delivery.timestamp);
+    case "Open":
+      return new Date(event.open.timestamp);
+    case "Click":
+      return new Date(event.click.timestamp);
+    case "Bounce":
+      return new Date(event.bounce.timestamp);
+    case "Complaint":
+      return new Date(event.complaint.timestamp);
+    case "DeliveryDelay":
+      return new Date(event.deliveryDelay.timestamp);
+    default:
+      return new Date(event.mail.timestamp);
+  }
+}
+
+/** Apply one SES event record (already authenticated). */
+export async function applySesEvent(input: unknown): Promise<Applied> {
+  const parsed = v.safeParse(sesEventSchema, input);
+  if (!parsed.success) {
+    const type = (input as { eventType?: unknown } | null)?.eventType;
+    Log.warn("SES event not understood; acknowledged", { eventType: typeof type === "string" ? type : undefined });
+    return "ignored";
+  }
+  const event = parsed.output;
+  if (event.eventType === "Subscription") return "ignored";
+  const key = providerKey(event);
+  const found = await findMessage(event);
+  if (!found) {
+    await recordUnmatched(key, `ses:${event.eventType}`, "no email matches its tags and SES message id", event);
+    return "unmatched";
+  }
+  const message: MessageRef = {
+    id: found.id,
+    workspaceId: found.workspace_id,
+    campaignId: found.campaign_id,
+    contactId: found.contact_id,
+    nodeId: found.node_id,
+  };
+  const at = eventTime(event);
+
+  if (event.eventType === "Send") {
+    // SES accepted the email: settles one whose fate the sender could not learn.
+    const settled =
+      found.status === "sending" ? await settleSent(found.id, event.mail.messageId, new Date(event.mail.timestamp)) : undefined;
+    return settled ? "applied" : "duplicate";
+  }
+
+  const touched = new Set<string>();
+  const outcome = await Database.transaction(async () => {
+    // Any event but a refusal proves SES accepted the email.
+    if (found.status === "sending" && event.eventType !== "Reject" && event.eventType !== "Rendering Failure") {
+      await settleSent(found.id, event.mail.messageId, new Date(event.mail.timestamp));
+    }
+    const record = (type: Activity.EventType, metadata: Record<string, unknown>) =>
+      Activity.record({
+        workspaceId: message.workspaceId,
+        campaignId: message.campaignId,
+        contactId: message.contactId,
+        messageId: message.id,
+        nodeId: message.nodeId,
+        type,
+        occurredAt: at,
+        metadata,
+        providerKey: key,
+      });
+    switch (event.eventType) {
+      case "Delivery": {
+        if (
+          !(await record("delivered", {
+            smtpResponse: event.delivery.smtpResponse,
+            processingTimeMillis: event.delivery.processingTimeMillis,
+          }))
+        )
+          return "duplicate";
+        await reach(message, "delivered", at);
+        return "applied";
+      }
+      case "Open": {
+        if (!(await record("opened", { userAgent: event.open.userAgent, ip: event.open.ipAddress }))) return "duplicate";
+        await reach(message, "opened", at);
+        return "applied";
+      }
+      case "Click": {
+        if (
+          !(await record("clicked", {
+            userAgent: event.click.userAgent,
+            ip: event.click.ipAddress,
+            link: event.click.link,
+            linkTags: event.click.linkTags,
+          }))
+        )
+          return "duplicate";
+        await reach(message, "clicked", at);
+        return "applied";
+      }
+      case "Bounce": {
+        const hard = event.bounce.bounceType === "Permanent";
+        const recipient = event.bounce.bouncedRecipients[0];
+        const metadata = {
+          bounceType: hard ? "hard" : "soft",
+          bounceSubType: event.bounce.bounceSubType,
+          sesBounceType: event.bounce.bounceType,
+          reason: recipient?.diagnosticCode,
+          status: recipient?.status,
+        };
+        if (!(await record("bounced", metadata))) return "duplicate";
+        // A soft bounce is recorded only: SES keeps trying, the address may well work.
+        if (!hard) return "applied";
+        await reach(message, "bounced", at);
+        await finishSequence(message.campaignId, message.contactId, "bounced", at);
+        for (const id of await suppress(message.workspaceId, message.contactId, "bounced", "bounced", at)) touched.add(id);
+        touched.add(message.campaignId);
+        return "applied";
+      }
+      case "Complaint": {
+        if (!(await record("complained", { feedbackType: event.complaint.complaintFeedbackType, userAgent: event.complaint.userAgent })))
+          return "duplicate";
+        await reach(message, "complained", at);
+        await finishSequence(message.campaignId, message.contactId, "unsubscribed", at);
+        for (const id of await suppress(message.workspaceId, message.contactId, "complained", "unsubscribed", at)) touched.add(id);
+        touched.add(message.campaignId);
+        return "applied";
+      }
+      case "Reject":
+      case "Rendering Failure": {
+        const reason =
+          event.eventType === "Reject"
+            ? `SES rejected the email: ${event.reject.reason}`
+            : `SES could not render the email: ${event.failure.errorMessage}`;
+        if (!(await record("failed", { reason }))) return "duplicate";
+        await Database.rows(sql`UPDATE message SET status = 'failed', error = ${reason} WHERE id = ${message.id}`);
+        await reach(message, "failed", at);
+        await finishSequence(message.campaignId, message.contactId, "failed", at, reason);
+        touched.add(message.campaignId);
+        return "applied";
+      }
+      case "DeliveryDelay": {
+        if (!(await record("delayed", { delayType: event.deliveryDelay.delayType, expirationTime: event.deliveryDelay.expirationTime })))
+          return "duplicate";
+        return "applied";
+      }
+    }
+  });
+  for (const campaignId of touched) await completeIfDone(campaignId);
+  return outcome;
+}

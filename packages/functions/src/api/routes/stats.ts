@@ -1,0 +1,71 @@
+import * as Activity from "@fluenzr/core/activity";
+import * as Stats from "@fluenzr/core/stats";
+import { Hono } from "hono";
+import type { ApiEnv } from "../env";
+import { doc, query } from "../openapi";
+import { ok } from "../respond";
+import * as Out from "../schemas";
+
+const tag = "Statistics";
+
+/** Statistics and activity of a campaign (SPEC §5), mounted under `/campaigns`. */
+export const stats = new Hono<ApiEnv>()
+  .get(
+    "/:id/stats",
+    doc({
+      tag,
+      summary: "Global statistics of a campaign",
+      description:
+        "Counts of emails (ten opens of one email count once). `openRate`, `clickRate`, `replyRate` and `unsubscribeRate` are " +
+        "over `delivered`, `bounceRate` over `sent`; percentages with one decimal, 0 when nothing was delivered or sent.",
+      data: Out.CampaignStats,
+      errors: [404],
+    }),
+    async (c) => ok(c, await Stats.global(c.req.param("id"))),
+  )
+  .get(
+    "/:id/stats/emails",
+    doc({
+      tag,
+      summary: "Statistics of each email of the sequence",
+      description:
+        "One row per email node, in sequence order, with the subject as written in the template; emails not sent yet show zeros. Rates are over the email's `sent`.",
+      data: Out.EmailStats,
+      errors: [404],
+    }),
+    async (c) => ok(c, await Stats.byEmail(c.req.param("id"))),
+  )
+  .get(
+    "/:id/stats/timeline",
+    doc({
+      tag,
+      summary: "Statistics over time",
+      description:
+        "Buckets of an hour, a day or an ISO week (Monday) in the campaign's timezone, every bucket present. `from`/`to` are ISO 8601 " +
+        "(without an offset: in the campaign's timezone; a date alone covers its whole day); default from the campaign's start to now, " +
+        `by day. At most ${Stats.MAX_BUCKETS} buckets.`,
+      data: Out.TimelinePoint,
+      errors: [404],
+    }),
+    query(Stats.timelineQuery),
+    async (c) => ok(c, await Stats.timeline(c.req.param("id"), c.req.valid("query"))),
+  )
+  .get(
+    "/:id/activity",
+    doc({
+      tag,
+      summary: "The campaign's events, newest first",
+      description:
+        "Filters `type`, `contactId`, `from`, `to`. Page with `cursor` (`meta.nextCursor`, fast at any depth; it wins over `page`) " +
+        `or with \`page\`. \`total\` and \`totalPages\` are given up to ${Activity.TOTAL_CAP} events.`,
+      data: Out.ActivityEvent,
+      paged: true,
+      meta: Out.FeedMeta,
+      errors: [404],
+    }),
+    query(Activity.feedQuery),
+    async (c) => {
+      const page = await Activity.feed(c.req.param("id"), c.req.valid("query"));
+      return c.json({ success: true as const, data: page.data, meta: page.meta });
+    },
+  );

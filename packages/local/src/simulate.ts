@@ -1,0 +1,79 @@
+import * as Actor from "@fluenzr/core/actor";
+import * as Clock from "@fluenzr/core/clock";
+import { notFound } from "@fluenzr/core/error";
+import * as Log from "@fluenzr/core/log";
+import type { Mailer } from "@fluenzr/core/sending";
+import { applySesEvent, Records, Replies } from "@fluenzr/core/tracking";
+import type { ApiEnv } from "@fluenzr/functions/api/env";
+import { body, doc } from "@fluenzr/functions/api/openapi";
+import { ok } from "@fluenzr/functions/api/respond";
+import { Hono } from "hono";
+import * as v from "valibot";
+
+/**
+ * Local stand-ins for what SES would publish. Every email the local engine sends produces a
+ * Send and a Delivery event; `POST /v1/local/simulate` makes an open, click, bounce, complaint or
+ * reply happen to a sent email. Both go through the production event handling (after the SNS
+ * layer, which has nothing to verify locally).
+ */
+
+/** Wrap the mailer: after SES (local) accepts an email, its Send and Delivery events follow. */
+export function withLocalEvents(mailer: Mailer.Mailer, delayMs = 300): Mailer.Mailer {
+  return {
+    async send(email) {
+      const result = await mailer.send(email);
+      const messageId = email.tags.message;
+      if (messageId) {
+        setTimeout(() => {
+          void emit(messageId, ["send", "delivery"]).catch((error) => Log.error("local SES events failed", { messageId, error }));
+        }, delayMs);
+      }
+      return result;
+    },
+  };
+}
+
+async function emit(messageId: string, types: Records.Simulated[]) {
+  for (const type of types) {
+    // The message may not be settled yet (its sender is still recording it): retry briefly.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const email = await Records.sentEmail(messageId);
+      if (email) {
+        await applySesEvent(Records.sesRecord(type, email, Clock.now()));
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+export const SIMULATIONS = ["open", "click", "bounce", "soft-bounce", "complaint", "reply", "auto-reply"] as const;
+
+const simulateSchema = v.object({
+  messageId: v.pipe(v.string(), v.startsWith("msg_", "must be a msg_ id")),
+  event: v.picklist(SIMULATIONS, `must be one of ${SIMULATIONS.join(", ")}`),
+  link: v.optional(v.pipe(v.string(), v.url("must be a URL"))),
+  text: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
+});
+
+export const simulate = new Hono<ApiEnv>().post(
+  "/simulate",
+  doc({
+    tag: "Local",
+    summary: "Simulate an SES event for a sent email (local mode only)",
+    description: "Message ids are in the activity feed and in the local SES page (tag `message`).",
+    errors: [404],
+  }),
+  body(simulateSchema),
+  async (c) => {
+    const input = c.req.valid("json");
+    const email = await Records.sentEmail(input.messageId, Actor.workspaceId());
+    if (!email) throw notFound("Sent email", input.messageId);
+    const now = Clock.now();
+    const result =
+      input.event === "reply" || input.event === "auto-reply"
+        ? await Replies.applyInbound(Records.inboundReply(email, now, { text: input.text, automatic: input.event === "auto-reply" }))
+        : await applySesEvent(Records.sesRecord(input.event, email, now, { link: input.link }));
+    return ok(c, { messageId: input.messageId, event: input.event, result });
+  },
+);
