@@ -1,21 +1,26 @@
 import { apiContactById } from "./entries/api";
+import { bundleSizes } from "./entries/bundles";
 import { addContactsByGroup, listCampaigns } from "./entries/campaigns";
 import { engineThroughput, tickMillion } from "./entries/engine";
 import { statsBench } from "./entries/stats";
+import { webhookIngestion } from "./entries/webhooks";
 import { type BenchResult, print } from "./lib";
 
 /**
  * `npm run bench` runs every entry; `npm run bench -- <name>` the entries whose name starts with
  * it. Each prints JSON lines with its value, the baseline measured in the same run, the ratio,
  * the target and whether it passed. Exits 0 either way: benchmarks inform, tests decide.
- * Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres).
+ * Needs PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres), except
+ * `bundles` (the Lambda bundles' size and import time).
  */
 const ENTRIES: Record<string, () => Promise<BenchResult[]>> = {
   "api.get-contact": apiContactById,
+  bundles: bundleSizes,
   "campaigns.add-100k-by-group": addContactsByGroup,
   "campaigns.list-10k": listCampaigns,
   "engine.emails-per-second": engineThroughput,
   "engine.tick-1m-contacts": tickMillion,
+  "webhooks.ses-events-per-second": webhookIngestion,
   stats: statsBench,
 };
 

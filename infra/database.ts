@@ -1,5 +1,31 @@
+import { lambda, logLevel } from "./config";
+
 /**
  * The Neon connection string (pooled, `postgresql://...@...-pooler.../db?sslmode=require`), set
  * once per stage with `npx sst secret set DatabaseUrl '<url>' --stage <stage>`.
  */
 export const databaseUrl = new sst.Secret("DatabaseUrl");
+
+/**
+ * Migrations on deploy: the migration function carries packages/core/migrations (the folder
+ * local mode applies) and the deploy invokes it once per `sst deploy`. The invocation is
+ * synchronous; a migration that throws is a function error, which fails the deploy.
+ */
+export const migrator = new sst.aws.Function("Migrator", {
+  ...lambda,
+  handler: "packages/functions/src/migrate.handler",
+  timeout: "5 minutes",
+  link: [databaseUrl],
+  copyFiles: [{ from: "packages/core/migrations", to: "migrations" }],
+  environment: { LOG_LEVEL: logLevel, MIGRATIONS_DIR: "/var/task/migrations" },
+});
+
+// `sst dev` runs no migrations: apply them with `npm run db:migrate` against the stage's database.
+export const migration = $dev
+  ? undefined
+  : new aws.lambda.Invocation("MigratorRun", {
+      functionName: migrator.name,
+      input: JSON.stringify({ reason: "deploy" }),
+      // A new value on every deploy re-invokes the function.
+      triggers: { deployedAt: Date.now().toString() },
+    });

@@ -5,6 +5,7 @@ import { completeIfDone } from "../campaign/complete";
 import * as Database from "../database";
 import * as Log from "../log";
 import { settleSent } from "../sending/progress";
+import { applyMilestone, type FastMilestone } from "./milestone";
 import { finishSequence, type MessageRef, reach, suppress } from "./state";
 
 /**
@@ -165,6 +166,21 @@ function eventTime(event: SesEvent): Date {
   }
 }
 
+const MILESTONES: Partial<Record<SesEvent["eventType"], FastMilestone>> = { Delivery: "delivered", Open: "opened", Click: "clicked" };
+
+function metadataOf(event: SesEvent): Record<string, unknown> {
+  switch (event.eventType) {
+    case "Delivery":
+      return { smtpResponse: event.delivery.smtpResponse, processingTimeMillis: event.delivery.processingTimeMillis };
+    case "Open":
+      return { userAgent: event.open.userAgent, ip: event.open.ipAddress };
+    case "Click":
+      return { userAgent: event.click.userAgent, ip: event.click.ipAddress, link: event.click.link, linkTags: event.click.linkTags };
+    default:
+      return {};
+  }
+}
+
 /** Apply one SES event record (already authenticated). */
 export async function applySesEvent(input: unknown): Promise<Applied> {
   const parsed = v.safeParse(sesEventSchema, input);
@@ -176,6 +192,19 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
   const event = parsed.output;
   if (event.eventType === "Subscription") return "ignored";
   const key = providerKey(event);
+  const milestone = MILESTONES[event.eventType];
+  if (milestone) {
+    const fast = await applyMilestone({
+      messageId: event.mail.tags.message?.[0],
+      sesMessageId: event.mail.messageId,
+      milestone,
+      at: eventTime(event),
+      metadata: metadataOf(event),
+      providerKey: key,
+    });
+    if (fast === "applied" || fast === "duplicate") return fast;
+    // "unmatched" and "slow" (an email still `sending`) take the general way below.
+  }
   const found = await findMessage(event);
   if (!found) {
     await recordUnmatched(key, `ses:${event.eventType}`, "no email matches its tags and SES message id", event);
@@ -216,33 +245,12 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
         providerKey: key,
       });
     switch (event.eventType) {
-      case "Delivery": {
-        if (
-          !(await record("delivered", {
-            smtpResponse: event.delivery.smtpResponse,
-            processingTimeMillis: event.delivery.processingTimeMillis,
-          }))
-        )
-          return "duplicate";
-        await reach(message, "delivered", at);
-        return "applied";
-      }
-      case "Open": {
-        if (!(await record("opened", { userAgent: event.open.userAgent, ip: event.open.ipAddress }))) return "duplicate";
-        await reach(message, "opened", at);
-        return "applied";
-      }
+      case "Delivery":
+      case "Open":
       case "Click": {
-        if (
-          !(await record("clicked", {
-            userAgent: event.click.userAgent,
-            ip: event.click.ipAddress,
-            link: event.click.link,
-            linkTags: event.click.linkTags,
-          }))
-        )
-          return "duplicate";
-        await reach(message, "clicked", at);
+        const type = MILESTONES[event.eventType]!;
+        if (!(await record(type, metadataOf(event)))) return "duplicate";
+        await reach(message, type, at);
         return "applied";
       }
       case "Bounce": {

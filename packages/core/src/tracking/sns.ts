@@ -1,4 +1,4 @@
-import { createVerify } from "node:crypto";
+import { createPublicKey, createVerify, type KeyObject } from "node:crypto";
 import * as v from "valibot";
 
 /**
@@ -96,12 +96,19 @@ export interface Verifier {
   now?: () => number;
 }
 
-const certificates = new Map<string, Promise<string>>();
+const certificates = new Map<string, Promise<KeyObject>>();
 
-function certificate(url: string, fetcher: CertificateFetcher): Promise<string> {
+/** The certificate's public key, fetched and parsed once per URL. */
+function certificate(url: string, fetcher: CertificateFetcher): Promise<KeyObject> {
   let pending = certificates.get(url);
   if (!pending) {
-    pending = fetcher(url);
+    pending = fetcher(url).then((pem) => {
+      try {
+        return createPublicKey(pem);
+      } catch {
+        throw new SnsVerificationError("certificate cannot be read");
+      }
+    });
     certificates.set(url, pending);
     // A failed fetch is not cached: the next message tries again.
     pending.catch(() => certificates.delete(url));
@@ -135,12 +142,12 @@ export async function verify(rawBody: string, messageTypeHeader: string | undefi
   const at = Date.parse(message.Timestamp);
   if (at > now + MAX_SKEW_MS || at < now - MAX_AGE_MS) throw new SnsVerificationError("timestamp out of range");
   const certUrl = checkCertificateUrl(message.SigningCertURL);
-  const pem = await certificate(certUrl.toString(), verifier.fetchCertificate);
+  const key = await certificate(certUrl.toString(), verifier.fetchCertificate);
   const verifierFn = createVerify(message.SignatureVersion === "1" ? "RSA-SHA1" : "RSA-SHA256");
   verifierFn.update(stringToSign(message), "utf8");
   let valid = false;
   try {
-    valid = verifierFn.verify(pem, message.Signature, "base64");
+    valid = verifierFn.verify(key, message.Signature, "base64");
   } catch {
     valid = false;
   }

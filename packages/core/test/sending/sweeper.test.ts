@@ -1,7 +1,7 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
-import { Fault, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
+import { Fault, sweep, tick } from "@fluenzr/core/sending";
 import { factory, type TestEngine, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,0 +1,77 @@
+import { prefix, settings } from "./config";
+import { sesEvents, sesEventsPolicy } from "./events";
+
+/**
+ * SES: one configuration set per open × click tracking combination (a campaign's settings pick
+ * one per email), each publishing its events to the `SesEvents` topic, and the identity of the
+ * sending domain.
+ *
+ * SES tracks opens (pixel) and clicks (link rewriting) only when the configuration set has an
+ * event destination for OPEN / CLICK: so those two event types appear only where tracking is on.
+ */
+
+/** Published by every configuration set. */
+export const ALWAYS_PUBLISHED = ["SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "DELIVERY_DELAY", "RENDERING_FAILURE"];
+
+/** The keys of `Resource.Sending.configurationSets` (core's `TrackingMode`). */
+export const TRACKING_MODES = {
+  none: { opens: false, clicks: false },
+  opens: { opens: true, clicks: false },
+  clicks: { opens: false, clicks: true },
+  full: { opens: true, clicks: true },
+} as const;
+
+function configurationSet(mode: keyof typeof TRACKING_MODES) {
+  const { opens, clicks } = TRACKING_MODES[mode];
+  const logical = `ConfigurationSet${mode.charAt(0).toUpperCase()}${mode.slice(1)}`;
+  const set = new aws.sesv2.ConfigurationSet(logical, {
+    configurationSetName: `${prefix}-${mode}`,
+    reputationOptions: { reputationMetricsEnabled: true },
+    // Tracked links and the open pixel use the custom domain instead of SES's awstrack.me.
+    trackingOptions:
+      (opens || clicks) && settings.trackingDomain
+        ? { customRedirectDomain: settings.trackingDomain, httpsPolicy: settings.trackingHttps }
+        : undefined,
+  });
+  const matchingEventTypes = [...ALWAYS_PUBLISHED];
+  if (opens) matchingEventTypes.push("OPEN");
+  if (clicks) matchingEventTypes.push("CLICK");
+  new aws.sesv2.ConfigurationSetEventDestination(
+    `${logical}Events`,
+    {
+      configurationSetName: set.configurationSetName,
+      eventDestinationName: "sns",
+      eventDestination: { enabled: true, matchingEventTypes, snsDestination: { topicArn: sesEvents.arn } },
+    },
+    { dependsOn: [sesEventsPolicy] },
+  );
+  return set;
+}
+
+export const configurationSets = {
+  none: configurationSet("none"),
+  opens: configurationSet("opens"),
+  clicks: configurationSet("clicks"),
+  full: configurationSet("full"),
+};
+
+/** Every SES identity of this account and region (sending addresses are verified at run time). */
+export const sesIdentities = configurationSets.none.arn.apply((arn) => `${arn.split(":").slice(0, 5).join(":")}:identity/*`);
+
+/**
+ * The sending domain's identity (Easy DKIM). SES verifies it once the three DKIM CNAME records
+ * (stack output `dkimRecords`) are in its DNS; the deploy does not wait for that.
+ */
+export const emailIdentity = settings.emailDomain
+  ? new aws.sesv2.EmailIdentity("EmailIdentity", {
+      emailIdentity: settings.emailDomain,
+      // Mail sent without a configuration set still reports its events.
+      configurationSetName: configurationSets.none.configurationSetName,
+    })
+  : undefined;
+
+export function dkimRecords(identity: NonNullable<typeof emailIdentity>, domain: string) {
+  return identity.dkimSigningAttributes.apply((attributes) =>
+    (attributes.tokens ?? []).map((token) => `${token}._domainkey.${domain} CNAME ${token}.dkim.amazonses.com`),
+  );
+}

@@ -1,0 +1,348 @@
+import { describe, expect, test } from "vitest";
+import { CHECKS } from "./harness/checks";
+import { evaluate, type Mutation } from "./harness/evaluate";
+
+/**
+ * Each wiring fact shown to fail: a copy of sst.config.ts + infra/ with one deliberate breakage
+ * (a source edit, applied to a temporary copy), evaluated like the real one; the check for that
+ * fact must report it, with a message naming what broke. Every mutation must still apply to the
+ * current sources (it fails loudly when the code it edits has changed).
+ */
+
+interface Breakage {
+  fact: string;
+  check: keyof typeof CHECKS;
+  mutations: Mutation[];
+  /** A part of the problem reported. */
+  reports: RegExp;
+  env?: Record<string, string>;
+  stage?: string;
+  dev?: boolean;
+}
+
+const BREAKAGES: Breakage[] = [
+  // Every handler path exists and exports its handler.
+  {
+    fact: "a handler path that does not exist",
+    check: "handlers",
+    mutations: [
+      { file: "infra/scheduler.ts", from: `"packages/functions/src/tick.handler"`, to: `"packages/functions/src/ticks.handler"` },
+    ],
+    reports: /no file for handler packages\/functions\/src\/ticks\.handler/,
+  },
+  {
+    fact: "a handler file that does not export the handler",
+    check: "handlers",
+    mutations: [{ file: "infra/sender.ts", from: `"packages/functions/src/sender.handler"`, to: `"packages/functions/src/sender.send"` }],
+    reports: /does not export "send"/,
+  },
+  {
+    fact: "a copied file that does not exist",
+    check: "handlers",
+    mutations: [
+      {
+        file: "infra/api.ts",
+        from: `from: "node_modules/swagger-ui-dist/swagger-ui.css"`,
+        to: `from: "node_modules/swagger-ui-dist/swagger.css"`,
+      },
+    ],
+    reports: /copyFiles source .*swagger\.css does not exist/,
+  },
+  // The queue has a DLQ, partial batch responses, and a visibility timeout >= 6x the sender timeout.
+  {
+    fact: "the send queue without a dead-letter queue",
+    check: "queueDlq",
+    mutations: [{ file: "infra/queue.ts", from: "  dlq: { queue: sendDlq.arn, retry: SEND_RETRIES },\n", to: "" }],
+    reports: /no dead-letter queue/,
+  },
+  {
+    fact: "partial batch responses off",
+    check: "partialBatch",
+    mutations: [{ file: "infra/sender.ts", from: "partialResponses: true", to: "partialResponses: false" }],
+    reports: /partialResponses is not true/,
+  },
+  {
+    fact: "a visibility timeout under 6x the sender's timeout",
+    check: "visibilityTimeout",
+    mutations: [{ file: "infra/queue.ts", from: `visibilityTimeout: "3 minutes"`, to: `visibilityTimeout: "2 minutes"` }],
+    reports: /visibility timeout 120s < 6 x sender timeout 30s/,
+  },
+  {
+    fact: "a sender timeout raised without the visibility timeout",
+    check: "visibilityTimeout",
+    mutations: [{ file: "infra/queue.ts", from: `SENDER_TIMEOUT = "30 seconds"`, to: `SENDER_TIMEOUT = "45 seconds"` }],
+    reports: /< 6 x sender timeout 45s/,
+  },
+  // The sender's maximum concurrency is set.
+  {
+    fact: "the sender's maximum concurrency not set",
+    check: "senderConcurrency",
+    mutations: [
+      {
+        file: "infra/sender.ts",
+        from: "eventSourceMapping: { scalingConfig: { maximumConcurrency: settings.senderConcurrency } },",
+        to: "",
+      },
+    ],
+    reports: /maximumConcurrency must be an integer/,
+  },
+  // Configuration sets carry the base events, and open/click only where tracking is on.
+  {
+    fact: "a base event type missing",
+    check: "configurationSets",
+    mutations: [{ file: "infra/email.ts", from: `"DELIVERY", "DELIVERY_DELAY", `, to: `"DELIVERY", ` }],
+    reports: /does not publish DELIVERY_DELAY/,
+  },
+  {
+    fact: "OPEN published by a set that does not track opens",
+    check: "configurationSets",
+    mutations: [{ file: "infra/email.ts", from: "none: { opens: false, clicks: false }", to: "none: { opens: true, clicks: false }" }],
+    reports: /fluenzr-test-none \(none\) publishes OPEN/,
+  },
+  {
+    fact: "CLICK missing where clicks are tracked",
+    check: "configurationSets",
+    mutations: [{ file: "infra/email.ts", from: `  if (clicks) matchingEventTypes.push("CLICK");\n`, to: "" }],
+    reports: /fluenzr-test-clicks \(clicks\) does not publish CLICK/,
+  },
+  {
+    fact: "event destinations disabled",
+    check: "configurationSets",
+    mutations: [{ file: "infra/email.ts", from: "eventDestination: { enabled: true,", to: "eventDestination: { enabled: false," }],
+    reports: /no enabled event destination to the SesEvents topic/,
+  },
+  {
+    fact: "the custom tracking domain not applied",
+    check: "configurationSets",
+    env: { TRACKING_DOMAIN: "track.example.com" },
+    mutations: [{ file: "infra/email.ts", from: "(opens || clicks) && settings.trackingDomain", to: "false" }],
+    reports: /custom tracking domain is undefined, expected track\.example\.com/,
+  },
+  // Every function is linked to what its code reads from Resource.
+  {
+    fact: "the tick not linked to the send queue",
+    check: "links",
+    mutations: [{ file: "infra/scheduler.ts", from: "link: [databaseUrl, sendQueue],", to: "link: [databaseUrl]," }],
+    reports: /Tick \(packages\/functions\/src\/tick\.handler\) reads Resource\.SendQueue but is not linked to it/,
+  },
+  {
+    fact: "the sender not linked to Sending",
+    check: "links",
+    mutations: [{ file: "infra/sender.ts", from: "link: [databaseUrl, scheduling, sending],", to: "link: [databaseUrl, scheduling]," }],
+    reports: /reads Resource\.Sending but is not linked to it/,
+  },
+  {
+    fact: "the API not linked to Tracking",
+    check: "links",
+    mutations: [{ file: "infra/api.ts", from: "link: [databaseUrl, scheduling, tracking],", to: "link: [databaseUrl, scheduling]," }],
+    reports: /reads Resource\.Tracking but is not linked to it/,
+  },
+  {
+    fact: "code reading a link its function lacks",
+    check: "links",
+    mutations: [
+      { file: "infra/sweeper.ts", from: `"packages/functions/src/sweeper.handler"`, to: `"infra/test/fixtures/handler.handler"` },
+    ],
+    reports: /SweeperHandler \(infra\/test\/fixtures\/handler\.handler\) reads Resource\.Sending/,
+  },
+  {
+    fact: "code reading an environment variable infra does not set",
+    check: "environment",
+    mutations: [
+      { file: "infra/sweeper.ts", from: `"packages/functions/src/sweeper.handler"`, to: `"infra/test/fixtures/handler.handler"` },
+    ],
+    reports: /reads process\.env\.FLUENZR_UNDECLARED_FLAG/,
+  },
+  {
+    fact: "a link property renamed on one side only",
+    check: "linkContract",
+    mutations: [{ file: "infra/scheduler.ts", from: "    deadLetterArn: tickDlq.arn,\n", to: "    dlqArn: tickDlq.arn,\n" }],
+    reports: /Resource\.Scheduling\.deadLetterArn is declared but infra does not provide it/,
+  },
+  {
+    fact: "a package marked external that the code needs",
+    check: "externals",
+    mutations: [
+      {
+        file: "infra/sweeper.ts",
+        from: '    timeout: "2 minutes",\n',
+        to: '    timeout: "2 minutes",\n    nodejs: { esbuild: { external: ["valibot"] } },\n',
+      },
+    ],
+    reports: /marks valibot external, but packages\/core\/src\/.* imports valibot \(import-statement\)/,
+  },
+  // The scheduler role can invoke the tick.
+  {
+    fact: "the scheduler role trusting another service",
+    check: "schedulerRole",
+    mutations: [
+      {
+        file: "infra/scheduler.ts",
+        from: `Principal: { Service: "scheduler.amazonaws.com" }`,
+        to: `Principal: { Service: "events.amazonaws.com" }`,
+      },
+    ],
+    reports: /cannot be assumed by scheduler\.amazonaws\.com/,
+  },
+  {
+    fact: "the scheduler role not allowed to invoke the tick",
+    check: "schedulerRole",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text to replace
+    mutations: [{ file: "infra/scheduler.ts", from: "Resource: [tick.arn, $interpolate`${tick.arn}:*`]", to: "Resource: [tickDlq.arn]" }],
+    reports: /may not invoke the tick function/,
+  },
+  {
+    fact: "Scheduling pointing at another role",
+    check: "schedulerRole",
+    mutations: [{ file: "infra/scheduler.ts", from: "    roleArn: schedulerRole.arn,\n", to: "    roleArn: tickDlq.arn,\n" }],
+    reports: /Scheduling\.roleArn .* is not a role of this app/,
+  },
+  {
+    fact: "schedule managers unable to list schedules",
+    check: "permissions",
+    mutations: [
+      { file: "infra/scheduler.ts", from: `sst.aws.permission({ actions: ["scheduler:ListSchedules"], resources: ["*"] }),`, to: "" },
+    ],
+    reports: /may not scheduler:ListSchedules/,
+  },
+  {
+    fact: "the API unable to check SES identities",
+    check: "permissions",
+    mutations: [{ file: "infra/api.ts", from: `{ actions: ["ses:GetEmailIdentity"], resources: [sesIdentities] },`, to: "" }],
+    reports: /may not ses:GetEmailIdentity/,
+  },
+  // The production stage retains and protects data.
+  {
+    fact: "production removed on sst remove",
+    check: "production",
+    mutations: [{ file: "sst.config.ts", from: `removal: production ? "retain" : "remove",`, to: `removal: "remove",` }],
+    reports: /production removal is remove, expected retain/,
+  },
+  {
+    fact: "production unprotected",
+    check: "production",
+    mutations: [{ file: "sst.config.ts", from: "protect: production,", to: "protect: false," }],
+    reports: /production protect is false/,
+  },
+  // Migrations on deploy.
+  {
+    fact: "migrations run under sst dev",
+    check: "migrations",
+    dev: true,
+    mutations: [{ file: "infra/database.ts", from: "export const migration = $dev", to: "export const migration = false" }],
+    reports: /invoked under sst dev/,
+  },
+  {
+    fact: "MIGRATIONS_DIR not where the migrations are copied",
+    check: "migrations",
+    mutations: [{ file: "infra/database.ts", from: `MIGRATIONS_DIR: "/var/task/migrations"`, to: `MIGRATIONS_DIR: "/var/task/db"` }],
+    reports: /MIGRATIONS_DIR is \/var\/task\/db, but the migrations are copied to \/var\/task\/migrations/,
+  },
+  {
+    fact: "migrations run on the first deploy only",
+    check: "migrations",
+    mutations: [{ file: "infra/database.ts", from: "triggers: { deployedAt: Date.now().toString() },", to: "" }],
+    reports: /no triggers/,
+  },
+  // Webhooks, inbound, alarms.
+  {
+    fact: "raw message delivery on",
+    check: "webhooks",
+    mutations: [{ file: "infra/webhooks.ts", from: "rawMessageDelivery: false,", to: "rawMessageDelivery: true," }],
+    reports: /uses raw message delivery/,
+  },
+  {
+    fact: "a webhook subscribed to the wrong path",
+    check: "webhooks",
+    mutations: [{ file: "infra/webhooks.ts", from: `"/webhooks/ses")`, to: `"/webhook/ses")` }],
+    reports: /SesEvents has no HTTPS subscription to .*\/webhooks\/ses/,
+  },
+  {
+    fact: "SES not allowed to publish",
+    check: "webhooks",
+    mutations: [
+      { file: "infra/events.ts", from: `Principal: { Service: "ses.amazonaws.com" }`, to: `Principal: { Service: "sns.amazonaws.com" }` },
+    ],
+    reports: /SES may not publish to SesEvents/,
+  },
+  {
+    fact: "the inbound topic missing from the webhook allowlist",
+    check: "webhooks",
+    env: { REPLY_DOMAIN: "reply.example.com" },
+    mutations: [
+      {
+        file: "infra/events.ts",
+        from: "topicArns: sesInbound ? [sesEvents.arn, sesInbound.arn] : [sesEvents.arn]",
+        to: "topicArns: [sesEvents.arn]",
+      },
+    ],
+    reports: /Tracking\.topicArns lacks .*SesInbound/,
+  },
+  {
+    fact: "inbound mail published base64-encoded",
+    check: "inbound",
+    env: { REPLY_DOMAIN: "reply.example.com" },
+    mutations: [{ file: "infra/inbound.ts", from: `encoding: "UTF-8"`, to: `encoding: "Base64"` }],
+    reports: /encoding Base64, expected UTF-8/,
+  },
+  {
+    fact: "the inbound rule set never activated",
+    check: "inbound",
+    env: { REPLY_DOMAIN: "reply.example.com" },
+    mutations: [
+      {
+        file: "infra/inbound.ts",
+        from: "const active = new aws.ses.ActiveReceiptRuleSet(",
+        to: "const active = new aws.ses.ReceiptRuleSet(",
+      },
+    ],
+    reports: /no enabled rule of an active receipt rule set receives mail for reply\.example\.com/,
+  },
+  {
+    fact: "no alarm on the send DLQ",
+    check: "alarms",
+    mutations: [
+      {
+        file: "infra/alarms.ts",
+        from: "dimensions: { QueueName: sendDlq.nodes.queue.name },",
+        to: "dimensions: { QueueName: tickDlq.nodes.queue.name },",
+      },
+    ],
+    reports: /no alarm on the send DLQ/,
+  },
+  {
+    fact: "no alarm on the sender's errors",
+    check: "alarms",
+    mutations: [
+      { file: "infra/alarms.ts", from: "dimensions: { FunctionName: sender.name },", to: `dimensions: { FunctionName: "sender" },` },
+    ],
+    reports: /no alarm on the sender function's Errors/,
+  },
+  {
+    fact: "the sweeper not every 5 minutes",
+    check: "apiAndSweeper",
+    mutations: [{ file: "infra/sweeper.ts", from: `schedule: "rate(5 minutes)"`, to: `schedule: "rate(1 hour)"` }],
+    reports: /the sweeper runs on rate\(1 hour\)/,
+  },
+  {
+    fact: "the Swagger UI assets left out of the API",
+    check: "apiAndSweeper",
+    mutations: [
+      { file: "infra/api.ts", from: `{ from: "node_modules/swagger-ui-dist/swagger-ui.css", to: "swagger-ui/swagger-ui.css" },`, to: "" },
+    ],
+    reports: /does not carry swagger-ui\/swagger-ui\.css/,
+  },
+];
+
+describe("each wiring fact fails on a deliberately broken copy", () => {
+  test.each(BREAKAGES.map((b) => [b.fact, b] as const))("%s", async (_, breakage) => {
+    const ev = await evaluate({ stage: breakage.stage ?? "test", dev: breakage.dev, env: breakage.env, mutations: breakage.mutations });
+    const problems = await CHECKS[breakage.check]!(ev);
+    expect(problems.join("\n")).toMatch(breakage.reports);
+  });
+
+  test("every check has at least one breakage", () => {
+    const shown = new Set(BREAKAGES.map((b) => b.check));
+    expect(Object.keys(CHECKS).filter((name) => !shown.has(name))).toEqual([]);
+  });
+});

@@ -1,0 +1,97 @@
+import * as Database from "../database";
+import * as Stats from "../stats";
+import { createId } from "../util/id";
+
+/**
+ * Deliveries, opens and clicks: the bulk of what SES publishes, each applied in ONE prepared
+ * statement (one round trip, one commit, planned once per connection): the email is locked, the
+ * event recorded under its provider identity (a redelivery stops there), the milestone kept at
+ * its earliest time, and the counters moved: +1 the first time, or to an earlier bucket when an
+ * earlier occurrence arrives late. Emails still `sending` go the general way, which settles them.
+ */
+export type FastMilestone = "delivered" | "opened" | "clicked";
+
+export interface FastEvent {
+  /** Our message id (from the `message` tag), or undefined to look it up by SES id. */
+  messageId?: string;
+  sesMessageId: string;
+  milestone: FastMilestone;
+  at: Date;
+  metadata: Record<string, unknown>;
+  providerKey: string;
+}
+
+export type FastResult = "applied" | "duplicate" | "unmatched" | "slow";
+
+const BUCKET_SECONDS = Stats.BUCKET_MINUTES * 60;
+
+/**
+ * $1 message id (or null: look up by SES id), $2 SES message id, $3 event id, $4 time,
+ * $5 metadata, $6 provider key.
+ */
+function statement(milestone: FastMilestone): string {
+  const column = `${milestone}_at`;
+  return `
+    WITH m AS (
+      SELECT id, workspace_id, campaign_id, contact_id, node_id, status, ${column} AS previous
+      FROM message
+      WHERE CASE WHEN $1::text IS NULL THEN ses_message_id = $2 ELSE id = $1 AND (ses_message_id = $2 OR ses_message_id IS NULL) END
+      FOR UPDATE
+    ), recorded AS (
+      INSERT INTO event (id, workspace_id, campaign_id, contact_id, message_id, node_id, type, occurred_at, metadata, provider_key)
+      SELECT $3, workspace_id, campaign_id, contact_id, id, node_id, '${milestone}', $4::timestamptz, $5::jsonb, $6
+      FROM m WHERE m.status = 'sent'
+      ON CONFLICT (provider_key) DO NOTHING
+      RETURNING message_id
+    ), reached AS (
+      UPDATE message SET ${column} = LEAST(coalesce(message.${column}, $4::timestamptz), $4::timestamptz)
+      FROM m WHERE message.id = m.id AND EXISTS (SELECT 1 FROM recorded)
+      RETURNING m.campaign_id, m.node_id, m.previous
+    ), deltas AS (
+      SELECT campaign_id, node_id, $4::timestamptz AS at, 1 AS d FROM reached WHERE previous IS NULL OR $4::timestamptz < previous
+      UNION ALL
+      SELECT campaign_id, node_id, previous, -1 FROM reached WHERE previous IS NOT NULL AND $4::timestamptz < previous
+    ), shard AS (
+      SELECT coalesce(
+        (SELECT s FROM generate_series(0, ${Stats.SHARDS - 1}) s WHERE pg_try_advisory_xact_lock(hashtext((SELECT campaign_id FROM m)), s) LIMIT 1),
+        (SELECT r.s FROM (SELECT floor(random() * ${Stats.SHARDS})::int AS s) r, LATERAL pg_advisory_xact_lock(hashtext((SELECT campaign_id FROM m)), r.s) l)
+      )::smallint AS n
+    ), totals AS (
+      INSERT INTO campaign_stat (campaign_id, node_id, shard, ${milestone})
+      SELECT campaign_id, node_id, (SELECT n FROM shard), sum(d)::int FROM deltas GROUP BY campaign_id, node_id HAVING sum(d) <> 0
+      ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${milestone} = campaign_stat.${milestone} + excluded.${milestone}
+      RETURNING 1
+    ), buckets AS (
+      INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${milestone})
+      SELECT campaign_id, to_timestamp(floor(extract(epoch FROM at) / ${BUCKET_SECONDS}) * ${BUCKET_SECONDS}) AS b, (SELECT n FROM shard), sum(d)::int
+      FROM deltas GROUP BY campaign_id, b ORDER BY b
+      ON CONFLICT (campaign_id, bucket, shard) DO UPDATE SET ${milestone} = campaign_stat_bucket.${milestone} + excluded.${milestone}
+      RETURNING 1
+    )
+    SELECT (SELECT status FROM m) AS status, (SELECT count(*)::int FROM recorded) AS recorded,
+           (SELECT count(*) FROM totals) + (SELECT count(*) FROM buckets) AS counted`;
+}
+
+const STATEMENTS = {
+  delivered: statement("delivered"),
+  opened: statement("opened"),
+  clicked: statement("clicked"),
+};
+
+export async function applyMilestone(event: FastEvent): Promise<FastResult> {
+  const [row] = await Database.prepared<{ status: string | null; recorded: number }>(
+    `fluenzr_milestone_${event.milestone}`,
+    STATEMENTS[event.milestone],
+    [
+      event.messageId ?? null,
+      event.sesMessageId,
+      createId("event", event.at.getTime()),
+      event.at,
+      JSON.stringify(event.metadata),
+      event.providerKey,
+    ],
+  );
+  if (!row || row.status === null) return "unmatched";
+  if (row.status !== "sent") return "slow";
+  return row.recorded ? "applied" : "duplicate";
+}
