@@ -18,6 +18,7 @@ const EVENTS = 5_000_000;
 const CONTACTS = 100_000;
 const DAYS = 120;
 const ZONE = "Europe/Paris";
+const OTHER_CAMPAIGNS = 100;
 
 const WORKFLOW = {
   nodes: [
@@ -143,8 +144,8 @@ export async function statsBench(): Promise<BenchResult[]> {
     unit: "ms",
     baseline: round(baseline, 2),
     ratio: round(m.ms / baseline, 1),
-    target: `< ${m.target} ms (median of 200 requests, auth included) on a campaign with 5,000,000 events; no sequential scan`,
-    pass: m.status === 200 && m.ms < m.target && !m.plan.seqScan,
+    target: `< ${m.target} ms (median of 200 requests, auth included) on a campaign with 5,000,000 events; no sequential scan of event or campaign_stat_bucket`,
+    pass: m.status === 200 && m.ms < m.target && !m.plan.nodes.some((n) => /^Seq Scan on (event|campaign_stat_bucket)$/.test(n)),
     plan: m.plan.top,
     planNodes: m.plan.nodes,
     status: m.status,
@@ -204,7 +205,20 @@ async function seed(pool: Pool, ctx: { workspaceId: string; campaignId: string; 
                                WHEN g % 100 < 95 THEN 'unsubscribed' WHEN g % 100 < 96 THEN 'complained' ELSE 'opened' END AS type) t`,
     [ctx.workspaceId, ctx.campaignId, CONTACTS, ctx.start, EVENTS, span],
   );
-  log(`${EVENTS} events in ${round((performance.now() - started) / 1000, 1)} s`);
+  // Neighbours: 100 other campaigns of the workspace with 10,000 events each, so the tables are not this campaign's alone.
+  await pool.query(
+    `INSERT INTO campaign (id, workspace_id, name, email_account_id, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour, status)
+     SELECT 'cmp_other' || lpad(c::text, 3, '0'), $1, 'Other ' || c, $2, '{monday}', 9, 18, 'UTC', 30, 'active' FROM generate_series(1, $3) c`,
+    [ctx.workspaceId, ctx.accountId, OTHER_CAMPAIGNS],
+  );
+  await pool.query(
+    `INSERT INTO event (id, workspace_id, campaign_id, contact_id, node_id, type, occurred_at)
+     SELECT 'evt_o' || lpad(g::text, 8, '0'), $1, 'cmp_other' || lpad((g % $2 + 1)::text, 3, '0'), 'con_b' || lpad((g % $3 + 1)::text, 7, '0'), 'e1',
+            (ARRAY['sent', 'delivered', 'opened', 'clicked'])[g % 4 + 1], $4::timestamptz + ((g::float8 / $5 * $6)::bigint) * interval '1 millisecond'
+     FROM generate_series(1, $5) g`,
+    [ctx.workspaceId, OTHER_CAMPAIGNS, CONTACTS, ctx.start, OTHER_CAMPAIGNS * 10_000, span],
+  );
+  log(`${EVENTS} + ${OTHER_CAMPAIGNS * 10_000} events in ${round((performance.now() - started) / 1000, 1)} s`);
   for (const index of indexes) await pool.query(index.indexdef);
   log(`event indexes in ${round((performance.now() - started) / 1000, 1)} s`);
 
@@ -213,14 +227,12 @@ async function seed(pool: Pool, ctx: { workspaceId: string; campaignId: string; 
   const columns = Stats.COUNTERS.join(", ");
   await pool.query(
     `INSERT INTO campaign_stat (campaign_id, node_id, shard, ${columns})
-     SELECT campaign_id, node_id, (hashtext(id) & 3)::smallint, ${sums} FROM event WHERE campaign_id = $1 GROUP BY 1, 2, 3`,
-    [ctx.campaignId],
+     SELECT campaign_id, node_id, (hashtext(id) & 3)::smallint, ${sums} FROM event GROUP BY 1, 2, 3`,
   );
   await pool.query(
     `INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${columns})
      SELECT campaign_id, to_timestamp(floor(extract(epoch FROM occurred_at) / 900) * 900), (hashtext(id) & 3)::smallint, ${sums}
-     FROM event WHERE campaign_id = $1 GROUP BY 1, 2, 3`,
-    [ctx.campaignId],
+     FROM event GROUP BY 1, 2, 3`,
   );
   await pool.query("VACUUM ANALYZE");
   const { rows } = await pool.query(

@@ -28,19 +28,38 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function encodeRandom(length: number): string {
-  const bytes = randomBytes(length);
+function encodeRandom(bytes: Uint8Array): string {
   let out = "";
-  for (let i = 0; i < length; i++) out += ALPHABET[bytes[i]! & 31];
+  for (const byte of bytes) out += ALPHABET[byte & 31];
   return out;
+}
+
+// Monotonic within a process: ids made in the same millisecond still sort in creation order
+// (the random part of the previous one, plus one), as ULIDs do.
+let lastTime = -1;
+let lastRandom = new Uint8Array(16);
+
+function nextRandom(time: number): Uint8Array {
+  if (time === lastTime) {
+    const next = Uint8Array.from(lastRandom);
+    for (let i = next.length - 1; i >= 0; i--) {
+      next[i] = (next[i]! + 1) & 31;
+      if (next[i] !== 0) break;
+    }
+    lastRandom = next;
+  } else {
+    lastTime = time;
+    lastRandom = Uint8Array.from(randomBytes(16), (b) => b & 31);
+  }
+  return lastRandom;
 }
 
 /**
  * A prefixed id, sortable by creation time: `con_` + 10 characters of millisecond timestamp +
- * 16 random characters (80 bits).
+ * 16 random characters (80 bits), increasing within one millisecond.
  */
 export function createId(kind: IdKind, now: number = Date.now()): string {
-  return `${ID_PREFIXES[kind]}_${encodeTime(now)}${encodeRandom(16)}`;
+  return `${ID_PREFIXES[kind]}_${encodeTime(now)}${encodeRandom(nextRandom(now))}`;
 }
 
 /** Does `value` look like an id of this kind? Used to answer 404 early for malformed ids. */

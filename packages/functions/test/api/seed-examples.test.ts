@@ -20,7 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * after a pause.
  *
  * Left out: the statistics (`/stats`, `/stats/emails`, `/stats/timeline`) and activity
- * (`/activity`) endpoints, which do not exist yet.
+ * (`/activity`) endpoints, for which the seed gives responses but no request example; stats.test.ts
+ * reproduces those responses.
  */
 
 // ---- the seed's text, copied verbatim (seed/campaigns-api.md) -------------------------------

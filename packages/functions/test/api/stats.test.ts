@@ -290,7 +290,7 @@ describe("GET /v1/campaigns/:id/stats/timeline", () => {
     await Database.rows(
       sql`UPDATE campaign SET created_at = '2025-01-10T12:00:00Z', started_at = '2025-01-12T15:00:00Z' WHERE id = ${ctx.campaign.id}`,
     );
-    const restore = Clock.install(() => Date.parse("2025-01-15T03:00:00Z")); // 22:00 on the 14th in New York
+    const restore = Clock.install(() => Date.parse("2025-01-15T03:20:00Z")); // 22:20 on the 14th in New York
     try {
       const days = expectOk(await apiClient(undefined, ctx.ws.key).get(`/v1/campaigns/${ctx.campaign.id}/stats/timeline`));
       expect(days.map((d: { date: string }) => d.date)).toEqual(["2025-01-12", "2025-01-13", "2025-01-14"]);
@@ -299,6 +299,13 @@ describe("GET /v1/campaigns/:id/stats/timeline", () => {
         await apiClient(undefined, ctx.ws.key).get(`/v1/campaigns/${ctx.campaign.id}/stats/timeline`, { query: { interval: "week" } }),
       );
       expect(weeks.map((d: { date: string }) => d.date)).toEqual(["2025-01-06", "2025-01-13"]);
+      // A campaign older than the bucket limit: its latest 1,000 hours, up to the current one.
+      await Database.rows(sql`UPDATE campaign SET created_at = '2020-01-01T00:00:00Z' WHERE id = ${ctx.campaign.id}`);
+      const hours = expectOk(
+        await apiClient(undefined, ctx.ws.key).get(`/v1/campaigns/${ctx.campaign.id}/stats/timeline`, { query: { interval: "hour" } }),
+      );
+      expect(hours).toHaveLength(1000);
+      expect(hours[999].date).toBe("2025-01-14T22:00");
     } finally {
       restore();
     }
@@ -531,5 +538,24 @@ describe("auth and tenancy", () => {
       expectError(res, 404, "NOT_FOUND");
       expect(res.text).not.toContain("node_2");
     }
+  });
+});
+
+describe("OpenAPI", () => {
+  it("documents the four routes, their query parameters and the feed's meta", async () => {
+    const doc = (await apiClient().get("/v1/openapi.json")).body;
+    const params = (path: string) => doc.paths[path].get.parameters.map((p: { in: string; name: string }) => `${p.in}:${p.name}`).sort();
+    expect(params("/v1/campaigns/{id}/stats")).toEqual(["path:id"]);
+    expect(params("/v1/campaigns/{id}/stats/emails")).toEqual(["path:id"]);
+    expect(params("/v1/campaigns/{id}/stats/timeline")).toEqual(["path:id", "query:from", "query:interval", "query:to"]);
+    expect(params("/v1/campaigns/{id}/activity")).toEqual(
+      ["path:id", "query:contactId", "query:cursor", "query:from", "query:page", "query:perPage", "query:to", "query:type"].sort(),
+    );
+    const activity = doc.paths["/v1/campaigns/{id}/activity"].get;
+    expect(activity.responses["401"]).toBeDefined();
+    const meta = activity.responses["200"].content["application/json"].schema.properties.meta;
+    expect(meta.required.sort()).toEqual(["nextCursor", "page", "perPage"]);
+    const event = activity.responses["200"].content["application/json"].schema.properties.data.items;
+    expect(Object.keys(event.properties)).toEqual(["id", "type", "contactId", "contactEmail", "emailNodeId", "timestamp", "metadata"]);
   });
 });
