@@ -77,7 +77,8 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
             const body = requests[next++]!;
             const res = await app.request("/webhooks/ses", {
               method: "POST",
-              headers: { "content-type": "text/plain", "x-amz-sns-message-type": "Notification" },
+              // As SNS sends them: text/plain with a Content-Length.
+              headers: { "content-type": "text/plain", "content-length": String(Buffer.byteLength(body)), "x-amz-sns-message-type": "Notification" },
               body,
             });
             if (res.status !== 200) failures++;

@@ -1,4 +1,4 @@
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import * as Database from "../database";
 import { COUNTERS, type Counter } from "./stats.sql";
 
@@ -20,6 +20,20 @@ export function bucketOf(at: Date): Date {
 export type Deltas = Partial<Record<Counter, number>>;
 
 /**
+ * `SELECT ... AS n`: the shard this transaction writes for the campaign (`key` is
+ * `hashtext(campaign_id)`), see `bump`. Also used inside single-statement event handling.
+ */
+export function shardSelect(key: string): string {
+  return `SELECT coalesce(
+        (SELECT s FROM generate_series(0, ${SHARDS - 1}) s WHERE pg_try_advisory_xact_lock(${key}, s) LIMIT 1),
+        (SELECT r.s FROM (SELECT floor(random() * ${SHARDS})::int AS s) r, LATERAL pg_advisory_xact_lock(${key}, r.s) l)
+      )::smallint AS n`;
+}
+
+/** The 15-minute bucket of a timestamp expression, in SQL (the same as `bucketOf`). */
+export const bucketSql = (at: string) => `to_timestamp(floor(extract(epoch FROM ${at}) / ${BUCKET_MINUTES * 60}) * ${BUCKET_MINUTES * 60})`;
+
+/**
  * Add to a campaign's counters, for one email node, in the bucket of `at`: one statement (two
  * upserts), meant to run in the transaction that records what happened. Deltas may be negative
  * (an earlier open arriving late moves the count to its bucket).
@@ -30,24 +44,11 @@ export type Deltas = Partial<Record<Counter, number>>;
  * per call deadlocked two senders bumping two nodes in opposite orders). Later bumps of the same
  * transaction reuse its shard. When every shard is taken, it waits for one.
  */
-/**
- * `SELECT ... AS n`: the shard this transaction writes for the campaign (`key` is
- * `hashtext(campaign_id)`), see `bump`. Also used inside single-statement event handling.
- */
-export function shardSelect(key: SQL): SQL {
-  return sql`SELECT coalesce(
-        (SELECT s FROM generate_series(0, ${sql.raw(String(SHARDS - 1))}) s WHERE pg_try_advisory_xact_lock(${key}, s) LIMIT 1),
-        (SELECT r.s FROM (SELECT floor(random() * ${sql.raw(String(SHARDS))})::int AS s) r, LATERAL pg_advisory_xact_lock(${key}, r.s) l)
-      )::smallint AS n`;
-}
-
-/** The 15-minute bucket of a timestamp, in SQL (the same as `bucketOf`). */
-export const bucketSql = (at: SQL) => sql`to_timestamp(floor(extract(epoch FROM ${at}) / ${BUCKET_MINUTES * 60}) * ${BUCKET_MINUTES * 60})`;
 
 export async function bump(campaignId: string, nodeId: string, at: Date, deltas: Deltas): Promise<void> {
   const entries = COUNTERS.map((name) => [name, deltas[name] ?? 0] as const);
   if (entries.every(([, n]) => n === 0)) return;
-  const key = sql`hashtext(${campaignId})`;
+
   const columns = sql.raw(COUNTERS.join(", "));
   const values = sql.join(
     entries.map(([, n]) => sql`${n}::int`),
@@ -61,7 +62,9 @@ export async function bump(campaignId: string, nodeId: string, at: Date, deltas:
         .join(", "),
     );
   await Database.rows(sql`
-    WITH shard AS (${shardSelect(key)}), totals AS (
+    WITH campaign_key AS (SELECT ${campaignId}::text AS id),
+    shard AS (${sql.raw(shardSelect("hashtext((SELECT id FROM campaign_key))"))}),
+    totals AS (
       INSERT INTO campaign_stat (campaign_id, node_id, shard, ${columns}) SELECT ${campaignId}, ${nodeId}, shard.n, ${values} FROM shard
       ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${set("campaign_stat")}
       RETURNING 1
