@@ -1,3 +1,4 @@
+import { campaignTable } from "@fluenzr/core/campaign";
 import { contactTable } from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { createPgDatabase } from "@fluenzr/core/database/pg";
@@ -8,8 +9,8 @@ import { Hono } from "hono";
 
 /**
  * The process under load in the API bench. `app`: the whole app (auth, rate limit, logging,
- * validation, envelopes). `baseline`: a bare Hono route doing one primary-key select with the
- * same driver, pool and technique (a named prepared statement, as the app's hot reads use).
+ * validation, envelopes). `baseline`: bare Hono routes, each doing one primary-key select with
+ * the same driver, pool and technique (a named prepared statement, as the app's hot reads use).
  */
 const mode = process.argv[2];
 const handle = createPgDatabase(process.env.BENCH_DATABASE_URL!, { max: Number(process.env.BENCH_POOL ?? 20) });
@@ -18,13 +19,22 @@ Database.install(handle);
 let fetch: (request: Request) => Response | Promise<Response>;
 if (mode === "baseline") {
   const bare = new Hono();
-  const byId = handle.db
+  const contactById = handle.db
     .select()
     .from(contactTable)
     .where(eq(contactTable.id, sql.placeholder("id")))
     .prepare("baseline_contact");
+  const campaignById = handle.db
+    .select()
+    .from(campaignTable)
+    .where(eq(campaignTable.id, sql.placeholder("id")))
+    .prepare("baseline_campaign");
   bare.get("/v1/contacts/:id", async (c) => {
-    const [row] = await byId.execute({ id: c.req.param("id") });
+    const [row] = await contactById.execute({ id: c.req.param("id") });
+    return row ? c.json({ success: true, data: row }) : c.json({ success: false }, 404);
+  });
+  bare.get("/v1/campaigns/:id", async (c) => {
+    const [row] = await campaignById.execute({ id: c.req.param("id") });
     return row ? c.json({ success: true, data: row }) : c.json({ success: false }, 404);
   });
   fetch = bare.fetch;

@@ -1,4 +1,4 @@
-import { apiContactById } from "./entries/api";
+import { apiReads } from "./entries/api";
 import { bundleSizes } from "./entries/bundles";
 import { addContactsByGroup, listCampaigns } from "./entries/campaigns";
 import { engineThroughput, tickMillion } from "./entries/engine";
@@ -14,7 +14,7 @@ import { type BenchResult, print } from "./lib";
  * `bundles` (the Lambda bundles' size and import time).
  */
 const ENTRIES: Record<string, () => Promise<BenchResult[]>> = {
-  "api.get-contact": apiContactById,
+  api: apiReads,
   bundles: bundleSizes,
   "campaigns.add-100k-by-group": addContactsByGroup,
   "campaigns.list-10k": listCampaigns,

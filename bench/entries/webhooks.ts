@@ -78,7 +78,11 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
             const res = await app.request("/webhooks/ses", {
               method: "POST",
               // As SNS sends them: text/plain with a Content-Length.
-              headers: { "content-type": "text/plain", "content-length": String(Buffer.byteLength(body)), "x-amz-sns-message-type": "Notification" },
+              headers: {
+                "content-type": "text/plain",
+                "content-length": String(Buffer.byteLength(body)),
+                "x-amz-sns-message-type": "Notification",
+              },
               body,
             });
             if (res.status !== 200) failures++;

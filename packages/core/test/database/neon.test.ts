@@ -1,7 +1,9 @@
 import * as Actor from "@fluenzr/core/actor";
+import * as Campaign from "@fluenzr/core/campaign";
 import * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { createNeonDatabase } from "@fluenzr/core/database/neon";
+import * as EmailAccount from "@fluenzr/core/email-account";
 import * as Workspace from "@fluenzr/core/workspace";
 import { onServer, openTestDatabase, type TestDatabase } from "@fluenzr/testing";
 import { startWsProxy } from "@fluenzr/testing/ws-proxy";
@@ -42,6 +44,35 @@ describe.skipIf(!onServer)("Neon serverless driver", () => {
     const contact = await Actor.asWorkspace(workspace.id, () => Contact.create({ email: "neon@example.org", tags: ["b", "a"] }));
     const read = await Actor.asWorkspace(workspace.id, () => Contact.fromID(contact.id));
     expect(read).toMatchObject({ email: "neon@example.org", tags: ["a", "b"], groups: [] });
+  });
+
+  it("runs the prepared reads of the API: a campaign with its workflow and counters, twice on a pooled connection", async () => {
+    EmailAccount.Identity.install(EmailAccount.Identity.alwaysVerified);
+    const workspace = await Workspace.create("Neon campaigns");
+    const campaign = await Actor.asWorkspace(workspace.id, async () => {
+      const account = await EmailAccount.create({ email: "neon@example.com", name: "Neon" });
+      return Campaign.create({
+        name: "Over WebSocket",
+        emailAccountId: account.id,
+        workflow: {
+          nodes: [
+            { id: "s", type: "start" },
+            { id: "e", type: "email", data: { subject: "Hi", body: "Hello" } },
+            { id: "end", type: "end" },
+          ],
+          edges: [
+            { from: "s", to: "e" },
+            { from: "e", to: "end" },
+          ],
+        },
+      });
+    });
+    for (let i = 0; i < 2; i++) {
+      const read = await Actor.asWorkspace(workspace.id, () => Campaign.fromID(campaign.id));
+      expect(read).toMatchObject({ id: campaign.id, name: "Over WebSocket", status: "draft", stats: { totalContacts: 0, sent: 0 } });
+      expect(read?.workflow?.nodes).toHaveLength(3);
+    }
+    expect(await Actor.asWorkspace("ws_other", () => Campaign.fromID(campaign.id))).toBeUndefined();
   });
 
   it("commits an interactive transaction, and reads its own writes inside it", async () => {
