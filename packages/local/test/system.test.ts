@@ -1,10 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as Database from "@fluenzr/core/database";
 import { openLocalDatabase, readConfig } from "@fluenzr/local/database";
 import { startLocalSystem } from "@fluenzr/local/system";
-import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 
 /** `npm start` as a new user meets it: embedded database in a data folder, a key on first start. */
@@ -143,10 +141,16 @@ describe("local system", () => {
       await until(async () => (await counters()).delivered === 2);
       expect(await counters()).toMatchObject({ sent: 2, delivered: 2 });
 
-      // Simulated opens, clicks, a bounce and a reply change states and counters.
-      const messages = await Database.rows<{ id: string; to_email: string; contact_id: string }>(
-        sql`SELECT id, to_email, contact_id FROM message WHERE campaign_id = ${campaign.id}`,
-      );
+      // Simulated opens, clicks, a bounce and a reply change states and counters. The message ids
+      // come from the activity feed, as a user finds them.
+      const sent = (await call(system.url, key, `/v1/campaigns/${campaign.id}/activity?type=sent`)).body.data as Array<{
+        messageId: string;
+        contactEmail: string;
+        contactId: string;
+      }>;
+      expect(sent).toHaveLength(2);
+      const messages = sent.map((e) => ({ id: e.messageId, to_email: e.contactEmail, contact_id: e.contactId }));
+      expect(messages.every((m) => /^msg_\w+$/.test(m.id))).toBe(true);
       const of = (email: string) => messages.find((m) => m.to_email === email)!;
       const simulate = (messageId: string, event: string) => post("/v1/local/simulate", { messageId, event });
       expect((await simulate(of("ada@example.org").id, "open")).body.data).toMatchObject({ event: "open", result: "applied" });

@@ -26,6 +26,8 @@ export interface ActivityEvent {
   contactId: string;
   contactEmail: string | null;
   emailNodeId: string | null;
+  /** The email (`msg_…`) the event is about; null for events not tied to one email. */
+  messageId: string | null;
   timestamp: Date;
   metadata: Record<string, unknown>;
 }
@@ -121,7 +123,7 @@ export function pageQueryOf(
       ORDER BY e.occurred_at DESC NULLS LAST, e.id DESC NULLS LAST
       LIMIT ${page.limit}${page.offset ? sql` OFFSET ${page.offset}` : sql``}
     )
-    SELECT e.id, e.type, e.contact_id, coalesce(m.to_email, c.email) AS contact_email, e.node_id, e.occurred_at, e.metadata,
+    SELECT e.id, e.type, e.contact_id, coalesce(m.to_email, c.email) AS contact_email, e.node_id, e.message_id, e.occurred_at, e.metadata,
            to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at,
            (${cappedCount(filter)}) AS total
     FROM page p
@@ -138,6 +140,7 @@ interface Row {
   contact_id: string;
   contact_email: string | null;
   node_id: string | null;
+  message_id: string | null;
   occurred_at: Date | string;
   metadata: Record<string, unknown> | string | null;
   at: string;
@@ -183,6 +186,7 @@ export async function feed(campaignId: string, query: FeedQuery): Promise<{ data
       contactId: r.contact_id,
       contactEmail: r.contact_email,
       emailNodeId: r.node_id,
+      messageId: r.message_id,
       timestamp: Database.toDate(r.occurred_at),
       metadata: (typeof r.metadata === "string" ? JSON.parse(r.metadata) : r.metadata) ?? {},
     })),

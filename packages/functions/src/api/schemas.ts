@@ -171,6 +171,7 @@ export const ActivityEvent = v.object({
   contactId: v.string(),
   contactEmail: nullableText,
   emailNodeId: nullableText,
+  messageId: v.pipe(nullableText, v.description("The email (`msg_…`) the event is about; null for events not tied to one")),
   timestamp,
   metadata: v.record(v.string(), v.unknown()),
 });

@@ -357,7 +357,7 @@ describe("GET /v1/campaigns/:id/activity", () => {
       query: { type: "opened", perPage: 1 },
     });
     const [event] = expectOk(res);
-    expect(Object.keys(event)).toEqual(["id", "type", "contactId", "contactEmail", "emailNodeId", "timestamp", "metadata"]);
+    expect(Object.keys(event)).toEqual(["id", "type", "contactId", "contactEmail", "emailNodeId", "messageId", "timestamp", "metadata"]);
     // The last of contact 5's three opens (1 + 5 % 3) is the latest open.
     expect(event).toEqual({
       id: expect.stringMatching(/^evt_[0-9a-z]{26}$/),
@@ -365,6 +365,7 @@ describe("GET /v1/campaigns/:id/activity", () => {
       contactId: ctx.contacts[5]!.id,
       contactEmail: ctx.contacts[5]!.email,
       emailNodeId: "node_2",
+      messageId: null, // these recorded events are not tied to sent emails; see the local system test
       timestamp: "2025-01-16T10:25:00.000Z",
       metadata: { ip: "192.168.1.1", userAgent: "Mozilla/5.0" },
     });
@@ -556,6 +557,15 @@ describe("OpenAPI", () => {
     const meta = activity.responses["200"].content["application/json"].schema.properties.meta;
     expect(meta.required.sort()).toEqual(["nextCursor", "page", "perPage"]);
     const event = activity.responses["200"].content["application/json"].schema.properties.data.items;
-    expect(Object.keys(event.properties)).toEqual(["id", "type", "contactId", "contactEmail", "emailNodeId", "timestamp", "metadata"]);
+    expect(Object.keys(event.properties)).toEqual([
+      "id",
+      "type",
+      "contactId",
+      "contactEmail",
+      "emailNodeId",
+      "messageId",
+      "timestamp",
+      "metadata",
+    ]);
   });
 });
