@@ -4,5 +4,7 @@ export interface ApiEnv {
     requestId: string;
     workspaceId: string;
     keyId: string;
+    /** Headers for this request's response (see respond.ts). */
+    responseHeaders: Record<string, string>;
   };
 }

@@ -4,6 +4,7 @@ import * as Log from "@fluenzr/core/log";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { json } from "./respond";
 
 /** The one place where an error kind becomes an HTTP status and an error code (SPEC §1). */
 export const ERROR_STATUS: Record<ErrorKind | "internal", { status: ContentfulStatusCode; code: string }> = {
@@ -22,7 +23,7 @@ export function errorBody(kind: ErrorKind | "internal", message: string, details
 }
 
 export function errorResponse(c: Context, kind: ErrorKind | "internal", message: string, details?: ErrorDetail[]) {
-  return c.json(errorBody(kind, message, details), ERROR_STATUS[kind].status);
+  return json(c, errorBody(kind, message, details), ERROR_STATUS[kind].status);
 }
 
 /** app.onError: known errors answer with their kind; anything else is logged in full and hidden. */

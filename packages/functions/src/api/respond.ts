@@ -1,7 +1,55 @@
 import type { Page } from "@fluenzr/core/util";
 import type { Context } from "hono";
+import type { ApiEnv } from "./env";
+
+/**
+ * Headers every response of a request carries (request id, rate limit, ...) are kept in a plain
+ * object, not set with `c.header`: that builds a `Headers` instance per request, which the Node
+ * adapter then converts back, a measurable share of a hot read. `json` builds its response with
+ * the object; `applyHeaders` (the request middleware) adds it to responses built any other way.
+ */
+const carrying = new WeakSet<Response>();
+
+function headersOf(c: Context<ApiEnv>): Record<string, string> {
+  let headers = c.get("responseHeaders"); // not c.var: that copies every variable on each access
+  if (!headers) {
+    headers = {};
+    c.set("responseHeaders", headers);
+  }
+  return headers;
+}
+
+/** Set a header on this request's response, whichever way it is built. */
+export function setHeader(c: Context<ApiEnv>, name: string, value: string) {
+  headersOf(c)[name.toLowerCase()] = value;
+}
+
+/** A JSON response carrying this request's headers. */
+export function json(c: Context<ApiEnv>, body: unknown, status = 200): Response {
+  const response = new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headersOf(c) },
+  });
+  carrying.add(response);
+  return response;
+}
+
+/** After the handler: put this request's headers on a response `json` did not build. */
+export function applyHeaders(c: Context<ApiEnv>) {
+  if (carrying.has(c.res)) return;
+  const entries = Object.entries(headersOf(c));
+  if (!entries.length) return;
+  try {
+    for (const [name, value] of entries) c.res.headers.set(name, value);
+  } catch {
+    // Immutable headers (a fetched or Response.redirect response): copy the response once.
+    const copy = new Response(c.res.body, c.res);
+    for (const [name, value] of entries) copy.headers.set(name, value);
+    c.res = copy;
+  }
+}
 
 /** The success envelope of SPEC §1. */
-export const ok = <T>(c: Context, data: T, status: 200 | 201 = 200) => c.json({ success: true as const, data }, status);
+export const ok = <T>(c: Context<ApiEnv>, data: T, status: 200 | 201 = 200) => json(c, { success: true as const, data }, status);
 
-export const okPage = <T>(c: Context, page: Page<T>) => c.json({ success: true as const, data: page.data, meta: page.meta });
+export const okPage = <T>(c: Context<ApiEnv>, page: Page<T>) => json(c, { success: true as const, data: page.data, meta: page.meta });

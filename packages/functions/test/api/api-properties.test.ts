@@ -320,6 +320,11 @@ describe("cross-cutting behaviour", () => {
       ["GET", "/v1/contacts", { key: null }],
       ["POST", "/v1/contacts", { rawBody: "{" }],
       ["GET", "/v1/unknown", {}],
+      // Responses not built as JSON envelopes get the header after the handler.
+      ["GET", "/docs", { key: null }],
+      ["GET", "/", { key: null }],
+      ["GET", "/v1/openapi.json", { key: null }],
+      ["GET", "/v1/unsubscribe/not-a-token", { key: null }],
     ];
     for (const [method, path, options] of requests) {
       const echoed = await f.api.request(method, path, { ...options, headers: { "x-request-id": "req-42.a:b_c" } });

@@ -3,6 +3,7 @@ import * as Auth from "@fluenzr/core/auth";
 import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "../env";
 import { errorResponse } from "../errors";
+import { setHeader } from "../respond";
 
 /**
  * API key auth and the per-key rate limit, in one database round trip (Auth.authenticate).
@@ -15,11 +16,11 @@ export const auth = createMiddleware<ApiEnv>(async (c, next) => {
   if (!result) return errorResponse(c, "unauthorized", "Invalid or missing API key");
 
   const limit = result.rateLimit;
-  c.header("X-RateLimit-Limit", String(limit.limit));
-  c.header("X-RateLimit-Remaining", String(limit.remaining));
-  c.header("X-RateLimit-Reset", String(limit.reset));
+  setHeader(c, "X-RateLimit-Limit", String(limit.limit));
+  setHeader(c, "X-RateLimit-Remaining", String(limit.remaining));
+  setHeader(c, "X-RateLimit-Reset", String(limit.reset));
   if (!limit.allowed) {
-    c.header("Retry-After", String(limit.retryAfter));
+    setHeader(c, "Retry-After", String(limit.retryAfter));
     return errorResponse(c, "rate_limited", `Rate limit of ${limit.limit} requests per minute exceeded`);
   }
   c.set("workspaceId", result.workspaceId);

@@ -3,6 +3,7 @@ import { VisibleError } from "@fluenzr/core/error";
 import * as Idempotency from "@fluenzr/core/idempotency";
 import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "../env";
+import { json, setHeader } from "../respond";
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -19,15 +20,15 @@ export const idempotent = createMiddleware<ApiEnv>(async (c, next) => {
       { path: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" },
     ]);
   }
-  const workspaceId = c.var.workspaceId;
+  const workspaceId = c.get("workspaceId");
   const body = await c.req.text();
   const hash = createHash("sha256").update(`${c.req.method} ${c.req.path}\n${body}`).digest("hex");
   const started = await Idempotency.begin(workspaceId, key, `${c.req.method} ${c.req.path}`, hash);
   if (started.kind === "conflict")
     throw new VisibleError("conflict", started.message, [{ path: "Idempotency-Key", message: started.message }]);
   if (started.kind === "replay") {
-    c.header("Idempotent-Replayed", "true");
-    return c.json(started.body as object, started.status as 200);
+    setHeader(c, "Idempotent-Replayed", "true");
+    return json(c, started.body, started.status);
   }
   await next();
   if (c.res.status >= 500) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as Log from "@fluenzr/core/log";
 import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "../env";
+import { applyHeaders, setHeader } from "../respond";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -14,11 +15,10 @@ export const requestContext = createMiddleware<ApiEnv>(async (c, next) => {
   const incoming = c.req.header("x-request-id");
   const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   c.set("requestId", requestId);
-  // Before next(): set on a finished response, a header makes Hono copy the response, and the
-  // node adapter then streams its body in several writes instead of one.
-  c.header("X-Request-Id", requestId);
+  setHeader(c, "X-Request-Id", requestId);
   const started = performance.now();
   await next();
+  applyHeaders(c);
   if (!Log.enabled("info")) return;
   Log.info("request", {
     requestId,
@@ -26,6 +26,6 @@ export const requestContext = createMiddleware<ApiEnv>(async (c, next) => {
     path: c.req.path,
     status: c.res.status,
     durationMs: Math.round((performance.now() - started) * 10) / 10,
-    workspaceId: c.var.workspaceId,
+    workspaceId: c.get("workspaceId"),
   });
 });

@@ -3,7 +3,7 @@ import * as Stats from "@fluenzr/core/stats";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { doc, query } from "../openapi";
-import { ok } from "../respond";
+import { json, ok } from "../respond";
 import * as Out from "../schemas";
 
 const tag = "Statistics";
@@ -66,6 +66,6 @@ export const stats = new Hono<ApiEnv>()
     query(Activity.feedQuery),
     async (c) => {
       const page = await Activity.feed(c.req.param("id"), c.req.valid("query"));
-      return c.json({ success: true as const, data: page.data, meta: page.meta });
+      return json(c, { success: true as const, data: page.data, meta: page.meta });
     },
   );

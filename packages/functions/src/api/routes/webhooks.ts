@@ -5,6 +5,7 @@ import * as v from "valibot";
 import type { ApiEnv } from "../env";
 import { errorResponse } from "../errors";
 import { doc } from "../openapi";
+import { json } from "../respond";
 
 /**
  * SNS deliveries (no API key: the SNS signature authenticates them). SNS posts JSON as
@@ -16,7 +17,7 @@ const handler = (source: "ses-events" | "ses-inbound") => async (c: Context<ApiE
   const raw = await c.req.text();
   try {
     const result = await Webhook.handle(raw, c.req.header("x-amz-sns-message-type"), source);
-    return c.json({ success: true as const, data: result });
+    return json(c, { success: true as const, data: result });
   } catch (error) {
     if (error instanceof Sns.SnsVerificationError) return errorResponse(c, "forbidden", `SNS message rejected: ${error.message}`);
     throw error;
