@@ -1,8 +1,11 @@
 export * from "./api";
 export * from "./assertions";
+export * from "./campaigns";
 export * from "./database";
 export * from "./engine";
 export type { TestWorkspace } from "./factories";
 export * as factory from "./factories";
 export * from "./queries";
+export * from "./random";
 export * from "./sns";
+export * from "./workflows";

@@ -2,74 +2,13 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { Fault, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
-import { factory, type TestEngine, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { campaignContactRows, factory, sequence, startedCampaign, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 
 useTestDatabase();
 
 const MONDAY_9_PARIS = "2026-01-12T08:00:00Z";
-
-const workflow = (emails = 2, delay: Record<string, unknown> = { days: 3, businessDays: true }) => {
-  const nodes: unknown[] = [{ id: "start", type: "start" }];
-  const edges: Array<{ from: string; to: string }> = [];
-  let last = "start";
-  for (let i = 1; i <= emails; i++) {
-    if (i > 1) {
-      nodes.push({ id: `wait${i}`, type: "delay", data: delay });
-      edges.push({ from: last, to: `wait${i}` });
-      last = `wait${i}`;
-    }
-    nodes.push({
-      id: `email${i}`,
-      type: "email",
-      data: { subject: `Step ${i} for {{firstName}}`, body: `Hello {{firstName|there}}, step ${i}. {{unsubscribeUrl}}` },
-    });
-    edges.push({ from: last, to: `email${i}` });
-    last = `email${i}`;
-  }
-  nodes.push({ id: "end", type: "end" });
-  edges.push({ from: last, to: "end" });
-  return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
-};
-
-async function started(
-  ws: TestWorkspace,
-  options: {
-    contacts?: number;
-    settings?: Record<string, unknown>;
-    workflow?: ReturnType<typeof workflow>;
-    contactInput?: Record<string, unknown>;
-  } = {},
-) {
-  const account = await factory.emailAccount(ws, { name: "Sender" });
-  const contacts: Contact.Contact[] = [];
-  for (let i = 0; i < (options.contacts ?? 3); i++)
-    contacts.push(await factory.contact(ws, { firstName: `C${i}`, ...options.contactInput }));
-  const campaign = await ws.as(() =>
-    Campaign.create({
-      name: "Engine",
-      emailAccountId: account.id,
-      settings: { timezone: "Europe/Paris", maxEmailsPerHour: 600, ...options.settings },
-      workflow: options.workflow ?? workflow(),
-    }),
-  );
-  await ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: contacts.map((c) => c.id) }));
-  await ws.as(() => Campaign.transition(campaign.id, "start"));
-  return { campaign, contacts, account };
-}
-
-const ccRows = (campaignId: string) =>
-  Database.rows<{
-    contact_id: string;
-    status: string;
-    current_node_id: string | null;
-    next_run_at: Date | null;
-    error: string | null;
-    claimed_at: Date | null;
-  }>(
-    sql`SELECT contact_id, status, current_node_id, next_run_at, error, claimed_at FROM campaign_contact WHERE campaign_id = ${campaignId} ORDER BY contact_id`,
-  );
 
 let engine: TestEngine;
 afterEach(() => {
@@ -81,7 +20,7 @@ describe("sending", () => {
   it("sends the first email inside the window, renders it, and schedules the next after 3 business days", async () => {
     engine = testEngine({ start: "2026-01-16T09:30:00Z" }); // Friday 10:30 Paris
     const ws = await factory.workspace();
-    const { campaign, contacts, account } = await started(ws, { contacts: 2 });
+    const { campaign, contacts, account } = await startedCampaign(ws, { contacts: 2 });
     await engine.runMinute();
     expect(engine.mailer.sent).toHaveLength(2);
     const email = engine.mailer.sent.find((e) => e.to === contacts[0]!.email)!;
@@ -97,7 +36,7 @@ describe("sending", () => {
       { name: "List-Unsubscribe", value: `<${email.text.split(" ").at(-1)}>` },
       { name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click" },
     ]);
-    const rows = await ccRows(campaign.id);
+    const rows = await campaignContactRows(campaign.id);
     // Friday 10:30 Paris + 3 business days = Wednesday 10:30 Paris.
     expect(rows.map((r) => [r.status, r.current_node_id, Database.toDate(r.next_run_at).toISOString()])).toEqual([
       ["in_progress", "email2", "2026-01-21T09:30:00.000Z"],
@@ -109,7 +48,7 @@ describe("sending", () => {
   it("does not send outside the window, and sends when it opens", async () => {
     engine = testEngine({ start: "2026-01-17T10:00:00Z" }); // Saturday
     const ws = await factory.workspace();
-    await started(ws, { contacts: 1 });
+    await startedCampaign(ws, { contacts: 1 });
     await engine.run(60);
     expect(engine.mailer.sent).toHaveLength(0);
     engine.clock.set(new Date("2026-01-19T07:59:00Z")); // Monday 08:59 Paris
@@ -123,7 +62,7 @@ describe("sending", () => {
   it("spreads sends: at most ceil(max/60) a minute and max an hour", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    await started(ws, { contacts: 12, settings: { maxEmailsPerHour: 120 }, workflow: workflow(1) });
+    await startedCampaign(ws, { contacts: 12, settings: { maxEmailsPerHour: 120 }, workflow: sequence(1) });
     await engine.runMinute();
     expect(engine.mailer.sent).toHaveLength(2);
     await engine.run(10);
@@ -135,7 +74,7 @@ describe("sending", () => {
   it("sends each step once however often the job is delivered", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS, queue: { faults: { duplicate: 1 } } });
     const ws = await factory.workspace();
-    const { campaign } = await started(ws, { contacts: 3 });
+    const { campaign } = await startedCampaign(ws, { contacts: 3 });
     await engine.runMinute();
     // Deliver every job again, as SQS may.
     for (const m of engine.queue.messages) m.visibleAt = 0;
@@ -148,7 +87,7 @@ describe("sending", () => {
   it("retries a throttled email a minute later, without counting it", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    const { campaign } = await started(ws, { contacts: 1 });
+    const { campaign } = await startedCampaign(ws, { contacts: 1 });
     engine.mailer.next("throttled");
     await engine.runMinute();
     expect(engine.mailer.sent).toHaveLength(0);
@@ -160,13 +99,13 @@ describe("sending", () => {
   it("fails the contact SES rejects, and the one missing a template variable, with the reason", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    const wf = workflow(1);
+    const wf = sequence(1);
     (wf!.nodes[1] as { data: { subject: string } }).data.subject = "Hi {{company}}";
-    const { campaign, contacts } = await started(ws, { contacts: 2, workflow: wf });
+    const { campaign, contacts } = await startedCampaign(ws, { contacts: 2, workflow: wf });
     await ws.as(() => Contact.update(contacts[0]!.id, { company: "Acme" }));
     engine.mailer.next("rejected");
     await engine.runMinute();
-    const rows = await ccRows(campaign.id);
+    const rows = await campaignContactRows(campaign.id);
     const byContact = new Map(rows.map((r) => [r.contact_id, r]));
     expect(byContact.get(contacts[0]!.id)).toMatchObject({ status: "failed", error: "SES rejected the email: injected rejected" });
     expect(byContact.get(contacts[1]!.id)).toMatchObject({
@@ -179,14 +118,14 @@ describe("sending", () => {
   it("pauses the campaign, with the reason, when SES stops the account", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    const { campaign } = await started(ws, { contacts: 1 });
+    const { campaign } = await startedCampaign(ws, { contacts: 1 });
     engine.mailer.next("account");
     await engine.runMinute();
     const after = (await ws.as(() => Campaign.fromID(campaign.id)))!;
     expect(after.status).toBe("paused");
     expect(after.pauseReason).toMatch(/^Sending stopped by SES \(SendingPausedException\)/);
     expect((await engine.scheduler.get(campaign.id))?.enabled).toBe(false);
-    expect((await ccRows(campaign.id)).every((r) => r.status === "pending" && r.claimed_at === null)).toBe(true);
+    expect((await campaignContactRows(campaign.id)).every((r) => r.status === "pending" && r.claimed_at === null)).toBe(true);
     await ws.as(() => Campaign.transition(campaign.id, "resume"));
     await engine.runMinute();
     expect(engine.mailer.sent).toHaveLength(1);
@@ -195,7 +134,7 @@ describe("sending", () => {
   it("never resends an email whose fate is unknown; SES's Send event settles it", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    const { campaign } = await started(ws, { contacts: 1 });
+    const { campaign } = await startedCampaign(ws, { contacts: 1 });
     Fault.inject((at) => at === "sender.afterSes");
     await engine.runMinute();
     Fault.inject(undefined);
@@ -212,22 +151,22 @@ describe("sending", () => {
       sql`SELECT id, status FROM message WHERE campaign_id = ${campaign.id}`,
     );
     expect(message!.status).toBe("sending");
-    expect((await ccRows(campaign.id))[0]).toMatchObject({ status: "pending", next_run_at: null, claimed_at: null });
+    expect((await campaignContactRows(campaign.id))[0]).toMatchObject({ status: "pending", next_run_at: null, claimed_at: null });
     await Progress.settleSent(message!.id, engine.mailer.sent[0]!.messageId, new Date(engine.clock.now()));
-    expect((await ccRows(campaign.id))[0]).toMatchObject({ status: "in_progress", current_node_id: "email2" });
+    expect((await campaignContactRows(campaign.id))[0]).toMatchObject({ status: "in_progress", current_node_id: "email2" });
     expect((await ws.as(() => Campaign.fromID(campaign.id)))!.stats.sent).toBe(1);
   });
 
   it("stops sending at once on pause, including queued jobs, and continues on resume", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    const { campaign } = await started(ws, { contacts: 3 });
+    const { campaign } = await startedCampaign(ws, { contacts: 3 });
     await tick(campaign.id);
     expect(engine.queue.size).toBe(3);
     await ws.as(() => Campaign.transition(campaign.id, "pause"));
     await engine.queue.drain(Sender.handleBatch);
     expect(engine.mailer.sent).toHaveLength(0);
-    expect((await ccRows(campaign.id)).every((r) => r.claimed_at === null)).toBe(true);
+    expect((await campaignContactRows(campaign.id)).every((r) => r.claimed_at === null)).toBe(true);
     await ws.as(() => Campaign.transition(campaign.id, "resume"));
     await engine.runMinute();
     expect(engine.mailer.sent).toHaveLength(3);
@@ -236,30 +175,30 @@ describe("sending", () => {
   it("never emails a contact who unsubscribed meanwhile", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    const { campaign, contacts } = await started(ws, { contacts: 2 });
+    const { campaign, contacts } = await startedCampaign(ws, { contacts: 2 });
     await ws.as(() => Contact.update(contacts[1]!.id, { status: "unsubscribed" }));
     await engine.runMinute();
     expect(engine.mailer.sent.map((e) => e.to)).toEqual([contacts[0]!.email]);
-    expect((await ccRows(campaign.id)).find((r) => r.contact_id === contacts[1]!.id)?.status).toBe("unsubscribed");
+    expect((await campaignContactRows(campaign.id)).find((r) => r.contact_id === contacts[1]!.id)?.status).toBe("unsubscribed");
   });
 
   it("completes the campaign when the last contact finishes, and deletes its schedule", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    const { campaign } = await started(ws, { contacts: 2, workflow: workflow(2, { days: 0, hours: 1 }) });
+    const { campaign } = await startedCampaign(ws, { contacts: 2, workflow: sequence(2, { days: 0, hours: 1 }) });
     await engine.run(61);
     await engine.runMinute();
     expect(engine.mailer.sent).toHaveLength(4);
     const after = (await ws.as(() => Campaign.fromID(campaign.id)))!;
     expect(after).toMatchObject({ status: "completed", completedAt: expect.any(Date) });
     expect(await engine.scheduler.get(campaign.id)).toBeUndefined();
-    expect((await ccRows(campaign.id)).map((r) => r.status)).toEqual(["completed", "completed"]);
+    expect((await campaignContactRows(campaign.id)).map((r) => r.status)).toEqual(["completed", "completed"]);
   });
 
   it("starts contacts added to an active campaign", async () => {
     engine = testEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
-    const { campaign } = await started(ws, { contacts: 1 });
+    const { campaign } = await startedCampaign(ws, { contacts: 1 });
     await engine.runMinute();
     const late = await factory.contact(ws);
     await ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: [late.id] }));

@@ -3,7 +3,7 @@ import * as Database from "@fluenzr/core/database";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Fault, type Mailer, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
 import { nextOpening, type SendWindow } from "@fluenzr/core/sending/window";
-import { FakeMailer, factory, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { FakeMailer, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,18 +16,6 @@ import { afterAll, describe, expect, it } from "vitest";
  */
 
 useTestDatabase();
-
-/** A seeded PRNG, so a failure can be replayed (the seed is in the test name). */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.SIM_SEED ?? 20260305);
 /** 12 campaigns × 600 contacts × 3 emails: over 20,000 sends (SIM_SCALE shrinks it for quick runs). */

@@ -2,22 +2,11 @@ import * as Campaign from "@fluenzr/core/campaign";
 import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { applySesEvent, Records, Replies } from "@fluenzr/core/tracking";
-import { factory, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { factory, prng, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
 useTestDatabase();
-
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORKFLOW = {
   nodes: [

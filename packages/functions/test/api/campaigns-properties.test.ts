@@ -1,5 +1,5 @@
 import { createApp } from "@fluenzr/functions/api/app";
-import { type ApiResponse, apiClient, ERROR_CODES, factory, useTestDatabase } from "@fluenzr/testing";
+import { type ApiResponse, apiClient, ERROR_CODES, factory, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -214,32 +214,6 @@ const optionalText = (x: unknown, max: number, required: boolean) =>
   x === undefined || (x === null && !required) || (typeof x === "string" && (!required || x.trim() !== "") && x.trim().length <= max);
 
 // ---- generators -------------------------------------------------------------------------------
-
-/** The seed's workflow. */
-const SEED_WORKFLOW: Workflow = {
-  nodes: [
-    { id: "node_1", type: "start" },
-    {
-      id: "node_2",
-      type: "email",
-      data: {
-        subject: "{{firstName}}, quick question",
-        body: "Hello {{firstName}},\n\nI'm reaching out...",
-        trackOpens: true,
-        trackClicks: true,
-      },
-    },
-    { id: "node_3", type: "delay", data: { days: 3, businessDays: true } },
-    { id: "node_4", type: "email", data: { subject: "Following up on my message", body: "{{firstName}},\n\nI'm following up..." } },
-    { id: "node_5", type: "end" },
-  ],
-  edges: [
-    { from: "node_1", to: "node_2" },
-    { from: "node_2", to: "node_3" },
-    { from: "node_3", to: "node_4" },
-    { from: "node_4", to: "node_5" },
-  ],
-};
 
 const GOOD_VARIABLES = ["{{firstName}}", "{{ company | there }}", "{{sector|}}", "{{unsubscribeUrl}}", "{{_x1|a b}}", "}}", "{ x }"];
 const BAD_VARIABLES = [

@@ -2,35 +2,10 @@ import * as Auth from "@fluenzr/core/auth";
 import { Identity } from "@fluenzr/core/email-account";
 import * as Scheduler from "@fluenzr/core/scheduler";
 import type { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
-import { apiClient, factory, type TestWorkspace, useTestDatabase } from "@fluenzr/testing";
+import { apiClient, factory, SEED_WORKFLOW, type TestWorkspace, useTestDatabase } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
 useTestDatabase();
-
-export const SEED_WORKFLOW = {
-  nodes: [
-    { id: "node_1", type: "start" },
-    {
-      id: "node_2",
-      type: "email",
-      data: {
-        subject: "{{firstName}}, quick question",
-        body: "Hello {{firstName}},\n\nI'm reaching out...",
-        trackOpens: true,
-        trackClicks: true,
-      },
-    },
-    { id: "node_3", type: "delay", data: { days: 3, businessDays: true } },
-    { id: "node_4", type: "email", data: { subject: "Following up on my message", body: "{{firstName}},\n\nI'm following up..." } },
-    { id: "node_5", type: "end" },
-  ],
-  edges: [
-    { from: "node_1", to: "node_2" },
-    { from: "node_2", to: "node_3" },
-    { from: "node_3", to: "node_4" },
-    { from: "node_4", to: "node_5" },
-  ],
-};
 
 const scheduler = () => Scheduler.use() as MemoryScheduler;
 

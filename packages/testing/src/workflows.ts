@@ -1,0 +1,56 @@
+import type * as Campaign from "@fluenzr/core/campaign";
+
+/** Workflows tests build campaigns with (plain data: no database, no app). */
+
+/** The seed's example workflow (campaigns-api.md), as written there. */
+export const SEED_WORKFLOW = {
+  nodes: [
+    { id: "node_1", type: "start" },
+    {
+      id: "node_2",
+      type: "email",
+      data: {
+        subject: "{{firstName}}, quick question",
+        body: "Hello {{firstName}},\n\nI'm reaching out...",
+        trackOpens: true,
+        trackClicks: true,
+      },
+    },
+    { id: "node_3", type: "delay", data: { days: 3, businessDays: true } },
+    { id: "node_4", type: "email", data: { subject: "Following up on my message", body: "{{firstName}},\n\nI'm following up..." } },
+    { id: "node_5", type: "end" },
+  ],
+  edges: [
+    { from: "node_1", to: "node_2" },
+    { from: "node_2", to: "node_3" },
+    { from: "node_3", to: "node_4" },
+    { from: "node_4", to: "node_5" },
+  ],
+};
+
+/**
+ * start → email1 → wait2 → email2 → … → end: `emails` emails ("Step i for {{firstName}}", with
+ * the unsubscribe link) separated by `delay`.
+ */
+export function sequence(emails = 2, delay: Record<string, unknown> = { days: 3, businessDays: true }) {
+  const nodes: unknown[] = [{ id: "start", type: "start" }];
+  const edges: Array<{ from: string; to: string }> = [];
+  let last = "start";
+  for (let i = 1; i <= emails; i++) {
+    if (i > 1) {
+      nodes.push({ id: `wait${i}`, type: "delay", data: delay });
+      edges.push({ from: last, to: `wait${i}` });
+      last = `wait${i}`;
+    }
+    nodes.push({
+      id: `email${i}`,
+      type: "email",
+      data: { subject: `Step ${i} for {{firstName}}`, body: `Hello {{firstName|there}}, step ${i}. {{unsubscribeUrl}}` },
+    });
+    edges.push({ from: last, to: `email${i}` });
+    last = `email${i}`;
+  }
+  nodes.push({ id: "end", type: "end" });
+  edges.push({ from: last, to: "end" });
+  return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
+}
