@@ -6,7 +6,7 @@ import { defineConfig } from "drizzle-kit";
  */
 export default defineConfig({
   dialect: "postgresql",
-  schema: "./packages/core/src/database/schema.ts",
+  schema: "./packages/core/src/**/*.sql.ts",
   out: "./packages/core/migrations",
   dbCredentials: { url: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" },
   strict: true,

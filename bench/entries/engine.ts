@@ -3,10 +3,11 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Clock from "@fluenzr/core/clock";
 import * as Database from "@fluenzr/core/database";
 import * as EmailAccount from "@fluenzr/core/email-account";
+import * as Queue from "@fluenzr/core/queue";
 import { MemoryQueue } from "@fluenzr/core/queue/memory";
 import * as Scheduler from "@fluenzr/core/scheduler";
 import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
-import { Config, Mailer, Queue, Sender, tick } from "@fluenzr/core/sending";
+import { Config, Mailer, Sender, tick } from "@fluenzr/core/sending";
 import * as Workspace from "@fluenzr/core/workspace";
 import { type BenchResult, freshDatabase, median, planOf, round, timeIt } from "../lib";
 

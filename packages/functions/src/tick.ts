@@ -1,6 +1,7 @@
 import * as Log from "@fluenzr/core/log";
+import * as Queue from "@fluenzr/core/queue";
 import { sqsQueue } from "@fluenzr/core/queue/sqs";
-import { Queue, tick } from "@fluenzr/core/sending";
+import { tick } from "@fluenzr/core/sending";
 import { Resource } from "sst";
 import * as v from "valibot";
 import { installDatabase } from "./setup/database";

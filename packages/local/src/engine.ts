@@ -1,11 +1,12 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import * as Log from "@fluenzr/core/log";
+import * as Queue from "@fluenzr/core/queue";
 import { MemoryQueue } from "@fluenzr/core/queue/memory";
 import * as Scheduler from "@fluenzr/core/scheduler";
 import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { startTicker } from "@fluenzr/core/scheduler/ticker";
-import { Config, Mailer, Queue, Sender, sweep, tick } from "@fluenzr/core/sending";
+import { Config, Mailer, Sender, sweep, tick } from "@fluenzr/core/sending";
 import { sesMailer } from "@fluenzr/core/sending/ses-mailer";
 import { withLocalEvents } from "./simulate";
 

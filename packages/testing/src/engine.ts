@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import * as Clock from "@fluenzr/core/clock";
+import * as Queue from "@fluenzr/core/queue";
 import { MemoryQueue, type MemoryQueueOptions } from "@fluenzr/core/queue/memory";
 import * as Scheduler from "@fluenzr/core/scheduler";
 import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
-import { Config, Mailer, Queue, Sender, tick } from "@fluenzr/core/sending";
+import { Config, Mailer, Sender, tick } from "@fluenzr/core/sending";
 
 /**
  * A mailer standing in for SES where tests need its failures: it records what it accepts and

@@ -28,4 +28,3 @@ export function workspaceId(): string {
 }
 
 export const asWorkspace = <T>(workspaceId: string, fn: () => T): T => provide({ type: "workspace", workspaceId }, fn);
-export const asSystem = <T>(fn: () => T): T => provide({ type: "system" }, fn);

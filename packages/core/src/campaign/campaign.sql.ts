@@ -3,7 +3,7 @@ import { index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg
 import { contactTable } from "../contact/contact.sql";
 import { timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
 import { emailAccountTable } from "../email-account/email-account.sql";
-import type { Day } from "../sending/window";
+import type { Day } from "../schedule";
 import type { Workflow } from "../workflow";
 import { workspaceTable } from "../workspace/workspace.sql";
 
@@ -49,7 +49,6 @@ export const campaignTable = pgTable(
 
 export const CAMPAIGN_CONTACT_STATUSES = ["pending", "in_progress", "completed", "replied", "bounced", "unsubscribed", "failed"] as const;
 export type CampaignContactStatus = (typeof CAMPAIGN_CONTACT_STATUSES)[number];
-export const OPEN_STATUSES = ["pending", "in_progress"] as const;
 
 /**
  * A contact's progress through one campaign. `next_run_at` is when its next email is due;

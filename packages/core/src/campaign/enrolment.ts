@@ -5,7 +5,7 @@ import * as Clock from "../clock";
 import { contactConditions } from "../contact/filter";
 import * as Database from "../database";
 import { conflict, notFound } from "../error";
-import { addDelays } from "../sending/window";
+import { addDelays } from "../schedule";
 import { type Page, pageMeta } from "../util/schema";
 import { parse } from "../util/validation";
 import * as Workflow from "../workflow";

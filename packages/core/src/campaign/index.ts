@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type * as v from "valibot";
 import * as Actor from "../actor";
@@ -315,15 +315,4 @@ export async function transition(id: string, action: Action): Promise<Campaign> 
     );
   });
   return mustExist(id);
-}
-
-/** For the engine: the campaign row without tenancy (system actor). */
-export async function rowForSystem(id: string): Promise<Row | undefined> {
-  const [row] = await Database.use((db) => db.select().from(campaignTable).where(eq(campaignTable.id, id)));
-  return row;
-}
-
-export async function rowsForSystem(ids: string[]): Promise<Row[]> {
-  if (!ids.length) return [];
-  return Database.use((db) => db.select().from(campaignTable).where(inArray(campaignTable.id, ids)));
 }

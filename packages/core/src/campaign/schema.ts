@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { filtersObject } from "../contact/schema";
 import type { ErrorDetail } from "../error";
-import { DAYS, type Day, isValidTimezone, type SendWindow } from "../sending/window";
+import { DAYS, type Day, isValidTimezone, type SendWindow } from "../schedule";
 import { idList, idOf, objectOnly, optionalText, order, pageQuery, requiredText, sortBy } from "../util/schema";
 import * as Workflow from "../workflow";
 import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "./campaign.sql";

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { SendJob, SendQueue } from "../sending/queue";
+import type { SendJob, SendQueue } from ".";
 
 /**
  * The send queue in one process, with SQS's semantics (at-least-once, visibility timeout,

@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { SendJob, SendQueue } from "../sending/queue";
+import type { SendJob, SendQueue } from ".";
 
 /** SQS: `SendMessageBatch` in tens; entries SQS refused are retried once, then the call fails. */
 export function sqsQueue(queueUrl: string, client = new SQSClient({})): SendQueue {

@@ -1,4 +1,4 @@
-import type { SendWindow } from "../sending/window";
+import type { SendWindow } from "../schedule";
 
 /**
  * The scheduler port: one schedule per active campaign that ticks it every minute of its send

@@ -1,5 +1,5 @@
 import * as Log from "../log";
-import { isOpen } from "../sending/window";
+import { isOpen } from "../schedule";
 import type { MemoryScheduler } from "./memory";
 
 /**

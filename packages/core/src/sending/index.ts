@@ -2,8 +2,6 @@ export * as Config from "./config";
 export * as Fault from "./fault";
 export * as Mailer from "./mailer";
 export * as Progress from "./progress";
-export * as Queue from "./queue";
 export * as Sender from "./sender";
 export { sweep } from "./sweeper";
 export { tick } from "./tick";
-export * as Window from "./window";

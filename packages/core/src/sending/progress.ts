@@ -3,10 +3,10 @@ import * as Activity from "../activity";
 import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import { addDelays } from "../schedule";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
 import * as Workflow from "../workflow";
-import { addDelays } from "./window";
 
 /**
  * How a campaign contact moves through its sequence: shared by the sender (which saw SES accept

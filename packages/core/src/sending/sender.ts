@@ -5,6 +5,8 @@ import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Log from "../log";
+import { jobSchema, type SendJob } from "../queue";
+import { type Day, isOpen } from "../schedule";
 import * as Scheduler from "../scheduler";
 import { MissingVariableError } from "../template";
 import { createId } from "../util/id";
@@ -13,8 +15,6 @@ import { compose } from "./compose";
 import * as Fault from "./fault";
 import * as Mailer from "./mailer";
 import { type Acceptance, failContact, nextAfter, releaseClaim, settleSentMany } from "./progress";
-import { jobSchema, type SendJob } from "./queue";
-import { type Day, isOpen } from "./window";
 
 /**
  * The sender: each queued step → at most one email. Everything is re-checked at send time

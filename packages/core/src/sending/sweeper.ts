@@ -4,9 +4,9 @@ import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Idempotency from "../idempotency";
 import * as Log from "../log";
+import type { Day } from "../schedule";
 import * as Scheduler from "../scheduler";
 import { failContact } from "./progress";
-import type { Day } from "./window";
 
 /** A claim this old lost its queue message (the tick died, or the job went to the DLQ). */
 export const CLAIM_TIMEOUT_MS = 10 * 60_000;

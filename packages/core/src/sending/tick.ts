@@ -2,10 +2,10 @@ import { sql } from "drizzle-orm";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Log from "../log";
+import * as Queue from "../queue";
+import { type Day, isOpen } from "../schedule";
 import * as Fault from "./fault";
-import * as Queue from "./queue";
 import { perMinuteLimit } from "./sender";
-import { type Day, isOpen } from "./window";
 
 /**
  * One tick of one campaign (EventBridge Scheduler calls it every minute of the window): claim

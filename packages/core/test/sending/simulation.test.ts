@@ -1,8 +1,8 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
+import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Fault, type Mailer, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
-import { nextOpening, type SendWindow } from "@fluenzr/core/sending/window";
 import { FakeMailer, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";

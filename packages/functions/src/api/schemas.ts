@@ -2,7 +2,7 @@ import { EVENT_TYPES } from "@fluenzr/core/activity";
 import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "@fluenzr/core/campaign";
 import { CONTACT_STATUSES } from "@fluenzr/core/contact";
 import { EMAIL_ACCOUNT_STATUSES } from "@fluenzr/core/email-account";
-import { DAYS } from "@fluenzr/core/sending/window";
+import { DAYS } from "@fluenzr/core/schedule";
 import * as Workflow from "@fluenzr/core/workflow";
 import * as v from "valibot";
 

@@ -1,4 +1,4 @@
-import { addDelay, closing, isOpen, isValidTimezone, nextOpening, type SendWindow } from "@fluenzr/core/sending/window";
+import { addDelay, closing, isOpen, isValidTimezone, nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { describe, expect, it } from "vitest";
 
 const weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"] as const;
