@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import * as Database from "@fluenzr/core/database";
-import { Records } from "@fluenzr/core/tracking";
 import { createApp } from "@fluenzr/functions/api/app";
+import * as Records from "@fluenzr/local/records";
 import { snsSigner } from "@fluenzr/testing/sns";
 import { type BenchResult, freshDatabase, round, timeIt } from "../lib";
 

@@ -3,10 +3,11 @@ import * as Clock from "@fluenzr/core/clock";
 import { notFound } from "@fluenzr/core/error";
 import * as Log from "@fluenzr/core/log";
 import type { Mailer } from "@fluenzr/core/sending";
-import { applySesEvent, Records, Replies } from "@fluenzr/core/tracking";
+import { applySesEvent, Replies } from "@fluenzr/core/tracking";
 import type { ApiEnv } from "@fluenzr/functions/api/env";
 import { body, doc } from "@fluenzr/functions/api/openapi";
 import { ok } from "@fluenzr/functions/api/respond";
+import * as Records from "@fluenzr/local/records";
 import { Hono } from "hono";
 import * as v from "valibot";
 

@@ -1,4 +1,3 @@
-export * as Records from "./records";
 export * as Replies from "./replies";
 export { type Applied, applySesEvent, providerKey, sesEventSchema } from "./ses-events";
 export * as Sns from "./sns";

@@ -1,7 +1,8 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
-import { applySesEvent, Records, Replies } from "@fluenzr/core/tracking";
+import { applySesEvent, Replies } from "@fluenzr/core/tracking";
+import * as Records from "@fluenzr/local/records";
 import { factory, prng, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
+import * as Database from "@fluenzr/core/database";
 import { sql } from "drizzle-orm";
-import * as Database from "../database";
 
 /**
  * SES-shaped records for a sent email: what SES would publish about it. Local mode produces a
