@@ -8,6 +8,7 @@ import * as Workspace from "@fluenzr/core/workspace";
 import { onServer, openTestDatabase, type TestDatabase } from "@fluenzr/testing";
 import { startWsProxy } from "@fluenzr/testing/ws-proxy";
 import { sql } from "drizzle-orm";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import ws from "ws";
 
@@ -105,21 +106,44 @@ describe.skipIf(!onServer)("Neon serverless driver", () => {
   it("isolates concurrent transactions on separate pooled connections", async () => {
     const workspace = await Workspace.create("Locks");
     const order: string[] = [];
-    await Promise.all([
-      Database.transaction(async () => {
-        await Database.rows(sql`SELECT id FROM workspace WHERE id = ${workspace.id} FOR UPDATE`);
-        order.push("first locked");
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        order.push("first done");
-      }),
-      (async () => {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        await Database.transaction(async () => {
+    // An observer outside the pool sees the second transaction wait on the first one's row lock:
+    // the first commits only then, so the order is forced by the lock, not by timers.
+    const observer = new pg.Client({ connectionString: server.url });
+    await observer.connect();
+    const waitingOnLock = async () => {
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await observer.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        if (rows[0]!.n > 0) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error("the second transaction never waited on the lock");
+    };
+    let firstLocked!: () => void;
+    const locked = new Promise<void>((resolve) => {
+      firstLocked = resolve;
+    });
+    try {
+      await Promise.all([
+        Database.transaction(async () => {
           await Database.rows(sql`SELECT id FROM workspace WHERE id = ${workspace.id} FOR UPDATE`);
-          order.push("second locked");
-        });
-      })(),
-    ]);
+          order.push("first locked");
+          firstLocked();
+          await waitingOnLock();
+          order.push("first done");
+        }),
+        (async () => {
+          await locked;
+          await Database.transaction(async () => {
+            await Database.rows(sql`SELECT id FROM workspace WHERE id = ${workspace.id} FOR UPDATE`);
+            order.push("second locked");
+          });
+        })(),
+      ]);
+    } finally {
+      await observer.end();
+    }
     expect(order).toEqual(["first locked", "first done", "second locked"]);
   });
 });
