@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { filtersObject } from "../contact/schema";
 import type { ErrorDetail } from "../error";
-import { DAYS, type Day, isValidTimezone, type SendWindow } from "../schedule";
+import { canonicalTimezone, DAYS, type Day, isValidTimezone, type SendWindow } from "../schedule";
 import { idList, idOf, objectOnly, optionalText, order, pageQuery, requiredText, sortBy } from "../util/schema";
 import * as Workflow from "../workflow";
 import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "./campaign.sql";
@@ -29,7 +29,12 @@ export const settingsInput = objectOnly(
     sendHoursStart: v.optional(hour(0, 23)),
     sendHoursEnd: v.optional(hour(1, 24)),
     timezone: v.optional(
-      v.pipe(v.string("must be a string"), v.trim(), v.check(isValidTimezone, "must be an IANA timezone such as Europe/Paris")),
+      v.pipe(
+        v.string("must be a string"),
+        v.trim(),
+        v.check(isValidTimezone, "must be an IANA timezone such as Europe/Paris"),
+        v.transform((timezone) => canonicalTimezone(timezone)!),
+      ),
     ),
     maxEmailsPerHour: v.optional(hour(1, 10000)),
   }),

@@ -1,4 +1,5 @@
 import { DateTime, IANAZone } from "luxon";
+import tzdata from "tzdata/timezone-data.json" with { type: "json" };
 import type { Delay } from "../workflow";
 
 /**
@@ -73,7 +74,22 @@ export function addDelays(from: Date, delays: readonly Delay[], timezone: string
   return delays.reduce((at, delay) => addDelay(at, delay, timezone), from);
 }
 
-/** An IANA zone name ("Europe/Paris", "UTC"); not "local", not a bare offset. */
+let zoneNames: Map<string, string> | undefined;
+
+/**
+ * The zone's name as the current IANA database spells it (`utc` → `UTC`, `europe/paris` →
+ * `Europe/Paris`), or undefined for a name it no longer has (`US/Pacific-New`, removed in 2020)
+ * or never had, or one this runtime's ICU cannot compute with. Links (`US/Pacific`) are kept as
+ * given: they are still in the database. The names come from the `tzdata` package, which follows
+ * IANA's releases; ICU alone keeps removed names as aliases for compatibility.
+ */
+export function canonicalTimezone(timezone: string): string | undefined {
+  zoneNames ??= new Map(Object.keys(tzdata.zones).map((name) => [name.toLowerCase(), name]));
+  const name = zoneNames.get(timezone.toLowerCase());
+  return name && IANAZone.isValidZone(name) ? name : undefined;
+}
+
+/** An IANA zone name ("Europe/Paris", "UTC") that current tzdata has; not "local", not an offset. */
 export function isValidTimezone(timezone: string): boolean {
-  return IANAZone.isValidZone(timezone);
+  return canonicalTimezone(timezone) !== undefined;
 }

@@ -80,7 +80,8 @@ export function render(template: string, values: Values, escapeValue: (value: st
       out += part.value;
       continue;
     }
-    const value = values[part.name];
+    // Own properties only: `{{constructor}}` or `{{__proto__}}` must not reach Object.prototype.
+    const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined;
     if (present(value)) out += escapeValue(String(value));
     else if (part.fallback !== undefined) out += escapeValue(part.fallback);
     else throw new MissingVariableError(part.name);

@@ -1,4 +1,4 @@
-import { addDelay, closing, isOpen, isValidTimezone, nextOpening, type SendWindow } from "@fluenzr/core/schedule";
+import { addDelay, canonicalTimezone, closing, isOpen, isValidTimezone, nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { describe, expect, it } from "vitest";
 
 const weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"] as const;
@@ -56,6 +56,18 @@ describe("send window", () => {
     expect(isValidTimezone("UTC")).toBe(true);
     expect(isValidTimezone("Mars/Olympus")).toBe(false);
     expect(isValidTimezone("local")).toBe(false);
+    expect(isValidTimezone("+02:00")).toBe(false);
+  });
+
+  it("spells timezones as current tzdata does and refuses names it no longer has", () => {
+    expect(canonicalTimezone("utc")).toBe("UTC");
+    expect(canonicalTimezone("europe/paris")).toBe("Europe/Paris");
+    expect(canonicalTimezone("Europe/Kyiv")).toBe("Europe/Kyiv");
+    // A link that tzdata keeps stays as given; ones it dropped are refused though ICU still knows them.
+    expect(canonicalTimezone("US/Pacific")).toBe("US/Pacific");
+    expect(canonicalTimezone("US/Pacific-New")).toBeUndefined();
+    expect(canonicalTimezone("Canada/East-Saskatchewan")).toBeUndefined();
+    expect(isValidTimezone("US/Pacific-New")).toBe(false);
   });
 });
 

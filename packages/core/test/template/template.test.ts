@@ -31,6 +31,15 @@ describe("templates", () => {
     expect(() => render("Hi {{firstName}}", {})).toThrow(/\{\{firstName\}\} has no value/);
   });
 
+  it("reads own fields only: names of Object.prototype are missing values", () => {
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+      expect(render(`Hi {{${name}|there}}`, { firstName: "Ada" })).toBe("Hi there");
+      expect(() => render(`Hi {{${name}}}`, {})).toThrow(MissingVariableError);
+    }
+    // A custom field of that name is the contact's own value.
+    expect(render("{{constructor}}", JSON.parse('{"constructor": "Builder"}'))).toBe("Builder");
+  });
+
   it("escapes substituted values only, for the HTML part", () => {
     expect(render("<b>{{company}}</b>", { company: "Tom & <Jerry>" }, escapeHtml)).toBe("<b>Tom &amp; &lt;Jerry&gt;</b>");
   });
