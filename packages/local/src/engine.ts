@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import * as Log from "@fluenzr/core/log";
 import * as Queue from "@fluenzr/core/queue";
 import { MemoryQueue } from "@fluenzr/core/queue/memory";
@@ -8,7 +9,7 @@ import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { startTicker } from "@fluenzr/core/scheduler/ticker";
 import { Config, Mailer, Sender, sweep, tick } from "@fluenzr/core/sending";
 import { sesMailer } from "@fluenzr/core/sending/ses-mailer";
-import { withLocalEvents } from "./simulate";
+import { persistStore, type SesStore, startPump } from "./ses-store";
 
 export interface LocalEngineOptions {
   /** Port of the local SES (aws-ses-v2-local); 0 picks a free one. */
@@ -18,6 +19,8 @@ export interface LocalEngineOptions {
   /** How often the in-process scheduler ticks active campaigns. */
   tickIntervalMs: number;
   sweepIntervalMs: number;
+  /** Where the local SES journals what it accepted; without it, its store lives in memory only. */
+  dataDir?: string;
 }
 
 export interface LocalEngine {
@@ -39,16 +42,30 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     host: string;
     port: number;
   }) => Promise<Server>;
+  // The same module instance the server saves to (CommonJS, one cache).
+  const { getStoreReadonly } = (await import("aws-ses-v2-local/dist/store.js")) as unknown as { getStoreReadonly(): SesStore };
+  const store = getStoreReadonly();
+  if (options.dataDir) {
+    const { loaded } = persistStore(store, join(options.dataDir, "ses-store.jsonl"));
+    if (loaded) Log.info("local SES store loaded", { emails: loaded });
+  }
   const ses = await startSes({ host: "127.0.0.1", port: options.sesPort });
   const sesUrl = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
 
   Config.install({ publicUrl: options.publicUrl });
-  Mailer.install(withLocalEvents(sesMailer({ endpoint: sesUrl })));
+  Mailer.install(sesMailer({ endpoint: sesUrl }));
+  const pump = startPump(store, {
+    cursorFile: options.dataDir ? join(options.dataDir, "ses-store.cursor") : undefined,
+    intervalMs: 300,
+  });
   const queue = new MemoryQueue({ visibilityTimeoutMs: 30_000 });
   Queue.install(queue);
   const scheduler = new MemoryScheduler();
   Scheduler.install(scheduler);
 
+  // Recover from whatever stopped the last run before anything is claimed: this process is the
+  // only sender of its database, so every claim is a dead one; schedules (in memory) come back.
+  await sweep({ claimTimeoutMs: 0 }).catch((error) => Log.error("start-up sweep failed", { error }));
   queue.start(Sender.handleBatch, { intervalMs: 200, concurrency: 4 });
   const stopTicker = startTicker({ scheduler, tick, intervalMs: options.tickIntervalMs });
   const sweeper = setInterval(() => {
@@ -63,6 +80,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       clearInterval(sweeper);
       await stopTicker();
       await queue.stop();
+      await pump.stop();
       await new Promise<void>((resolve) => ses.close(() => resolve()));
     },
   };

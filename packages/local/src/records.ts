@@ -20,7 +20,11 @@ export interface SentEmail {
   sentAt: Date;
 }
 
-export async function sentEmail(messageId: string, workspaceId?: string): Promise<SentEmail | undefined> {
+/** The message as the events about it name it, whatever its status (no SES id needed). */
+export async function messageRow(
+  messageId: string,
+  workspaceId?: string,
+): Promise<(Omit<SentEmail, "sesMessageId" | "sentAt"> & { sesMessageId: string | null; sentAt: Date }) | undefined> {
   const [row] = await Database.rows<{
     id: string;
     workspace_id: string;
@@ -38,7 +42,7 @@ export async function sentEmail(messageId: string, workspaceId?: string): Promis
            a.email AS account_email
     FROM message m JOIN email_account a ON a.id = m.email_account_id
     WHERE m.id = ${messageId} ${workspaceId ? sql`AND m.workspace_id = ${workspaceId}` : sql``}`);
-  if (!row?.ses_message_id) return undefined;
+  if (!row) return undefined;
   return {
     messageId: row.id,
     sesMessageId: row.ses_message_id,
@@ -51,6 +55,13 @@ export async function sentEmail(messageId: string, workspaceId?: string): Promis
     from: row.account_email,
     sentAt: Database.toDate(row.sent_at ?? row.created_at),
   };
+}
+
+/** A sent email (SES took it and we know its SES id), as events about it name it. */
+export async function sentEmail(messageId: string, workspaceId?: string): Promise<SentEmail | undefined> {
+  const row = await messageRow(messageId, workspaceId);
+  if (!row?.sesMessageId) return undefined;
+  return { ...row, sesMessageId: row.sesMessageId };
 }
 
 function mail(email: SentEmail) {

@@ -1,8 +1,6 @@
 import * as Actor from "@fluenzr/core/actor";
 import * as Clock from "@fluenzr/core/clock";
 import { notFound } from "@fluenzr/core/error";
-import * as Log from "@fluenzr/core/log";
-import type { Mailer } from "@fluenzr/core/sending";
 import { applySesEvent, Replies } from "@fluenzr/core/tracking";
 import type { ApiEnv } from "@fluenzr/functions/api/env";
 import { body, doc } from "@fluenzr/functions/api/openapi";
@@ -12,41 +10,11 @@ import { Hono } from "hono";
 import * as v from "valibot";
 
 /**
- * Local stand-ins for what SES would publish. Every email the local engine sends produces a
- * Send and a Delivery event; `POST /v1/local/simulate` makes an open, click, bounce, complaint or
- * reply happen to a sent email. Both go through the production event handling (after the SNS
- * layer, which has nothing to verify locally).
+ * Local stand-ins for what SES would publish beyond Send and Delivery (those come from the local
+ * SES's store: ses-store.ts): `POST /v1/local/simulate` makes an open, click, bounce, complaint or
+ * reply happen to a sent email, through the production event handling (after the SNS layer,
+ * which has nothing to verify locally).
  */
-
-/** Wrap the mailer: after SES (local) accepts an email, its Send and Delivery events follow. */
-export function withLocalEvents(mailer: Mailer.Mailer, delayMs = 300): Mailer.Mailer {
-  return {
-    async send(email) {
-      const result = await mailer.send(email);
-      const messageId = email.tags.message;
-      if (messageId) {
-        setTimeout(() => {
-          void emit(messageId, ["send", "delivery"]).catch((error) => Log.error("local SES events failed", { messageId, error }));
-        }, delayMs);
-      }
-      return result;
-    },
-  };
-}
-
-async function emit(messageId: string, types: Records.Simulated[]) {
-  for (const type of types) {
-    // The message may not be settled yet (its sender is still recording it): retry briefly.
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const email = await Records.sentEmail(messageId);
-      if (email) {
-        await applySesEvent(Records.sesRecord(type, email, Clock.now()));
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 export const SIMULATIONS = ["open", "click", "bounce", "soft-bounce", "complaint", "reply", "auto-reply"] as const;
 

@@ -27,11 +27,13 @@ export interface SweepReport {
  * emails whose fate never got settled, active campaigns without a schedule (and schedules
  * without an active campaign), and campaigns whose last contact finished.
  */
-export async function sweep(): Promise<SweepReport> {
+export async function sweep(options: { claimTimeoutMs?: number } = {}): Promise<SweepReport> {
   const now = Clock.now();
+  // A process that knows it is the only sender (local mode at start-up) releases every claim: 0.
+  const claimTimeoutMs = options.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
   const released = await Database.rows<{ campaign_id: string }>(sql`
     UPDATE campaign_contact SET claimed_at = NULL, claim_id = NULL, updated_at = ${now}
-    WHERE claimed_at < ${new Date(now.getTime() - CLAIM_TIMEOUT_MS)}
+    WHERE claimed_at <= ${new Date(now.getTime() - claimTimeoutMs)}
     RETURNING campaign_id`);
 
   const unknown = await Database.rows<{ id: string; workspace_id: string; campaign_id: string; contact_id: string; node_id: string }>(sql`

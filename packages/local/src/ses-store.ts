@@ -1,0 +1,141 @@
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import * as Database from "@fluenzr/core/database";
+import * as Log from "@fluenzr/core/log";
+import { applySesEvent } from "@fluenzr/core/tracking";
+import { sql } from "drizzle-orm";
+import * as Records from "./records";
+
+/**
+ * The local SES's store made durable, and the SES events it owes. In production SES publishes a
+ * Send and a Delivery event for every email it accepted, whatever happened to our sender after
+ * the call; locally the same must hold across a `kill -9`. So:
+ *
+ * - every email the local SES accepts is appended to a journal file (and fsynced) before SES
+ *   answers the sender: what the journal holds is exactly what SES accepted;
+ * - at start-up the journal is loaded back into the local SES's store (its page and `/store`
+ *   show every email ever accepted);
+ * - a pump reads the store, not the sending process's memory, and applies Send and Delivery
+ *   events for each email through the production event handling. Those are idempotent (keyed by
+ *   SES message id and timestamp), so a restart simply replays from the last saved position.
+ */
+
+/** The part of aws-ses-v2-local's store we use (its `getStoreReadonly()` object). */
+export interface SesStore {
+  emails: StoredEmail[];
+}
+
+export interface StoredEmail {
+  messageId: string;
+  destination: { to: string[] };
+  subject: string;
+  headers?: Array<{ name: string; value: string }>;
+  /** Epoch seconds. */
+  at: number;
+  [key: string]: unknown;
+}
+
+/** Journal every accepted email to `file`, after loading what it already holds into the store. */
+export function persistStore(store: SesStore, file: string): { loaded: number } {
+  const loaded = existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .flatMap((line) => {
+          if (!line.trim()) return [];
+          try {
+            return [JSON.parse(line) as StoredEmail];
+          } catch {
+            // A line cut by a kill mid-write: SES had not answered for it, so it was not accepted.
+            return [];
+          }
+        })
+    : [];
+  const journal = (emails: StoredEmail[]): StoredEmail[] => {
+    const array = [...emails];
+    array.push = (...items: StoredEmail[]) => {
+      const fd = openSync(file, "a");
+      try {
+        writeSync(fd, items.map((item) => `${JSON.stringify(item)}\n`).join(""));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      return Array.prototype.push.apply(array, items);
+    };
+    return array;
+  };
+  let emails = journal(loaded);
+  // `POST /clear-store` assigns a new array: the journal starts over with it.
+  Object.defineProperty(store, "emails", {
+    configurable: true,
+    get: () => emails,
+    set: (next: StoredEmail[]) => {
+      writeFileSync(file, next.map((item) => `${JSON.stringify(item)}\n`).join(""));
+      emails = journal(next);
+    },
+  });
+  return { loaded: loaded.length };
+}
+
+const UNSUBSCRIBE = /\/v1\/unsubscribe\/([\w-]+)>?$/;
+
+/** Our message of a stored email: its List-Unsubscribe link names it (SES tags are not stored). */
+async function messageOf(email: StoredEmail): Promise<string | undefined> {
+  const header = email.headers?.find((h) => h.name.toLowerCase() === "list-unsubscribe")?.value;
+  const token = header?.match(UNSUBSCRIBE)?.[1];
+  if (!token) return undefined;
+  const hash = createHash("sha256").update(token).digest("hex");
+  const [row] = await Database.rows<{ id: string }>(sql`SELECT id FROM message WHERE unsubscribe_token_hash = ${hash}`);
+  return row?.id;
+}
+
+/**
+ * Apply Send and Delivery for every stored email from `cursor` on; returns the new cursor. An
+ * email whose message is not found yet (its reservation not committed) stops the pass there, to
+ * be retried on the next one.
+ */
+export async function pumpEvents(store: SesStore, cursor: number): Promise<number> {
+  const emails = store.emails;
+  let at = cursor;
+  for (; at < emails.length; at++) {
+    const stored = emails[at]!;
+    const messageId = await messageOf(stored);
+    if (!messageId) {
+      if (stored.headers?.some((h) => h.name.toLowerCase() === "list-unsubscribe")) break;
+      continue; // not one of ours (sent to the local SES by hand)
+    }
+    const row = await Records.messageRow(messageId);
+    if (!row) break;
+    const sentAt = new Date(stored.at * 1000);
+    const email: Records.SentEmail = { ...row, sesMessageId: stored.messageId, sentAt };
+    await applySesEvent(Records.sesRecord("send", email, sentAt));
+    await applySesEvent(Records.sesRecord("delivery", email, new Date(sentAt.getTime() + 1)));
+  }
+  return at;
+}
+
+/** The pump on a timer, its position saved beside the journal (a lost position only replays). */
+export function startPump(store: SesStore, options: { cursorFile?: string; intervalMs: number }): { stop(): Promise<void> } {
+  let cursor = 0;
+  if (options.cursorFile && existsSync(options.cursorFile)) cursor = Number(readFileSync(options.cursorFile, "utf8")) || 0;
+  if (cursor > store.emails.length) cursor = 0;
+  let running: Promise<void> | undefined;
+  const pass = async () => {
+    const next = await pumpEvents(store, cursor);
+    if (next !== cursor && options.cursorFile) writeFileSync(options.cursorFile, String(next));
+    cursor = next;
+  };
+  const timer = setInterval(() => {
+    running ??= pass()
+      .catch((error) => Log.error("local SES events failed", { error }))
+      .finally(() => {
+        running = undefined;
+      });
+  }, options.intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
