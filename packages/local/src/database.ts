@@ -12,6 +12,7 @@ export interface LocalConfig {
   bootstrapKey?: string;
   sesPort: number;
   tickIntervalMs: number;
+  sweepIntervalMs: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
@@ -22,6 +23,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
     bootstrapKey: env.BOOTSTRAP_API_KEY || undefined,
     sesPort: Number(env.LOCAL_SES_PORT ?? 8005),
     tickIntervalMs: Number(env.LOCAL_TICK_SECONDS ?? 5) * 1000,
+    sweepIntervalMs: Number(env.LOCAL_SWEEP_SECONDS ?? 60) * 1000,
   };
 }
 

@@ -41,7 +41,7 @@ export async function startLocalSystem(config: LocalConfig): Promise<LocalSystem
       sesPort: config.sesPort,
       publicUrl: `http://localhost:${port}`,
       tickIntervalMs: config.tickIntervalMs,
-      sweepIntervalMs: 60_000,
+      sweepIntervalMs: config.sweepIntervalMs,
       dataDir: config.dataDir,
     }).catch(async (error) => {
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -30,6 +30,8 @@ export function startTicker(options: {
       }
     }
   };
+  // A round at once, then one per interval: after a restart, sending resumes at the first tick.
+  running = running.then(round);
   const timer = setInterval(() => {
     if (!stopped) running = running.then(round);
   }, options.intervalMs);
