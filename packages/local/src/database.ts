@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { DatabaseHandle } from "@fluenzr/core/database";
 import { createPgDatabase } from "@fluenzr/core/database/pg";
 import { createPgliteDatabase } from "@fluenzr/core/database/pglite";
+import { isAlive } from "@fluenzr/core/util";
 
 /** Local configuration, from the environment, with embedded defaults. */
 export interface LocalConfig {
@@ -28,15 +29,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
 }
 
 const lockFile = (config: LocalConfig) => join(config.dataDir, "server.pid");
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The pid of a running local server holding the embedded database, if any. */
 export function runningServer(config: LocalConfig): number | undefined {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPgDatabase } from "@fluenzr/core/database/pg";
 import { createPgliteDatabase } from "@fluenzr/core/database/pglite";
+import { isAlive } from "@fluenzr/core/util";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { DATABASE_PREFIX, databaseUrl, templateDatabase } from "./database";
@@ -47,13 +48,4 @@ export default async function setup(project: TestProject) {
   await writeFile(path, Buffer.from(await dump.arrayBuffer()));
   project.provide("pgliteSnapshot", path);
   project.provide("testRun", String(process.pid));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,3 +1,4 @@
 export * from "./id";
+export * from "./process";
 export * from "./schema";
 export * from "./validation";
