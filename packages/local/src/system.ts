@@ -2,10 +2,10 @@ import type { AddressInfo } from "node:net";
 import * as Database from "@fluenzr/core/database";
 import { Identity } from "@fluenzr/core/email-account";
 import { createApp } from "@fluenzr/functions/api/app";
-import { serve } from "@hono/node-server";
 import { type Bootstrapped, bootstrap } from "./bootstrap";
 import { type LocalConfig, openLocalDatabase } from "./database";
 import { type LocalEngine, startLocalEngine } from "./engine";
+import { serveApp } from "./http";
 import { simulate } from "./simulate";
 
 export interface LocalSystem {
@@ -31,7 +31,7 @@ export async function startLocalSystem(config: LocalConfig): Promise<LocalSystem
     const boot = await bootstrap(config);
 
     const app = createApp({ local: simulate });
-    const server = serve({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" });
+    const server = serveApp({ fetch: app.fetch, port: config.port, hostname: "0.0.0.0" });
     await new Promise<void>((resolve, reject) => {
       server.once("listening", resolve);
       server.once("error", reject);
