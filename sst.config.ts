@@ -15,21 +15,28 @@ export default $config({
       // Production keeps what `retain` keeps on removal and refuses `sst remove` altogether.
       removal: production ? "retain" : "remove",
       protect: production,
+      // packages/functions/sst-env.d.ts is the hand-written link contract the code compiles
+      // against (infra/test checks it against infra): SST's type generator must not overwrite it.
+      types: { ignore: ["packages/functions"] },
       providers: { aws: { region: (process.env.AWS_REGION ?? "us-east-1") as "us-east-1" } },
     };
   },
   async run() {
-    const { settings } = await import("./infra/config");
+    const { settings, lookUpAccount, trackingDomainStatus } = await import("./infra/config");
+    // Ask AWS first what exists (SES identities and their verification), before building anything.
+    await lookUpAccount();
+    const tracking = trackingDomainStatus();
+    if (tracking.note) console.warn(`TRACKING_DOMAIN ${tracking.note}`);
     await import("./infra/database");
-    const { sendQueue } = await import("./infra/queue");
-    const { scheduleGroup } = await import("./infra/scheduler");
-    const { sesEvents, sesInbound } = await import("./infra/events");
+    const { sendDlq, sendQueue } = await import("./infra/queue");
+    const { scheduleGroup, tickDlq } = await import("./infra/scheduler");
+    const { inboundMail, sesEvents, sesInbound } = await import("./infra/events");
     const { configurationSets, dkimRecords, emailIdentity } = await import("./infra/email");
     const { api } = await import("./infra/api");
     await import("./infra/sender");
     await import("./infra/sweeper");
     await import("./infra/webhooks");
-    await import("./infra/inbound");
+    const { inbound } = await import("./infra/inbound");
     const { alarmTopic } = await import("./infra/alarms");
 
     return {
@@ -45,6 +52,13 @@ export default $config({
         full: configurationSets.full.configurationSetName,
       },
       alarmsTopic: alarmTopic.arn,
+      // What the runbook (docs/operations.md) needs to inspect and redrive failed work.
+      deadLetters: {
+        send: { arn: sendDlq.arn, url: sendDlq.url, redriveTo: sendQueue.arn },
+        tick: { arn: tickDlq.arn, url: tickDlq.url },
+      },
+      ...(inboundMail && inbound ? { inbound: { bucket: inboundMail.name, ruleSet: inbound.ruleSetName } } : {}),
+      ...(tracking.note ? { trackingDomain: tracking.note } : tracking.apply ? { trackingDomain: `${tracking.apply} (applied)` } : {}),
       // Add these CNAME records to the sending domain's DNS: SES verifies the domain with them.
       ...(emailIdentity && settings.emailDomain ? { dkimRecords: dkimRecords(emailIdentity, settings.emailDomain) } : {}),
       ...(settings.replyDomain ? { replyMx: `${settings.replyDomain} MX 10 inbound-smtp.${settings.region}.amazonaws.com` } : {}),

@@ -1,6 +1,6 @@
 import { prefix, settings } from "./config";
 import { sendDlq } from "./queue";
-import { tickDlq } from "./scheduler";
+import { tick, tickDlq } from "./scheduler";
 import { sender } from "./sender";
 
 /**
@@ -34,7 +34,7 @@ export const sendDlqAlarm = new aws.cloudwatch.MetricAlarm("SendDlqNotEmpty", {
 export const tickDlqAlarm = new aws.cloudwatch.MetricAlarm("TickDlqNotEmpty", {
   ...notify,
   name: `${prefix}-tick-dlq-not-empty`,
-  alarmDescription: "EventBridge Scheduler could not invoke the tick function (docs/operations.md#alarms).",
+  alarmDescription: "Ticks failed: not delivered by EventBridge Scheduler, or failed in the tick function (docs/operations.md#alarms).",
   namespace: "AWS/SQS",
   metricName: "ApproximateNumberOfMessagesVisible",
   dimensions: { QueueName: tickDlq.nodes.queue.name },
@@ -53,6 +53,21 @@ export const senderErrorsAlarm = new aws.cloudwatch.MetricAlarm("SenderErrors", 
   namespace: "AWS/Lambda",
   metricName: "Errors",
   dimensions: { FunctionName: sender.name },
+  statistic: "Sum",
+  period: 300,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: "GreaterThanThreshold",
+});
+
+/** Tick invocations that failed (not retried: the next tick or the sweeper catches up). */
+export const tickErrorsAlarm = new aws.cloudwatch.MetricAlarm("TickErrors", {
+  ...notify,
+  name: `${prefix}-tick-errors`,
+  alarmDescription: "The tick function failed invocations; each failed tick is in the tick DLQ (docs/operations.md#alarms).",
+  namespace: "AWS/Lambda",
+  metricName: "Errors",
+  dimensions: { FunctionName: tick.name },
   statistic: "Sum",
   period: 300,
   evaluationPeriods: 1,

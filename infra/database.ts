@@ -9,7 +9,8 @@ export const databaseUrl = new sst.Secret("DatabaseUrl");
 /**
  * Migrations on deploy: the migration function carries packages/core/migrations (the folder
  * local mode applies) and the deploy invokes it once per `sst deploy`. The invocation is
- * synchronous; a migration that throws is a function error, which fails the deploy.
+ * synchronous; a migration that throws is a function error, which fails the deploy. Every other
+ * function waits for that run (below), so new code never goes live on a schema it does not know.
  */
 export const migrator = new sst.aws.Function("Migrator", {
   ...lambda,
@@ -29,3 +30,18 @@ export const migration = $dev
       // A new value on every deploy re-invokes the function.
       triggers: { deployedAt: Date.now().toString() },
     });
+
+/** Name SST gives the Lambda function of the `Migrator` component. */
+const MIGRATOR_FUNCTION = "MigratorFunction";
+
+if (migration) {
+  // Every Lambda function of the app (those components create too) is created or updated only
+  // after the migration run succeeded; a failed migration leaves the previous code live. A stack
+  // transform, because SST creates the functions inside `apply`s, after this line has run; the
+  // migrator itself is left out (it must exist before it is invoked).
+  $transform(aws.lambda.Function, (_args, opts, name) => {
+    if (name === MIGRATOR_FUNCTION) return;
+    const existing = opts.dependsOn;
+    opts.dependsOn = existing === undefined ? [migration] : $output(existing).apply((d) => [...(Array.isArray(d) ? d : [d]), migration]);
+  });
+}

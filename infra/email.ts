@@ -1,4 +1,4 @@
-import { prefix, settings } from "./config";
+import { account, prefix, settings, trackingDomainStatus } from "./config";
 import { sesEvents, sesEventsPolicy } from "./events";
 
 /**
@@ -21,6 +21,8 @@ export const TRACKING_MODES = {
   full: { opens: true, clicks: true },
 } as const;
 
+const trackingDomain = trackingDomainStatus().apply;
+
 function configurationSet(mode: keyof typeof TRACKING_MODES) {
   const { opens, clicks } = TRACKING_MODES[mode];
   const logical = `ConfigurationSet${mode.charAt(0).toUpperCase()}${mode.slice(1)}`;
@@ -28,10 +30,9 @@ function configurationSet(mode: keyof typeof TRACKING_MODES) {
     configurationSetName: `${prefix}-${mode}`,
     reputationOptions: { reputationMetricsEnabled: true },
     // Tracked links and the open pixel use the custom domain instead of SES's awstrack.me.
+    // (Only once an identity covering it is verified: see trackingDomainStatus.)
     trackingOptions:
-      (opens || clicks) && settings.trackingDomain
-        ? { customRedirectDomain: settings.trackingDomain, httpsPolicy: settings.trackingHttps }
-        : undefined,
+      (opens || clicks) && trackingDomain ? { customRedirectDomain: trackingDomain, httpsPolicy: settings.trackingHttps } : undefined,
   });
   const matchingEventTypes = [...ALWAYS_PUBLISHED];
   if (opens) matchingEventTypes.push("OPEN");
@@ -59,19 +60,38 @@ export const configurationSets = {
 export const sesIdentities = configurationSets.none.arn.apply((arn) => `${arn.split(":").slice(0, 5).join(":")}:identity/*`);
 
 /**
- * The sending domain's identity (Easy DKIM). SES verifies it once the three DKIM CNAME records
- * (stack output `dkimRecords`) are in its DNS; the deploy does not wait for that.
+ * An SES identity this stage uses. `create`: created here with Easy DKIM; SES verifies it once
+ * the three DKIM CNAME records (stack output `dkimRecords`) are in its DNS, and the deploy does
+ * not wait for that. It is kept on `sst remove` (other stages of the account may send with it;
+ * SES has one identity per domain per account and region). `adopt` (SES_IDENTITIES): it already
+ * exists; nothing is created or deleted.
  */
+export function identity(
+  logical: string,
+  domain: string,
+  args: { configurationSetName?: typeof configurationSets.none.configurationSetName } = {},
+) {
+  if (settings.sesIdentities === "adopt") {
+    const existing = account.identities.get(domain);
+    if (!existing) {
+      throw new Error(
+        `SES_IDENTITIES=adopt, but ${domain} is not an SES identity in this account and region: create it (or deploy once without SES_IDENTITIES=adopt)`,
+      );
+    }
+    return { adopted: existing, created: undefined, dkimTokens: $output(existing.dkimTokens) };
+  }
+  const created = new aws.sesv2.EmailIdentity(logical, { emailIdentity: domain, ...args }, { retainOnDelete: true });
+  return { adopted: undefined, created, dkimTokens: created.dkimSigningAttributes.apply((a) => a.tokens ?? []) };
+}
+
+/** The sending domain's identity. */
 export const emailIdentity = settings.emailDomain
-  ? new aws.sesv2.EmailIdentity("EmailIdentity", {
-      emailIdentity: settings.emailDomain,
+  ? identity("EmailIdentity", settings.emailDomain, {
       // Mail sent without a configuration set still reports its events.
       configurationSetName: configurationSets.none.configurationSetName,
     })
   : undefined;
 
-export function dkimRecords(identity: NonNullable<typeof emailIdentity>, domain: string) {
-  return identity.dkimSigningAttributes.apply((attributes) =>
-    (attributes.tokens ?? []).map((token) => `${token}._domainkey.${domain} CNAME ${token}.dkim.amazonses.com`),
-  );
+export function dkimRecords(id: NonNullable<typeof emailIdentity>, domain: string) {
+  return id.dkimTokens.apply((tokens) => tokens.map((token) => `${token}._domainkey.${domain} CNAME ${token}.dkim.amazonses.com`));
 }

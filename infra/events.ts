@@ -35,7 +35,34 @@ export const sesEventsPolicy = allowSesToPublish("SesEvents", sesEvents);
 export const sesInbound = settings.replyDomain ? new sst.aws.SnsTopic("SesInbound") : undefined;
 export const sesInboundPolicy = sesInbound ? allowSesToPublish("SesInbound", sesInbound) : undefined;
 
-/** The allowlist of topics the webhooks accept (`Resource.Tracking`). */
+/** Received replies, whole (infra/inbound.ts): SES writes them, the webhook reads them. */
+export const inboundMail = settings.replyDomain
+  ? new sst.aws.Bucket("InboundMail", {
+      lifecycle: [{ id: "expire-inbound", expiresIn: `${settings.inboundRetentionDays} days` }],
+      policy: [
+        {
+          effect: "allow",
+          principals: [{ type: "service", identifiers: ["ses.amazonaws.com"] }],
+          actions: ["s3:PutObject"],
+          conditions: [{ test: "StringEquals", variable: "AWS:SourceAccount", values: [caller.accountId] }],
+        },
+      ],
+    })
+  : undefined;
+
+/** Key prefix of received messages in the bucket. */
+export const INBOUND_PREFIX = "inbound/";
+
+/**
+ * What the webhooks need (`Resource.Tracking`): the allowlist of topics they accept, and the
+ * bucket holding received replies ("" without REPLY_DOMAIN); linking it grants reading them.
+ */
 export const tracking = new sst.Linkable("Tracking", {
-  properties: { topicArns: sesInbound ? [sesEvents.arn, sesInbound.arn] : [sesEvents.arn] },
+  properties: {
+    topicArns: sesInbound ? [sesEvents.arn, sesInbound.arn] : [sesEvents.arn],
+    inboundBucket: inboundMail ? inboundMail.name : "",
+  },
+  include: inboundMail
+    ? [sst.aws.permission({ actions: ["s3:GetObject"], resources: [$interpolate`${inboundMail.arn}/${INBOUND_PREFIX}*`] })]
+    : [],
 });

@@ -5,19 +5,28 @@ import { sendQueue } from "./queue";
 /**
  * Campaign ticks: the API (and the sender and sweeper) create one EventBridge Scheduler schedule
  * per active campaign at run time, in this group, targeting the tick function with input
- * `{"campaignId": "..."}` and assuming this role. Ticks the scheduler cannot deliver go to the
- * tick dead-letter queue.
+ * `{"campaignId": "..."}` and assuming this role. Both kinds of failed tick end in the tick
+ * dead-letter queue: ticks the scheduler cannot deliver (its dead-letter config) and ticks whose
+ * function failed (the function's on-failure destination). A failed tick is not retried: the
+ * next tick (or the sweeper) picks the campaign up again.
  */
+export const tickDlq = new sst.aws.Queue("TickDlq", {
+  transform: { queue: { messageRetentionSeconds: 14 * 24 * 3600 } },
+});
+
 export const tick = new sst.aws.Function("Tick", {
   ...lambda,
   handler: "packages/functions/src/tick.handler",
   timeout: "30 seconds",
   link: [databaseUrl, sendQueue],
   environment: { LOG_LEVEL: logLevel },
-});
-
-export const tickDlq = new sst.aws.Queue("TickDlq", {
-  transform: { queue: { messageRetentionSeconds: 14 * 24 * 3600 } },
+  // Lambda retries a failed asynchronous invocation twice by default: no retries, by design.
+  retries: 0,
+  // Lambda's on-failure destination sends with the function's role.
+  permissions: [{ actions: ["sqs:SendMessage"], resources: [tickDlq.arn] }],
+  transform: {
+    eventInvokeConfig: { destinationConfig: { onFailure: { destination: tickDlq.arn } } },
+  },
 });
 
 export const scheduleGroup = new aws.scheduler.ScheduleGroup("CampaignSchedules", { name: `${prefix}-campaigns` });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { CHECKS } from "./harness/checks";
 import { evaluate, type Mutation } from "./harness/evaluate";
+import type { AccountState } from "./harness/standins";
 
 /**
  * Each wiring fact shown to fail: a copy of sst.config.ts + infra/ with one deliberate breakage
@@ -18,7 +19,12 @@ interface Breakage {
   env?: Record<string, string>;
   stage?: string;
   dev?: boolean;
+  account?: AccountState;
 }
+
+/** The account once the domains' DKIM records are in DNS. */
+const VERIFIED: AccountState = { identities: { "example.com": { verified: true }, "reply.example.com": { verified: true } } };
+const REPLIES = { REPLY_DOMAIN: "reply.example.com" };
 
 const BREAKAGES: Breakage[] = [
   // Every handler path exists and exports its handler.
@@ -112,11 +118,36 @@ const BREAKAGES: Breakage[] = [
     reports: /no enabled event destination to the SesEvents topic/,
   },
   {
-    fact: "the custom tracking domain not applied",
+    fact: "the custom tracking domain not applied once its identity is verified",
     check: "configurationSets",
-    env: { TRACKING_DOMAIN: "track.example.com" },
-    mutations: [{ file: "infra/email.ts", from: "(opens || clicks) && settings.trackingDomain", to: "false" }],
+    env: { EMAIL_DOMAIN: "example.com", TRACKING_DOMAIN: "track.example.com" },
+    account: VERIFIED,
+    mutations: [{ file: "infra/email.ts", from: "(opens || clicks) && trackingDomain", to: "false" }],
     reports: /custom tracking domain is undefined, expected track\.example\.com/,
+  },
+  // #15.1: SES refuses a redirect domain no verified identity covers (a first deploy).
+  {
+    fact: "the custom tracking domain applied on a first deploy, before SES verified the domain",
+    check: "configurationSets",
+    env: { EMAIL_DOMAIN: "example.com", TRACKING_DOMAIN: "track.example.com" },
+    mutations: [
+      {
+        file: "infra/email.ts",
+        from: "const trackingDomain = trackingDomainStatus().apply;",
+        to: "const trackingDomain = settings.trackingDomain;",
+      },
+    ],
+    reports: /fluenzr-test-opens: custom tracking domain is track\.example\.com, expected undefined/,
+  },
+  {
+    fact: "the custom tracking domain applied while its identity is still pending",
+    check: "configurationSets",
+    env: { EMAIL_DOMAIN: "example.com", TRACKING_DOMAIN: "track.example.com" },
+    account: { identities: { "example.com": { verified: false } } },
+    mutations: [
+      { file: "infra/config.ts", from: "if (identity?.verified) return { apply: domain };", to: "if (identity) return { apply: domain };" },
+    ],
+    reports: /custom tracking domain is track\.example\.com, expected undefined/,
   },
   // Every function is linked to what its code reads from Resource.
   {
@@ -278,25 +309,177 @@ const BREAKAGES: Breakage[] = [
     ],
     reports: /Tracking\.topicArns lacks .*SesInbound/,
   },
+  // #15.7: replies whole through S3, not inside an SNS notification (150 KB, re-encoded).
   {
-    fact: "inbound mail published base64-encoded",
+    fact: "inbound mail published through an SNS action",
     check: "inbound",
-    env: { REPLY_DOMAIN: "reply.example.com" },
-    mutations: [{ file: "infra/inbound.ts", from: `encoding: "UTF-8"`, to: `encoding: "Base64"` }],
-    reports: /encoding Base64, expected UTF-8/,
+    env: REPLIES,
+    mutations: [
+      {
+        file: "infra/inbound.ts",
+        from: "s3Actions: [{ bucketName: inboundMail.name, objectKeyPrefix: INBOUND_PREFIX, topicArn: sesInbound.arn, position: 1 }],",
+        to: `snsActions: [{ topicArn: sesInbound.arn, position: 1, encoding: "UTF-8" }],`,
+      },
+    ],
+    reports: /SNS action: mail over 150 KB bounces/,
+  },
+  {
+    fact: "SES not allowed to write the inbound bucket",
+    check: "inbound",
+    env: REPLIES,
+    mutations: [{ file: "infra/events.ts", from: `actions: ["s3:PutObject"],`, to: `actions: ["s3:GetObject"],` }],
+    reports: /SES may not write to the InboundMail bucket/,
+  },
+  {
+    fact: "received replies kept forever",
+    check: "inbound",
+    env: REPLIES,
+    mutations: [
+      {
+        file: "infra/events.ts",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: source text to replace
+        from: 'lifecycle: [{ id: "expire-inbound", expiresIn: `${settings.inboundRetentionDays} days` }],',
+        to: "",
+      },
+    ],
+    reports: /never expire/,
+  },
+  {
+    fact: "the webhooks unable to read received replies",
+    check: "inbound",
+    env: REPLIES,
+    mutations: [{ file: "infra/events.ts", from: `actions: ["s3:GetObject"]`, to: `actions: ["s3:ListBucket"]` }],
+    reports: /the API may not s3:GetObject/,
   },
   {
     fact: "the inbound rule set never activated",
     check: "inbound",
-    env: { REPLY_DOMAIN: "reply.example.com" },
+    env: REPLIES,
     mutations: [
       {
         file: "infra/inbound.ts",
-        from: "const active = new aws.ses.ActiveReceiptRuleSet(",
-        to: "const active = new aws.ses.ReceiptRuleSet(",
+        from: "? new aws.ses.ActiveReceiptRuleSet(",
+        to: "? new aws.ses.ReceiptRuleSet(",
       },
     ],
     reports: /no enabled rule of an active receipt rule set receives mail for reply\.example\.com/,
+  },
+  // #15.3: one active rule set and one identity per domain per account and region, shared by stages.
+  {
+    fact: "removing a stage deactivates the account's receiving",
+    check: "inbound",
+    env: REPLIES,
+    mutations: [{ file: "infra/inbound.ts", from: "{ dependsOn: [rule], retainOnDelete: true }", to: "{ dependsOn: [rule] }" }],
+    reports: /InboundActive is not retained on removal/,
+  },
+  {
+    fact: "a second stage taking receiving away from the account's active rule set",
+    check: "inbound",
+    env: { ...REPLIES, INBOUND_RULE_SET: "fluenzr-production-inbound" },
+    mutations: [{ file: "infra/inbound.ts", from: "const ruleSet = settings.inboundRuleSet\n", to: "const ruleSet = false\n" }],
+    reports: /yet this stage creates or activates a rule set/,
+  },
+  {
+    fact: "removing a stage deletes the identity other stages send with",
+    check: "sesIdentities",
+    env: { EMAIL_DOMAIN: "example.com" },
+    mutations: [
+      {
+        file: "infra/email.ts",
+        from: "{ emailIdentity: domain, ...args }, { retainOnDelete: true }",
+        to: "{ emailIdentity: domain, ...args }",
+      },
+    ],
+    reports: /EmailIdentity \(example\.com\) is deleted on sst remove/,
+  },
+  {
+    fact: "an existing identity created again (CreateEmailIdentity fails: it exists)",
+    check: "sesIdentities",
+    env: { EMAIL_DOMAIN: "example.com", SES_IDENTITIES: "adopt" },
+    account: VERIFIED,
+    mutations: [{ file: "infra/email.ts", from: `if (settings.sesIdentities === "adopt") {`, to: "if (false) {" }],
+    reports: /SES_IDENTITIES=adopt, yet example\.com is created/,
+  },
+  // #15.2: the webhooks subscribe once the API answers.
+  {
+    fact: "a webhook subscribed to the custom domain (its alias comes later)",
+    check: "webhooks",
+    env: { API_DOMAIN: "api.example.com" },
+    mutations: [
+      {
+        file: "infra/webhooks.ts",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: source text to replace
+        from: "endpoint: $interpolate`${apiEndpoint}${path}`",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: source text to replace
+        to: "endpoint: $interpolate`${api.url}${path}`",
+      },
+    ],
+    reports: /SesEvents has no HTTPS subscription to https:\/\/api0abc\.execute-api/,
+  },
+  {
+    fact: "a webhook subscribed before the whole API exists",
+    check: "webhooks",
+    mutations: [{ file: "infra/webhooks.ts", from: "{ dependsOn: apiReady ? [api, apiReady] : [api] }", to: "{}" }],
+    reports: /SesEventsWebhook does not wait for the whole API/,
+  },
+  {
+    fact: "a webhook subscribed before the API answers",
+    check: "webhooks",
+    mutations: [{ file: "infra/webhooks.ts", from: "{ dependsOn: apiReady ? [api, apiReady] : [api] }", to: "{ dependsOn: [api] }" }],
+    reports: /does not wait for the API to answer/,
+  },
+  // #15.4: new code only after the migration run.
+  {
+    fact: "functions going live before the migrations ran",
+    check: "migrations",
+    mutations: [{ file: "infra/database.ts", from: "    opts.dependsOn = existing", to: "    opts.retainOnDelete = existing" }],
+    reports: /TickFunction does not wait for the migration run/,
+  },
+  {
+    fact: "the migrator waiting for its own run",
+    check: "migrations",
+    mutations: [{ file: "infra/database.ts", from: "    if (name === MIGRATOR_FUNCTION) return;\n", to: "" }],
+    reports: /MigratorFunction \(the migrator\) depends on its own invocation/,
+  },
+  // #15.8: what operators need.
+  {
+    fact: "the dead-letter queues not in the stack outputs",
+    check: "operations",
+    mutations: [{ file: "sst.config.ts", from: "tick: { arn: tickDlq.arn, url: tickDlq.url },", to: "" }],
+    reports: /lack deadLetters\.tick/,
+  },
+  {
+    fact: "the hand-written sst-env.d.ts left to SST's generator",
+    check: "operations",
+    mutations: [{ file: "sst.config.ts", from: `types: { ignore: ["packages/functions"] },`, to: "" }],
+    reports: /would overwrite packages\/functions\/sst-env\.d\.ts/,
+  },
+  // #15.5: failed ticks not retried, and seen.
+  {
+    fact: "failed ticks retried by Lambda's defaults",
+    check: "tickFailures",
+    mutations: [{ file: "infra/scheduler.ts", from: "  retries: 0,\n", to: "" }],
+    reports: /no event invoke config: Lambda retries a failed tick twice/,
+  },
+  {
+    fact: "failed ticks not sent to the tick DLQ",
+    check: "tickFailures",
+    mutations: [
+      { file: "infra/scheduler.ts", from: "destinationConfig: { onFailure: { destination: tickDlq.arn } }", to: "destinationConfig: {}" },
+    ],
+    reports: /failed ticks go to undefined/,
+  },
+  {
+    fact: "the tick unable to reach its on-failure destination",
+    check: "tickFailures",
+    mutations: [{ file: "infra/scheduler.ts", from: `permissions: [{ actions: ["sqs:SendMessage"], resources: [tickDlq.arn] }],`, to: "" }],
+    reports: /may not send to its on-failure destination/,
+  },
+  {
+    fact: "no alarm on the tick's errors",
+    check: "tickFailures",
+    mutations: [{ file: "infra/alarms.ts", from: "dimensions: { FunctionName: tick.name },", to: `dimensions: { FunctionName: "tick" },` }],
+    reports: /no alarm on the tick function's Errors/,
   },
   {
     fact: "no alarm on the send DLQ",
@@ -336,7 +519,13 @@ const BREAKAGES: Breakage[] = [
 
 describe("each wiring fact fails on a deliberately broken copy", () => {
   test.each(BREAKAGES.map((b) => [b.fact, b] as const))("%s", async (_, breakage) => {
-    const ev = await evaluate({ stage: breakage.stage ?? "test", dev: breakage.dev, env: breakage.env, mutations: breakage.mutations });
+    const ev = await evaluate({
+      stage: breakage.stage ?? "test",
+      dev: breakage.dev,
+      env: breakage.env,
+      account: breakage.account,
+      mutations: breakage.mutations,
+    });
     const problems = await CHECKS[breakage.check]!(ev);
     expect(problems.join("\n")).toMatch(breakage.reports);
   });

@@ -22,9 +22,21 @@ const EVERYTHING = {
   SENDER_MAX_CONCURRENCY: "8",
 };
 
+/** The account once the domains' DKIM records are in DNS. */
+const VERIFIED = { identities: { "example.com": { verified: true }, "reply.example.com": { verified: true } } };
+
 const CONFIGURATIONS: Array<[string, Parameters<typeof evaluate>[0]]> = [
   ["a stage with no options", { stage: "staging" }],
-  ["production with every option", { stage: "production", env: EVERYTHING }],
+  ["production's first deploy with every option (nothing in SES yet)", { stage: "production", env: EVERYTHING }],
+  ["production with every option, its domains verified", { stage: "production", env: EVERYTHING, account: VERIFIED }],
+  [
+    "a second stage in the same account, adopting the identities and sharing the active rule set",
+    {
+      stage: "staging",
+      env: { ...EVERYTHING, SES_IDENTITIES: "adopt", INBOUND_RULE_SET: "fluenzr-production-inbound" },
+      account: VERIFIED,
+    },
+  ],
   ["sst dev", { stage: "alice", dev: true }],
 ];
 
@@ -41,7 +53,7 @@ describe.each(CONFIGURATIONS)("%s", (_, options) => {
 
 describe("what the deploy builds", () => {
   test("the options reach the resources and the stack outputs", async () => {
-    const ev = await evaluate({ stage: "production", env: EVERYTHING });
+    const ev = await evaluate({ stage: "production", env: EVERYTHING, account: VERIFIED });
     const { recording, outputs } = ev;
     expect(resolve(sendMapping(recording)!.args.scalingConfig)).toEqual({ maximumConcurrency: 8 });
     expect(outputs.api).toBe("https://api.example.com");
@@ -99,7 +111,9 @@ describe("what the deploy builds", () => {
       .map((f) => readFileSync(join(ROOT, f), "utf8"))
       .join("\n");
     const read = new Set<string>();
-    for (const m of sources.matchAll(/process\.env\.([A-Z_][A-Z0-9_]*)|(?:optional|integer|domain|httpsPolicy)\("([A-Z_][A-Z0-9_]*)"/g))
+    for (const m of sources.matchAll(
+      /process\.env\.([A-Z_][A-Z0-9_]*)|(?:optional|integer|domain|httpsPolicy|choice)\("([A-Z_][A-Z0-9_]*)"/g,
+    ))
       read.add((m[1] ?? m[2])!);
     expect([...read].filter((name) => !DEPLOY_ENV.includes(name))).toEqual([]);
     const guide = readFileSync(join(ROOT, "docs/operations.md"), "utf8");
@@ -124,6 +138,7 @@ describe("cold start: AWS SDK clients only in the functions that use them", () =
       sender: { bundled: ["client-scheduler", "client-sesv2"], atImport: ["client-scheduler", "client-sesv2"] },
       sweeper: { bundled: ["client-scheduler"], atImport: ["client-scheduler"] },
       migrate: { bundled: [], atImport: [] },
+      apiReady: { bundled: [], atImport: [] },
     });
   });
 });
@@ -131,8 +146,15 @@ describe("cold start: AWS SDK clients only in the functions that use them", () =
 describe("the stand-ins behave like SST where the wiring depends on it", () => {
   test("an Output in a plain template literal is not its value (use $interpolate)", async () => {
     const ev = await evaluate({
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: source text to replace
-      mutations: [{ file: "infra/webhooks.ts", from: "endpoint: $interpolate`${apiUrl}${path}`", to: "endpoint: `${apiUrl}${path}`" }],
+      mutations: [
+        {
+          file: "infra/webhooks.ts",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: source text to replace
+          from: "endpoint: $interpolate`${apiEndpoint}${path}`",
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: source text to replace
+          to: "endpoint: `${apiEndpoint}${path}`",
+        },
+      ],
     });
     const sub = ev.recording.get("aws.sns.TopicSubscription", "SesEventsWebhook");
     expect(resolve(sub.args.endpoint)).toContain(OUTPUT_TO_STRING);

@@ -1,5 +1,7 @@
 /* The links the functions read at run time, as `sst deploy` would generate them. Every name
-   here is declared in infra/ and linked to the functions that read it (infra/test checks it). */
+   here is declared in infra/ and linked to the functions that read it (infra/test checks it).
+   Hand-written: sst.config.ts excludes this folder from SST's type generator (`types.ignore`),
+   which would otherwise replace this file with a reference to its own root sst-env.d.ts. */
 import "sst";
 
 declare module "sst" {
@@ -12,6 +14,6 @@ declare module "sst" {
       publicUrl: string;
       configurationSets: { none: string; opens: string; clicks: string; full: string };
     };
-    Tracking: { type: "sst.sst.Linkable"; topicArns: string[] };
+    Tracking: { type: "sst.sst.Linkable"; topicArns: string[]; inboundBucket: string };
   }
 }

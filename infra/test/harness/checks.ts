@@ -4,7 +4,7 @@ import ts from "typescript";
 import { migrationsFolder } from "../../../packages/core/src/database/migrations-folder";
 import { type Evaluation, ROOT } from "./evaluate";
 import { analyzeHandlers } from "./handlers";
-import { type Rec, type Recording, resolve, toSeconds } from "./standins";
+import { type AccountState, type Rec, type Recording, resolve, toSeconds } from "./standins";
 
 /**
  * The wiring facts, each a function from an evaluation to the problems it finds (none: the fact
@@ -19,6 +19,7 @@ export const HANDLERS = {
   sender: "packages/functions/src/sender.handler",
   sweeper: "packages/functions/src/sweeper.handler",
   migrate: "packages/functions/src/migrate.handler",
+  apiReady: "packages/functions/src/api-ready.handler",
 };
 
 /** Published by every configuration set; OPEN and CLICK only where that set tracks them. */
@@ -317,8 +318,22 @@ export const senderConcurrency: Check = ({ recording }) => {
     : [`the sender's scalingConfig.maximumConcurrency must be an integer from 2 to 1000, got ${JSON.stringify(max)}`];
 };
 
+/**
+ * TRACKING_DOMAIN, when SES would accept it: an identity covering it (itself or a parent
+ * domain) exists and is verified at deploy time. Otherwise SES refuses the configuration set
+ * (`InvalidTrackingOptions`), as on a first deploy that creates the sending domain.
+ */
+export function applicableTrackingDomain(env: Record<string, string>, account: AccountState): string | undefined {
+  const domain = env.TRACKING_DOMAIN?.toLowerCase();
+  if (!domain) return undefined;
+  const labels = domain.split(".");
+  const covering = labels.slice(0, -1).map((_, i) => labels.slice(i).join("."));
+  const identity = covering.map((name) => account.identities?.[name]).find((i) => i !== undefined);
+  return identity?.verified ? domain : undefined;
+}
+
 /** One configuration set per tracking mode, each publishing the right events to SesEvents. */
-export const configurationSets: Check = ({ recording, env }) => {
+export const configurationSets: Check = ({ recording, env, account }) => {
   const sending = linkable(recording, "Sending");
   const topic = recording.find("sst.aws.SnsTopic", "SesEvents");
   if (!sending || !topic) return ["no Sending linkable or no SesEvents topic"];
@@ -352,7 +367,7 @@ export const configurationSets: Check = ({ recording, env }) => {
       if (!expected.has(type)) problems.push(`configuration set ${name} (${mode}) publishes ${type}, which it must not`);
     const redirect = resolve(set.args.trackingOptions)?.customRedirectDomain;
     const tracks = TRACKING_MODES[mode]!.opens || TRACKING_MODES[mode]!.clicks;
-    const wanted = tracks ? env.TRACKING_DOMAIN?.toLowerCase() : undefined;
+    const wanted = tracks ? applicableTrackingDomain(env, account) : undefined;
     if (redirect !== wanted) problems.push(`configuration set ${name}: custom tracking domain is ${redirect}, expected ${wanted}`);
   }
   return problems;
@@ -561,15 +576,76 @@ export const migrations: Check = ({ recording, dev }) => {
   const triggers = resolve(invocation.args.triggers) ?? {};
   if (!Object.keys(triggers).length) problems.push("the migration invocation has no triggers: it would run on the first deploy only");
   if (resolve(invocation.args.lifecycleScope) === "CRUD") problems.push("the migration invocation would also run on destroy");
+  problems.push(...migrationsFirst(recording, migrator, invocation));
+  return problems;
+};
+
+/** What a resource waits for: its `dependsOn` (one or a list). */
+export function dependencies(recording: Recording, rec: Rec): Rec[] {
+  const raw = resolve(rec.opts?.dependsOn);
+  const list: unknown[] = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+  return list.map((d) => recording.recordOf(d)).filter((d): d is Rec => d !== undefined);
+}
+
+/**
+ * New code goes live only after the migration run: every Lambda function (those SST creates for
+ * each component) depends on the invocation, except the migrator's own (a cycle).
+ */
+function migrationsFirst(recording: Recording, migrator: Rec, invocation: Rec): string[] {
+  const problems: string[] = [];
+  const lambdas = recording.all("aws.lambda.Function");
+  if (!lambdas.length) return ["no aws.lambda.Function was created (the stand-ins create one per sst.aws.Function)"];
+  for (const fn of lambdas) {
+    const own = fn.opts?.parent === migrator.instance;
+    const waits = dependencies(recording, fn).includes(invocation);
+    if (own && waits) problems.push(`${fn.name} (the migrator) depends on its own invocation: a cycle`);
+    if (!own && !waits)
+      problems.push(`${fn.name} does not wait for the migration run: its new code could go live before a failed migration`);
+  }
+  return problems;
+}
+
+/**
+ * A failed tick is not retried (the next tick or the sweeper picks the campaign up): the tick's
+ * asynchronous invocations have 0 retries, and what fails lands in the tick DLQ, which the tick's
+ * role may send to; an alarm watches the tick's errors.
+ */
+export const tickFailures: Check = ({ recording }) => {
+  const tick = fnByHandler(recording, HANDLERS.tick);
+  const dlq = recording.find("sst.aws.Queue", "TickDlq");
+  if (!tick || !dlq) return ["no tick function or no TickDlq"];
+  const dlqArn = resolve(dlq.instance.arn);
+  const problems: string[] = [];
+  const configs = recording
+    .all("aws.lambda.FunctionEventInvokeConfig")
+    .filter((c) => resolve(c.args.functionName) === resolve(tick.instance.name));
+  if (!configs.length) return ["the tick function has no event invoke config: Lambda retries a failed tick twice (retries unset)"];
+  const config = resolve(configs[0]!.args);
+  if (config.maximumRetryAttempts !== 0) problems.push(`the tick's maximumRetryAttempts is ${config.maximumRetryAttempts}, expected 0`);
+  const destination = config.destinationConfig?.onFailure?.destination;
+  if (destination !== dlqArn) problems.push(`failed ticks go to ${destination}, expected the TickDlq ${dlqArn}`);
+  else if (!allows(functionStatements(recording, tick), "sqs:SendMessage", dlqArn))
+    problems.push("the tick's role may not send to its on-failure destination (TickDlq)");
+  const alarm = recording
+    .all("aws.cloudwatch.MetricAlarm")
+    .map((a) => resolve(a.args))
+    .find((a) => a.namespace === "AWS/Lambda" && a.metricName === "Errors" && a.dimensions?.FunctionName === resolve(tick.instance.name));
+  if (!alarm) problems.push("no alarm on the tick function's Errors");
   return problems;
 };
 
 /** SNS → HTTPS webhooks, raw delivery off; the allowlist is the subscribed topics; SES may publish. */
-export const webhooks: Check = ({ recording }) => {
+export const webhooks: Check = ({ recording, dev }) => {
   const api = recording.find("sst.aws.ApiGatewayV2", "Api");
   const tracking = linkable(recording, "Tracking");
   if (!api || !tracking) return ["no Api or no Tracking linkable"];
-  const base = String(resolve(api.instance.url)).replace(/\/+$/, "");
+  const publicUrl = String(resolve(api.instance.url)).replace(/\/+$/, "");
+  // Subscriptions go to the execute-api endpoint: live with the stage, unlike a custom domain.
+  const base = String(resolve(api.instance.nodes.api.apiEndpoint)).replace(/\/+$/, "");
+  const probe = fnByHandler(recording, HANDLERS.apiReady);
+  const ready = probe
+    ? recording.all("aws.lambda.Invocation").find((i) => resolve(i.args.functionName) === resolve(probe.instance.name))
+    : undefined;
   const expected: Array<[string, string]> = [["SesEvents", "/webhooks/ses"]];
   if (recording.find("sst.aws.SnsTopic", "SesInbound")) expected.push(["SesInbound", "/webhooks/ses-inbound"]);
   const problems: string[] = [];
@@ -586,8 +662,13 @@ export const webhooks: Check = ({ recording }) => {
         `${name} has no HTTPS subscription to ${base}${path} (has: ${subs.map((s) => resolve(s.args.endpoint)).join(", ") || "none"})`,
       );
     }
-    for (const s of https)
+    for (const s of https) {
       if (resolve(s.args.rawMessageDelivery) === true) problems.push(`${s.name} uses raw message delivery (drops the signature)`);
+      const waits = dependencies(recording, s);
+      if (!waits.includes(api)) problems.push(`${s.name} does not wait for the whole API (stage, route, permission)`);
+      if (!dev && (!ready || !waits.includes(ready)))
+        problems.push(`${s.name} does not wait for the API to answer (the ApiReady probe): SNS's confirmation could be lost`);
+    }
     const policies = recording.all("aws.sns.TopicPolicy").filter((p) => resolve(p.args.arn) === arn);
     const sesMayPublish = policies
       .flatMap((p) => policyStatements(p.args.policy))
@@ -597,17 +678,31 @@ export const webhooks: Check = ({ recording }) => {
   const allowlist = new Set<string>(resolve(tracking.args.properties.topicArns) ?? []);
   for (const arn of topicArns) if (!allowlist.has(arn)) problems.push(`Tracking.topicArns lacks ${arn}`);
   for (const arn of allowlist) if (!topicArns.has(arn)) problems.push(`Tracking.topicArns allows ${arn}, which is not subscribed`);
+  if (!dev) {
+    if (!ready) problems.push("the ApiReady probe is never invoked on deploy");
+    else {
+      const input = JSON.parse(resolve(ready.args.input));
+      if (String(input.url).replace(/\/+$/, "") !== base) problems.push(`the ApiReady probe checks ${input.url}, not ${base}`);
+      if (!dependencies(recording, ready).includes(api)) problems.push("the ApiReady probe does not wait for the API");
+      if (!Object.keys(resolve(ready.args.triggers) ?? {}).length) problems.push("the ApiReady probe runs on the first deploy only");
+    }
+  }
   const sending = linkable(recording, "Sending");
-  if (sending && resolve(sending.args.properties.publicUrl) !== base) {
-    problems.push(`Sending.publicUrl ${resolve(sending.args.properties.publicUrl)} is not the API's URL ${base}`);
+  if (sending && resolve(sending.args.properties.publicUrl) !== publicUrl) {
+    problems.push(`Sending.publicUrl ${resolve(sending.args.properties.publicUrl)} is not the API's URL ${publicUrl}`);
   }
   return problems;
 };
 
-/** Replies: with REPLY_DOMAIN, an active receipt rule set publishing the domain's mail to SesInbound. */
+/**
+ * Replies: with REPLY_DOMAIN, an enabled rule of the active receipt rule set (this stage's, or
+ * the account's named by INBOUND_RULE_SET) stores each whole message in the inbound bucket and
+ * notifies SesInbound; SES may write the bucket; messages expire; the webhooks may read them.
+ * A removal never deactivates receiving.
+ */
 export const inbound: Check = ({ recording, env }) => {
   const domain = env.REPLY_DOMAIN?.toLowerCase();
-  const kinds = ["aws.ses.ReceiptRuleSet", "aws.ses.ReceiptRule", "aws.ses.ActiveReceiptRuleSet"];
+  const kinds = ["aws.ses.ReceiptRuleSet", "aws.ses.ReceiptRule", "aws.ses.ActiveReceiptRuleSet", "sst.aws.Bucket"];
   const topic = recording.find("sst.aws.SnsTopic", "SesInbound");
   if (!domain) {
     return kinds.some((k) => recording.all(k).length) || topic ? ["inbound resources exist without REPLY_DOMAIN"] : [];
@@ -615,16 +710,77 @@ export const inbound: Check = ({ recording, env }) => {
   if (!topic) return ["REPLY_DOMAIN is set but there is no SesInbound topic"];
   const problems: string[] = [];
   const topicArn = resolve(topic.instance.arn);
-  const active = recording.all("aws.ses.ActiveReceiptRuleSet").map((a) => resolve(a.args.ruleSetName));
+  const activations = recording.all("aws.ses.ActiveReceiptRuleSet");
+  const active = [...activations.map((a) => resolve(a.args.ruleSetName)), ...(env.INBOUND_RULE_SET ? [env.INBOUND_RULE_SET] : [])];
+  if (env.INBOUND_RULE_SET && (activations.length || recording.all("aws.ses.ReceiptRuleSet").length)) {
+    problems.push(
+      `INBOUND_RULE_SET=${env.INBOUND_RULE_SET}, yet this stage creates or activates a rule set: it would take receiving away from the account's active one`,
+    );
+  }
+  for (const r of [...activations, ...recording.all("aws.ses.ReceiptRuleSet")]) {
+    if (r.opts?.retainOnDelete !== true) problems.push(`${r.name} is not retained on removal: sst remove would cut the account's replies`);
+  }
   const rules = recording
     .all("aws.ses.ReceiptRule")
     .filter((r) => active.includes(resolve(r.args.ruleSetName)) && resolve(r.args.enabled) !== false);
   const rule = rules.find((r) => (resolve(r.args.recipients) ?? []).includes(domain));
-  if (!rule) return [`no enabled rule of an active receipt rule set receives mail for ${domain}`];
-  const action = (resolve(rule.args.snsActions) ?? []).find((a: any) => a.topicArn === topicArn);
-  if (!action) problems.push(`the receipt rule for ${domain} does not publish to SesInbound`);
-  else if ((action.encoding ?? "UTF-8") !== "UTF-8")
-    problems.push(`the receipt rule publishes with encoding ${action.encoding}, expected UTF-8`);
+  if (!rule) return [...problems, `no enabled rule of an active receipt rule set receives mail for ${domain}`];
+  if ((resolve(rule.args.snsActions) ?? []).length)
+    problems.push("the receipt rule publishes through an SNS action: mail over 150 KB bounces and charsets are re-encoded");
+  const bucket = recording.find("sst.aws.Bucket", "InboundMail");
+  if (!bucket) return [...problems, "no InboundMail bucket"];
+  const bucketName = resolve(bucket.instance.name);
+  const action = (resolve(rule.args.s3Actions) ?? []).find((a: any) => a.bucketName === bucketName);
+  if (!action) problems.push(`the receipt rule for ${domain} does not store the message in the InboundMail bucket`);
+  else if (action.topicArn !== topicArn) problems.push(`the receipt rule's S3 action notifies ${action.topicArn}, not SesInbound`);
+  if (!dependencies(recording, rule).includes(bucket)) problems.push("the receipt rule does not wait for the bucket (and its policy)");
+  const sesMayWrite = (resolve(bucket.args.policy) ?? []).some(
+    (p: any) =>
+      (p.effect ?? "allow") === "allow" &&
+      (p.principals ?? []).some((pr: any) => pr.type === "service" && pr.identifiers.includes("ses.amazonaws.com")) &&
+      (p.actions ?? []).includes("s3:PutObject"),
+  );
+  if (!sesMayWrite) problems.push("SES may not write to the InboundMail bucket");
+  if (!(resolve(bucket.args.lifecycle) ?? []).some((l: any) => l.expiresIn))
+    problems.push("received messages never expire from the bucket");
+  const tracking = linkable(recording, "Tracking");
+  const properties = tracking ? resolve(tracking.args.properties) : {};
+  if (properties.inboundBucket !== bucketName)
+    problems.push(`Tracking.inboundBucket is ${properties.inboundBucket}, expected ${bucketName}`);
+  const api = fnByHandler(recording, HANDLERS.api);
+  const key = `arn:aws:s3:::${bucketName}/${action?.objectKeyPrefix ?? ""}reply-1`;
+  if (api && !allows(functionStatements(recording, api), "s3:GetObject", key))
+    problems.push("the API may not s3:GetObject the received messages");
+  return problems;
+};
+
+/**
+ * SES identities: one per domain per account and region. Created ones survive `sst remove`
+ * (another stage may send with them); with SES_IDENTITIES=adopt none is created, and the DKIM
+ * records come from the existing identity.
+ */
+export const sesIdentities: Check = ({ recording, env, outputs }) => {
+  const problems: string[] = [];
+  const created = recording.all("aws.sesv2.EmailIdentity");
+  for (const identity of created) {
+    if (identity.opts?.retainOnDelete !== true)
+      problems.push(
+        `${identity.name} (${resolve(identity.args.emailIdentity)}) is deleted on sst remove: stages sharing it would stop sending`,
+      );
+  }
+  if ((env.SES_IDENTITIES ?? "create").toLowerCase() === "adopt") {
+    if (created.length)
+      problems.push(`SES_IDENTITIES=adopt, yet ${created.map((i) => resolve(i.args.emailIdentity)).join(", ")} is created`);
+    if (env.EMAIL_DOMAIN && !recording.lookups.includes(`aws.sesv2.getEmailIdentity ${env.EMAIL_DOMAIN}`))
+      problems.push(`the adopted identity ${env.EMAIL_DOMAIN} is not looked up`);
+  } else {
+    for (const domain of [env.EMAIL_DOMAIN, env.REPLY_DOMAIN]) {
+      if (domain && !created.some((i) => resolve(i.args.emailIdentity) === domain))
+        problems.push(`no SES identity is created for ${domain}`);
+    }
+  }
+  if (env.EMAIL_DOMAIN && !(Array.isArray(outputs.dkimRecords) && outputs.dkimRecords.length === 3))
+    problems.push(`the dkimRecords output is ${JSON.stringify(outputs.dkimRecords)}, expected 3 records`);
   return problems;
 };
 
@@ -691,6 +847,32 @@ export const apiAndSweeper: Check = ({ recording, env }) => {
   return problems;
 };
 
+/**
+ * What operators need: the dead-letter queues' ARNs and URLs as stack outputs (the runbook
+ * inspects and redrives them), and the hand-written link contract (packages/functions/
+ * sst-env.d.ts) kept out of SST's type generator, which would overwrite it on every deploy.
+ */
+export const operations: Check = ({ recording, outputs, config, stage }) => {
+  const problems: string[] = [];
+  for (const [key, name] of [
+    ["send", "SendDlq"],
+    ["tick", "TickDlq"],
+  ] as const) {
+    const queue = recording.find("sst.aws.Queue", name);
+    if (!queue) {
+      problems.push(`no ${name}`);
+      continue;
+    }
+    const given = outputs.deadLetters?.[key];
+    if (given?.arn !== resolve(queue.instance.arn) || given?.url !== resolve(queue.instance.url))
+      problems.push(`the stack outputs lack deadLetters.${key} { arn, url } of ${name} (got ${JSON.stringify(given)})`);
+  }
+  const ignored: string[] = (config.app({ stage }) as { types?: { ignore?: string[] } }).types?.ignore ?? [];
+  if (!ignored.some((dir) => posix.normalize(dir).replace(/\/$/, "") === "packages/functions"))
+    problems.push("packages/functions is not in the app's types.ignore: SST's generator would overwrite packages/functions/sst-env.d.ts");
+  return problems;
+};
+
 export const CHECKS: Record<string, Check> = {
   handlers,
   queueDlq,
@@ -706,8 +888,11 @@ export const CHECKS: Record<string, Check> = {
   permissions,
   production,
   migrations,
+  tickFailures,
   webhooks,
   inbound,
+  sesIdentities,
+  operations,
   alarms,
   apiAndSweeper,
 };

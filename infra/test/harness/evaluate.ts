@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { createStandins, Recording, resolve } from "./standins";
+import { type AccountState, createStandins, Recording, resolve } from "./standins";
 
 /** The repository root (sst.config.ts, infra/, packages/). */
 export const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -21,6 +21,9 @@ export const DEPLOY_ENV = [
   "ALARM_EMAIL",
   "SENDER_MAX_CONCURRENCY",
   "LOG_LEVEL",
+  "SES_IDENTITIES",
+  "INBOUND_RULE_SET",
+  "INBOUND_RETENTION_DAYS",
 ];
 
 /** A deliberate breakage: replace the one occurrence of `from` in `file` (repository-relative). */
@@ -36,6 +39,8 @@ export interface EvaluateOptions {
   dev?: boolean;
   env?: Record<string, string>;
   mutations?: Mutation[];
+  /** What exists in the AWS account at deploy time (default: nothing). */
+  account?: AccountState;
 }
 
 export interface AppConfig {
@@ -44,6 +49,7 @@ export interface AppConfig {
   removal?: "remove" | "retain" | "retain-all";
   protect?: boolean;
   providers?: Record<string, unknown>;
+  types?: { ignore?: string[] };
 }
 
 export interface SstConfig {
@@ -61,6 +67,7 @@ export interface Evaluation {
   /** What `run()` returned, outputs resolved. */
   outputs: Record<string, any>;
   recording: Recording;
+  account: AccountState;
 }
 
 const GLOBALS = [
@@ -135,12 +142,15 @@ export async function evaluate(options: EvaluateOptions = {}): Promise<Evaluatio
     if (!config) throw new Error("sst.config.ts did not call $config");
     const app = config.app({ stage });
     const recording = new Recording({ name: app.name, stage });
-    Object.assign(g, createStandins(recording).globals, {
+    Object.assign(g, createStandins(recording, options.account).globals, {
       $app: { name: app.name, stage, removal: app.removal ?? "retain", protect: app.protect ?? false, providers: app.providers ?? {} },
       $dev: dev,
     });
-    const outputs = resolve((await config.run()) ?? {});
-    return { stage, dev, env, config, app, outputs, recording };
+    const returned = await config.run();
+    // Let what components create later (in `apply`s) be created, as Pulumi waits for it.
+    await new Promise((done) => setImmediate(done));
+    const outputs = resolve(returned ?? {});
+    return { stage, dev, env, config, app, outputs, recording, account: options.account ?? {} };
   } finally {
     for (const [name, value] of savedGlobals) {
       if (value === undefined) delete g[name];

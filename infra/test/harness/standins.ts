@@ -7,7 +7,7 @@
  * subscriber's event source mapping is built as SST builds it (then transformed), routes and
  * cron jobs create their functions, `Function.url` throws when no URL is enabled, and an Output
  * used in a plain template literal turns into Pulumi's warning text instead of its value.
- * Types: ./platform.d.ts.
+ * The types infra/ is checked against are SST's real ones (infra/platform/check.ts), not these.
  */
 
 export const ACCOUNT = "123456789012";
@@ -97,6 +97,8 @@ export interface AppContext {
 
 export class Recording {
   readonly records: Rec[] = [];
+  /** Deploy-time lookups made (Pulumi invokes), in order. */
+  readonly lookups: string[] = [];
   private readonly byInstance = new WeakMap<object, Rec>();
 
   constructor(readonly app: AppContext) {}
@@ -188,7 +190,12 @@ export interface Standins {
   globals: Record<string, unknown>;
 }
 
-export function createStandins(recording: Recording): Standins {
+/** The AWS account as the deploy-time lookups see it (SES identities that exist, verified or not). */
+export interface AccountState {
+  identities?: Record<string, { verified: boolean; dkimTokens?: string[] }>;
+}
+
+export function createStandins(recording: Recording, account: AccountState = {}): Standins {
   const transforms: TransformRegistry = [];
   const phys = (name: string) => recording.physicalName(name);
   const urn = (kind: string, name: string) => output(`urn:pulumi:${recording.app.stage}::${recording.app.name}::${kind}::${name}`);
@@ -223,6 +230,7 @@ export function createStandins(recording: Recording): Standins {
     cls = class RawResource {
       constructor(name: string, args: any = {}, opts?: any) {
         if (typeof name !== "string" || !name) throw new Error(`${kind}: a resource needs a name`);
+        opts = opts ?? {};
         args = transformed(cls, args, opts, name);
         const proxy: any = new Proxy(this, {
           get(target, prop) {
@@ -263,11 +271,33 @@ export function createStandins(recording: Recording): Standins {
         get(_, prop) {
           if (typeof prop === "symbol") return undefined;
           if (/^[A-Z]/.test(prop)) return rawClass(`${path}.${prop}`);
+          if (/^get[A-Z]/.test(prop)) {
+            const invoke = invokes[`${path}.${prop}`];
+            if (!invoke) throw new Error(`${path}.${prop} is not provided by the offline stand-ins (infra/test/harness/standins.ts)`);
+            return invoke;
+          }
           return namespace(`${path}.${prop}`);
         },
       },
     );
   }
+
+  // Deploy-time lookups (Pulumi invokes): answered from `account`, failing as AWS does when absent.
+  const invokes: Record<string, (args: any) => Promise<unknown>> = {
+    "aws.sesv2.getEmailIdentity": async ({ emailIdentity }: { emailIdentity: string }) => {
+      recording.lookups.push(`aws.sesv2.getEmailIdentity ${emailIdentity}`);
+      const found = account.identities?.[emailIdentity];
+      if (!found) throw new Error(`NotFoundException: Email identity ${emailIdentity} does not exist.`);
+      return {
+        emailIdentity,
+        verifiedForSendingStatus: found.verified,
+        verificationStatus: found.verified ? "SUCCESS" : "PENDING",
+        dkimSigningAttributes: [
+          { tokens: found.dkimTokens ?? [1, 2, 3].map((i) => `adopted${i}`), status: found.verified ? "SUCCESS" : "PENDING" },
+        ],
+      };
+    },
+  };
 
   const aws = new Proxy(
     {
@@ -324,7 +354,7 @@ export function createStandins(recording: Recording): Standins {
     readonly name: unknown;
     readonly nodes: unknown;
     private readonly hasUrl: boolean;
-    constructor(name: string, args: any, opts?: any, via?: string) {
+    constructor(name: string, args: any, opts: any = {}, via?: string) {
       args = transformed(FunctionStandin, { ...args }, opts, name);
       const handler = resolve(args?.handler);
       if (typeof handler !== "string" || !/^[^.]+(\/[^.]+)*\.[A-Za-z_$][\w$]*$/.test(handler.replace(/^\.\//, ""))) {
@@ -341,6 +371,30 @@ export function createStandins(recording: Recording): Standins {
       recording.recordOf(role)!.via = `function ${name}`;
       this.nodes = { function: output({ arn: this.arn, name: this.name }), role };
       recording.add({ kind: "sst.aws.Function", name, args, opts, instance: this, via, calls: [] });
+      // SST creates the Lambda function itself inside an `apply`, after the program has moved on:
+      // stack transforms ($transform on aws.lambda.Function) registered later still apply to it.
+      queueMicrotask(() => {
+        const fn = new (rawClass("aws.lambda.Function"))(
+          `${name}Function`,
+          { name: physical, handler: resolve(args.handler), runtime: resolve(args.runtime), timeout: args.timeout },
+          { parent: this },
+        );
+        recording.recordOf(fn)!.via = `function ${name}`;
+      });
+      // As SST: an event invoke config only when `retries` is set, then transformed.
+      if (args.retries !== undefined) {
+        const config = new (rawClass("aws.lambda.FunctionEventInvokeConfig"))(
+          `${name}EventInvokeConfig`,
+          applyTransform(
+            args.transform?.eventInvokeConfig,
+            { functionName: this.name, maximumRetryAttempts: args.retries },
+            {},
+            `${name}EventInvokeConfig`,
+          ),
+          { parent: this },
+        );
+        recording.recordOf(config)!.via = `function ${name}`;
+      }
     }
     get url() {
       if (!this.hasUrl) throw new Error("Function URL is not enabled. Enable it with `url: true`.");
@@ -418,6 +472,7 @@ export function createStandins(recording: Recording): Standins {
   class ApiGatewayV2 {
     readonly urn: unknown;
     readonly url: unknown;
+    readonly nodes: { api: { apiEndpoint: unknown; id: unknown } };
     private readonly record: Rec;
     constructor(name: string, args: any = {}, opts?: any) {
       args = transformed(ApiGatewayV2, { ...args }, opts, name);
@@ -425,13 +480,9 @@ export function createStandins(recording: Recording): Standins {
       const domainName = typeof domain === "string" ? domain : domain?.name;
       const path = typeof domain === "object" && domain ? domain.path : undefined;
       this.urn = urn("sst:aws:ApiGatewayV2", name);
-      this.url = output(
-        domainName
-          ? path
-            ? `https://${domainName}/${path}/`
-            : `https://${domainName}`
-          : `https://${name.toLowerCase()}0abc.execute-api.${REGION}.amazonaws.com`,
-      );
+      const endpoint = `https://${name.toLowerCase()}0abc.execute-api.${REGION}.amazonaws.com`;
+      this.nodes = { api: { apiEndpoint: output(endpoint), id: output(`${name.toLowerCase()}0abc`) } };
+      this.url = output(domainName ? (path ? `https://${domainName}/${path}/` : `https://${domainName}`) : endpoint);
       this.record = recording.add({ kind: "sst.aws.ApiGatewayV2", name, args, opts, instance: this, calls: [] });
     }
     route(rawRoute: string, handler: unknown, args: any = {}) {
@@ -477,7 +528,28 @@ export function createStandins(recording: Recording): Standins {
     }
   }
 
-  const known = { Function: FunctionStandin, Queue, SnsTopic, ApiGatewayV2, CronV2 };
+  class Bucket {
+    readonly urn: unknown;
+    readonly arn: unknown;
+    readonly name: unknown;
+    readonly nodes: unknown;
+    constructor(name: string, args: any = {}, opts?: any) {
+      args = transformed(Bucket, { ...args }, opts, name);
+      // SST names buckets <app>-<stage>-<name>-<random>, lowercase.
+      const physical = `${phys(name)}-abcdef`.toLowerCase();
+      this.urn = urn("sst:aws:Bucket", name);
+      this.arn = output(`arn:aws:s3:::${physical}`);
+      this.name = output(physical);
+      this.nodes = { bucket: { arn: this.arn, bucket: this.name } };
+      for (const rule of resolve(args.lifecycle) ?? []) {
+        if (rule.expiresIn !== undefined && !/^\d+ days?$/.test(rule.expiresIn))
+          throw new Error(`sst.aws.Bucket "${name}": lifecycle expiresIn must be "<n> days", got ${rule.expiresIn}`);
+      }
+      recording.add({ kind: "sst.aws.Bucket", name, args, opts, instance: this, calls: [] });
+    }
+  }
+
+  const known = { Function: FunctionStandin, Queue, SnsTopic, ApiGatewayV2, CronV2, Bucket };
   const sstAws = new Proxy(
     {
       ...known,
