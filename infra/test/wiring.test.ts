@@ -122,7 +122,7 @@ describe("what the deploy builds", () => {
 });
 
 describe("cold start: AWS SDK clients only in the functions that use them", () => {
-  test("each bundle carries the clients its code calls, the API's SES client loaded lazily", async () => {
+  test("each bundle carries the clients its code calls, the API's SES and S3 clients loaded lazily", async () => {
     const { recording } = await evaluate({ stage: "staging" });
     const fns = Object.entries(HANDLERS).map(([key, handler]) => [key, recording.functionByHandler(handler)!] as const);
     const analyses = await analyzeHandlers(fns.map(([, fn]) => fn.args));
@@ -133,7 +133,7 @@ describe("cold start: AWS SDK clients only in the functions that use them", () =
       ]),
     );
     expect(clients).toEqual({
-      api: { bundled: ["client-scheduler", "client-sesv2"], atImport: ["client-scheduler"] },
+      api: { bundled: ["client-s3", "client-scheduler", "client-sesv2"], atImport: ["client-scheduler"] },
       tick: { bundled: ["client-sqs"], atImport: ["client-sqs"] },
       sender: { bundled: ["client-scheduler", "client-sesv2"], atImport: ["client-scheduler", "client-sesv2"] },
       sweeper: { bundled: ["client-scheduler"], atImport: ["client-scheduler"] },

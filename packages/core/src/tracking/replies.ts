@@ -8,6 +8,7 @@ import * as Clock from "../clock";
 import * as Database from "../database";
 import { VisibleError } from "../error";
 import { settleSent } from "../sending/progress";
+import * as InboundMail from "./inbound-mail";
 import { recordUnmatched } from "./ses-events";
 import { finishSequence, type MessageRef, reach } from "./state";
 
@@ -21,7 +22,8 @@ import { finishSequence, type MessageRef, reach } from "./state";
 export const inboundSchema = v.object({
   notificationType: v.literal("Received"),
   mail: v.object({ messageId: v.pipe(v.string(), v.nonEmpty()), timestamp: v.pipe(v.string(), v.isoTimestamp()) }),
-  content: v.pipe(v.string(), v.nonEmpty()),
+  // Inline (SNS action) or stored in S3 (S3 action): see inbound-mail.ts.
+  content: v.optional(v.string()),
 });
 
 const AUTO_SUBJECT =
@@ -51,7 +53,7 @@ export function preview(text: string, max = 200): string {
   return compact.length > max ? `${compact.slice(0, max - 1)}…` : compact;
 }
 
-export async function parseReply(raw: string): Promise<ParsedReply> {
+export async function parseReply(raw: string | Uint8Array): Promise<ParsedReply> {
   const email = await PostalMime.parse(raw);
   const header = (name: string) => email.headers.find((h) => h.key === name)?.value?.trim();
   const autoSubmitted = header("auto-submitted");
@@ -134,9 +136,11 @@ export type InboundResult = "replied" | "automatic" | "duplicate" | "unmatched" 
 export async function applyInbound(input: unknown): Promise<InboundResult> {
   const parsed = v.safeParse(inboundSchema, input);
   if (!parsed.success) return "ignored";
-  const { mail, content } = parsed.output;
+  const { mail } = parsed.output;
   const key = `inbound:${mail.messageId}`;
-  const reply = await parseReply(content);
+  const raw = await InboundMail.rawMessage(input);
+  if (raw === undefined) return "ignored";
+  const reply = await parseReply(raw);
   const message = await messageBySesId(reply.references);
   if (!message) {
     await recordUnmatched(key, "inbound", "In-Reply-To/References name no email we sent", { mail, subject: reply.subject });
