@@ -34,6 +34,26 @@ describe.skipIf(!onServer)("Neon serverless driver", () => {
     await server?.close();
   });
 
+  it("survives Neon's idle suspend: statements on dead pooled connections are retried on new ones", async () => {
+    // Fill the pool with idle connections (3 at once), then kill them all, unnoticed by the client.
+    await Promise.all([1, 2, 3].map(() => Database.rows(sql`SELECT pg_sleep(0.05)`)));
+    expect(neon.pool.idleCount).toBe(3);
+    expect(proxy.killOpenConnections()).toBe(3);
+    const before = proxy.connections();
+    const [row] = await Database.rows<{ answer: number }>(sql`SELECT 6 * 7 AS answer`);
+    expect(row).toEqual({ answer: 42 });
+    expect(proxy.connections()).toBeGreaterThan(before);
+    // A transaction whose BEGIN meets a dead connection starts again on a live one.
+    await Promise.all([1, 2, 3].map(() => Database.rows(sql`SELECT pg_sleep(0.05)`)));
+    expect(proxy.killOpenConnections()).toBeGreaterThan(0);
+    const inside = await Database.transaction(async () => (await Database.rows<{ n: number }>(sql`SELECT 1 AS n`))[0]!.n);
+    expect(inside).toBe(1);
+  });
+
+  it("does not retry a statement that failed for its own reasons", async () => {
+    await expect(Database.rows(sql`SELECT * FROM no_such_table`)).rejects.toThrow(/no_such_table/);
+  });
+
   it("runs queries through the WebSocket", async () => {
     const [row] = await Database.rows<{ answer: number }>(sql`SELECT 41 + 1 AS answer`);
     expect(row).toEqual({ answer: 42 });
