@@ -149,7 +149,15 @@ function typeCheck(copies: Map<string, string>): string[] {
   };
   const program = ts.createProgram([...copies.keys()], options);
   const ours = (file: ts.SourceFile | undefined) => file !== undefined && copies.has(file.fileName);
-  const diagnostics = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(), ...ts.getPreEmitDiagnostics(program)];
+  // Only our files are checked (the platform's own .ts sources would cost a minute and are SST's).
+  const diagnostics = [
+    ...program.getOptionsDiagnostics(),
+    ...program.getGlobalDiagnostics(),
+    ...program
+      .getSourceFiles()
+      .filter(ours)
+      .flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)]),
+  ];
   const seen = new Set<string>();
   const problems: string[] = [];
   for (const d of diagnostics) {
