@@ -8,7 +8,12 @@ export { idempotencyTable } from "./idempotency.sql";
  * repeat with the same key and request gets that response again; the same key with another
  * request is refused. A request that died without answering frees its key after a minute.
  */
-export type Begin = { kind: "new" } | { kind: "replay"; status: number; body: unknown } | { kind: "conflict"; message: string };
+export type Begin =
+  | { kind: "new" }
+  | { kind: "replay"; status: number; body: unknown }
+  | { kind: "conflict"; message: string }
+  /** The first request with this key is still running: wait for it (`waitForResult`). */
+  | { kind: "in_flight" };
 
 const ABANDONED_AFTER_SECONDS = 60;
 
@@ -33,7 +38,27 @@ export async function begin(workspaceId: string, key: string, route: string, req
       RETURNING key`);
     if (taken.length) return { kind: "new" };
   }
-  return { kind: "conflict", message: "A request with this Idempotency-Key is still being processed" };
+  return { kind: "in_flight" };
+}
+
+/**
+ * `begin`, waiting up to `waitMs` while the first request with the key is still running, so that
+ * a client retrying on a timeout gets the first request's result rather than an error. Still in
+ * flight after that: a conflict the caller answers with `Retry-After`.
+ */
+export async function beginOrWait(
+  workspaceId: string,
+  key: string,
+  route: string,
+  requestHash: string,
+  options: { waitMs: number; pollMs?: number },
+): Promise<Begin> {
+  const deadline = Date.now() + options.waitMs;
+  for (;;) {
+    const started = await begin(workspaceId, key, route, requestHash);
+    if (started.kind !== "in_flight" || Date.now() >= deadline) return started;
+    await new Promise((done) => setTimeout(done, Math.min(options.pollMs ?? 100, Math.max(0, deadline - Date.now()))));
+  }
 }
 
 export async function complete(workspaceId: string, key: string, status: number, body: unknown): Promise<void> {

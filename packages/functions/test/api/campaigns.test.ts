@@ -1,9 +1,12 @@
+import { createHash } from "node:crypto";
 import * as Auth from "@fluenzr/core/auth";
 import { Identity } from "@fluenzr/core/email-account";
+import * as Idempotency from "@fluenzr/core/idempotency";
 import * as Scheduler from "@fluenzr/core/scheduler";
 import type { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { apiClient, factory, SEED_WORKFLOW, type TestWorkspace, useTestDatabase } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
+import { setInFlightWait } from "../../src/api/middleware/idempotency";
 
 useTestDatabase();
 
@@ -103,6 +106,59 @@ describe("POST /v1/campaigns", () => {
     expect(a.replay.headers.get("idempotent-replayed")).toBe("true");
     expect(a.other.status).toBe(409);
     expect(a.list.body.meta.total).toBe(1);
+  });
+});
+
+describe("Idempotency-Key while the first request is in flight", () => {
+  const body = (accountId: string) => ({ name: "Once", emailAccountId: accountId });
+  /** What the middleware records when the first request with the key begins. */
+  const beginFirst = (ws: TestWorkspace, key: string, json: unknown) =>
+    Idempotency.begin(
+      ws.id,
+      key,
+      "POST /v1/campaigns",
+      createHash("sha256")
+        .update(`POST /v1/campaigns\n${JSON.stringify(json)}`)
+        .digest("hex"),
+    );
+
+  it("parallel requests with one key create one campaign, and both get its result", async () => {
+    const { api, account } = await setup();
+    const headers = { "idempotency-key": "parallel-1" };
+    const [a, b] = await Promise.all([
+      api.post("/v1/campaigns", body(account.id), { headers }),
+      api.post("/v1/campaigns", body(account.id), { headers }),
+    ]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(a.body.data.id).toBe(b.body.data.id);
+    expect((await api.get("/v1/campaigns")).body.meta.total).toBe(1);
+  });
+
+  it("a repeat waits for the first request's result", async () => {
+    const { ws, api, account } = await setup();
+    expect(await beginFirst(ws, "slow-1", body(account.id))).toEqual({ kind: "new" });
+    const stored = { success: true, data: { id: "cmp_from_the_first_request" } };
+    setTimeout(() => void Idempotency.complete(ws.id, "slow-1", 201, stored), 300);
+    const repeat = await api.post("/v1/campaigns", body(account.id), { headers: { "idempotency-key": "slow-1" } });
+    expect(repeat.status).toBe(201);
+    expect(repeat.body).toEqual(stored);
+    expect(repeat.headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  it("a repeat still waiting after the bound gets 409 with Retry-After", async () => {
+    const { ws, api, account } = await setup();
+    await beginFirst(ws, "stuck-1", body(account.id));
+    const previous = setInFlightWait(200);
+    try {
+      const repeat = await api.post("/v1/campaigns", body(account.id), { headers: { "idempotency-key": "stuck-1" } });
+      expect(repeat.status).toBe(409);
+      expect(repeat.headers.get("retry-after")).toBe("1");
+      expect(repeat.body.error.details).toEqual([
+        { path: "Idempotency-Key", message: "A request with this Idempotency-Key is still being processed" },
+      ]);
+    } finally {
+      setInFlightWait(previous);
+    }
   });
 });
 
