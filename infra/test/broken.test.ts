@@ -174,7 +174,7 @@ const BREAKAGES: Breakage[] = [
     mutations: [
       { file: "infra/sweeper.ts", from: `"packages/functions/src/sweeper.handler"`, to: `"infra/test/fixtures/handler.handler"` },
     ],
-    reports: /SweeperHandler \(infra\/test\/fixtures\/handler\.handler\) reads Resource\.Sending/,
+    reports: /SweeperHandler \(infra\/test\/fixtures\/handler\.handler\) reads Resource\.Tracking/,
   },
   {
     fact: "code reading an environment variable infra does not set",

@@ -136,7 +136,7 @@ describe("cold start: AWS SDK clients only in the functions that use them", () =
       api: { bundled: ["client-s3", "client-scheduler", "client-sesv2"], atImport: ["client-scheduler"] },
       tick: { bundled: ["client-sqs"], atImport: ["client-sqs"] },
       sender: { bundled: ["client-scheduler", "client-sesv2"], atImport: ["client-scheduler", "client-sesv2"] },
-      sweeper: { bundled: ["client-scheduler"], atImport: ["client-scheduler"] },
+      sweeper: { bundled: ["client-scheduler", "client-sesv2"], atImport: ["client-scheduler", "client-sesv2"] },
       migrate: { bundled: [], atImport: [] },
       apiReady: { bundled: [], atImport: [] },
     });

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import type { DatabaseHandle } from "@fluenzr/core/database";
 import { createPgDatabase } from "@fluenzr/core/database/pg";
 import { createPgliteDatabase } from "@fluenzr/core/database/pglite";
+import { marginFromEnv } from "@fluenzr/core/sending/evidence";
 import { isAlive } from "@fluenzr/core/util";
 
 /** Local configuration, from the environment, with embedded defaults. */
@@ -14,6 +15,7 @@ export interface LocalConfig {
   sesPort: number;
   tickIntervalMs: number;
   sweepIntervalMs: number;
+  unknownMarginMs: number;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
@@ -25,6 +27,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): LocalConfig {
     sesPort: Number(env.LOCAL_SES_PORT ?? 8005),
     tickIntervalMs: Number(env.LOCAL_TICK_SECONDS ?? 5) * 1000,
     sweepIntervalMs: Number(env.LOCAL_SWEEP_SECONDS ?? 60) * 1000,
+    unknownMarginMs: marginFromEnv(env),
   };
 }
 

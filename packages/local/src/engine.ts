@@ -19,6 +19,8 @@ export interface LocalEngineOptions {
   /** How often the in-process scheduler ticks active campaigns. */
   tickIntervalMs: number;
   sweepIntervalMs: number;
+  /** The safety margin before evidence settles an email of unknown fate (`UNKNOWN_SEND_MARGIN_SECONDS`). */
+  unknownMarginMs?: number;
   /** Where the local SES journals what it accepted; without it, its store lives in memory only. */
   dataDir?: string;
 }
@@ -65,11 +67,14 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
 
   // Recover from whatever stopped the last run before anything is claimed: this process is the
   // only sender of its database, so every claim is a dead one; schedules (in memory) come back.
-  await sweep({ claimTimeoutMs: 0 }).catch((error) => Log.error("start-up sweep failed", { error }));
+  // What SES accepted before the last stop is settled first, then the rest is judged.
+  await pump.drain();
+  const unknownMarginMs = options.unknownMarginMs;
+  await sweep({ claimTimeoutMs: 0, unknownMarginMs }).catch((error) => Log.error("start-up sweep failed", { error }));
   queue.start(Sender.handleBatch, { intervalMs: 200, concurrency: 4 });
   const stopTicker = startTicker({ scheduler, tick, intervalMs: options.tickIntervalMs });
   const sweeper = setInterval(() => {
-    sweep().catch((error) => Log.error("sweep failed", { error }));
+    sweep({ unknownMarginMs }).catch((error) => Log.error("sweep failed", { error }));
   }, options.sweepIntervalMs);
 
   return {

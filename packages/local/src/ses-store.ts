@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import * as Database from "@fluenzr/core/database";
 import * as Log from "@fluenzr/core/log";
+import { Evidence } from "@fluenzr/core/sending";
 import { applySesEvent } from "@fluenzr/core/tracking";
 import { sql } from "drizzle-orm";
 import * as Records from "./records";
@@ -90,6 +91,19 @@ async function messageOf(email: StoredEmail): Promise<string | undefined> {
 }
 
 /**
+ * How long an email of ours whose message is not found holds the pump: its reservation commits
+ * before SES is called, so only an instant; longer means the message is gone (erased, or
+ * forgotten as never sent, which the journal then proves wrong: logged).
+ */
+const UNMATCHED_HOLD_MS = 30_000;
+
+/** A probe's `Send` event (SES's mailbox simulator answers probes like any email). */
+function probeSend(probeId: string, stored: StoredEmail) {
+  const timestamp = new Date(stored.at * 1000).toISOString();
+  return { eventType: "Send", mail: { messageId: stored.messageId, timestamp, tags: { probe: [probeId] } }, send: {} };
+}
+
+/**
  * Apply Send and Delivery for every stored email from `cursor` on; returns the new cursor. An
  * email whose message is not found yet (its reservation not committed) stops the pass there, to
  * be retried on the next one.
@@ -99,10 +113,17 @@ export async function pumpEvents(store: SesStore, cursor: number): Promise<numbe
   let at = cursor;
   for (; at < emails.length; at++) {
     const stored = emails[at]!;
+    const probe = stored.headers?.find((h) => h.name.toLowerCase() === Evidence.PROBE_HEADER.toLowerCase())?.value;
+    if (probe) {
+      await applySesEvent(probeSend(probe, stored));
+      continue;
+    }
     const messageId = await messageOf(stored);
     if (!messageId) {
-      if (stored.headers?.some((h) => h.name.toLowerCase() === "list-unsubscribe")) break;
-      continue; // not one of ours (sent to the local SES by hand)
+      if (!stored.headers?.some((h) => h.name.toLowerCase() === "list-unsubscribe")) continue; // sent by hand
+      if (Date.now() - stored.at * 1000 < UNMATCHED_HOLD_MS) break;
+      Log.warn("local SES holds an email whose message is gone", { sesMessageId: stored.messageId });
+      continue;
     }
     const row = await Records.messageRow(messageId);
     if (!row) break;
@@ -114,8 +135,15 @@ export async function pumpEvents(store: SesStore, cursor: number): Promise<numbe
   return at;
 }
 
-/** The pump on a timer, its position saved beside the journal (a lost position only replays). */
-export function startPump(store: SesStore, options: { cursorFile?: string; intervalMs: number }): { stop(): Promise<void> } {
+/**
+ * The pump on a timer, its position saved beside the journal (a lost position only replays).
+ * `drain()` applies everything stored so far: the start-up sweep must not judge emails of
+ * unknown fate before the events of what SES accepted before the kill are in.
+ */
+export function startPump(
+  store: SesStore,
+  options: { cursorFile?: string; intervalMs: number },
+): { drain(): Promise<void>; stop(): Promise<void> } {
   let cursor = 0;
   if (options.cursorFile && existsSync(options.cursorFile)) cursor = Number(readFileSync(options.cursorFile, "utf8")) || 0;
   if (cursor > store.emails.length) cursor = 0;
@@ -125,14 +153,21 @@ export function startPump(store: SesStore, options: { cursorFile?: string; inter
     if (next !== cursor && options.cursorFile) writeFileSync(options.cursorFile, String(next));
     cursor = next;
   };
-  const timer = setInterval(() => {
-    running ??= pass()
+  const once = () =>
+    (running ??= pass()
       .catch((error) => Log.error("local SES events failed", { error }))
       .finally(() => {
         running = undefined;
-      });
-  }, options.intervalMs);
+      }));
+  const timer = setInterval(once, options.intervalMs);
   return {
+    async drain() {
+      await running;
+      for (let before = -1; cursor < store.emails.length && cursor !== before; ) {
+        before = cursor;
+        await once();
+      }
+    },
     async stop() {
       clearInterval(timer);
       await running;

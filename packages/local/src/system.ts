@@ -42,6 +42,7 @@ export async function startLocalSystem(config: LocalConfig): Promise<LocalSystem
       publicUrl: `http://localhost:${port}`,
       tickIntervalMs: config.tickIntervalMs,
       sweepIntervalMs: config.sweepIntervalMs,
+      unknownMarginMs: config.unknownMarginMs,
       dataDir: config.dataDir,
     }).catch(async (error) => {
       await new Promise<void>((resolve) => server.close(() => resolve()));

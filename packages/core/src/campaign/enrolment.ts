@@ -151,6 +151,8 @@ export interface CampaignContact {
   currentNodeId: string | null;
   nextSendAt: Date | null;
   lastSentAt: Date | null;
+  /** The current step's email while SES's answer is unknown (see sending/evidence). */
+  sending: { messageId: string; nodeId: string; since: Date } | null;
   error: string | null;
   addedAt: Date;
   updatedAt: Date;
@@ -172,15 +174,19 @@ export async function list(campaignId: string, query: v.InferOutput<typeof Schem
     current_node_id: string | null;
     next_run_at: Date | null;
     last_sent_at: Date | null;
+    sending_id: string | null;
+    sending_since: Date | null;
     error: string | null;
     created_at: Date;
     updated_at: Date;
     total: number;
   }>(sql`
     SELECT cc.contact_id, c.email, c.first_name, c.last_name, cc.status, cc.current_node_id, cc.next_run_at, cc.last_sent_at,
-           cc.error, cc.created_at, cc.updated_at,
+           m.id AS sending_id, m.created_at AS sending_since, cc.error, cc.created_at, cc.updated_at,
            (SELECT count(*)::int FROM campaign_contact x WHERE x.campaign_id = ${campaignId}${query.status ? sql` AND x.status = ${query.status}` : sql``}) AS total
     FROM campaign_contact cc JOIN contact c ON c.id = cc.contact_id
+    LEFT JOIN message m ON m.campaign_id = cc.campaign_id AND m.contact_id = cc.contact_id AND m.node_id = cc.current_node_id
+                       AND m.status = 'sending'
     WHERE cc.campaign_id = ${campaignId}${status}
     ORDER BY cc.created_at, cc.contact_id
     LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}`);
@@ -201,6 +207,10 @@ export async function list(campaignId: string, query: v.InferOutput<typeof Schem
       currentNodeId: r.current_node_id,
       nextSendAt: r.next_run_at && Database.toDate(r.next_run_at),
       lastSentAt: r.last_sent_at && Database.toDate(r.last_sent_at),
+      sending:
+        r.sending_id && r.current_node_id && r.sending_since
+          ? { messageId: r.sending_id, nodeId: r.current_node_id, since: Database.toDate(r.sending_since) }
+          : null,
       error: r.error,
       addedAt: Database.toDate(r.created_at),
       updatedAt: Database.toDate(r.updated_at),

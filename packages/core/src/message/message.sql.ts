@@ -5,8 +5,9 @@ import { timestamptz, workspaceIdColumn } from "../database/columns";
 
 /**
  * - `sending`: reserved for a contact and node, handed (or about to be handed) to SES. If the
- *   sender dies here, whether SES accepted it is unknown: it is never sent again, and SES's own
- *   `Send` event settles it.
+ *   sender dies here, whether SES accepted it is unknown until evidence settles it: its own SES
+ *   `Send` event (sent), or `Send` events for later emails of the same account while its own
+ *   never came (never sent: forgotten, and the step is due again). See docs/decisions.md.
  * - `sent`: SES accepted it (its message id is known).
  * - `failed`: SES refused it for good.
  */
@@ -46,6 +47,8 @@ export const messageTable = pgTable(
     complainedAt: timestamptz("complained_at"),
     unsubscribedAt: timestamptz("unsubscribed_at"),
     failedAt: timestamptz("failed_at"),
+    /** When SES's `Send` event for it reached us (our clock): the evidence that settles others. */
+    sendEventAt: timestamptz("send_event_at"),
   },
   (t) => [
     uniqueIndex("message_once_key").on(t.campaignId, t.contactId, t.nodeId),
@@ -59,4 +62,21 @@ export const messageTable = pgTable(
     index("message_sending_idx").on(t.createdAt).where(sql`status = 'sending'`),
     index("message_contact_idx").on(t.contactId),
   ],
+);
+
+/**
+ * An email to SES's mailbox simulator, sent by the sweeper only when an email's fate is unknown
+ * and no later email of its account brought evidence: its `Send` event is that evidence.
+ */
+export const sesProbeTable = pgTable(
+  "ses_probe",
+  {
+    id: text("id").primaryKey(),
+    emailAccountId: text("email_account_id").notNull(),
+    sesMessageId: text("ses_message_id"),
+    createdAt: timestamptz("created_at").notNull(),
+    sendEventAt: timestamptz("send_event_at"),
+    error: text("error"),
+  },
+  (t) => [index("ses_probe_account_created_idx").on(t.emailAccountId, t.createdAt)],
 );

@@ -1,4 +1,5 @@
 export * as Config from "./config";
+export * as Evidence from "./evidence";
 export * as Fault from "./fault";
 export * as Mailer from "./mailer";
 export * as Progress from "./progress";

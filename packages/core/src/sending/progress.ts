@@ -38,6 +38,8 @@ export interface Acceptance {
   messageId: string;
   sesMessageId: string;
   at: Date;
+  /** When SES's `Send` event for it reached us, when that is what settles it. */
+  sendEventAt?: Date;
 }
 
 /**
@@ -58,7 +60,8 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
       ses: string;
       at: Date;
     }>(sql`
-      UPDATE message m SET status = 'sent', ses_message_id = coalesce(m.ses_message_id, v.ses), sent_at = v.at
+      UPDATE message m SET status = 'sent', ses_message_id = coalesce(m.ses_message_id, v.ses), sent_at = v.at,
+             send_event_at = coalesce(m.send_event_at, v.event_at)
       FROM unnest(${Database.array(
         accepted.map((a) => a.messageId),
         "text",
@@ -69,7 +72,10 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
                   ${Database.array(
                     accepted.map((a) => a.at),
                     "timestamptz",
-                  )}) AS v(id, ses, at)
+                  )}, ${Database.array(
+                    accepted.map((a) => a.sendEventAt ?? null),
+                    "timestamptz",
+                  )}) AS v(id, ses, at, event_at)
       WHERE m.id = v.id AND m.status = 'sending'
       RETURNING m.id, m.workspace_id, m.campaign_id, m.contact_id, m.node_id, v.ses, v.at`);
     if (!messages.length) return [];
@@ -176,8 +182,8 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
 }
 
 /** One email accepted by SES (SES's `Send` event goes through here too). */
-export async function settleSent(messageId: string, sesMessageId: string, at: Date): Promise<Settled | undefined> {
-  const [settled] = await settleSentMany([{ messageId, sesMessageId, at }]);
+export async function settleSent(messageId: string, sesMessageId: string, at: Date, sendEventAt?: Date): Promise<Settled | undefined> {
+  const [settled] = await settleSentMany([{ messageId, sesMessageId, at, sendEventAt }]);
   return settled;
 }
 

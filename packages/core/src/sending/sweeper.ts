@@ -6,15 +6,30 @@ import * as Idempotency from "../idempotency";
 import * as Log from "../log";
 import type { Day } from "../schedule";
 import * as Scheduler from "../scheduler";
+import * as Evidence from "./evidence";
 import { failContact } from "./progress";
 
 /** A claim this old lost its queue message (the tick died, or the job went to the DLQ). */
 export const CLAIM_TIMEOUT_MS = 10 * 60_000;
-/** SES's Send event arrives within seconds; after this, an email of unknown fate is given up. */
+/**
+ * The last resort for an email of unknown fate that no evidence settled in a day (SES answered no
+ * probe either): its contact fails rather than risk a second copy.
+ */
 export const UNKNOWN_TIMEOUT_MS = 24 * 3_600_000;
+
+export interface SweepOptions {
+  /** Claims older than this are released (0: all, for a process that knows it is the only sender). */
+  claimTimeoutMs?: number;
+  /** The safety margin of the evidence rule (`Evidence.DEFAULT_MARGIN_MS`). */
+  unknownMarginMs?: number;
+}
 
 export interface SweepReport {
   releasedClaims: number;
+  /** Emails SES never took (by evidence): forgotten, their steps due again. */
+  unknownResent: number;
+  /** Probes sent to SES's mailbox simulator to make evidence for a silent account. */
+  probesSent: number;
   unknownFailed: number;
   schedulesRestored: number;
   schedulesRemoved: number;
@@ -27,7 +42,7 @@ export interface SweepReport {
  * emails whose fate never got settled, active campaigns without a schedule (and schedules
  * without an active campaign), and campaigns whose last contact finished.
  */
-export async function sweep(options: { claimTimeoutMs?: number } = {}): Promise<SweepReport> {
+export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const now = Clock.now();
   // A process that knows it is the only sender (local mode at start-up) releases every claim: 0.
   const claimTimeoutMs = options.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
@@ -35,6 +50,10 @@ export async function sweep(options: { claimTimeoutMs?: number } = {}): Promise<
     UPDATE campaign_contact SET claimed_at = NULL, claim_id = NULL, updated_at = ${now}
     WHERE claimed_at <= ${new Date(now.getTime() - claimTimeoutMs)}
     RETURNING campaign_id`);
+
+  const marginMs = options.unknownMarginMs ?? Evidence.DEFAULT_MARGIN_MS;
+  const resent = await Evidence.resolveNeverSent(marginMs);
+  const probesSent = await Evidence.probeSilentAccounts(marginMs);
 
   const unknown = await Database.rows<{ id: string; workspace_id: string; campaign_id: string; contact_id: string; node_id: string }>(sql`
     UPDATE message SET error = 'outcome unknown: the sender died around the SES call and SES sent no Send event'
@@ -97,6 +116,8 @@ export async function sweep(options: { claimTimeoutMs?: number } = {}): Promise<
 
   const report = {
     releasedClaims: released.length,
+    unknownResent: resent.length,
+    probesSent,
     unknownFailed: unknown.length,
     schedulesRestored: restored,
     schedulesRemoved: removed,

@@ -2,8 +2,10 @@ import { sql } from "drizzle-orm";
 import * as v from "valibot";
 import * as Activity from "../activity";
 import { completeIfDone } from "../campaign/complete";
+import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Log from "../log";
+import * as Evidence from "../sending/evidence";
 import { settleSent } from "../sending/progress";
 import { applyMilestone, type FastMilestone } from "./milestone";
 import { finishSequence, type MessageRef, reach, suppress } from "./state";
@@ -191,6 +193,12 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
   }
   const event = parsed.output;
   if (event.eventType === "Subscription") return "ignored";
+  const probe = event.mail.tags.probe?.[0];
+  if (probe) {
+    // A probe to SES's mailbox simulator: only its `Send` matters (evidence, see sending/evidence).
+    if (event.eventType !== "Send") return "ignored";
+    return (await Evidence.probeSeen(probe)) ? "applied" : "unmatched";
+  }
   const key = providerKey(event);
   const milestone = MILESTONES[event.eventType];
   if (milestone) {
@@ -220,10 +228,16 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
   const at = eventTime(event);
 
   if (event.eventType === "Send") {
-    // SES accepted the email: settles one whose fate the sender could not learn.
-    const settled =
-      found.status === "sending" ? await settleSent(found.id, event.mail.messageId, new Date(event.mail.timestamp)) : undefined;
-    return settled ? "applied" : "duplicate";
+    // SES accepted the email: settles one whose fate the sender could not learn. Either way,
+    // when it reached us is evidence for earlier emails of unknown fate (sending/evidence).
+    const received = Clock.now();
+    if (found.status === "sending") {
+      const settled = await settleSent(found.id, event.mail.messageId, new Date(event.mail.timestamp), received);
+      if (settled) return "applied";
+    }
+    const [first] = await Database.rows<{ id: string }>(sql`
+      UPDATE message SET send_event_at = ${received} WHERE id = ${found.id} AND send_event_at IS NULL RETURNING id`);
+    return first ? "applied" : "duplicate";
   }
 
   const touched = new Set<string>();

@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   message: "msg",
   event: "evt",
   webhook: "whk",
+  sesProbe: "prb",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

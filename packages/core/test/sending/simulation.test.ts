@@ -2,7 +2,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
-import { Fault, type Mailer, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
+import { Evidence, Fault, type Mailer, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
 import { FakeMailer, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
@@ -52,7 +52,7 @@ interface Plan {
 
 /** SES as the simulation sees it: throttles, unknown outcomes (sometimes accepted), and Send events. */
 class SimulatedSes extends FakeMailer {
-  readonly sendEvents: Array<{ at: number; messageId: string; sesId: string }> = [];
+  readonly sendEvents: Array<{ at: number; messageId?: string; probeId?: string; sesId: string }> = [];
   constructor(private readonly now: () => number) {
     super();
   }
@@ -68,7 +68,12 @@ class SimulatedSes extends FakeMailer {
     }
     const accepted = await super.send(email);
     // SES publishes a Send event for every email it accepts, a little later.
-    this.sendEvents.push({ at: this.now() + Math.floor(random() * 120_000), messageId: email.tags.message!, sesId: accepted.messageId });
+    this.sendEvents.push({
+      at: this.now() + Math.floor(random() * 120_000),
+      messageId: email.tags.message,
+      probeId: email.tags.probe,
+      sesId: accepted.messageId,
+    });
     if (outcome === "accepted-unknown") {
       this.next("unknown");
       return super.send({ ...email, to: "__never__" }).then(() => accepted);
@@ -157,6 +162,11 @@ describe("sending simulation", () => {
     });
 
     const late: string[] = [];
+    // Emails of unknown fate that evidence settled as never sent (and so were sent again).
+    let resent = 0;
+    const sweepAndCount = async () => {
+      resent += (await sweep()).unknownResent;
+    };
     const end = start + 42 * 24 * 3_600_000;
     let minute = 0;
     const allDone = async () => {
@@ -190,9 +200,14 @@ describe("sending simulation", () => {
         const event = ses.sendEvents[i]!;
         if (event.at > now) continue;
         ses.sendEvents.splice(i, 1);
-        await Progress.settleSent(event.messageId, event.sesId, new Date(event.at));
+        // What tracking does with a Send event: settle the email, note when the evidence came.
+        if (event.probeId) await Evidence.probeSeen(event.probeId);
+        else {
+          await Progress.settleSent(event.messageId!, event.sesId, new Date(event.at), new Date(now));
+          await Database.rows(sql`UPDATE message SET send_event_at = ${new Date(now)} WHERE id = ${event.messageId!} AND send_event_at IS NULL`);
+        }
       }
-      if (minute % 5 === 0) await sweep();
+      if (minute % 5 === 0) await sweepAndCount();
       if (minute % 60 === 0 && now > start + 28 * 24 * 3_600_000 && (await allDone())) break;
       engine.clock.advance(60_000);
       minute++;
@@ -208,7 +223,7 @@ describe("sending simulation", () => {
         const target = Math.min(...moments, next + 6 * 3_600_000);
         if (target > next + 60_000) {
           engine.clock.set(Math.floor(target / 60_000) * 60_000);
-          await sweep();
+          await sweepAndCount();
         }
       }
     }
@@ -216,7 +231,7 @@ describe("sending simulation", () => {
     engine.restore();
 
     // ---- what SES accepted, against the rules -------------------------------------------------
-    const accepted = ses.sent.filter((e) => e.to !== "__never__");
+    const accepted = ses.sent.filter((e) => e.to !== "__never__" && e.to !== Evidence.PROBE_RECIPIENT);
     const planned = plans.length * CONTACTS * 3;
     expect(accepted.length).toBeGreaterThanOrEqual(CAMPAIGNS >= 12 && CONTACTS >= 600 ? 20_000 : planned * 0.9);
     for (const point of points) expect(injected.get(point), `crashes injected at ${point}`).toBeGreaterThan(0);
@@ -319,6 +334,13 @@ describe("sending simulation", () => {
       sql`SELECT count(*)::int AS n FROM campaign_contact WHERE status = 'failed' AND error LIKE '%{{firstName}}%'`,
     );
     expect(failedNoName[0]!.n).toBe(plans.length * Math.ceil((CONTACTS - 7) / 50));
+    // Every email SES never took (unknown outcome, crash after the reservation) was recovered by
+    // evidence and sent once: none was given up on.
+    expect(resent, "emails settled as never sent and sent again").toBeGreaterThan(0);
+    const givenUp = await Database.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM campaign_contact WHERE status = 'failed' AND error LIKE '%outcome of an email is unknown%'`,
+    );
+    expect(givenUp[0]!.n, "contacts failed for an unknown outcome").toBe(0);
     for (const plan of plans) {
       const stats = (await plan.ws.as(() => Campaign.fromID(plan.id)))!.stats;
       const sent = accepted.filter((e) => e.tags.campaign === plan.id).length;

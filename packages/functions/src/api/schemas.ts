@@ -118,6 +118,12 @@ export const CampaignContact = v.object({
   currentNodeId: nullableText,
   nextSendAt: v.nullable(timestamp),
   lastSentAt: v.nullable(timestamp),
+  sending: v.pipe(
+    v.nullable(v.object({ messageId: v.string(), nodeId: v.string(), since: timestamp })),
+    v.description(
+      "The email of the current step when SES's answer is not known yet (the sender stopped around the SES call): settled as sent by SES's Send event, or as never sent by evidence, after which it is sent once. Null otherwise.",
+    ),
+  ),
   error: nullableText,
   addedAt: timestamp,
   updatedAt: timestamp,
