@@ -204,7 +204,9 @@ describe("sending simulation", () => {
         if (event.probeId) await Evidence.probeSeen(event.probeId);
         else {
           await Progress.settleSent(event.messageId!, event.sesId, new Date(event.at), new Date(now));
-          await Database.rows(sql`UPDATE message SET send_event_at = ${new Date(now)} WHERE id = ${event.messageId!} AND send_event_at IS NULL`);
+          await Database.rows(
+            sql`UPDATE message SET send_event_at = ${new Date(now)} WHERE id = ${event.messageId!} AND send_event_at IS NULL`,
+          );
         }
       }
       if (minute % 5 === 0) await sweepAndCount();
