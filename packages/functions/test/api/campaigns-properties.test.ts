@@ -1,6 +1,7 @@
 import { createApp } from "@fluenzr/functions/api/app";
 import { type ApiResponse, apiClient, ERROR_CODES, factory, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
 import fc from "fast-check";
+import tzdata from "tzdata/timezone-data.json" with { type: "json" };
 import { beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -58,12 +59,20 @@ const invalid = (reason: string): { ok: false; reason: string } => ({ ok: false,
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 const isInt = (x: unknown, min: number, max: number): x is number => typeof x === "number" && Number.isInteger(x) && x >= min && x <= max;
 
-function isTimeZone(zone: string): boolean {
+/**
+ * The zone as the server stores it, or undefined: a name current IANA data has (the `tzdata`
+ * package), matched case-insensitively and spelled as IANA spells it (`europe/paris` →
+ * `Europe/Paris`), that this runtime can also compute with.
+ */
+const IANA_NAMES = new Map(Object.keys(tzdata.zones).map((name) => [name.toLowerCase(), name]));
+function timeZoneName(zone: string): string | undefined {
+  const name = IANA_NAMES.get(zone.toLowerCase());
+  if (name === undefined) return undefined;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return zone.length > 0;
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return name;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -92,8 +101,9 @@ function settingsVerdict(input: unknown, base: Settings): Verdict<Settings> {
     (merged as unknown as Record<string, unknown>)[key] = input[key];
   }
   if (input.timezone !== undefined) {
-    if (typeof input.timezone !== "string" || !isTimeZone(input.timezone.trim())) return invalid("timezone is not an IANA zone");
-    merged.timezone = input.timezone.trim();
+    const zone = typeof input.timezone === "string" ? timeZoneName(input.timezone.trim()) : undefined;
+    if (zone === undefined) return invalid("timezone is not an IANA zone");
+    merged.timezone = zone;
   }
   if (merged.sendHoursEnd <= merged.sendHoursStart) return invalid("sendHoursEnd is not after sendHoursStart");
   return valid(merged);
