@@ -168,12 +168,18 @@ export async function update(id: string, input: v.InferInput<typeof Schema.updat
 
 export async function remove(id: string): Promise<{ id: string; deleted: true }> {
   const workspaceId = Actor.workspaceId();
-  const [row] = await Database.use((db) =>
-    db
-      .delete(contactTable)
-      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id)))
-      .returning({ id: contactTable.id }),
-  );
+  // Its enrolments go with it (the foreign key cascades); each campaign's `totalContacts` is
+  // lowered in the same statement (a data-modifying CTE always runs), so `start` sees a campaign left with no contact (SPEC §2: 409).
+  const [row] = await Database.rows<{ id: string }>(sql`
+    WITH enrolled AS (
+      DELETE FROM campaign_contact WHERE workspace_id = ${workspaceId} AND contact_id = ${id} RETURNING campaign_id
+    ),
+    counted AS (
+      UPDATE campaign SET total_contacts = campaign.total_contacts - n.count
+      FROM (SELECT campaign_id, count(*)::int AS count FROM enrolled GROUP BY campaign_id) n
+      WHERE campaign.id = n.campaign_id RETURNING 1
+    )
+    DELETE FROM contact WHERE workspace_id = ${workspaceId} AND id = ${id} RETURNING id`);
   if (!row) throw notFound("Contact", id);
   return { id, deleted: true };
 }

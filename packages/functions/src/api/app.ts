@@ -35,12 +35,13 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions = {}) {
   const v1 = new Hono<ApiEnv>()
-    .use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
-    // Each resource router is behind the API key; `/v1/openapi.json` is not.
+    // Each resource router is behind the API key; `/v1/openapi.json` is not. The key is checked
+    // before the body's size, so a 413 to a known key carries its X-RateLimit-* headers (SPEC §1).
     .use("/contacts/*", auth)
     .use("/groups/*", auth)
     .use("/email-accounts/*", auth)
     .use("/campaigns/*", auth)
+    .use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
     .route("/contacts", contacts)
     .route("/groups", groups)
     .route("/email-accounts", emailAccounts)

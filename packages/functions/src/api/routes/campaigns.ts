@@ -3,6 +3,7 @@ import { notFound } from "@fluenzr/core/error";
 import { Replies } from "@fluenzr/core/tracking";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
+import { pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
 import { ok, okPage } from "../respond";
@@ -45,8 +46,9 @@ export const campaigns = new Hono<ApiEnv>()
     async (c) => ok(c, await Campaign.create(c.req.valid("json")), 201),
   )
   .get("/:id", doc({ tag, summary: "Get a campaign, with its workflow and counters", data: Out.Campaign, errors: [404] }), async (c) => {
-    const campaign = await Campaign.fromID(c.req.param("id"));
-    if (!campaign) throw notFound("Campaign", c.req.param("id"));
+    const id = pathId(c, "campaign");
+    const campaign = await Campaign.fromID(id);
+    if (!campaign) throw notFound("Campaign", id);
     return ok(c, campaign);
   })
   .put(
@@ -59,10 +61,10 @@ export const campaigns = new Hono<ApiEnv>()
       errors: [404, 409],
     }),
     body(Campaign.Schema.updateSchema),
-    async (c) => ok(c, await Campaign.update(c.req.param("id"), c.req.valid("json"))),
+    async (c) => ok(c, await Campaign.update(pathId(c, "campaign"), c.req.valid("json"))),
   )
   .delete("/:id", doc({ tag, summary: "Delete a draft campaign", data: Out.Deleted, errors: [404, 409] }), async (c) =>
-    ok(c, await Campaign.remove(c.req.param("id"))),
+    ok(c, await Campaign.remove(pathId(c, "campaign"))),
   )
   .post(
     "/:id/contacts",
@@ -76,13 +78,13 @@ export const campaigns = new Hono<ApiEnv>()
     }),
     idempotent,
     body(Campaign.Schema.addContactsSchema),
-    async (c) => ok(c, await Campaign.Enrolment.add(c.req.param("id"), c.req.valid("json"))),
+    async (c) => ok(c, await Campaign.Enrolment.add(pathId(c, "campaign"), c.req.valid("json"))),
   )
   .delete(
     "/:id/contacts",
     doc({ tag, summary: "Remove contacts from a campaign (what was sent stays in the statistics)", data: Out.Removed, errors: [404, 409] }),
     body(Campaign.Schema.removeContactsSchema),
-    async (c) => ok(c, await Campaign.Enrolment.remove(c.req.param("id"), c.req.valid("json"))),
+    async (c) => ok(c, await Campaign.Enrolment.remove(pathId(c, "campaign"), c.req.valid("json"))),
   )
   .post(
     "/:id/replies",
@@ -96,7 +98,7 @@ export const campaigns = new Hono<ApiEnv>()
     }),
     idempotent,
     body(Replies.reportSchema),
-    async (c) => ok(c, await Replies.report(c.req.param("id"), c.req.valid("json"))),
+    async (c) => ok(c, await Replies.report(pathId(c, "campaign"), c.req.valid("json"))),
   )
   .get(
     "/:id/contacts",
@@ -108,7 +110,7 @@ export const campaigns = new Hono<ApiEnv>()
       errors: [404],
     }),
     query(Campaign.Schema.contactsQuery),
-    async (c) => okPage(c, await Campaign.Enrolment.list(c.req.param("id"), c.req.valid("query"))),
+    async (c) => okPage(c, await Campaign.Enrolment.list(pathId(c, "campaign"), c.req.valid("query"))),
   );
 
 for (const action of Object.keys(CONTROL) as Campaign.Action[]) {
@@ -122,6 +124,6 @@ for (const action of Object.keys(CONTROL) as Campaign.Action[]) {
       errors: [404, 409],
     }),
     idempotent,
-    async (c) => ok(c, await Campaign.transition(c.req.param("id"), action)),
+    async (c) => ok(c, await Campaign.transition(pathId(c, "campaign"), action)),
   );
 }

@@ -1,19 +1,14 @@
 import * as Contact from "@fluenzr/core/contact";
 import { notFound } from "@fluenzr/core/error";
-import { isId } from "@fluenzr/core/util";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
+import { pathId } from "../ids";
+import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
 import { ok, okPage } from "../respond";
 import * as Out from "../schemas";
 
 const tag = "Contacts";
-
-/** A malformed id names no contact: 404 before any query (a NUL byte must never reach SQL). */
-const contactId = (id: string) => {
-  if (!isId("contact", id)) throw notFound("Contact", id);
-  return id;
-};
 
 export const contacts = new Hono<ApiEnv>()
   .get(
@@ -31,6 +26,7 @@ export const contacts = new Hono<ApiEnv>()
   .post(
     "/",
     doc({ tag, summary: "Create a contact", data: Out.Contact, status: 201, errors: [404, 409] }),
+    idempotent,
     body(Contact.Schema.createSchema),
     async (c) => ok(c, await Contact.create(c.req.valid("json")), 201),
   )
@@ -45,6 +41,7 @@ export const contacts = new Hono<ApiEnv>()
       data: Out.BulkResult,
       errors: [404],
     }),
+    idempotent,
     body(Contact.Schema.bulkSchema),
     async (c) => ok(c, await Contact.bulk(c.req.valid("json"))),
   )
@@ -52,7 +49,7 @@ export const contacts = new Hono<ApiEnv>()
     okPage(c, await Contact.search(c.req.valid("json"))),
   )
   .get("/:id", doc({ tag, summary: "Get a contact", data: Out.Contact, errors: [404] }), async (c) => {
-    const id = contactId(c.req.param("id"));
+    const id = pathId(c, "contact");
     const contact = await Contact.fromID(id);
     if (!contact) throw notFound("Contact", id);
     return ok(c, contact);
@@ -67,29 +64,29 @@ export const contacts = new Hono<ApiEnv>()
       errors: [404, 409],
     }),
     body(Contact.Schema.updateSchema),
-    async (c) => ok(c, await Contact.update(contactId(c.req.param("id")), c.req.valid("json"))),
+    async (c) => ok(c, await Contact.update(pathId(c, "contact"), c.req.valid("json"))),
   )
   .delete("/:id", doc({ tag, summary: "Delete a contact", data: Out.Deleted, errors: [404] }), async (c) =>
-    ok(c, await Contact.remove(contactId(c.req.param("id")))),
+    ok(c, await Contact.remove(pathId(c, "contact"))),
   )
   .post(
     "/:id/groups",
     doc({ tag, summary: "Add a contact to groups", data: Out.Contact, errors: [404] }),
     body(Contact.Schema.groupIdsBody),
-    async (c) => ok(c, await Contact.addToGroups(contactId(c.req.param("id")), c.req.valid("json"))),
+    async (c) => ok(c, await Contact.addToGroups(pathId(c, "contact"), c.req.valid("json"))),
   )
   .delete(
     "/:id/groups",
     doc({ tag, summary: "Remove a contact from groups", data: Out.Contact, errors: [404] }),
     body(Contact.Schema.groupIdsBody),
-    async (c) => ok(c, await Contact.removeFromGroups(contactId(c.req.param("id")), c.req.valid("json"))),
+    async (c) => ok(c, await Contact.removeFromGroups(pathId(c, "contact"), c.req.valid("json"))),
   )
   .post("/:id/tags", doc({ tag, summary: "Tag a contact", data: Out.Contact, errors: [404] }), body(Contact.Schema.tagsBody), async (c) =>
-    ok(c, await Contact.addTags(contactId(c.req.param("id")), c.req.valid("json"))),
+    ok(c, await Contact.addTags(pathId(c, "contact"), c.req.valid("json"))),
   )
   .delete(
     "/:id/tags",
     doc({ tag, summary: "Untag a contact", data: Out.Contact, errors: [404] }),
     body(Contact.Schema.tagsBody),
-    async (c) => ok(c, await Contact.removeTags(contactId(c.req.param("id")), c.req.valid("json"))),
+    async (c) => ok(c, await Contact.removeTags(pathId(c, "contact"), c.req.valid("json"))),
   );

@@ -1,19 +1,14 @@
 import * as EmailAccount from "@fluenzr/core/email-account";
 import { notFound } from "@fluenzr/core/error";
-import { isId } from "@fluenzr/core/util";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
+import { pathId } from "../ids";
+import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
 import { ok, okPage } from "../respond";
 import * as Out from "../schemas";
 
 const tag = "Email accounts";
-
-/** A malformed id names no email account: 404 before any query (a NUL byte must never reach SQL). */
-const accountId = (id: string) => {
-  if (!isId("emailAccount", id)) throw notFound("Email account", id);
-  return id;
-};
 
 export const emailAccounts = new Hono<ApiEnv>()
   .get("/", doc({ tag, summary: "List email accounts", data: Out.EmailAccount, paged: true }), query(EmailAccount.listQuery), async (c) =>
@@ -29,11 +24,12 @@ export const emailAccounts = new Hono<ApiEnv>()
       status: 201,
       errors: [409],
     }),
+    idempotent,
     body(EmailAccount.createSchema),
     async (c) => ok(c, await EmailAccount.create(c.req.valid("json")), 201),
   )
   .get("/:id", doc({ tag, summary: "Get an email account", data: Out.EmailAccount, errors: [404] }), async (c) => {
-    const id = accountId(c.req.param("id"));
+    const id = pathId(c, "emailAccount");
     const account = await EmailAccount.fromID(id);
     if (!account) throw notFound("Email account", id);
     return ok(c, await EmailAccount.refreshStatus(account));
@@ -42,5 +38,5 @@ export const emailAccounts = new Hono<ApiEnv>()
     "/:id",
     doc({ tag, summary: "Update an email account", data: Out.EmailAccount, errors: [404] }),
     body(EmailAccount.updateSchema),
-    async (c) => ok(c, await EmailAccount.update(accountId(c.req.param("id")), c.req.valid("json"))),
+    async (c) => ok(c, await EmailAccount.update(pathId(c, "emailAccount"), c.req.valid("json"))),
   );

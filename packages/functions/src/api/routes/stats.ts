@@ -2,6 +2,7 @@ import * as Activity from "@fluenzr/core/activity";
 import * as Stats from "@fluenzr/core/stats";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
+import { pathId } from "../ids";
 import { doc, query } from "../openapi";
 import { json, ok } from "../respond";
 import * as Out from "../schemas";
@@ -21,7 +22,7 @@ export const stats = new Hono<ApiEnv>()
       data: Out.CampaignStats,
       errors: [404],
     }),
-    async (c) => ok(c, await Stats.global(c.req.param("id"))),
+    async (c) => ok(c, await Stats.global(pathId(c, "campaign"))),
   )
   .get(
     "/:id/stats/emails",
@@ -33,7 +34,7 @@ export const stats = new Hono<ApiEnv>()
       data: Out.EmailStats,
       errors: [404],
     }),
-    async (c) => ok(c, await Stats.byEmail(c.req.param("id"))),
+    async (c) => ok(c, await Stats.byEmail(pathId(c, "campaign"))),
   )
   .get(
     "/:id/stats/timeline",
@@ -48,7 +49,7 @@ export const stats = new Hono<ApiEnv>()
       errors: [404],
     }),
     query(Stats.timelineQuery),
-    async (c) => ok(c, await Stats.timeline(c.req.param("id"), c.req.valid("query"))),
+    async (c) => ok(c, await Stats.timeline(pathId(c, "campaign"), c.req.valid("query"))),
   )
   .get(
     "/:id/activity",
@@ -65,7 +66,7 @@ export const stats = new Hono<ApiEnv>()
     }),
     query(Activity.feedQuery),
     async (c) => {
-      const page = await Activity.feed(c.req.param("id"), c.req.valid("query"));
+      const page = await Activity.feed(pathId(c, "campaign"), c.req.valid("query"));
       return json(c, { success: true as const, data: page.data, meta: page.meta });
     },
   );
