@@ -28,10 +28,13 @@ const simulateSchema = v.object({
 export const simulate = new Hono<ApiEnv>().post(
   "/simulate",
   doc({
+    operationId: "simulateSesEvent",
     tag: "Local",
+    body: true,
     summary: "Simulate an SES event for a sent email (local mode only)",
     description: "Message ids are in the activity feed and in the local SES page (tag `message`).",
-    errors: [404],
+    errors: { 404: "No email with this message id was sent from the workspace." },
+    requestExample: { messageId: "msg_01jhx3k9w2e8r5t7y6u4i3o2p1", event: "open" },
   }),
   body(simulateSchema),
   async (c) => {

@@ -1,12 +1,11 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { openAPIRouteHandler } from "hono-openapi";
 import { docs } from "./docs";
 import type { ApiEnv } from "./env";
 import { errorResponse, handleError } from "./errors";
 import { auth } from "./middleware/auth";
 import { requestContext } from "./middleware/request";
-import { DOCUMENTATION } from "./openapi";
+import { buildDocument } from "./openapi";
 import { campaigns } from "./routes/campaigns";
 import { contacts } from "./routes/contacts";
 import { emailAccounts } from "./routes/email-accounts";
@@ -57,13 +56,7 @@ export function createApp(options: AppOptions = {}) {
   app.route("/v1", v1);
   app.route("/webhooks", webhooks);
   app.route("/docs", docs);
-  app.get(
-    "/v1/openapi.json",
-    openAPIRouteHandler(app, {
-      documentation: { ...DOCUMENTATION, servers: [{ url: "/", description: "This server" }] },
-      defaultOptions: {},
-    }),
-  );
+  app.get("/v1/openapi.json", async (c) => c.json(await buildDocument(app)));
   app.get("/", (c) => c.redirect("/docs"));
   return app;
 }

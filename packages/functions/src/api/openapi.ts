@@ -1,11 +1,19 @@
 import { VisibleError } from "@fluenzr/core/error";
 import { type Issue, issuesToDetails, objectOnly } from "@fluenzr/core/util";
-import { describeRoute, resolver, validator } from "hono-openapi";
-import * as v from "valibot";
+import { toJsonSchema } from "@valibot/to-json-schema";
+import type { Hono } from "hono";
+import { describeRoute, generateSpecs, validator } from "hono-openapi";
+import type * as v from "valibot";
+import { EXAMPLES } from "./examples";
+import * as Out from "./schemas";
 
 /**
- * Route declarations: the Valibot schemas the domain validates with are the ones given to
- * `body()` / `query()` here, and hono-openapi turns the same schemas into the OpenAPI document.
+ * The OpenAPI document. Each route declares its entry next to it with `doc({...})`; request
+ * bodies and query parameters come from the Valibot schemas that validate them (`body()` /
+ * `query()`, turned into JSON Schema by hono-openapi), and `buildDocument()` assembles the rest
+ * from the declarations: named components (one `$ref` per entity, envelope and error), the
+ * responses of every status with the one error code each carries, response headers, the
+ * `Idempotency-Key` parameter and examples. docs/api-contract.md explains how to add a route.
  */
 
 type ValidationResult = { success: boolean; error?: readonly Issue[] };
@@ -18,82 +26,376 @@ function failOn(result: ValidationResult) {
 export const body = <S extends v.GenericSchema>(schema: S) => validator("json", objectOnly(schema), failOn);
 export const query = <S extends v.GenericSchema>(schema: S) => validator("query", schema, failOn);
 
-const ErrorEnvelope = v.object({
-  success: v.literal(false),
-  error: v.object({
-    code: v.picklist([
-      "VALIDATION_ERROR",
-      "UNAUTHORIZED",
-      "FORBIDDEN",
-      "NOT_FOUND",
-      "CONFLICT",
-      "PAYLOAD_TOO_LARGE",
-      "RATE_LIMITED",
-      "INTERNAL_ERROR",
-    ]),
-    message: v.string(),
-    details: v.optional(v.array(v.object({ path: v.string(), message: v.string() }))),
-  }),
-});
+/** Entities of the API, each one named component. */
+export const ENTITIES = {
+  Contact: Out.Contact,
+  Group: Out.Group,
+  EmailAccount: Out.EmailAccount,
+  Campaign: Out.Campaign,
+  CampaignContact: Out.CampaignContact,
+  CampaignStats: Out.CampaignStats,
+  EmailStats: Out.EmailStats,
+  TimelinePoint: Out.TimelinePoint,
+  ActivityEvent: Out.ActivityEvent,
+  Deleted: Out.Deleted,
+  Removed: Out.Removed,
+  MembershipResult: Out.MembershipResult,
+  BulkResult: Out.BulkResult,
+  ReplyReported: Out.ReplyReported,
+  WebhookResult: Out.WebhookResult,
+  PageMeta: Out.PageMeta,
+  FeedMeta: Out.FeedMeta,
+} as const;
+export type Entity = keyof typeof ENTITIES;
 
-const PageMeta = v.object({ page: v.number(), perPage: v.number(), total: v.number(), totalPages: v.number() });
+/** Tags in the order /docs shows them: Campaigns, the heart of the product, first. */
+export const TAGS = [
+  {
+    name: "Campaigns",
+    description:
+      "A campaign sends a sequence of emails (the workflow: start → email → delay → email … → end) from one email account to its contacts, within sending days, hours and an hourly limit. Lifecycle: draft → active ⇄ paused → completed → archived.",
+  },
+  {
+    name: "Statistics",
+    description: "Counts and rates of a campaign, per email of the sequence, over time, and the feed of its events.",
+  },
+  { name: "Contacts", description: "The people emails are sent to: unique by email in a workspace, with tags, groups and custom fields." },
+  { name: "Groups", description: "Named sets of contacts, to enrol many contacts in a campaign at once." },
+  { name: "Email accounts", description: "Sender addresses; a campaign sends from one whose SES identity is verified." },
+  { name: "Unsubscribe", description: "The List-Unsubscribe link of every email: HTML pages for the recipient, no API key." },
+  { name: "Webhooks", description: "SNS deliveries of SES events and received replies, authenticated by the SNS signature, no API key." },
+  { name: "Local", description: "Local mode only (`npm start`): simulate what SES would report." },
+] as const;
+export type Tag = (typeof TAGS)[number]["name"];
 
-const json = (schema: v.GenericSchema) => ({ "application/json": { schema: resolver(schema) } });
-const error = (description: string) => ({ description, content: json(ErrorEnvelope) });
+/** Error statuses beyond 400/401/413/429, each with the one code it carries. */
+type ErrorStatus = 403 | 404 | 409;
 
 export interface DocOptions {
+  /** Stable and readable: `listCampaigns`, `getCampaignTimeline`. */
+  operationId: string;
+  tag: Tag;
   summary: string;
-  description?: string;
-  tag: string;
-  /** Schema of `data` in the success envelope. */
-  data?: v.GenericSchema;
-  /** The answer is a page: `data` is an array of `data` and `meta` holds the paging. */
+  description: string;
+  /** `data` of the success envelope: an entity, or an array of one (`list: true`, unpaged). */
+  data?: Entity;
+  list?: boolean;
+  /** A page: `data` is an array of `data`, `meta` the paging (`FeedMeta` for event feeds). */
   paged?: boolean;
-  /** The page's `meta` when it is not the lists' `{page, perPage, total, totalPages}` (event feeds). */
-  meta?: v.GenericSchema;
+  meta?: "PageMeta" | "FeedMeta";
+  /** The success answer is an HTML page (unsubscribe). */
+  html?: boolean;
   status?: 200 | 201;
-  /** Public routes (webhooks, unsubscribe) carry no API key. */
+  /** No API key (webhooks, unsubscribe): no 401/429 and no rate-limit headers. */
   public?: boolean;
-  /** Extra error statuses this route answers with, beyond the common ones. */
-  errors?: Array<404 | 409>;
+  /** Honours `Idempotency-Key` (replays carry `Idempotent-Replayed: true`). */
+  idempotent?: boolean;
+  /** Reads a request body (so it may answer 413). */
+  body?: boolean;
+  /** Extra statuses and when they are answered. */
+  errors?: Partial<Record<ErrorStatus, string>>;
+  /** Path parameter descriptions and examples. */
+  params?: Record<string, { description: string; example: string }>;
+  /** Example request body (must be valid and accepted by the server; a test sends it). */
+  requestExample?: unknown;
+  /** Example of `data` in the success answer (checked against the schema by a test). */
+  example?: unknown;
 }
 
+const DOCS = new Map<string, DocOptions>();
+
+/** Every declared operation, by operationId (tests and the contract checker read them). */
+export const declarations = (): ReadonlyMap<string, DocOptions> => DOCS;
+
 export function doc(options: DocOptions) {
-  const data = options.data ?? v.unknown();
-  const envelope = v.object({
-    success: v.literal(true),
-    data: options.paged ? v.array(data) : data,
-    ...(options.paged ? { meta: options.meta ?? PageMeta } : {}),
-  }) as unknown as v.GenericSchema;
-  const responses: Record<string, unknown> = {
-    [options.status ?? 200]: { description: "Success", content: json(envelope) },
-    400: error("Validation error: `details` lists each field path and what is wrong with it"),
-  };
-  if (!options.public) {
-    responses[401] = error("Invalid or missing API key");
-    responses[429] = error("Rate limit exceeded: retry after `Retry-After` seconds");
+  if (DOCS.has(options.operationId) && DOCS.get(options.operationId) !== options) {
+    throw new Error(`operationId ${options.operationId} is declared twice`);
   }
-  for (const status of options.errors ?? []) responses[status] = error(status === 404 ? "Not found" : "Conflict with the current state");
+  DOCS.set(options.operationId, options);
   return describeRoute({
+    operationId: options.operationId,
     summary: options.summary,
     description: options.description,
     tags: [options.tag],
     security: options.public ? [] : [{ bearerAuth: [] }],
-    responses: responses as never,
   });
 }
 
-export const DOCUMENTATION = {
-  info: {
-    title: "FluenzR API",
-    version: "1.0.0",
-    description:
-      "Cold-email campaigns: contacts, groups, email accounts, campaigns with multi-step sequences, statistics. " +
-      "Authenticate with `Authorization: Bearer flz_sk_...`. Every response is an envelope `{success, data, meta?}` " +
-      "or `{success: false, error: {code, message, details?}}`.",
+const ERRORS = {
+  400: {
+    name: "ValidationError",
+    code: "VALIDATION_ERROR",
+    description: "Validation error: `details` lists each field path and what is wrong with it.",
   },
-  components: {
-    securitySchemes: { bearerAuth: { type: "http" as const, scheme: "bearer", description: "flz_sk_ followed by 32 letters or digits" } },
+  401: { name: "Unauthorized", code: "UNAUTHORIZED", description: "Invalid or missing API key." },
+  403: { name: "Forbidden", code: "FORBIDDEN", description: "Forbidden." },
+  404: { name: "NotFound", code: "NOT_FOUND", description: "Not found." },
+  409: { name: "Conflict", code: "CONFLICT", description: "Conflict with the current state." },
+  413: { name: "PayloadTooLarge", code: "PAYLOAD_TOO_LARGE", description: "Request body exceeds 1 MB." },
+  429: { name: "RateLimited", code: "RATE_LIMITED", description: "Rate limit exceeded: retry after `Retry-After` seconds." },
+} as const;
+type DocumentedError = keyof typeof ERRORS;
+
+const ERROR_EXAMPLES: Record<DocumentedError, unknown> = {
+  400: {
+    code: "VALIDATION_ERROR",
+    message: "Request validation failed",
+    details: [{ path: "email", message: "must be a valid email address" }],
   },
-  security: [{ bearerAuth: [] }],
+  401: { code: "UNAUTHORIZED", message: "Invalid or missing API key" },
+  403: { code: "FORBIDDEN", message: "SNS message rejected: the signature does not verify" },
+  404: { code: "NOT_FOUND", message: "Campaign cmp_abc123 not found" },
+  409: {
+    code: "CONFLICT",
+    message: "Cannot start a campaign that is active",
+    details: [{ path: "status", message: "is active; start needs draft" }],
+  },
+  413: { code: "PAYLOAD_TOO_LARGE", message: "Request body exceeds 1 MB" },
+  429: { code: "RATE_LIMITED", message: "Rate limit of 100 requests per minute exceeded" },
 };
+
+const ref = (kind: "schemas" | "responses" | "headers" | "parameters", name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+const HEADERS = {
+  "X-Request-Id": {
+    description: "The request's id: the caller's `X-Request-Id` when it is 1 to 128 of `A-Za-z0-9._:-`, else a new UUID.",
+    schema: { type: "string" },
+    example: "5f0c6a8e-8d1c-4a53-9b7e-2f4d1c9a7e10",
+  },
+  "X-RateLimit-Limit": { description: "Requests allowed per minute for this key.", schema: { type: "integer", minimum: 0 }, example: 100 },
+  "X-RateLimit-Remaining": { description: "Requests left in the current minute.", schema: { type: "integer", minimum: 0 }, example: 97 },
+  "X-RateLimit-Reset": {
+    description: "When the current window ends (Unix time, seconds).",
+    schema: { type: "integer", minimum: 0 },
+    example: 1736937060,
+  },
+  "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "integer", minimum: 0 }, example: 12 },
+  "Idempotent-Replayed": {
+    description: "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`.",
+    schema: { type: "string", enum: ["true"] },
+    example: "true",
+  },
+} as const;
+type HeaderName = keyof typeof HEADERS;
+
+const headers = (names: HeaderName[]) => Object.fromEntries(names.map((name) => [name, ref("headers", name)]));
+const RATE = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"] as const;
+
+function errorSchema(code: string) {
+  return {
+    type: "object",
+    required: ["success", "error"],
+    properties: {
+      success: { const: false },
+      error: {
+        type: "object",
+        required: ["code", "message"],
+        properties: {
+          code: { const: code },
+          message: { type: "string" },
+          details: { type: "array", items: ref("schemas", "ErrorDetail") },
+        },
+      },
+    },
+  };
+}
+
+/** Valibot → JSON Schema: counters are integers (`v.integer()`); what cannot be expressed is left open. */
+const jsonSchema = (schema: v.GenericSchema) => {
+  const { $schema: _, ...rest } = toJsonSchema(schema, { target: "draft-2020-12", errorMode: "ignore" }) as Record<string, unknown>;
+  return rest;
+};
+
+function components() {
+  const schemas: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(ENTITIES)) {
+    const example = EXAMPLES[name as Entity];
+    schemas[name] = { ...jsonSchema(schema), ...(example !== undefined ? { examples: [example] } : {}) };
+  }
+  schemas.ErrorDetail = {
+    type: "object",
+    required: ["path", "message"],
+    properties: {
+      path: {
+        type: "string",
+        description: "The field's path (`contacts[3].email`, `workflow.nodes[2].data.subject`); empty for the whole request.",
+      },
+      message: { type: "string" },
+      nodeId: { type: "string", description: "Workflow errors: the node concerned." },
+      edge: {
+        type: "object",
+        description: "Workflow errors: the edge concerned.",
+        required: ["from", "to"],
+        properties: { from: { type: "string" }, to: { type: "string" } },
+      },
+    },
+  };
+  const responses: Record<string, unknown> = {};
+  for (const [status, error] of Object.entries(ERRORS)) {
+    schemas[`${error.name}Error`] = errorSchema(error.code);
+    const extra: HeaderName[] = status === "429" ? ["Retry-After"] : [];
+    responses[error.name] = {
+      description: error.description,
+      headers: headers(["X-Request-Id", ...extra]),
+      content: {
+        "application/json": {
+          schema: ref("schemas", `${error.name}Error`),
+          example: { success: false, error: ERROR_EXAMPLES[Number(status) as DocumentedError] },
+        },
+      },
+    };
+  }
+  return {
+    schemas,
+    responses,
+    headers: HEADERS,
+    parameters: {
+      IdempotencyKey: {
+        name: "Idempotency-Key",
+        in: "header",
+        required: false,
+        description:
+          "Makes a retry safe: the first answer (below 500) is stored for 24 h and replayed to a repeat; the key reused with another request answers 409, and a repeat while the first runs waits for it (up to 5 s), then 409 with `Retry-After`.",
+        schema: { type: "string", minLength: 1, maxLength: 255, pattern: "^[\\x21-\\x7e]+$" },
+        example: "2b6f0cc9-create-campaign-q1",
+      },
+    },
+    securitySchemes: {
+      bearerAuth: { type: "http", scheme: "bearer", description: "`flz_sk_` followed by 32 letters or digits." },
+    },
+  };
+}
+
+function successSchema(options: DocOptions): Record<string, unknown> {
+  if (!options.data) return { type: "object", required: ["success", "data"], properties: { success: { const: true }, data: {} } };
+  const item = ref("schemas", options.data);
+  const data = options.paged || options.list ? { type: "array", items: item } : item;
+  const properties: Record<string, unknown> = { success: { const: true }, data };
+  if (options.paged) properties.meta = ref("schemas", options.meta ?? "PageMeta");
+  return { type: "object", required: options.paged ? ["success", "data", "meta"] : ["success", "data"], properties };
+}
+
+function successExample(options: DocOptions) {
+  const data = options.example ?? (options.data ? EXAMPLES[options.data] : undefined);
+  if (data === undefined) return undefined;
+  if (options.paged) {
+    const meta = options.meta === "FeedMeta" ? EXAMPLES.FeedMeta : { page: 1, perPage: 20, total: 1, totalPages: 1 };
+    return { success: true, data: [data], meta };
+  }
+  return { success: true, data: options.list && !Array.isArray(data) ? [data] : data };
+}
+
+const RESOURCE_IDS: Record<Tag, { description: string; example: string } | undefined> = {
+  Campaigns: { description: "The campaign's id (`cmp_…`).", example: "cmp_abc123" },
+  Statistics: { description: "The campaign's id (`cmp_…`).", example: "cmp_abc123" },
+  Contacts: { description: "The contact's id (`con_…`).", example: "con_xyz789" },
+  Groups: { description: "The group's id (`grp_…`).", example: "grp_a1b2c3" },
+  "Email accounts": { description: "The email account's id (`acc_…`).", example: "acc_xyz789" },
+  Unsubscribe: undefined,
+  Webhooks: undefined,
+  Local: undefined,
+};
+
+type Operation = Record<string, any>;
+
+function complete(operation: Operation, options: DocOptions) {
+  operation.operationId = options.operationId;
+  const authed = !options.public;
+  const status = options.status ?? 200;
+  const success: Operation = {
+    description: options.html ? "An HTML page." : "Success.",
+    headers: headers(["X-Request-Id", ...(authed ? RATE : []), ...(options.idempotent ? (["Idempotent-Replayed"] as const) : [])]),
+  };
+  if (options.html) success.content = { "text/html": { schema: { type: "string" }, example: "<!doctype html>…" } };
+  else {
+    const example = successExample(options);
+    success.content = { "application/json": { schema: successSchema(options), ...(example !== undefined ? { example } : {}) } };
+  }
+  const responses: Operation = { [status]: success };
+
+  const errors: Partial<Record<DocumentedError, string | undefined>> = { 400: undefined };
+  if (authed) errors[401] = undefined;
+  for (const [code, when] of Object.entries(options.errors ?? {})) errors[Number(code) as ErrorStatus] = when;
+  if (options.body || operation.requestBody) errors[413] = undefined;
+  if (authed) errors[429] = undefined;
+  for (const key of Object.keys(errors).map(Number) as DocumentedError[]) {
+    const name = ERRORS[key].name;
+    const when = errors[key];
+    if (options.html && key === 404) {
+      responses[404] = { description: when ?? "The link is not valid.", content: { "text/html": { schema: { type: "string" } } } };
+      continue;
+    }
+    if (!when && !authed) {
+      responses[key] = ref("responses", name);
+      continue;
+    }
+    // Authenticated answers carry the rate-limit headers; a description says when the status comes.
+    responses[key] = {
+      description: when ?? ERRORS[key].description,
+      headers: headers(["X-Request-Id", ...(authed && key !== 401 ? RATE : []), ...(key === 429 ? (["Retry-After"] as const) : [])]),
+      content: { "application/json": { schema: ref("schemas", `${name}Error`), example: { success: false, error: ERROR_EXAMPLES[key] } } },
+    };
+  }
+  if (options.html) delete responses[400];
+  operation.responses = responses;
+
+  const parameters: Operation[] = (operation.parameters ?? []).map((parameter: Operation) => {
+    if (parameter.in !== "path") return parameter;
+    const declared = options.params?.[parameter.name] ?? (parameter.name === "id" ? RESOURCE_IDS[options.tag] : undefined);
+    return declared ? { ...parameter, description: declared.description, example: declared.example } : parameter;
+  });
+  if (options.idempotent) parameters.push(ref("parameters", "IdempotencyKey"));
+  if (parameters.length) operation.parameters = parameters;
+  if (operation.requestBody && options.requestExample !== undefined) {
+    const media = operation.requestBody.content?.["application/json"];
+    if (media) media.example = options.requestExample;
+  }
+  if (options.public) operation.security = [];
+  return operation;
+}
+
+const INFO = {
+  title: "FluenzR API",
+  version: "1.0.0",
+  description:
+    "Cold-email campaigns: contacts, groups, email accounts, campaigns with multi-step sequences, statistics. " +
+    "Authenticate with `Authorization: Bearer flz_sk_...`. Every response is an envelope `{success, data, meta?}` " +
+    "or `{success: false, error: {code, message, details?}}`; each error status carries one code. " +
+    "Every answer to an API key carries `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset`, every answer `X-Request-Id`.",
+  license: { name: "Proprietary", identifier: "LicenseRef-FluenzR" },
+  contact: { name: "FluenzR", url: "https://github.com/fluenzr" },
+};
+
+const built = new WeakMap<object, Promise<Record<string, any>>>();
+
+/** The document of an app, built once per app. */
+export function buildDocument(app: Hono<any, any, any>): Promise<Record<string, any>> {
+  let document = built.get(app);
+  if (!document) {
+    document = assemble(app);
+    built.set(app, document);
+  }
+  return document;
+}
+
+async function assemble(app: Hono<any, any, any>) {
+  const generated = (await generateSpecs(app, { documentation: { openapi: "3.1.0", info: INFO } as never })) as Record<string, any>;
+  const paths: Record<string, Record<string, Operation>> = {};
+  for (const [path, item] of Object.entries(generated.paths as Record<string, Record<string, Operation>>)) {
+    for (const [method, operation] of Object.entries(item)) {
+      const options = operation.operationId ? DOCS.get(operation.operationId) : undefined;
+      if (!options) throw new Error(`${method.toUpperCase()} ${path} has no doc({...}) entry`);
+      paths[path] ??= {};
+      paths[path][method] = complete(operation, options);
+    }
+  }
+  return {
+    openapi: "3.1.0",
+    info: INFO,
+    servers: [{ url: "/", description: "This server" }],
+    tags: TAGS,
+    security: [{ bearerAuth: [] }],
+    paths,
+    components: components(),
+  };
+}

@@ -10,6 +10,10 @@ import * as v from "valibot";
 
 const timestamp = v.pipe(v.string(), v.isoTimestamp());
 const nullableText = v.nullable(v.string());
+/** Counters and indexes. */
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** Percentages with one decimal. */
+const rate = v.pipe(v.number(), v.minValue(0), v.maxValue(100));
 
 export const Contact = v.object({
   id: v.string(),
@@ -31,12 +35,12 @@ export const Contact = v.object({
 export const Deleted = v.object({ id: v.string(), deleted: v.literal(true) });
 
 export const BulkResult = v.object({
-  created: v.number(),
-  updated: v.number(),
-  skipped: v.number(),
+  created: count,
+  updated: count,
+  skipped: count,
   errors: v.array(
     v.object({
-      index: v.number(),
+      index: count,
       email: v.optional(v.string()),
       code: v.literal("VALIDATION_ERROR"),
       message: v.string(),
@@ -49,14 +53,14 @@ export const Group = v.object({
   id: v.string(),
   name: v.string(),
   description: nullableText,
-  contactCount: v.number(),
+  contactCount: count,
   createdAt: timestamp,
   updatedAt: timestamp,
 });
 
 export const MembershipResult = v.object({
-  added: v.number(),
-  skipped: v.number(),
+  added: count,
+  skipped: count,
   errors: v.array(v.object({ id: v.string(), code: v.literal("NOT_FOUND") })),
 });
 
@@ -65,31 +69,31 @@ export const EmailAccount = v.object({
   email: v.string(),
   name: v.string(),
   replyTo: nullableText,
-  dailyLimit: v.number(),
+  dailyLimit: count,
   status: v.picklist(EMAIL_ACCOUNT_STATUSES),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
 
-export const Removed = v.object({ removed: v.number() });
+export const Removed = v.object({ removed: count });
 
 const Settings = v.object({
   sendDays: v.array(v.picklist(DAYS)),
-  sendHoursStart: v.number(),
-  sendHoursEnd: v.number(),
+  sendHoursStart: count,
+  sendHoursEnd: count,
   timezone: v.string(),
-  maxEmailsPerHour: v.number(),
+  maxEmailsPerHour: count,
 });
 
 const Stats = v.object({
-  totalContacts: v.number(),
-  sent: v.number(),
-  delivered: v.number(),
-  opened: v.number(),
-  clicked: v.number(),
-  replied: v.number(),
-  bounced: v.number(),
-  unsubscribed: v.number(),
+  totalContacts: count,
+  sent: count,
+  delivered: count,
+  opened: count,
+  clicked: count,
+  replied: count,
+  bounced: count,
+  unsubscribed: count,
 });
 
 export const Campaign = v.object({
@@ -132,43 +136,43 @@ export const CampaignContact = v.object({
 export const ReplyReported = v.object({ recorded: v.boolean(), messageId: v.string() });
 
 export const CampaignStats = v.object({
-  totalContacts: v.number(),
-  sent: v.number(),
-  delivered: v.number(),
-  opened: v.number(),
-  openRate: v.number(),
-  clicked: v.number(),
-  clickRate: v.number(),
-  replied: v.number(),
-  replyRate: v.number(),
-  bounced: v.number(),
-  bounceRate: v.number(),
-  unsubscribed: v.number(),
-  unsubscribeRate: v.number(),
+  totalContacts: count,
+  sent: count,
+  delivered: count,
+  opened: count,
+  openRate: rate,
+  clicked: count,
+  clickRate: rate,
+  replied: count,
+  replyRate: rate,
+  bounced: count,
+  bounceRate: rate,
+  unsubscribed: count,
+  unsubscribeRate: rate,
 });
 
 export const EmailStats = v.object({
   nodeId: v.string(),
-  emailNumber: v.number(),
+  emailNumber: count,
   subject: v.string(),
-  sent: v.number(),
-  opened: v.number(),
-  openRate: v.number(),
-  clicked: v.number(),
-  clickRate: v.number(),
-  replied: v.number(),
-  replyRate: v.number(),
+  sent: count,
+  opened: count,
+  openRate: rate,
+  clicked: count,
+  clickRate: rate,
+  replied: count,
+  replyRate: rate,
 });
 
 export const TimelinePoint = v.object({
   date: v.string(),
-  sent: v.number(),
-  delivered: v.number(),
-  opened: v.number(),
-  clicked: v.number(),
-  replied: v.number(),
-  bounced: v.number(),
-  unsubscribed: v.number(),
+  sent: count,
+  delivered: count,
+  opened: count,
+  clicked: count,
+  replied: count,
+  bounced: count,
+  unsubscribed: count,
 });
 
 export const ActivityEvent = v.object({
@@ -183,10 +187,20 @@ export const ActivityEvent = v.object({
 });
 
 /** Event feeds: `total`/`totalPages` only while the count is cheap; `nextCursor` for keyset paging. */
+/** Paging of lists. */
+export const PageMeta = v.object({ page: count, perPage: count, total: count, totalPages: count });
+
+/** What a webhook delivery did. */
+export const WebhookResult = v.object({
+  kind: v.picklist(["confirmed", "unsubscribed", "event"]),
+  result: v.optional(v.string()),
+  topicArn: v.optional(v.string()),
+});
+
 export const FeedMeta = v.object({
-  page: v.number(),
-  perPage: v.number(),
-  total: v.optional(v.number()),
-  totalPages: v.optional(v.number()),
+  page: count,
+  perPage: count,
+  total: v.optional(count),
+  totalPages: v.optional(count),
   nextCursor: v.nullable(v.string()),
 });

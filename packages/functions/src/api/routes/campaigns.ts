@@ -3,13 +3,28 @@ import { notFound } from "@fluenzr/core/error";
 import { Replies } from "@fluenzr/core/tracking";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
+import { SEED_WORKFLOW } from "../examples";
 import { pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
 import { ok, okPage } from "../respond";
-import * as Out from "../schemas";
 
 const tag = "Campaigns";
+
+/** The seed's campaign, as `POST /campaigns` takes it (the /docs "Try it out" body: a test sends it). */
+const EXAMPLE_CREATE = {
+  name: "Q1 2025 Prospecting",
+  description: "3 email sequence for LinkedIn leads",
+  emailAccountId: "acc_xyz789",
+  settings: {
+    sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
+    sendHoursStart: 9,
+    sendHoursEnd: 18,
+    timezone: "Europe/Paris",
+    maxEmailsPerHour: 30,
+  },
+  workflow: SEED_WORKFLOW,
+};
 
 const CONTROL: Record<Campaign.Action, string> = {
   start: "Launch a draft campaign. Needs a verified email account, a valid workflow with an email, and contacts.",
@@ -22,10 +37,11 @@ export const campaigns = new Hono<ApiEnv>()
   .get(
     "/",
     doc({
+      operationId: "listCampaigns",
       tag,
       summary: "List campaigns",
-      description: "Sort on createdAt, updatedAt, name, status or startedAt.",
-      data: Out.Campaign,
+      description: "Filter by `status`; sort on createdAt, updatedAt, name, status or startedAt.",
+      data: "Campaign",
       paged: true,
     }),
     query(Campaign.Schema.listQuery),
@@ -35,46 +51,84 @@ export const campaigns = new Hono<ApiEnv>()
     "/",
     doc({
       tag,
+      operationId: "createCampaign",
       summary: "Create a campaign",
-      description: "Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Honours `Idempotency-Key`.",
-      data: Out.Campaign,
+      description: "A draft. Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Honours `Idempotency-Key`.",
+      data: "Campaign",
       status: 201,
-      errors: [404, 409],
+      body: true,
+      idempotent: true,
+      errors: {
+        404: "The email account does not exist in the workspace.",
+        409: "The `Idempotency-Key` was used for another request, or its first request still runs.",
+      },
+      requestExample: EXAMPLE_CREATE,
     }),
     idempotent,
     body(Campaign.Schema.createSchema),
     async (c) => ok(c, await Campaign.create(c.req.valid("json")), 201),
   )
-  .get("/:id", doc({ tag, summary: "Get a campaign, with its workflow and counters", data: Out.Campaign, errors: [404] }), async (c) => {
-    const id = pathId(c, "campaign");
-    const campaign = await Campaign.fromID(id);
-    if (!campaign) throw notFound("Campaign", id);
-    return ok(c, campaign);
-  })
+  .get(
+    "/:id",
+    doc({
+      operationId: "getCampaign",
+      tag,
+      summary: "Get a campaign",
+      description: "The campaign with its workflow, settings and counters.",
+      data: "Campaign",
+      errors: { 404: "No campaign with this id in the workspace." },
+    }),
+    async (c) => {
+      const id = pathId(c, "campaign");
+      const campaign = await Campaign.fromID(id);
+      if (!campaign) throw notFound("Campaign", id);
+      return ok(c, campaign);
+    },
+  )
   .put(
     "/:id",
     doc({
+      operationId: "updateCampaign",
       tag,
       summary: "Update a draft or paused campaign",
       description: "`settings` merge key by key; `workflow` replaces the whole workflow.",
-      data: Out.Campaign,
-      errors: [404, 409],
+      data: "Campaign",
+      body: true,
+      errors: { 404: "No such campaign, or its email account does not exist.", 409: "The campaign is active, completed or archived." },
+      requestExample: { name: "Q1 2025 Prospecting (EMEA)", settings: { maxEmailsPerHour: 40 } },
     }),
     body(Campaign.Schema.updateSchema),
     async (c) => ok(c, await Campaign.update(pathId(c, "campaign"), c.req.valid("json"))),
   )
-  .delete("/:id", doc({ tag, summary: "Delete a draft campaign", data: Out.Deleted, errors: [404, 409] }), async (c) =>
-    ok(c, await Campaign.remove(pathId(c, "campaign"))),
+  .delete(
+    "/:id",
+    doc({
+      operationId: "deleteCampaign",
+      tag,
+      summary: "Delete a draft campaign",
+      description: "Only a draft can be deleted; archive the others.",
+      data: "Deleted",
+      example: { id: "cmp_abc123", deleted: true },
+      errors: { 404: "No campaign with this id in the workspace.", 409: "The campaign is not a draft." },
+    }),
+    async (c) => ok(c, await Campaign.remove(pathId(c, "campaign"))),
   )
   .post(
     "/:id/contacts",
     doc({
+      operationId: "addCampaignContacts",
       tag,
       summary: "Add contacts to a campaign",
       description:
         "By `contactIds`, `groupIds` or `filters` (one of them). `skipped`: already enrolled, or not `active`; `errors`: ids not in the workspace.",
-      data: Out.MembershipResult,
-      errors: [404, 409],
+      data: "MembershipResult",
+      body: true,
+      idempotent: true,
+      errors: {
+        404: "No campaign with this id in the workspace.",
+        409: "The campaign is completed or archived, or the `Idempotency-Key` was used for another request.",
+      },
+      requestExample: { contactIds: ["con_xyz789"] },
     }),
     idempotent,
     body(Campaign.Schema.addContactsSchema),
@@ -82,19 +136,35 @@ export const campaigns = new Hono<ApiEnv>()
   )
   .delete(
     "/:id/contacts",
-    doc({ tag, summary: "Remove contacts from a campaign (what was sent stays in the statistics)", data: Out.Removed, errors: [404, 409] }),
+    doc({
+      operationId: "removeCampaignContacts",
+      tag,
+      summary: "Remove contacts from a campaign",
+      description: "What was already sent to them stays in the statistics.",
+      data: "Removed",
+      body: true,
+      errors: { 404: "No campaign with this id in the workspace.", 409: "The campaign is completed or archived." },
+      requestExample: { contactIds: ["con_xyz789"] },
+    }),
     body(Campaign.Schema.removeContactsSchema),
     async (c) => ok(c, await Campaign.Enrolment.remove(pathId(c, "campaign"), c.req.valid("json"))),
   )
   .post(
     "/:id/replies",
     doc({
+      operationId: "reportCampaignReply",
       tag,
       summary: "Report a reply from a contact",
       description:
         "For integrations that watch a mailbox: the reply is attributed to the last email sent to the contact in this campaign; a real reply stops the contact's sequence (`automatic: true` records an out-of-office only).",
-      data: Out.ReplyReported,
-      errors: [404],
+      data: "ReplyReported",
+      body: true,
+      idempotent: true,
+      errors: {
+        404: "No such campaign, or nothing was sent to this contact in it.",
+        409: "The `Idempotency-Key` was used for another request.",
+      },
+      requestExample: { contactId: "con_xyz789" },
     }),
     idempotent,
     body(Replies.reportSchema),
@@ -103,11 +173,13 @@ export const campaigns = new Hono<ApiEnv>()
   .get(
     "/:id/contacts",
     doc({
+      operationId: "listCampaignContacts",
       tag,
-      summary: "List a campaign's contacts and where each is in the sequence",
-      data: Out.CampaignContact,
+      summary: "List a campaign's contacts",
+      description: "Each enrolled contact and where it is in the sequence.",
+      data: "CampaignContact",
       paged: true,
-      errors: [404],
+      errors: { 404: "No campaign with this id in the workspace." },
     }),
     query(Campaign.Schema.contactsQuery),
     async (c) => okPage(c, await Campaign.Enrolment.list(pathId(c, "campaign"), c.req.valid("query"))),
@@ -117,11 +189,16 @@ for (const action of Object.keys(CONTROL) as Campaign.Action[]) {
   campaigns.post(
     `/:id/${action}`,
     doc({
+      operationId: `${action}Campaign`,
       tag,
       summary: `${action[0]!.toUpperCase()}${action.slice(1)} a campaign`,
       description: CONTROL[action],
-      data: Out.Campaign,
-      errors: [404, 409],
+      data: "Campaign",
+      idempotent: true,
+      errors: {
+        404: "No campaign with this id in the workspace.",
+        409: "The campaign's status does not allow it (`details` says why; for start: account not verified, invalid workflow, no contact).",
+      },
     }),
     idempotent,
     async (c) => ok(c, await Campaign.transition(pathId(c, "campaign"), action)),

@@ -6,7 +6,6 @@ import { pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
 import { ok, okPage } from "../respond";
-import * as Out from "../schemas";
 
 const tag = "Contacts";
 
@@ -14,10 +13,11 @@ export const contacts = new Hono<ApiEnv>()
   .get(
     "/",
     doc({
+      operationId: "listContacts",
       tag,
       summary: "List contacts",
       description: "Filters: `email` (contains), `status`, `groupId`, `tag`.",
-      data: Out.Contact,
+      data: "Contact",
       paged: true,
     }),
     query(Contact.Schema.listQuery),
@@ -25,7 +25,28 @@ export const contacts = new Hono<ApiEnv>()
   )
   .post(
     "/",
-    doc({ tag, summary: "Create a contact", data: Out.Contact, status: 201, errors: [404, 409] }),
+    doc({
+      operationId: "createContact",
+      tag,
+      summary: "Create a contact",
+      description: "Unique by email (case-insensitive) in the workspace. Honours `Idempotency-Key`.",
+      data: "Contact",
+      status: 201,
+      body: true,
+      idempotent: true,
+      errors: {
+        404: "A group in `groupIds` does not exist.",
+        409: "A contact with this email exists, or the `Idempotency-Key` was used for another request.",
+      },
+      requestExample: {
+        email: "john@example.com",
+        firstName: "John",
+        lastName: "Doe",
+        company: "Acme Inc",
+        tags: ["prospect"],
+        customFields: { plan: "enterprise" },
+      },
+    }),
     idempotent,
     body(Contact.Schema.createSchema),
     async (c) => ok(c, await Contact.create(c.req.valid("json")), 201),
@@ -33,60 +54,144 @@ export const contacts = new Hono<ApiEnv>()
   .post(
     "/bulk",
     doc({
+      operationId: "importContacts",
       tag,
       summary: "Import up to 1000 contacts",
       description:
         "Invalid rows are reported in `errors` with their index; the others are imported in one transaction. " +
         "`onDuplicate: update` fills in given fields, merges custom fields and adds tags; it never changes a status.",
-      data: Out.BulkResult,
-      errors: [404],
+      data: "BulkResult",
+      body: true,
+      idempotent: true,
+      errors: { 404: "A group in `groupIds` does not exist.", 409: "The `Idempotency-Key` was used for another request." },
+      requestExample: {
+        contacts: [
+          { email: "john@example.com", firstName: "John" },
+          { email: "jane@example.com", firstName: "Jane" },
+        ],
+        onDuplicate: "skip",
+      },
     }),
     idempotent,
     body(Contact.Schema.bulkSchema),
     async (c) => ok(c, await Contact.bulk(c.req.valid("json"))),
   )
-  .post("/search", doc({ tag, summary: "Search contacts", data: Out.Contact, paged: true }), body(Contact.Schema.searchSchema), async (c) =>
-    okPage(c, await Contact.search(c.req.valid("json"))),
+  .post(
+    "/search",
+    doc({
+      operationId: "searchContacts",
+      tag,
+      summary: "Search contacts",
+      description: "Full-text `query` over email, names and company, with the list filters.",
+      data: "Contact",
+      paged: true,
+      body: true,
+      requestExample: { query: "acme", page: 1, perPage: 20 },
+    }),
+    body(Contact.Schema.searchSchema),
+    async (c) => okPage(c, await Contact.search(c.req.valid("json"))),
   )
-  .get("/:id", doc({ tag, summary: "Get a contact", data: Out.Contact, errors: [404] }), async (c) => {
-    const id = pathId(c, "contact");
-    const contact = await Contact.fromID(id);
-    if (!contact) throw notFound("Contact", id);
-    return ok(c, contact);
-  })
+  .get(
+    "/:id",
+    doc({
+      operationId: "getContact",
+      tag,
+      summary: "Get a contact",
+      description: "The contact with its groups, tags and custom fields.",
+      data: "Contact",
+      errors: { 404: "No contact with this id in the workspace." },
+    }),
+    async (c) => {
+      const id = pathId(c, "contact");
+      const contact = await Contact.fromID(id);
+      if (!contact) throw notFound("Contact", id);
+      return ok(c, contact);
+    },
+  )
   .put(
     "/:id",
     doc({
+      operationId: "updateContact",
       tag,
       summary: "Update a contact",
       description: "Partial; `customFields` merge key by key (`null` removes one).",
-      data: Out.Contact,
-      errors: [404, 409],
+      data: "Contact",
+      body: true,
+      errors: { 404: "No contact with this id in the workspace.", 409: "Another contact has this email." },
+      requestExample: { jobTitle: "VP Sales", customFields: { seats: 60 } },
     }),
     body(Contact.Schema.updateSchema),
     async (c) => ok(c, await Contact.update(pathId(c, "contact"), c.req.valid("json"))),
   )
-  .delete("/:id", doc({ tag, summary: "Delete a contact", data: Out.Deleted, errors: [404] }), async (c) =>
-    ok(c, await Contact.remove(pathId(c, "contact"))),
+  .delete(
+    "/:id",
+    doc({
+      operationId: "deleteContact",
+      tag,
+      summary: "Delete a contact",
+      description: "Removed from its groups and campaigns (their `totalContacts` go down); what was sent stays in the statistics.",
+      data: "Deleted",
+      errors: { 404: "No contact with this id in the workspace." },
+    }),
+    async (c) => ok(c, await Contact.remove(pathId(c, "contact"))),
   )
   .post(
     "/:id/groups",
-    doc({ tag, summary: "Add a contact to groups", data: Out.Contact, errors: [404] }),
+    doc({
+      operationId: "addContactGroups",
+      tag,
+      summary: "Add a contact to groups",
+      description: "Groups it is already in are left as they are.",
+      data: "Contact",
+      body: true,
+      errors: { 404: "No contact with this id in the workspace, or a group id not in it." },
+      requestExample: { groupIds: ["grp_a1b2c3"] },
+    }),
     body(Contact.Schema.groupIdsBody),
     async (c) => ok(c, await Contact.addToGroups(pathId(c, "contact"), c.req.valid("json"))),
   )
   .delete(
     "/:id/groups",
-    doc({ tag, summary: "Remove a contact from groups", data: Out.Contact, errors: [404] }),
+    doc({
+      operationId: "removeContactGroups",
+      tag,
+      summary: "Remove a contact from groups",
+      description: "The groups themselves stay.",
+      data: "Contact",
+      body: true,
+      errors: { 404: "No contact with this id in the workspace, or a group id not in it." },
+      requestExample: { groupIds: ["grp_a1b2c3"] },
+    }),
     body(Contact.Schema.groupIdsBody),
     async (c) => ok(c, await Contact.removeFromGroups(pathId(c, "contact"), c.req.valid("json"))),
   )
-  .post("/:id/tags", doc({ tag, summary: "Tag a contact", data: Out.Contact, errors: [404] }), body(Contact.Schema.tagsBody), async (c) =>
-    ok(c, await Contact.addTags(pathId(c, "contact"), c.req.valid("json"))),
+  .post(
+    "/:id/tags",
+    doc({
+      operationId: "addContactTags",
+      tag,
+      summary: "Tag a contact",
+      description: "Tags it already has are kept once.",
+      data: "Contact",
+      body: true,
+      errors: { 404: "No contact with this id in the workspace." },
+      requestExample: { tags: ["hot-lead"] },
+    }),
+    body(Contact.Schema.tagsBody),
+    async (c) => ok(c, await Contact.addTags(pathId(c, "contact"), c.req.valid("json"))),
   )
   .delete(
     "/:id/tags",
-    doc({ tag, summary: "Untag a contact", data: Out.Contact, errors: [404] }),
+    doc({
+      operationId: "removeContactTags",
+      tag,
+      summary: "Untag a contact",
+      description: "Tags it does not have are ignored.",
+      data: "Contact",
+      body: true,
+      errors: { 404: "No contact with this id in the workspace." },
+      requestExample: { tags: ["hot-lead"] },
+    }),
     body(Contact.Schema.tagsBody),
     async (c) => ok(c, await Contact.removeTags(pathId(c, "contact"), c.req.valid("json"))),
   );

@@ -6,37 +6,70 @@ import { pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
 import { ok, okPage } from "../respond";
-import * as Out from "../schemas";
 
 const tag = "Email accounts";
 
 export const emailAccounts = new Hono<ApiEnv>()
-  .get("/", doc({ tag, summary: "List email accounts", data: Out.EmailAccount, paged: true }), query(EmailAccount.listQuery), async (c) =>
-    okPage(c, await EmailAccount.list(c.req.valid("query"))),
+  .get(
+    "/",
+    doc({
+      operationId: "listEmailAccounts",
+      tag,
+      summary: "List email accounts",
+      description: "Sort on createdAt, updatedAt or email.",
+      data: "EmailAccount",
+      paged: true,
+    }),
+    query(EmailAccount.listQuery),
+    async (c) => okPage(c, await EmailAccount.list(c.req.valid("query"))),
   )
   .post(
     "/",
     doc({
+      operationId: "createEmailAccount",
       tag,
       summary: "Add an email account",
       description: "`status` reflects the SES identity of the address or its domain (locally, every account is verified).",
-      data: Out.EmailAccount,
+      data: "EmailAccount",
       status: 201,
-      errors: [409],
+      body: true,
+      idempotent: true,
+      errors: { 409: "An account with this email exists, or the `Idempotency-Key` was used for another request." },
+      requestExample: { email: "sales@acme.example.com", name: "Acme Sales", dailyLimit: 500 },
     }),
     idempotent,
     body(EmailAccount.createSchema),
     async (c) => ok(c, await EmailAccount.create(c.req.valid("json")), 201),
   )
-  .get("/:id", doc({ tag, summary: "Get an email account", data: Out.EmailAccount, errors: [404] }), async (c) => {
-    const id = pathId(c, "emailAccount");
-    const account = await EmailAccount.fromID(id);
-    if (!account) throw notFound("Email account", id);
-    return ok(c, await EmailAccount.refreshStatus(account));
-  })
+  .get(
+    "/:id",
+    doc({
+      operationId: "getEmailAccount",
+      tag,
+      summary: "Get an email account",
+      description: "`status` is refreshed from SES when it is not verified yet.",
+      data: "EmailAccount",
+      errors: { 404: "No email account with this id in the workspace." },
+    }),
+    async (c) => {
+      const id = pathId(c, "emailAccount");
+      const account = await EmailAccount.fromID(id);
+      if (!account) throw notFound("Email account", id);
+      return ok(c, await EmailAccount.refreshStatus(account));
+    },
+  )
   .put(
     "/:id",
-    doc({ tag, summary: "Update an email account", data: Out.EmailAccount, errors: [404] }),
+    doc({
+      operationId: "updateEmailAccount",
+      tag,
+      summary: "Update an email account",
+      description: "Partial: name, reply-to address, daily limit.",
+      data: "EmailAccount",
+      body: true,
+      errors: { 404: "No email account with this id in the workspace." },
+      requestExample: { dailyLimit: 300 },
+    }),
     body(EmailAccount.updateSchema),
     async (c) => ok(c, await EmailAccount.update(pathId(c, "emailAccount"), c.req.valid("json"))),
   );

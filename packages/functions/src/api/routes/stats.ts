@@ -5,7 +5,6 @@ import type { ApiEnv } from "../env";
 import { pathId } from "../ids";
 import { doc, query } from "../openapi";
 import { json, ok } from "../respond";
-import * as Out from "../schemas";
 
 const tag = "Statistics";
 
@@ -14,39 +13,44 @@ export const stats = new Hono<ApiEnv>()
   .get(
     "/:id/stats",
     doc({
+      operationId: "getCampaignStats",
       tag,
       summary: "Global statistics of a campaign",
       description:
         "Counts of emails (ten opens of one email count once). `openRate`, `clickRate`, `replyRate` and `unsubscribeRate` are " +
         "over `delivered`, `bounceRate` over `sent`; percentages with one decimal, 0 when nothing was delivered or sent.",
-      data: Out.CampaignStats,
-      errors: [404],
+      data: "CampaignStats",
+      errors: { 404: "No campaign with this id in the workspace." },
     }),
     async (c) => ok(c, await Stats.global(pathId(c, "campaign"))),
   )
   .get(
     "/:id/stats/emails",
     doc({
+      operationId: "getCampaignEmailStats",
       tag,
       summary: "Statistics of each email of the sequence",
       description:
         "One row per email node, in sequence order, with the subject as written in the template; emails not sent yet show zeros. Rates are over the email's `sent`.",
-      data: Out.EmailStats,
-      errors: [404],
+      data: "EmailStats",
+      list: true,
+      errors: { 404: "No campaign with this id in the workspace." },
     }),
     async (c) => ok(c, await Stats.byEmail(pathId(c, "campaign"))),
   )
   .get(
     "/:id/stats/timeline",
     doc({
+      operationId: "getCampaignTimeline",
       tag,
       summary: "Statistics over time",
       description:
         "Buckets of an hour, a day or an ISO week (Monday) in the campaign's timezone, every bucket present. `from`/`to` are ISO 8601 " +
         "(without an offset: in the campaign's timezone; a date alone covers its whole day); default from the campaign's start to now, " +
         `by day. At most ${Stats.MAX_BUCKETS} buckets.`,
-      data: Out.TimelinePoint,
-      errors: [404],
+      data: "TimelinePoint",
+      list: true,
+      errors: { 404: "No campaign with this id in the workspace." },
     }),
     query(Stats.timelineQuery),
     async (c) => ok(c, await Stats.timeline(pathId(c, "campaign"), c.req.valid("query"))),
@@ -54,15 +58,16 @@ export const stats = new Hono<ApiEnv>()
   .get(
     "/:id/activity",
     doc({
+      operationId: "listCampaignActivity",
       tag,
       summary: "The campaign's events, newest first",
       description:
         "Filters `type`, `contactId`, `from`, `to`. Page with `cursor` (`meta.nextCursor`, fast at any depth; it wins over `page`) " +
         `or with \`page\`. \`total\` and \`totalPages\` are given up to ${Activity.TOTAL_CAP} events.`,
-      data: Out.ActivityEvent,
+      data: "ActivityEvent",
       paged: true,
-      meta: Out.FeedMeta,
-      errors: [404],
+      meta: "FeedMeta",
+      errors: { 404: "No campaign with this id in the workspace." },
     }),
     query(Activity.feedQuery),
     async (c) => {

@@ -33,28 +33,67 @@ const masked = (email: string) =>
   );
 
 export const unsubscribe = new Hono<ApiEnv>()
-  .get("/:token", doc({ tag: "Unsubscribe", public: true, summary: "Confirmation page (changes nothing)" }), async (c) => {
-    const target = await Unsubscribe.fromToken(c.req.param("token"));
-    if (!target) return c.html(notFound, 404);
-    if (target.alreadyUnsubscribed)
+  .get(
+    "/:token",
+    doc({
+      operationId: "showUnsubscribePage",
+      tag: "Unsubscribe",
+      public: true,
+      html: true,
+      summary: "Confirmation page",
+      description: "Changes nothing: its button posts, so link scanners opening the URL unsubscribe nobody.",
+      errors: { 404: "The link is not valid (an HTML page)." },
+      params: {
+        token: {
+          description: "The token of the List-Unsubscribe link (signed; names the contact and workspace).",
+          example: "u1.Y29uX3h5ejc4OQ.c2lnbmF0dXJl",
+        },
+      },
+    }),
+    async (c) => {
+      const target = await Unsubscribe.fromToken(c.req.param("token"));
+      if (!target) return c.html(notFound, 404);
+      if (target.alreadyUnsubscribed)
+        return c.html(
+          page(
+            "Unsubscribed",
+            `<h1>You are unsubscribed</h1><p>${escapeHtml(masked(target.email))} will not receive these emails again.</p>`,
+          ),
+        );
+      return c.html(
+        page(
+          "Unsubscribe",
+          `<h1>Unsubscribe?</h1><p>${escapeHtml(masked(target.email))} will not receive these emails again.</p>
+<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
+        ),
+      );
+    },
+  )
+  .post(
+    "/:token",
+    doc({
+      operationId: "unsubscribe",
+      tag: "Unsubscribe",
+      public: true,
+      html: true,
+      summary: "One-click unsubscribe (RFC 8058)",
+      description: "Unsubscribes the contact at once and answers a page saying so.",
+      errors: { 404: "The link is not valid (an HTML page)." },
+      params: {
+        token: {
+          description: "The token of the List-Unsubscribe link (signed; names the contact and workspace).",
+          example: "u1.Y29uX3h5ejc4OQ.c2lnbmF0dXJl",
+        },
+      },
+    }),
+    async (c) => {
+      const target = await Unsubscribe.unsubscribe(c.req.param("token"), "one-click");
+      if (!target) return c.html(notFound, 404);
       return c.html(
         page(
           "Unsubscribed",
           `<h1>You are unsubscribed</h1><p>${escapeHtml(masked(target.email))} will not receive these emails again.</p>`,
         ),
       );
-    return c.html(
-      page(
-        "Unsubscribe",
-        `<h1>Unsubscribe?</h1><p>${escapeHtml(masked(target.email))} will not receive these emails again.</p>
-<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`,
-      ),
-    );
-  })
-  .post("/:token", doc({ tag: "Unsubscribe", public: true, summary: "One-click unsubscribe (RFC 8058)" }), async (c) => {
-    const target = await Unsubscribe.unsubscribe(c.req.param("token"), "one-click");
-    if (!target) return c.html(notFound, 404);
-    return c.html(
-      page("Unsubscribed", `<h1>You are unsubscribed</h1><p>${escapeHtml(masked(target.email))} will not receive these emails again.</p>`),
-    );
-  });
+    },
+  );

@@ -24,34 +24,34 @@ const handler = (source: "ses-events" | "ses-inbound") => async (c: Context<ApiE
   }
 };
 
-const Result = v.object({
-  kind: v.picklist(["confirmed", "unsubscribed", "event"]),
-  result: v.optional(v.string()),
-  topicArn: v.optional(v.string()),
-});
-
 export const webhooks = new Hono<ApiEnv>()
   .use(bodyLimit({ maxSize: 1024 * 1024, onError: (c) => errorResponse(c, "payload_too_large", "Request body exceeds 1 MB") }))
   .post(
     "/ses",
     doc({
+      operationId: "receiveSesEvents",
       tag,
       public: true,
+      body: true,
+      errors: { 403: "The SNS signature does not verify, or the topic is not this deployment's." },
       summary: "SES events through SNS",
       description:
         "Signed SNS notifications of SES events (send, delivery, open, click, bounce, complaint, ...). Anything not verified: 403.",
-      data: Result,
+      data: "WebhookResult",
     }),
     handler("ses-events"),
   )
   .post(
     "/ses-inbound",
     doc({
+      operationId: "receiveSesInbound",
       tag,
       public: true,
+      body: true,
+      errors: { 403: "The SNS signature does not verify, or the topic is not this deployment's." },
       summary: "Replies through SES inbound and SNS",
       description: "Signed SNS notifications of received mail (replies).",
-      data: Result,
+      data: "WebhookResult",
     }),
     handler("ses-inbound"),
   );
