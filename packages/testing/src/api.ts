@@ -1,4 +1,5 @@
 import { createApp } from "@fluenzr/functions/api/app";
+import { assertContract } from "./contract";
 
 type App = ReturnType<typeof createApp>;
 
@@ -17,6 +18,11 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Override the client's key; `null` sends no Authorization header. */
   key?: string | null;
+  /**
+   * Skip the contract check of this response: only for a test about the checker itself. Every
+   * other response is validated against the OpenAPI document (contract.ts).
+   */
+  unchecked?: boolean;
 }
 
 /** An API client over `app.request()`: the real app and middleware, no network. */
@@ -38,6 +44,9 @@ export function apiClient(app: App = createApp(), defaultKey?: string) {
       parsed = JSON.parse(text);
     } catch {
       // not JSON (HTML pages, scripts)
+    }
+    if (!options.unchecked) {
+      await assertContract(app, { method, path: url.pathname, status: response.status, headers: response.headers, body: parsed });
     }
     return { status: response.status, headers: response.headers, body: parsed as T, text };
   }

@@ -1,6 +1,7 @@
 export * from "./api";
 export * from "./assertions";
 export * from "./campaigns";
+export * from "./contract";
 export * from "./database";
 export * from "./engine";
 export type { TestWorkspace } from "./factories";

@@ -139,7 +139,8 @@ describe("Idempotency-Key while the first request is in flight", () => {
     expect(await beginFirst(ws, "slow-1", body(account.id))).toEqual({ kind: "new" });
     const stored = { success: true, data: { id: "cmp_from_the_first_request" } };
     setTimeout(() => void Idempotency.complete(ws.id, "slow-1", 201, stored), 300);
-    const repeat = await api.post("/v1/campaigns", body(account.id), { headers: { "idempotency-key": "slow-1" } });
+    // The stored answer is a stand-in written by the test, not a campaign: not checked against the document.
+    const repeat = await api.post("/v1/campaigns", body(account.id), { headers: { "idempotency-key": "slow-1" }, unchecked: true });
     expect(repeat.status).toBe(201);
     expect(repeat.body).toEqual(stored);
     expect(repeat.headers.get("idempotent-replayed")).toBe("true");

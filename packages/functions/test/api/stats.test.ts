@@ -519,6 +519,17 @@ describe("GET /v1/campaigns/:id/activity", () => {
       [kept.id, kept.email],
     ]);
   });
+
+  it("documents stats/emails and stats/timeline as arrays, as the server and the seed answer them", async () => {
+    const doc = (await apiClient().get("/v1/openapi.json")).body;
+    for (const [path, item] of [
+      ["/v1/campaigns/{id}/stats/emails", "EmailStats"],
+      ["/v1/campaigns/{id}/stats/timeline", "TimelinePoint"],
+    ]) {
+      const data = doc.paths[path!].get.responses["200"].content["application/json"].schema.properties.data;
+      expect(data).toEqual({ type: "array", items: { $ref: `#/components/schemas/${item}` } });
+    }
+  });
 });
 
 describe("auth and tenancy", () => {
@@ -554,9 +565,10 @@ describe("OpenAPI", () => {
     );
     const activity = doc.paths["/v1/campaigns/{id}/activity"].get;
     expect(activity.responses["401"]).toBeDefined();
-    const meta = activity.responses["200"].content["application/json"].schema.properties.meta;
+    const named = (schema: { $ref: string }) => doc.components.schemas[schema.$ref.replace("#/components/schemas/", "")];
+    const meta = named(activity.responses["200"].content["application/json"].schema.properties.meta);
     expect(meta.required.sort()).toEqual(["nextCursor", "page", "perPage"]);
-    const event = activity.responses["200"].content["application/json"].schema.properties.data.items;
+    const event = named(activity.responses["200"].content["application/json"].schema.properties.data.items);
     expect(Object.keys(event.properties)).toEqual([
       "id",
       "type",
@@ -567,5 +579,16 @@ describe("OpenAPI", () => {
       "timestamp",
       "metadata",
     ]);
+  });
+
+  it("documents stats/emails and stats/timeline as arrays, as the server and the seed answer them", async () => {
+    const doc = (await apiClient().get("/v1/openapi.json")).body;
+    for (const [path, item] of [
+      ["/v1/campaigns/{id}/stats/emails", "EmailStats"],
+      ["/v1/campaigns/{id}/stats/timeline", "TimelinePoint"],
+    ]) {
+      const data = doc.paths[path!].get.responses["200"].content["application/json"].schema.properties.data;
+      expect(data).toEqual({ type: "array", items: { $ref: `#/components/schemas/${item}` } });
+    }
   });
 });
