@@ -1,9 +1,16 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createFluenzrClient } from "@fluenzr/client";
 import { openLocalDatabase, readConfig } from "@fluenzr/local/database";
 import { startLocalSystem } from "@fluenzr/local/system";
 import { afterAll, describe, expect, it } from "vitest";
+
+/** An openapi-fetch result's data, or the test fails with the error envelope it got. */
+function must<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.data === undefined) throw new Error(`${result.response.status}: ${JSON.stringify(result.error)}`);
+  return result.data;
+}
 
 /** `npm start` as a new user meets it: embedded database in a data folder, a key on first start. */
 describe("local system", () => {
@@ -66,47 +73,57 @@ describe("local system", () => {
     try {
       const key = system.bootstrap.key!;
       const post = (path: string, body: unknown) => call(system.url, key, path, { method: "POST", body: JSON.stringify(body) });
-      const account = (await post("/v1/email-accounts", { email: "me@example.com", name: "Me Sender" })).body.data;
-      const contacts = (
-        await post("/v1/contacts/bulk", {
-          contacts: [
-            { email: "ada@example.org", firstName: "Ada", company: "Analytical Engines" },
-            { email: "grace@example.org", firstName: "Grace" },
-          ],
-        })
-      ).body.data;
+      // The typed client generated from the OpenAPI document (@fluenzr/client), as a user would call the API.
+      const api = createFluenzrClient({ baseUrl: system.url, apiKey: key });
+      const account = must(await api.POST("/v1/email-accounts", { body: { email: "me@example.com", name: "Me Sender" } })).data;
+      const contacts = must(
+        await api.POST("/v1/contacts/bulk", {
+          body: {
+            contacts: [
+              { email: "ada@example.org", firstName: "Ada", company: "Analytical Engines" },
+              { email: "grace@example.org", firstName: "Grace" },
+            ],
+          },
+        }),
+      ).data;
       expect(contacts.created).toBe(2);
-      const ids = (await call(system.url, key, "/v1/contacts")).body.data.map((c: { id: string }) => c.id);
-      const campaign = (
-        await post("/v1/campaigns", {
-          name: "Now",
-          emailAccountId: account.id,
-          settings: {
-            sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-            sendHoursStart: 0,
-            sendHoursEnd: 24,
-            maxEmailsPerHour: 600,
+      const ids = must(await api.GET("/v1/contacts")).data.map((c) => c.id);
+      const campaign = must(
+        await api.POST("/v1/campaigns", {
+          body: {
+            name: "Now",
+            emailAccountId: account.id,
+            settings: {
+              sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+              sendHoursStart: 0,
+              sendHoursEnd: 24,
+              maxEmailsPerHour: 600,
+            },
+            workflow: {
+              nodes: [
+                { id: "s", type: "start" },
+                {
+                  id: "e1",
+                  type: "email",
+                  data: {
+                    subject: "Hi {{firstName}}",
+                    body: "Hello {{firstName}} from {{company|your company}}.\nBye: {{unsubscribeUrl}}",
+                  },
+                },
+                { id: "end", type: "end" },
+              ],
+              edges: [
+                { from: "s", to: "e1" },
+                { from: "e1", to: "end" },
+              ],
+            },
           },
-          workflow: {
-            nodes: [
-              { id: "s", type: "start" },
-              {
-                id: "e1",
-                type: "email",
-                data: { subject: "Hi {{firstName}}", body: "Hello {{firstName}} from {{company|your company}}.\nBye: {{unsubscribeUrl}}" },
-              },
-              { id: "end", type: "end" },
-            ],
-            edges: [
-              { from: "s", to: "e1" },
-              { from: "e1", to: "end" },
-            ],
-          },
-        })
-      ).body.data;
-      await post(`/v1/campaigns/${campaign.id}/contacts`, { contactIds: ids });
+        }),
+      ).data;
+      const path = { params: { path: { id: campaign.id } } };
+      expect(must(await api.POST("/v1/campaigns/{id}/contacts", { ...path, body: { contactIds: ids } })).data.added).toBe(2);
       const started = Date.now();
-      expect((await post(`/v1/campaigns/${campaign.id}/start`, {})).status).toBe(200);
+      expect(must(await api.POST("/v1/campaigns/{id}/start", path)).data.status).toBe("active");
       let emails: Array<{
         subject: string;
         destination: { to: string[] };
@@ -130,26 +147,24 @@ describe("local system", () => {
           { name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click" },
         ]),
       );
-      const stats = (await call(system.url, key, `/v1/campaigns/${campaign.id}`)).body.data;
+      const stats = must(await api.GET("/v1/campaigns/{id}", path)).data;
       expect(stats).toMatchObject({ status: "completed", stats: { totalContacts: 2, sent: 2 } });
 
       // Local SES events: each sent email gets its Send and Delivery through the event handling.
       const until = async (check: () => Promise<boolean>) => {
         for (let i = 0; i < 100 && !(await check()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       };
-      const counters = async () => (await call(system.url, key, `/v1/campaigns/${campaign.id}`)).body.data.stats;
+      const counters = async () => must(await api.GET("/v1/campaigns/{id}/stats", path)).data;
       await until(async () => (await counters()).delivered === 2);
       expect(await counters()).toMatchObject({ sent: 2, delivered: 2 });
 
       // Simulated opens, clicks, a bounce and a reply change states and counters. The message ids
       // come from the activity feed, as a user finds them.
-      const sent = (await call(system.url, key, `/v1/campaigns/${campaign.id}/activity?type=sent`)).body.data as Array<{
-        messageId: string;
-        contactEmail: string;
-        contactId: string;
-      }>;
+      const sent = must(
+        await api.GET("/v1/campaigns/{id}/activity", { params: { path: { id: campaign.id }, query: { type: "sent" } } }),
+      ).data;
       expect(sent).toHaveLength(2);
-      const messages = sent.map((e) => ({ id: e.messageId, to_email: e.contactEmail, contact_id: e.contactId }));
+      const messages = sent.map((e) => ({ id: e.messageId ?? "", to_email: e.contactEmail, contact_id: e.contactId }));
       expect(messages.every((m) => /^msg_\w+$/.test(m.id))).toBe(true);
       const of = (email: string) => messages.find((m) => m.to_email === email)!;
       const simulate = (messageId: string, event: string) => post("/v1/local/simulate", { messageId, event });
@@ -160,10 +175,10 @@ describe("local system", () => {
       expect((await simulate(of("grace@example.org").id, "bounce")).body.data.result).toBe("applied");
       expect((await simulate("msg_unknown0000", "open")).status).toBe(404);
       expect(await counters()).toMatchObject({ sent: 2, delivered: 2, opened: 1, clicked: 1, replied: 1, bounced: 1 });
-      const grace = (await call(system.url, key, `/v1/contacts/${of("grace@example.org").contact_id}`)).body.data;
+      const grace = must(await api.GET("/v1/contacts/{id}", { params: { path: { id: of("grace@example.org").contact_id } } })).data;
       expect(grace.status).toBe("bounced");
-      const rows = (await call(system.url, key, `/v1/campaigns/${campaign.id}/contacts`)).body.data;
-      expect(rows.map((r: { email: string; status: string }) => [r.email, r.status]).sort()).toEqual([
+      const rows = must(await api.GET("/v1/campaigns/{id}/contacts", path)).data;
+      expect(rows.map((r) => [r.email, r.status]).sort()).toEqual([
         ["ada@example.org", "replied"],
         ["grace@example.org", "bounced"],
       ]);
