@@ -927,32 +927,18 @@ export interface components {
             unsubscribeRate: number;
         };
         /**
-         * @example [
-         *       {
-         *         "nodeId": "node_2",
-         *         "emailNumber": 1,
-         *         "subject": "{{firstName}}, quick question",
-         *         "sent": 500,
-         *         "opened": 178,
-         *         "openRate": 35.6,
-         *         "clicked": 45,
-         *         "clickRate": 9,
-         *         "replied": 15,
-         *         "replyRate": 3
-         *       },
-         *       {
-         *         "nodeId": "node_4",
-         *         "emailNumber": 2,
-         *         "subject": "Following up on my message",
-         *         "sent": 350,
-         *         "opened": 98,
-         *         "openRate": 28,
-         *         "clicked": 12,
-         *         "clickRate": 3.4,
-         *         "replied": 8,
-         *         "replyRate": 2.3
-         *       }
-         *     ]
+         * @example {
+         *       "nodeId": "node_2",
+         *       "emailNumber": 1,
+         *       "subject": "{{firstName}}, quick question",
+         *       "sent": 500,
+         *       "opened": 178,
+         *       "openRate": 35.6,
+         *       "clicked": 45,
+         *       "clickRate": 9,
+         *       "replied": 15,
+         *       "replyRate": 3
+         *     }
          */
         EmailStats: {
             nodeId: string;
@@ -967,28 +953,16 @@ export interface components {
             replyRate: number;
         };
         /**
-         * @example [
-         *       {
-         *         "date": "2025-01-16",
-         *         "sent": 50,
-         *         "delivered": 50,
-         *         "opened": 18,
-         *         "clicked": 4,
-         *         "replied": 2,
-         *         "bounced": 0,
-         *         "unsubscribed": 0
-         *       },
-         *       {
-         *         "date": "2025-01-17",
-         *         "sent": 75,
-         *         "delivered": 74,
-         *         "opened": 28,
-         *         "clicked": 6,
-         *         "replied": 4,
-         *         "bounced": 1,
-         *         "unsubscribed": 1
-         *       }
-         *     ]
+         * @example {
+         *       "date": "2025-01-16",
+         *       "sent": 50,
+         *       "delivered": 50,
+         *       "opened": 18,
+         *       "clicked": 4,
+         *       "replied": 2,
+         *       "bounced": 0,
+         *       "unsubscribed": 0
+         *     }
          */
         TimelinePoint: {
             date: string;
@@ -1268,88 +1242,6 @@ export interface components {
                 "application/json": components["schemas"]["ValidationErrorError"];
             };
         };
-        /** @description Invalid or missing API key. */
-        Unauthorized: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "success": false,
-                 *       "error": {
-                 *         "code": "UNAUTHORIZED",
-                 *         "message": "Invalid or missing API key"
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["UnauthorizedError"];
-            };
-        };
-        /** @description Forbidden. */
-        Forbidden: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "success": false,
-                 *       "error": {
-                 *         "code": "FORBIDDEN",
-                 *         "message": "SNS message rejected: the signature does not verify"
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["ForbiddenError"];
-            };
-        };
-        /** @description Not found. */
-        NotFound: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "success": false,
-                 *       "error": {
-                 *         "code": "NOT_FOUND",
-                 *         "message": "Campaign cmp_abc123 not found"
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["NotFoundError"];
-            };
-        };
-        /** @description Conflict with the current state. */
-        Conflict: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "success": false,
-                 *       "error": {
-                 *         "code": "CONFLICT",
-                 *         "message": "Cannot start a campaign that is active",
-                 *         "details": [
-                 *           {
-                 *             "path": "status",
-                 *             "message": "is active; start needs draft"
-                 *           }
-                 *         ]
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["ConflictError"];
-            };
-        };
         /** @description Request body exceeds 1 MB. */
         PayloadTooLarge: {
             headers: {
@@ -1367,26 +1259,6 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["PayloadTooLargeError"];
-            };
-        };
-        /** @description Rate limit exceeded: retry after `Retry-After` seconds. */
-        RateLimited: {
-            headers: {
-                "X-Request-Id": components["headers"]["X-Request-Id"];
-                "Retry-After": components["headers"]["Retry-After"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "success": false,
-                 *       "error": {
-                 *         "code": "RATE_LIMITED",
-                 *         "message": "Rate limit of 100 requests per minute exceeded"
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["RateLimitedError"];
             };
         };
     };

@@ -210,7 +210,9 @@ function components() {
   const schemas: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(ENTITIES)) {
     const example = EXAMPLES[name as Entity];
-    schemas[name] = { ...jsonSchema(schema), ...(example !== undefined ? { examples: [example] } : {}) };
+    // Lists (stats per email, timeline) have an array as example; the component is one item.
+    const item = Array.isArray(example) ? example[0] : example;
+    schemas[name] = { ...jsonSchema(schema), ...(item !== undefined ? { examples: [item] } : {}) };
   }
   schemas.ErrorDetail = {
     type: "object",
@@ -389,6 +391,10 @@ async function assemble(app: Hono<any, any, any>) {
       paths[path][method] = complete(operation, options);
     }
   }
+  const parts = components();
+  // Shared error responses that no public operation refers to are left out (an unused component is noise).
+  const used = JSON.stringify(paths);
+  parts.responses = Object.fromEntries(Object.entries(parts.responses).filter(([name]) => used.includes(`"#/components/responses/${name}"`)));
   return {
     openapi: "3.1.0",
     info: INFO,
@@ -396,6 +402,6 @@ async function assemble(app: Hono<any, any, any>) {
     tags: TAGS,
     security: [{ bearerAuth: [] }],
     paths,
-    components: components(),
+    components: parts,
   };
 }
