@@ -394,7 +394,9 @@ async function assemble(app: Hono<any, any, any>) {
   const parts = components();
   // Shared error responses that no public operation refers to are left out (an unused component is noise).
   const used = JSON.stringify(paths);
-  parts.responses = Object.fromEntries(Object.entries(parts.responses).filter(([name]) => used.includes(`"#/components/responses/${name}"`)));
+  parts.responses = Object.fromEntries(
+    Object.entries(parts.responses).filter(([name]) => used.includes(`"#/components/responses/${name}"`)),
+  );
   return {
     openapi: "3.1.0",
     info: INFO,

@@ -1,7 +1,6 @@
 import { Sns, Webhook } from "@fluenzr/core/tracking";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import * as v from "valibot";
 import type { ApiEnv } from "../env";
 import { errorResponse } from "../errors";
 import { doc } from "../openapi";
