@@ -19,3 +19,11 @@ describe("@fluenzr/client is generated from the served document", () => {
     );
   });
 });
+
+describe("the README's TypeScript example", () => {
+  it("is examples/quickstart.ts, which the type check covers", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const example = readFileSync(new URL("../examples/quickstart.ts", import.meta.url), "utf8");
+    expect(readme).toContain("```ts\n" + example + "```");
+  });
+});
