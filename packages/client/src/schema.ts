@@ -1309,8 +1309,16 @@ export interface operations {
     listContacts: {
         parameters: {
             query?: {
-                page?: string;
-                perPage?: string;
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page.
+                 * @example 20
+                 */
+                perPage?: number;
                 email?: string;
                 status?: "active" | "unsubscribed" | "bounced" | "complained";
                 groupId?: string;
@@ -1728,7 +1736,22 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    contacts: unknown[];
+                    contacts: {
+                        /** Format: email */
+                        email: string;
+                        firstName?: string | null;
+                        lastName?: string | null;
+                        company?: string | null;
+                        jobTitle?: string | null;
+                        phone?: string | null;
+                        website?: string | null;
+                        /** @enum {string} */
+                        status?: "active" | "unsubscribed" | "bounced" | "complained";
+                        tags?: string[];
+                        customFields?: {
+                            [key: string]: string | number | boolean;
+                        };
+                    }[];
                     groupIds?: string[];
                     /**
                      * @default skip
@@ -3434,8 +3457,16 @@ export interface operations {
     listGroups: {
         parameters: {
             query?: {
-                page?: string;
-                perPage?: string;
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page.
+                 * @example 20
+                 */
+                perPage?: number;
                 sort?: "createdAt" | "updatedAt" | "name";
                 order?: "asc" | "desc";
             };
@@ -4532,8 +4563,16 @@ export interface operations {
     listEmailAccounts: {
         parameters: {
             query?: {
-                page?: string;
-                perPage?: string;
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page.
+                 * @example 20
+                 */
+                perPage?: number;
                 status?: "pending" | "verified" | "failed";
                 sort?: "createdAt" | "updatedAt" | "email" | "name";
                 order?: "asc" | "desc";
@@ -5165,8 +5204,16 @@ export interface operations {
     listCampaigns: {
         parameters: {
             query?: {
-                page?: string;
-                perPage?: string;
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page.
+                 * @example 20
+                 */
+                perPage?: number;
                 status?: "draft" | "active" | "paused" | "completed" | "archived";
                 sort?: "createdAt" | "updatedAt" | "name" | "status" | "startedAt";
                 order?: "asc" | "desc";
@@ -6486,8 +6533,16 @@ export interface operations {
     listCampaignContacts: {
         parameters: {
             query?: {
-                page?: string;
-                perPage?: string;
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page.
+                 * @example 20
+                 */
+                perPage?: number;
                 status?: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed";
             };
             header?: never;
@@ -6680,7 +6735,7 @@ export interface operations {
                             [key: string]: string | number | boolean;
                         };
                     };
-                };
+                } & (unknown | unknown | unknown);
             };
         };
         responses: {
@@ -8750,8 +8805,16 @@ export interface operations {
     listCampaignActivity: {
         parameters: {
             query?: {
-                page?: string;
-                perPage?: string;
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page.
+                 * @example 20
+                 */
+                perPage?: number;
                 type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed";
                 contactId?: string;
                 from?: string;

@@ -96,6 +96,10 @@ export interface DocOptions {
   errors?: Partial<Record<ErrorStatus, string>>;
   /** Path parameter descriptions and examples. */
   params?: Record<string, { description: string; example: string }>;
+  /** The body must name exactly one of these fields (add-contacts: contactIds, groupIds or filters). */
+  exactlyOneOf?: string[];
+  /** The schema of each item of the body's `contacts` (bulk import rows are validated one by one). */
+  rows?: v.GenericSchema;
   /** Example request body (must be valid and accepted by the server; a test sends it). */
   requestExample?: unknown;
   /** Example of `data` in the success answer (checked against the schema by a test). */
@@ -300,6 +304,12 @@ const RESOURCE_IDS: Record<Tag, { description: string; example: string } | undef
 
 type Operation = Record<string, any>;
 
+/** `page`/`perPage` are strings in the URL, validated as integers: documented as integers with their bounds. */
+const PAGING = {
+  page: { description: "Page number, from 1.", schema: { type: "integer", minimum: 1, maximum: 999_999_999, default: 1 }, example: 1 },
+  perPage: { description: "Items per page.", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 }, example: 20 },
+};
+
 function complete(operation: Operation, options: DocOptions) {
   operation.operationId = options.operationId;
   const authed = !options.public;
@@ -342,16 +352,17 @@ function complete(operation: Operation, options: DocOptions) {
   operation.responses = responses;
 
   const parameters: Operation[] = (operation.parameters ?? []).map((parameter: Operation) => {
+    if (parameter.in === "query" && parameter.name in PAGING) return { ...parameter, ...PAGING[parameter.name as keyof typeof PAGING] };
     if (parameter.in !== "path") return parameter;
     const declared = options.params?.[parameter.name] ?? (parameter.name === "id" ? RESOURCE_IDS[options.tag] : undefined);
     return declared ? { ...parameter, description: declared.description, example: declared.example } : parameter;
   });
   if (options.idempotent) parameters.push(ref("parameters", "IdempotencyKey"));
   if (parameters.length) operation.parameters = parameters;
-  if (operation.requestBody && options.requestExample !== undefined) {
-    const media = operation.requestBody.content?.["application/json"];
-    if (media) media.example = options.requestExample;
-  }
+  const media = operation.requestBody?.content?.["application/json"];
+  if (media && options.requestExample !== undefined) media.example = options.requestExample;
+  if (media?.schema && options.exactlyOneOf) media.schema.oneOf = options.exactlyOneOf.map((name) => ({ required: [name] }));
+  if (media?.schema?.properties?.contacts && options.rows) media.schema.properties.contacts.items = jsonSchema(options.rows);
   if (options.public) operation.security = [];
   return operation;
 }

@@ -129,6 +129,7 @@ export const campaigns = new Hono<ApiEnv>()
         409: "The campaign is completed or archived, or the `Idempotency-Key` was used for another request.",
       },
       requestExample: { contactIds: ["con_xyz789"] },
+      exactlyOneOf: ["contactIds", "groupIds", "filters"],
     }),
     idempotent,
     body(Campaign.Schema.addContactsSchema),

@@ -64,6 +64,7 @@ export const contacts = new Hono<ApiEnv>()
       body: true,
       idempotent: true,
       errors: { 404: "A group in `groupIds` does not exist.", 409: "The `Idempotency-Key` was used for another request." },
+      rows: Contact.Schema.bulkRowSchema,
       requestExample: {
         contacts: [
           { email: "john@example.com", firstName: "John" },
