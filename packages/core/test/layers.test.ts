@@ -22,6 +22,7 @@ const LAYERS = [
   "scheduler",
   "auth",
   "idempotency",
+  "suppression",
   "contact",
   "group",
   "email-account",

@@ -5,6 +5,7 @@ import * as Database from "../database";
 import { conflict, notFound } from "../error";
 import * as Group from "../group";
 import { groupMemberTable } from "../group/group.sql";
+import * as Suppression from "../suppression";
 import { createId } from "../util/id";
 import { type Page, pageMeta } from "../util/schema";
 import { fn, issuePath, parse } from "../util/validation";
@@ -93,6 +94,7 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
   return Database.transaction(async () => {
     await Group.assertExist(input.groupIds ?? []);
     const id = createId("contact");
+    const status = await statusOnArrival(workspaceId, input.email, input.status);
     const inserted = await Database.use((db) =>
       db
         .insert(contactTable)
@@ -106,7 +108,7 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
           jobTitle: input.jobTitle ?? null,
           phone: input.phone ?? null,
           website: input.website ?? null,
-          status: input.status ?? "active",
+          status,
           tags: normalizeTags(input.tags),
           customFields: input.customFields ?? {},
         })
@@ -122,9 +124,28 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
 
 /** Statuses that keep a contact from ever being emailed again (SPEC §3). */
 const SUPPRESSED: ContactStatus[] = ["unsubscribed", "bounced", "complained"];
+const isSuppressedStatus = (status: ContactStatus | undefined): status is Suppression.ContactSuppressedStatus =>
+  status !== undefined && SUPPRESSED.includes(status);
+
+/**
+ * The status a contact arriving with `email` gets: one on the suppression list takes the status
+ * its entry gives (never `active`); one given a suppressed status puts its address on the list.
+ */
+async function statusOnArrival(workspaceId: string, email: string, requested: ContactStatus | undefined): Promise<ContactStatus> {
+  if (isSuppressedStatus(requested)) {
+    await Suppression.put(workspaceId, { email }, requested);
+    return requested;
+  }
+  const reason = (await Suppression.reasonsFor(workspaceId, [email])).get(email);
+  return reason ? Suppression.contactStatus(reason) : "active";
+}
 
 export async function update(id: string, input: v.InferInput<typeof Schema.updateSchema>): Promise<Contact> {
   const patch = parse(Schema.updateSchema, input);
+  return Database.transaction(() => updateParsed(id, patch));
+}
+
+async function updateParsed(id: string, patch: v.InferOutput<typeof Schema.updateSchema>): Promise<Contact> {
   const workspaceId = Actor.workspaceId();
   if (patch.status === "active") {
     const current = await mustExist(id);
@@ -154,6 +175,14 @@ export async function update(id: string, input: v.InferInput<typeof Schema.updat
     if (taken.some((row) => row.id !== id)) {
       throw conflict(`A contact with email ${patch.email} already exists`, [{ path: "email", message: "already exists" }]);
     }
+  }
+  if (isSuppressedStatus(patch.status) || patch.email) {
+    // A suppressed status puts the address on the list; an active contact moved to an address
+    // on the list takes the status its entry gives.
+    const current = await mustExist(id);
+    const email = patch.email ?? current.email;
+    if (isSuppressedStatus(patch.status)) await Suppression.put(workspaceId, { email }, patch.status);
+    else if ((patch.status ?? current.status) === "active") set.status = await statusOnArrival(workspaceId, email, "active");
   }
   const [row] = await Database.use((db) =>
     db
@@ -317,6 +346,20 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
   if (!rows.length) return { created: 0, updated: 0, skipped, errors };
 
   return Database.transaction(async () => {
+    const suppressed = await Suppression.reasonsFor(
+      workspaceId,
+      rows.map((row) => row.email),
+    );
+    await Suppression.putMany(
+      workspaceId,
+      rows.flatMap((row) => (isSuppressedStatus(row.status) ? [{ email: row.email, reason: row.status }] : [])),
+      new Date(),
+    );
+    const statusOf = (row: (typeof rows)[number]): ContactStatus => {
+      if (row.status && row.status !== "active") return row.status;
+      const reason = suppressed.get(row.email);
+      return reason ? Suppression.contactStatus(reason) : "active";
+    };
     const values = rows.map((row) => ({
       id: createId("contact"),
       workspaceId,
@@ -327,7 +370,7 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
       jobTitle: row.jobTitle ?? null,
       phone: row.phone ?? null,
       website: row.website ?? null,
-      status: row.status ?? ("active" as const),
+      status: statusOf(row),
       tags: normalizeTags(row.tags),
       customFields: row.customFields ?? {},
     }));

@@ -8,6 +8,7 @@ import * as Log from "../log";
 import { jobSchema, type SendJob } from "../queue";
 import { type Day, isOpen } from "../schedule";
 import * as Scheduler from "../scheduler";
+import * as Suppression from "../suppression";
 import { MissingVariableError } from "../template";
 import { createId } from "../util/id";
 import type { EmailNode, Workflow } from "../workflow";
@@ -86,6 +87,8 @@ interface StepRow {
   website: string | null;
   custom_fields: Record<string, string | number | boolean>;
   contact_status: string;
+  /** On the workspace's suppression list (re-checked here, under the lock, at send time). */
+  suppressed: boolean;
   message_id: string | null;
   message_status: string | null;
   message_sent_at: Date | string | null;
@@ -132,6 +135,7 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     const steps = await Database.rows<StepRow>(sql`
       SELECT cc.contact_id, cc.status, cc.current_node_id, cc.claim_id,
              c.email, c.first_name, c.last_name, c.company, c.job_title, c.phone, c.website, c.custom_fields, c.status AS contact_status,
+             ${Suppression.isSuppressed(sql`cc.workspace_id`, sql`c.email`)} AS suppressed,
              m.id AS message_id, m.status AS message_status, m.sent_at AS message_sent_at, m.claim_id AS message_claim_id
       FROM campaign_contact cc
       JOIN contact c ON c.id = cc.contact_id
@@ -173,8 +177,9 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
         result.outcomes.set(job, "deferred");
         continue;
       }
-      if (step.contact_status !== "active") {
-        // Never email a contact who unsubscribed, bounced or complained, in any campaign.
+      if (step.contact_status !== "active" || step.suppressed) {
+        // Never email a contact who unsubscribed, bounced or complained, in any campaign, nor an
+        // address or domain on the suppression list.
         stop.push({ job, status: step.contact_status === "bounced" ? "bounced" : "unsubscribed" });
         result.outcomes.set(job, "stopped");
         continue;

@@ -282,7 +282,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
         if (!hard) return "applied";
         await reach(message, "bounced", at);
         await finishSequence(message.campaignId, message.contactId, "bounced", at);
-        for (const id of await suppress(message.workspaceId, message.contactId, "bounced", "bounced", at)) touched.add(id);
+        for (const id of await suppress(message, "bounced", "bounced", at)) touched.add(id);
         touched.add(message.campaignId);
         return "applied";
       }
@@ -291,7 +291,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
           return "duplicate";
         await reach(message, "complained", at);
         await finishSequence(message.campaignId, message.contactId, "unsubscribed", at);
-        for (const id of await suppress(message.workspaceId, message.contactId, "complained", "unsubscribed", at)) touched.add(id);
+        for (const id of await suppress(message, "complained", "unsubscribed", at)) touched.add(id);
         touched.add(message.campaignId);
         return "applied";
       }

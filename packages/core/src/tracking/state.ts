@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import * as Database from "../database";
 import type { Counter } from "../stats";
 import * as Stats from "../stats";
+import * as Suppression from "../suppression";
 
 /**
  * State that only moves forward, so events applied in any order, any number of times, end in
@@ -72,17 +73,20 @@ export async function finishSequence(
 }
 
 /**
- * A contact who must never be emailed again (hard bounce, complaint, unsubscribe): its status
- * goes up to `status`, and every sequence it is still in, in any campaign of the workspace,
- * stops. Returns the campaigns where a sequence stopped (they may now be complete).
+ * A contact who must never be emailed again (hard bounce, complaint, unsubscribe) after an event
+ * on `message`: its address joins the suppression list (so it stays suppressed if the contact is
+ * deleted and created again), its status goes up to `status`, and every sequence it is still in,
+ * in any campaign of the workspace, stops. Returns the campaigns where a sequence stopped (they
+ * may now be complete).
  */
 export async function suppress(
-  workspaceId: string,
-  contactId: string,
+  message: MessageRef,
   status: "unsubscribed" | "bounced" | "complained",
   sequenceStatus: "unsubscribed" | "bounced",
   at: Date,
 ): Promise<string[]> {
+  const { workspaceId, contactId } = message;
+  await Suppression.fromMessage(message.id, status, at);
   await Database.rows(sql`
     UPDATE contact SET status = ${status}, updated_at = ${at}
     WHERE id = ${contactId} AND workspace_id = ${workspaceId}

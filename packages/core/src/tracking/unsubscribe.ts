@@ -68,7 +68,7 @@ export async function unsubscribe(
     if (!recorded) return [];
     await reach(message, "unsubscribed", at);
     await finishSequence(message.campaignId, message.contactId, "unsubscribed", at);
-    return [message.campaignId, ...(await suppress(message.workspaceId, message.contactId, "unsubscribed", "unsubscribed", at))];
+    return [message.campaignId, ...(await suppress(message, "unsubscribed", "unsubscribed", at))];
   });
   for (const campaignId of new Set(touched)) await completeIfDone(campaignId);
   return target;

@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   event: "evt",
   webhook: "whk",
   sesProbe: "prb",
+  suppression: "sup",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
