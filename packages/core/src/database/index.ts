@@ -53,6 +53,11 @@ export function use<T>(cb: (db: Executor) => Promise<T>): Promise<T> {
   return cb(ctx ? ctx.tx : current().db);
 }
 
+/** Is a transaction open in this async context? (Tests check that no SES/Scheduler/SQS call runs in one.) */
+export function inTransaction(): boolean {
+  return context.getStore() !== undefined;
+}
+
 export type IsolationLevel = "read committed" | "repeatable read" | "serializable";
 
 /**

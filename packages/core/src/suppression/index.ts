@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import * as Database from "../database";
 import { createId } from "../util/id";
-import { type SuppressionReason, suppressionTable } from "./suppression.sql";
+import type { SuppressionReason } from "./suppression.sql";
 
 export { SUPPRESSION_REASONS, type SuppressionReason, suppressionTable } from "./suppression.sql";
 

@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import PostalMime from "postal-mime";
 import * as v from "valibot";
 import * as Activity from "../activity";
@@ -7,6 +6,7 @@ import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import { VisibleError } from "../error";
+import * as Message from "../message";
 import { settleSent } from "../sending/progress";
 import * as InboundMail from "./inbound-mail";
 import { recordUnmatched } from "./ses-events";
@@ -75,27 +75,10 @@ export async function parseReply(raw: string | Uint8Array): Promise<ParsedReply>
   };
 }
 
-async function messageBySesId(ids: string[]): Promise<(MessageRef & { status: string; sesMessageId: string }) | undefined> {
-  for (const id of ids) {
-    const [row] = await Database.rows<{
-      id: string;
-      workspace_id: string;
-      campaign_id: string;
-      contact_id: string;
-      node_id: string;
-      status: string;
-    }>(sql`SELECT id, workspace_id, campaign_id, contact_id, node_id, status FROM message WHERE ses_message_id = ${id}`);
-    if (row) {
-      return {
-        id: row.id,
-        workspaceId: row.workspace_id,
-        campaignId: row.campaign_id,
-        contactId: row.contact_id,
-        nodeId: row.node_id,
-        status: row.status,
-        sesMessageId: id,
-      };
-    }
+async function messageBySesId(ids: string[]): Promise<(Message.Found & { sesMessageId: string }) | undefined> {
+  for (const sesMessageId of ids) {
+    const found = await Message.find({ sesMessageId });
+    if (found) return { ...found, sesMessageId };
   }
   return undefined;
 }
@@ -170,13 +153,8 @@ export async function report(
   input: v.InferOutput<typeof reportSchema>,
 ): Promise<{ recorded: boolean; messageId: string }> {
   const workspaceId = Actor.workspaceId();
-  const [row] = await Database.rows<{ id: string; contact_id: string; node_id: string; status: string; ses_message_id: string | null }>(sql`
-    SELECT m.id, m.contact_id, m.node_id, m.status, m.ses_message_id FROM message m
-    JOIN campaign c ON c.id = m.campaign_id
-    WHERE m.campaign_id = ${campaignId} AND c.workspace_id = ${workspaceId} AND m.contact_id = ${input.contactId} AND m.status <> 'failed'
-    ORDER BY m.created_at DESC LIMIT 1`);
-  if (!row) throw new VisibleError("not_found", `No email was sent to contact ${input.contactId} in campaign ${campaignId}`);
-  const message: MessageRef = { id: row.id, workspaceId, campaignId, contactId: row.contact_id, nodeId: row.node_id };
+  const message = await Message.latestTo(workspaceId, campaignId, input.contactId);
+  if (!message) throw new VisibleError("not_found", `No email was sent to contact ${input.contactId} in campaign ${campaignId}`);
   const at = input.receivedAt ? new Date(input.receivedAt) : Clock.now();
   const recorded = await recordReply(
     message,
@@ -184,5 +162,5 @@ export async function report(
     { subject: input.subject, preview: input.text ? preview(input.text) : undefined, automatic: input.automatic, source: "api" },
     undefined,
   );
-  return { recorded, messageId: row.id };
+  return { recorded, messageId: message.id };
 }

@@ -5,9 +5,10 @@ import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Log from "../log";
+import * as Message from "../message";
+import { applyMilestone, type FastMilestone } from "../message";
 import * as Evidence from "../sending/evidence";
 import { settleSent } from "../sending/progress";
-import { applyMilestone, type FastMilestone } from "./milestone";
 import { finishSequence, type MessageRef, reach, suppress } from "./state";
 
 /**
@@ -121,26 +122,11 @@ export function providerKey(event: SesEvent): string {
   }
 }
 
-interface MessageRow {
-  id: string;
-  workspace_id: string;
-  campaign_id: string;
-  contact_id: string;
-  node_id: string;
-  status: string;
-  ses_message_id: string | null;
-}
-
 /** The email an event is about: by our tag, confirmed by SES's id; or by SES's id alone. */
-async function findMessage(event: SesEvent): Promise<MessageRow | undefined> {
+function findMessage(event: SesEvent): Promise<Message.Found | undefined> {
   const tagged = event.mail.tags.message?.[0];
-  const [row] = await Database.rows<MessageRow>(sql`
-    SELECT id, workspace_id, campaign_id, contact_id, node_id, status, ses_message_id FROM message
-    WHERE ${tagged ? sql`id = ${tagged}` : sql`ses_message_id = ${event.mail.messageId}`}`);
-  if (!row) return undefined;
-  // A tag names our email, but SES's id must agree once we know it.
-  if (row.ses_message_id && row.ses_message_id !== event.mail.messageId) return undefined;
-  return row;
+  const sesMessageId = event.mail.messageId;
+  return Message.find(tagged ? { id: tagged, sesMessageId } : { sesMessageId });
 }
 
 export async function recordUnmatched(providerKey: string, kind: string, reason: string, payload: unknown): Promise<void> {
@@ -218,13 +204,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
     await recordUnmatched(key, `ses:${event.eventType}`, "no email matches its tags and SES message id", event);
     return "unmatched";
   }
-  const message: MessageRef = {
-    id: found.id,
-    workspaceId: found.workspace_id,
-    campaignId: found.campaign_id,
-    contactId: found.contact_id,
-    nodeId: found.node_id,
-  };
+  const message: MessageRef = found;
   const at = eventTime(event);
 
   if (event.eventType === "Send") {
@@ -235,9 +215,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
       const settled = await settleSent(found.id, event.mail.messageId, new Date(event.mail.timestamp), received);
       if (settled) return "applied";
     }
-    const [first] = await Database.rows<{ id: string }>(sql`
-      UPDATE message SET send_event_at = ${received} WHERE id = ${found.id} AND send_event_at IS NULL RETURNING id`);
-    return first ? "applied" : "duplicate";
+    return (await Message.sawSendEvent(found.id, received)) ? "applied" : "duplicate";
   }
 
   const touched = new Set<string>();
@@ -302,7 +280,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
             ? `SES rejected the email: ${event.reject.reason}`
             : `SES could not render the email: ${event.failure.errorMessage}`;
         if (!(await record("failed", { reason }))) return "duplicate";
-        await Database.rows(sql`UPDATE message SET status = 'failed', error = ${reason} WHERE id = ${message.id}`);
+        await Message.refused(message.id, reason);
         await reach(message, "failed", at);
         await finishSequence(message.campaignId, message.contactId, "failed", at, reason);
         touched.add(message.campaignId);

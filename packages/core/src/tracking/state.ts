@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
+import { campaignContactTable } from "../campaign/campaign.sql";
 import * as Database from "../database";
-import type { Counter } from "../stats";
-import * as Stats from "../stats";
+import { pick, select } from "../database/typed";
+import type * as Message from "../message";
 import * as Suppression from "../suppression";
 
 /**
@@ -10,41 +11,11 @@ import * as Suppression from "../suppression";
  * contacts and of campaign contacts only go up a precedence order.
  */
 
-export interface MessageRef {
-  id: string;
-  workspaceId: string;
-  campaignId: string;
-  contactId: string;
-  nodeId: string;
-}
+export type MessageRef = Message.Ref;
 
-export type Milestone = "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed";
+export { type Milestone, reach } from "../message";
 
-/**
- * Record that `message` reached `milestone` at `at`. The first time it counts once, in the bucket
- * of `at`; an earlier occurrence arriving late moves that count to its own bucket. Returns
- * whether this was the first time.
- */
-export async function reach(message: MessageRef, milestone: Milestone, at: Date): Promise<boolean> {
-  const column = sql.raw(`${milestone}_at`);
-  const [row] = await Database.rows<{ previous: Date | string | null }>(sql`
-    WITH old AS (SELECT ${column} AS previous FROM message WHERE id = ${message.id} FOR UPDATE)
-    UPDATE message SET ${column} = LEAST(coalesce(message.${column}, ${at}), ${at})
-    FROM old WHERE message.id = ${message.id}
-    RETURNING old.previous`);
-  if (!row) return false;
-  const counter = milestone as Counter;
-  if (row.previous === null) {
-    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
-    return true;
-  }
-  const previous = Database.toDate(row.previous);
-  if (at < previous) {
-    await Stats.bump(message.campaignId, message.nodeId, previous, { [counter]: -1 });
-    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
-  }
-  return false;
-}
+const STOPPED = pick(campaignContactTable, ["campaignId"]);
 
 /** Contact statuses, weakest first: a status only ever moves right. */
 const CONTACT_ORDER = ["active", "unsubscribed", "bounced", "complained"] as const;
@@ -62,13 +33,13 @@ export async function finishSequence(
   at: Date,
   error?: string,
 ): Promise<boolean> {
-  const rows = await Database.rows<{ contact_id: string }>(sql`
+  const rows = await Database.rows(sql`
     UPDATE campaign_contact
     SET status = ${status}, next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${at}
         ${error ? sql`, error = ${error}` : sql``}
     WHERE campaign_id = ${campaignId} AND contact_id = ${contactId}
       AND ${rank(SEQUENCE_ORDER, "status")} < ${SEQUENCE_ORDER.indexOf(status)}
-    RETURNING contact_id`);
+    RETURNING 1`);
   return rows.length > 0;
 }
 
@@ -91,10 +62,13 @@ export async function suppress(
     UPDATE contact SET status = ${status}, updated_at = ${at}
     WHERE id = ${contactId} AND workspace_id = ${workspaceId}
       AND ${rank(CONTACT_ORDER, "status")} < ${CONTACT_ORDER.indexOf(status)}`);
-  const stopped = await Database.rows<{ campaign_id: string }>(sql`
+  const stopped = await select(
+    STOPPED,
+    sql`
     UPDATE campaign_contact
     SET status = ${sequenceStatus}, next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${at}
     WHERE contact_id = ${contactId} AND workspace_id = ${workspaceId} AND status IN ('pending', 'in_progress')
-    RETURNING campaign_id`);
-  return stopped.map((r) => r.campaign_id);
+    RETURNING ${STOPPED.list}`,
+  );
+  return stopped.map((r) => r.campaignId);
 }

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { sql } from "drizzle-orm";
 import * as Activity from "../activity";
 import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import * as Message from "../message";
 import { finishSequence, type MessageRef, reach, suppress } from "./state";
 
 /**
@@ -22,22 +22,12 @@ export interface UnsubscribeTarget {
 export async function fromToken(token: string): Promise<UnsubscribeTarget | undefined> {
   if (!TOKEN.test(token)) return undefined;
   const hash = createHash("sha256").update(token).digest("hex");
-  const [row] = await Database.rows<{
-    id: string;
-    workspace_id: string;
-    campaign_id: string;
-    contact_id: string;
-    node_id: string;
-    to_email: string;
-    unsubscribed_at: Date | null;
-  }>(sql`
-    SELECT id, workspace_id, campaign_id, contact_id, node_id, to_email, unsubscribed_at
-    FROM message WHERE unsubscribe_token_hash = ${hash}`);
+  const row = await Message.byUnsubscribeHash(hash);
   if (!row) return undefined;
   return {
-    message: { id: row.id, workspaceId: row.workspace_id, campaignId: row.campaign_id, contactId: row.contact_id, nodeId: row.node_id },
-    email: row.to_email,
-    alreadyUnsubscribed: row.unsubscribed_at !== null,
+    message: { id: row.id, workspaceId: row.workspaceId, campaignId: row.campaignId, contactId: row.contactId, nodeId: row.nodeId },
+    email: row.toEmail,
+    alreadyUnsubscribed: row.unsubscribedAt !== null,
   };
 }
 

@@ -1,9 +1,63 @@
+import { sql } from "drizzle-orm";
 import * as Database from "../database";
+import type { Counter } from "../stats";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
+import { messageTable } from "./message.sql";
 
 /**
- * Deliveries, opens and clicks: the bulk of what SES publishes, each applied in ONE prepared
+ * How an email's milestones count. Two paths move the same counters by the same rule, and a
+ * property test (test/message/milestone.test.ts) holds them to identical results on random event
+ * sequences: `reach`, inside the transaction of whatever caused it (a bounce, a reply, an
+ * unsubscribe, an event that settles an email still \`sending\`), and `applyMilestone`, the
+ * single-statement fast path for the bulk of SES's events. The rule: a milestone keeps its
+ * earliest time and counts once, in the bucket of that time; an earlier occurrence arriving late
+ * moves the count to its own bucket.
+ */
+
+export type Milestone = "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed";
+
+/** Each milestone's column in the table: a renamed column fails the type-check here. */
+const COLUMNS = {
+  delivered: messageTable.deliveredAt,
+  opened: messageTable.openedAt,
+  clicked: messageTable.clickedAt,
+  replied: messageTable.repliedAt,
+  bounced: messageTable.bouncedAt,
+  complained: messageTable.complainedAt,
+  unsubscribed: messageTable.unsubscribedAt,
+  failed: messageTable.failedAt,
+} satisfies Record<Milestone, unknown>;
+
+const columnName = (milestone: Milestone) => COLUMNS[milestone].name;
+
+/**
+ * Record that the email reached `milestone` at `at` (inside the caller's transaction). Returns
+ * whether this was the first time.
+ */
+export async function reach(message: { id: string; campaignId: string; nodeId: string }, milestone: Milestone, at: Date): Promise<boolean> {
+  const column = sql.raw(`"${columnName(milestone)}"`);
+  const [row] = await Database.rows<{ previous: Date | string | null }>(sql`
+    WITH old AS (SELECT ${column} AS previous FROM message WHERE id = ${message.id} FOR UPDATE)
+    UPDATE message SET ${column} = LEAST(coalesce(message.${column}, ${at}), ${at})
+    FROM old WHERE message.id = ${message.id}
+    RETURNING old.previous`);
+  if (!row) return false;
+  const counter = milestone as Counter;
+  if (row.previous === null) {
+    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
+    return true;
+  }
+  const previous = Database.toDate(row.previous);
+  if (at < previous) {
+    await Stats.bump(message.campaignId, message.nodeId, previous, { [counter]: -1 });
+    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
+  }
+  return false;
+}
+
+/**
+ * The fast path. Deliveries, opens and clicks: the bulk of what SES publishes, each applied in ONE prepared
  * statement (one round trip, one commit, planned once per connection): the email is locked, the
  * event recorded under its provider identity (a redelivery stops there), the milestone kept at
  * its earliest time, and the counters moved: +1 the first time, or to an earlier bucket when an
@@ -29,7 +83,7 @@ export type FastResult = "applied" | "duplicate" | "unmatched" | "slow";
  * index lookup in its cached generic plan.
  */
 function statement(milestone: FastMilestone, by: "id" | "ses"): string {
-  const column = `${milestone}_at`;
+  const column = `"${columnName(milestone)}"`;
   return `
     WITH m AS (
       SELECT id, workspace_id, campaign_id, contact_id, node_id, status, ${column} AS previous

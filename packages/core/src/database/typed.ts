@@ -1,0 +1,75 @@
+import { type Column, getTableColumns, type SQL, sql, type Table } from "drizzle-orm";
+import { array, rows } from "./index";
+
+/**
+ * Raw SQL whose rows are typed by the schema, not by hand. `pick(table, keys, alias)` renders
+ * `alias."db_name" AS "key", …` for the chosen columns of a drizzle table and decodes each row
+ * with the column's own mapping (timestamps become `Date`, whatever the driver returned), so a
+ * statement's result type is `Pick<typeof table.$inferSelect, K>`. Rename a column in the table
+ * and every statement that picks it fails the type-check (or follows the new name in SQL).
+ */
+export interface Picked<Row> {
+  /** The select list: `alias."column" AS "key", …`. */
+  readonly list: SQL;
+  decode(raw: Record<string, unknown>): Row;
+}
+
+type Keys<T extends Table> = keyof T["$inferSelect"] & string;
+
+export function pick<T extends Table, K extends Keys<T>>(
+  table: T,
+  keys: readonly K[],
+  alias?: string,
+  /** Prefix of the result names, when two picks of one statement share a key (`status`). */
+  as = "",
+): Picked<Pick<T["$inferSelect"], K>> {
+  const columns = getTableColumns(table) as Record<string, Column>;
+  const entries = keys.map((key) => [key, columns[key]!] as const);
+  const qualifier = alias ? `${alias}.` : "";
+  const list = sql.raw(entries.map(([key, column]) => `${qualifier}"${column.name}" AS "${as}${key}"`).join(", "));
+  return {
+    list,
+    decode(raw) {
+      const row: Record<string, unknown> = {};
+      for (const [key, column] of entries) row[key] = decodeValue(column, raw[`${as}${key}`]);
+      return row as Pick<T["$inferSelect"], K>;
+    },
+  };
+}
+
+function decodeValue(column: Column, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  // Drivers differ (pg parses timestamptz to Date, PGlite and Neon may too): decode strings only.
+  if (value instanceof Date || (column.dataType === "json" && typeof value !== "string")) return value;
+  return column.mapFromDriverValue(value);
+}
+
+/** A column's name in SQL, optionally qualified by an alias: `m."ses_message_id"`. */
+export function col(column: Column, alias?: string): SQL {
+  return sql.raw(`${alias ? `${alias}.` : ""}"${column.name}"`);
+}
+
+/** Run `query` and decode its rows with `picked` (extra columns of the query are dropped). */
+export async function select<Row>(picked: Picked<Row>, query: SQL): Promise<Row[]> {
+  return (await rows<Record<string, unknown>>(query)).map((raw) => picked.decode(raw));
+}
+
+export type UnnestType = "text" | "timestamptz" | "int" | "jsonb";
+
+/**
+ * `unnest($1::text[], $2::timestamptz[], …) AS alias(name, …)` of `items`, one array per named
+ * column: how one statement inserts, updates or joins many rows. Each column is read off every
+ * item by its own function, so the arrays always have the same length and order.
+ */
+export function unnest<Item>(
+  items: readonly Item[],
+  columns: Record<string, readonly [UnnestType, (item: Item) => unknown]>,
+  alias = "v",
+): SQL {
+  const names = Object.keys(columns);
+  const arrays = names.map((name) => {
+    const [type, read] = columns[name]!;
+    return array(items.map(read), type);
+  });
+  return sql`unnest(${sql.join(arrays, sql`, `)}) AS ${sql.raw(alias)}(${sql.raw(names.join(", "))})`;
+}
