@@ -7,7 +7,7 @@ import * as Queue from "@fluenzr/core/queue";
 import { MemoryQueue } from "@fluenzr/core/queue/memory";
 import * as Scheduler from "@fluenzr/core/scheduler";
 import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
-import { Config, Mailer, Sender, tick } from "@fluenzr/core/sending";
+import { Config, Mailer, SendBatch, tick } from "@fluenzr/core/sending";
 import * as Workspace from "@fluenzr/core/workspace";
 import { type BenchResult, freshDatabase, median, planOf, round, timeIt } from "../lib";
 
@@ -94,7 +94,7 @@ export async function engineThroughput(): Promise<BenchResult[]> {
     const { ms } = await timeIt(async () => {
       for (let round = 0; round < 10 && mailer.keys.size < total; round++) {
         for (let i = 0; i < ids.length; i += 4) await Promise.all(ids.slice(i, i + 4).map((id) => tick(id)));
-        await queue.drain(Sender.handleBatch, { concurrency: 8 });
+        await queue.drain(SendBatch.handle, { concurrency: 8 });
       }
     });
     const duplicates = [...mailer.keys.values()].filter((n) => n > 1).length;

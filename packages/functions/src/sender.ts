@@ -1,4 +1,4 @@
-import { Sender } from "@fluenzr/core/sending";
+import { SendBatch } from "@fluenzr/core/sending";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { installDatabase } from "./setup/database";
 import { once } from "./setup/once";
@@ -14,5 +14,5 @@ const setup = once(async () => {
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
   await setup();
-  return Sender.handleBatch(event.Records.map((r) => ({ messageId: r.messageId, body: r.body })));
+  return SendBatch.handle(event.Records.map((r) => ({ messageId: r.messageId, body: r.body })));
 }

@@ -7,7 +7,7 @@ import { MemoryQueue } from "@fluenzr/core/queue/memory";
 import * as Scheduler from "@fluenzr/core/scheduler";
 import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { startTicker } from "@fluenzr/core/scheduler/ticker";
-import { Config, Mailer, Sender, sweep, tick } from "@fluenzr/core/sending";
+import { Config, Mailer, SendBatch, sweep, tick } from "@fluenzr/core/sending";
 import { sesMailer } from "@fluenzr/core/sending/ses-mailer";
 import { persistStore, type SesStore, startPump } from "./ses-store";
 
@@ -71,7 +71,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   await pump.drain();
   const unknownMarginMs = options.unknownMarginMs;
   await sweep({ claimTimeoutMs: 0, unknownMarginMs }).catch((error) => Log.error("start-up sweep failed", { error }));
-  queue.start(Sender.handleBatch, { intervalMs: 200, concurrency: 4 });
+  queue.start(SendBatch.handle, { intervalMs: 200, concurrency: 4 });
   const stopTicker = startTicker({ scheduler, tick, intervalMs: options.tickIntervalMs });
   const sweeper = setInterval(() => {
     sweep({ unknownMarginMs }).catch((error) => Log.error("sweep failed", { error }));

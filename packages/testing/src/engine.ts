@@ -5,7 +5,7 @@ import { MemoryQueue, type MemoryQueueOptions } from "@fluenzr/core/queue/memory
 import * as Scheduler from "@fluenzr/core/scheduler";
 import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
-import { Config, Mailer, Sender, tick } from "@fluenzr/core/sending";
+import { Config, Mailer, SendBatch, tick } from "@fluenzr/core/sending";
 
 /**
  * A mailer standing in for SES where tests need its failures: it records what it accepts and
@@ -47,11 +47,16 @@ export interface TestEngine {
 }
 
 /** The engine on a virtual clock: real tick, queue semantics and sender, fake SES. */
-export function testEngine(options: { start: Date | string; queue?: MemoryQueueOptions; mailer?: FakeMailer }): TestEngine {
+export function testEngine(options: {
+  start: Date | string;
+  queue?: MemoryQueueOptions;
+  mailer?: FakeMailer;
+  scheduler?: MemoryScheduler;
+}): TestEngine {
   const clock = new Clock.VirtualClock(new Date(options.start).getTime());
   const restoreClock = Clock.install(clock.now);
   const queue = new MemoryQueue({ now: clock.now, visibilityTimeoutMs: 180_000, ...options.queue });
-  const scheduler = new MemoryScheduler();
+  const scheduler = options.scheduler ?? new MemoryScheduler();
   const mailer = options.mailer ?? new FakeMailer();
   Queue.install(queue);
   Scheduler.install(scheduler);
@@ -62,7 +67,7 @@ export function testEngine(options: { start: Date | string; queue?: MemoryQueueO
   });
   const runMinute = async () => {
     for (const id of dueSchedules(scheduler, Clock.now())) await tick(id);
-    await queue.drain(Sender.handleBatch);
+    await queue.drain(SendBatch.handle);
   };
   return {
     clock,

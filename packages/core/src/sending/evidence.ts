@@ -1,7 +1,10 @@
 import { sql } from "drizzle-orm";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import { pick, select } from "../database/typed";
+import { emailAccountTable } from "../email-account/email-account.sql";
 import * as Log from "../log";
+import { messageTable } from "../message";
 import { createId } from "../util/id";
 import * as Config from "./config";
 import * as Mailer from "./mailer";
@@ -52,7 +55,10 @@ export interface Resolved {
 export async function resolveNeverSent(marginMs: number): Promise<Resolved[]> {
   const now = Clock.now();
   const cutoff = new Date(now.getTime() - marginMs);
-  const rows = await Database.rows<{ id: string; campaign_id: string; contact_id: string; node_id: string }>(sql`
+  const picked = pick(messageTable, ["id", "campaignId", "contactId", "nodeId"], "never");
+  const rows = await select(
+    picked,
+    sql`
     WITH never AS (
       DELETE FROM message m
       WHERE m.status = 'sending' AND m.created_at <= ${cutoff}
@@ -68,8 +74,9 @@ export async function resolveNeverSent(marginMs: number): Promise<Resolved[]> {
         AND cc.status IN ('pending', 'in_progress')
       RETURNING cc.contact_id
     )
-    SELECT id, campaign_id, contact_id, node_id FROM never`);
-  const resolved = rows.map((r) => ({ messageId: r.id, campaignId: r.campaign_id, contactId: r.contact_id, nodeId: r.node_id }));
+    SELECT ${picked.list} FROM never`,
+  );
+  const resolved = rows.map(({ id, ...rest }) => ({ messageId: id, ...rest }));
   if (resolved.length) Log.warn("emails SES never took are due again", { count: resolved.length });
   return resolved;
 }
@@ -81,8 +88,11 @@ export async function resolveNeverSent(marginMs: number): Promise<Resolved[]> {
 export async function probeSilentAccounts(marginMs: number): Promise<number> {
   const now = Clock.now();
   const cutoff = new Date(now.getTime() - marginMs);
-  const accounts = await Database.rows<{ id: string; email: string; name: string }>(sql`
-    SELECT a.id, a.email, a.name FROM email_account a
+  const picked = pick(emailAccountTable, ["id", "email", "name"], "a");
+  const accounts = await select(
+    picked,
+    sql`
+    SELECT ${picked.list} FROM email_account a
     WHERE EXISTS (
         SELECT 1 FROM message m
         WHERE m.email_account_id = a.id AND m.status = 'sending' AND m.created_at <= ${cutoff}
@@ -91,7 +101,8 @@ export async function probeSilentAccounts(marginMs: number): Promise<number> {
                           WHERE e.email_account_id = a.id AND e.created_at > m.created_at AND e.send_event_at IS NOT NULL)
           AND NOT EXISTS (SELECT 1 FROM ses_probe p
                           WHERE p.email_account_id = a.id AND p.created_at > m.created_at AND p.send_event_at IS NOT NULL))
-      AND NOT EXISTS (SELECT 1 FROM ses_probe p WHERE p.email_account_id = a.id AND p.created_at > ${cutoff})`);
+      AND NOT EXISTS (SELECT 1 FROM ses_probe p WHERE p.email_account_id = a.id AND p.created_at > ${cutoff})`,
+  );
   let sent = 0;
   for (const account of accounts) {
     const id = createId("sesProbe", now.getTime());
@@ -119,7 +130,7 @@ export async function probeSilentAccounts(marginMs: number): Promise<number> {
 
 /** A probe's `Send` event reached us. False when no probe has that id. */
 export async function probeSeen(probeId: string): Promise<boolean> {
-  const rows = await Database.rows<{ id: string }>(sql`
-    UPDATE ses_probe SET send_event_at = coalesce(send_event_at, ${Clock.now()}) WHERE id = ${probeId} RETURNING id`);
+  const rows = await Database.rows(sql`
+    UPDATE ses_probe SET send_event_at = coalesce(send_event_at, ${Clock.now()}) WHERE id = ${probeId} RETURNING 1`);
   return rows.length > 0;
 }

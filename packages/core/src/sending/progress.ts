@@ -1,8 +1,11 @@
 import { sql } from "drizzle-orm";
 import * as Activity from "../activity";
+import { campaignContactTable, campaignTable } from "../campaign/campaign.sql";
 import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import { pick, select, unnest } from "../database/typed";
+import * as Message from "../message";
 import { addDelays } from "../schedule";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
@@ -28,19 +31,16 @@ export function nextAfter(workflow: Workflow.Workflow | null, timezone: string, 
   return { status: "in_progress", nodeId: step.nodeId, at: addDelays(sentAt, step.delays, timezone) };
 }
 
+const SEQUENCE = pick(campaignTable, ["id", "workflow", "timezone"]);
+const MOVED = pick(campaignContactTable, ["campaignId", "contactId", "status"], "cc");
+
 export interface Settled {
   campaignId: string;
   contactId: string;
   completed: boolean;
 }
 
-export interface Acceptance {
-  messageId: string;
-  sesMessageId: string;
-  at: Date;
-  /** When SES's `Send` event for it reached us, when that is what settles it. */
-  sendEventAt?: Date;
-}
+export type Acceptance = Message.Acceptance;
 
 /**
  * SES accepted these emails: mark them sent, record their `sent` events, count them, and move
@@ -51,134 +51,65 @@ export interface Acceptance {
 export async function settleSentMany(accepted: readonly Acceptance[]): Promise<Settled[]> {
   if (!accepted.length) return [];
   const settled = await Database.transaction(async () => {
-    const messages = await Database.rows<{
-      id: string;
-      workspace_id: string;
-      campaign_id: string;
-      contact_id: string;
-      node_id: string;
-      ses: string;
-      at: Date;
-    }>(sql`
-      UPDATE message m SET status = 'sent', ses_message_id = coalesce(m.ses_message_id, v.ses), sent_at = v.at,
-             send_event_at = coalesce(m.send_event_at, v.event_at)
-      FROM unnest(${Database.array(
-        accepted.map((a) => a.messageId),
-        "text",
-      )}, ${Database.array(
-        accepted.map((a) => a.sesMessageId),
-        "text",
-      )},
-                  ${Database.array(
-                    accepted.map((a) => a.at),
-                    "timestamptz",
-                  )}, ${Database.array(
-                    accepted.map((a) => a.sendEventAt ?? null),
-                    "timestamptz",
-                  )}) AS v(id, ses, at, event_at)
-      WHERE m.id = v.id AND m.status = 'sending'
-      RETURNING m.id, m.workspace_id, m.campaign_id, m.contact_id, m.node_id, v.ses, v.at`);
+    const messages = await Message.markSent(accepted);
     if (!messages.length) return [];
-    const at = (m: (typeof messages)[number]) => Database.toDate(m.at);
     await Database.rows(sql`
       INSERT INTO event (id, workspace_id, campaign_id, contact_id, message_id, node_id, type, occurred_at, metadata, provider_key)
-      SELECT * FROM unnest(
-        ${Database.array(
-          messages.map((m) => createId("event", at(m).getTime())),
-          "text",
-        )},
-        ${Database.array(
-          messages.map((m) => m.workspace_id),
-          "text",
-        )},
-        ${Database.array(
-          messages.map((m) => m.campaign_id),
-          "text",
-        )},
-        ${Database.array(
-          messages.map((m) => m.contact_id),
-          "text",
-        )},
-        ${Database.array(
-          messages.map((m) => m.id),
-          "text",
-        )},
-        ${Database.array(
-          messages.map((m) => m.node_id),
-          "text",
-        )},
-        ${Database.array(
-          messages.map(() => "sent"),
-          "text",
-        )},
-        ${Database.array(messages.map(at), "timestamptz")},
-        ${Database.array(
-          messages.map((m) => JSON.stringify({ sesMessageId: m.ses })),
-          "jsonb",
-        )},
-        ${Database.array(
-          messages.map((m) => `sent:${m.id}`),
-          "text",
-        )})
+      SELECT * FROM ${unnest(messages, {
+        id: ["text", (m) => createId("event", m.sentAt.getTime())],
+        workspace_id: ["text", (m) => m.workspaceId],
+        campaign_id: ["text", (m) => m.campaignId],
+        contact_id: ["text", (m) => m.contactId],
+        message_id: ["text", (m) => m.id],
+        node_id: ["text", (m) => m.nodeId],
+        type: ["text", () => "sent"],
+        occurred_at: ["timestamptz", (m) => m.sentAt],
+        metadata: ["jsonb", (m) => JSON.stringify({ sesMessageId: m.sesMessageId })],
+        provider_key: ["text", (m) => `sent:${m.id}`],
+      })}
       ON CONFLICT (provider_key) DO NOTHING`);
     const groups = new Map<string, { campaignId: string; nodeId: string; at: Date; n: number }>();
     for (const m of messages) {
-      const key = `${m.campaign_id}|${m.node_id}|${Stats.bucketOf(at(m)).getTime()}`;
-      const group = groups.get(key) ?? { campaignId: m.campaign_id, nodeId: m.node_id, at: at(m), n: 0 };
+      const key = `${m.campaignId}|${m.nodeId}|${Stats.bucketOf(m.sentAt).getTime()}`;
+      const group = groups.get(key) ?? { campaignId: m.campaignId, nodeId: m.nodeId, at: m.sentAt, n: 0 };
       group.n++;
       groups.set(key, group);
     }
     for (const g of groups.values()) await Stats.bump(g.campaignId, g.nodeId, g.at, { sent: g.n });
 
-    const campaigns = await Database.rows<{ id: string; workflow: Workflow.Workflow | null; timezone: string }>(
-      sql`SELECT id, workflow, timezone FROM campaign WHERE id = ANY(${Database.array([...new Set(messages.map((m) => m.campaign_id))], "text")})`,
+    const campaigns = await select(
+      SEQUENCE,
+      sql`SELECT ${SEQUENCE.list} FROM campaign WHERE id = ANY(${Database.array([...new Set(messages.map((m) => m.campaignId))], "text")})`,
     );
     const byId = new Map(campaigns.map((c) => [c.id, c]));
     const moves = messages.map((m) => {
-      const campaign = byId.get(m.campaign_id);
-      return { m, next: nextAfter(campaign?.workflow ?? null, campaign?.timezone ?? "UTC", m.node_id, at(m)) };
+      const campaign = byId.get(m.campaignId);
+      return { m, next: nextAfter(campaign?.workflow ?? null, campaign?.timezone ?? "UTC", m.nodeId, m.sentAt) };
     });
-    return Database.rows<{ campaign_id: string; contact_id: string; status: string }>(sql`
+    return select(
+      MOVED,
+      sql`
       UPDATE campaign_contact cc
       SET status = v.status, current_node_id = v.next_node, next_run_at = v.next_at,
           claimed_at = NULL, claim_id = NULL, last_sent_at = v.sent_at, error = NULL, updated_at = ${Clock.now()}
-      FROM unnest(
-        ${Database.array(
-          moves.map(({ m }) => m.campaign_id),
-          "text",
-        )},
-        ${Database.array(
-          moves.map(({ m }) => m.contact_id),
-          "text",
-        )},
-        ${Database.array(
-          moves.map(({ m }) => m.node_id),
-          "text",
-        )},
-        ${Database.array(
-          moves.map(({ next }) => next.status),
-          "text",
-        )},
-        ${Database.array(
-          moves.map(({ next }) => next.nodeId),
-          "text",
-        )},
-        ${Database.array(
-          moves.map(({ next }) => next.at),
-          "timestamptz",
-        )},
-        ${Database.array(
-          moves.map(({ m }) => at(m)),
-          "timestamptz",
-        )}) AS v(campaign_id, contact_id, node_id, status, next_node, next_at, sent_at)
+      FROM ${unnest(moves, {
+        campaign_id: ["text", ({ m }) => m.campaignId],
+        contact_id: ["text", ({ m }) => m.contactId],
+        node_id: ["text", ({ m }) => m.nodeId],
+        status: ["text", ({ next }) => next.status],
+        next_node: ["text", ({ next }) => next.nodeId],
+        next_at: ["timestamptz", ({ next }) => next.at],
+        sent_at: ["timestamptz", ({ m }) => m.sentAt],
+      })}
       WHERE cc.campaign_id = v.campaign_id AND cc.contact_id = v.contact_id
         AND cc.current_node_id = v.node_id AND cc.status IN ('pending', 'in_progress')
-      RETURNING cc.campaign_id, cc.contact_id, cc.status`);
+      RETURNING ${MOVED.list}`,
+    );
   });
-  for (const campaignId of new Set(settled.filter((s) => s.status === "completed").map((s) => s.campaign_id))) {
+  for (const campaignId of new Set(settled.filter((s) => s.status === "completed").map((s) => s.campaignId))) {
     await completeIfDone(campaignId);
   }
-  return settled.map((s) => ({ campaignId: s.campaign_id, contactId: s.contact_id, completed: s.status === "completed" }));
+  return settled.map((s) => ({ campaignId: s.campaignId, contactId: s.contactId, completed: s.status === "completed" }));
 }
 
 /** One email accepted by SES (SES's `Send` event goes through here too). */
@@ -198,11 +129,11 @@ export async function failContact(input: {
   nodeId?: string;
 }): Promise<void> {
   const failed = await Database.transaction(async () => {
-    const [row] = await Database.rows<{ contact_id: string }>(sql`
+    const [row] = await Database.rows(sql`
       UPDATE campaign_contact
       SET status = 'failed', error = ${input.reason}, next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${input.at}
       WHERE campaign_id = ${input.campaignId} AND contact_id = ${input.contactId} AND status IN ('pending', 'in_progress')
-      RETURNING contact_id`);
+      RETURNING 1`);
     if (!row) return false;
     await Activity.record({
       workspaceId: input.workspaceId,

@@ -1,11 +1,14 @@
 import { sql } from "drizzle-orm";
+import { campaignTable } from "../campaign/campaign.sql";
 import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import { pick, select } from "../database/typed";
 import * as Idempotency from "../idempotency";
 import * as Log from "../log";
-import type { Day } from "../schedule";
+import * as Message from "../message";
 import * as Scheduler from "../scheduler";
+import { WINDOW } from "./budget";
 import * as Evidence from "./evidence";
 import { failContact } from "./progress";
 
@@ -16,6 +19,8 @@ export const CLAIM_TIMEOUT_MS = 10 * 60_000;
  * probe either): its contact fails rather than risk a second copy.
  */
 export const UNKNOWN_TIMEOUT_MS = 24 * 3_600_000;
+
+const ID = pick(campaignTable, ["id"], "c");
 
 export interface SweepOptions {
   /** Claims older than this are released (0: all, for a process that knows it is the only sender). */
@@ -46,40 +51,38 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const now = Clock.now();
   // A process that knows it is the only sender (local mode at start-up) releases every claim: 0.
   const claimTimeoutMs = options.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
-  const released = await Database.rows<{ campaign_id: string }>(sql`
+  const released = await Database.rows(sql`
     UPDATE campaign_contact SET claimed_at = NULL, claim_id = NULL, updated_at = ${now}
     WHERE claimed_at <= ${new Date(now.getTime() - claimTimeoutMs)}
-    RETURNING campaign_id`);
+    RETURNING 1`);
 
   const marginMs = options.unknownMarginMs ?? Evidence.DEFAULT_MARGIN_MS;
   const resent = await Evidence.resolveNeverSent(marginMs);
   const probesSent = await Evidence.probeSilentAccounts(marginMs);
 
-  const unknown = await Database.rows<{ id: string; workspace_id: string; campaign_id: string; contact_id: string; node_id: string }>(sql`
-    UPDATE message SET error = 'outcome unknown: the sender died around the SES call and SES sent no Send event'
-    WHERE status = 'sending' AND error IS NULL AND created_at < ${new Date(now.getTime() - UNKNOWN_TIMEOUT_MS)}
-    RETURNING id, workspace_id, campaign_id, contact_id, node_id`);
+  const unknown = await Message.markUnknown(
+    new Date(now.getTime() - UNKNOWN_TIMEOUT_MS),
+    "outcome unknown: the sender died around the SES call and SES sent no Send event",
+  );
   for (const m of unknown) {
     await failContact({
-      workspaceId: m.workspace_id,
-      campaignId: m.campaign_id,
-      contactId: m.contact_id,
+      workspaceId: m.workspaceId,
+      campaignId: m.campaignId,
+      contactId: m.contactId,
       reason: "the outcome of an email is unknown; it was not resent, to never send it twice",
       at: now,
-      nodeId: m.node_id,
+      nodeId: m.nodeId,
     });
   }
 
-  const active = await Database.rows<{ id: string; send_days: Day[]; send_hours_start: number; send_hours_end: number; timezone: string }>(
-    sql`SELECT id, send_days, send_hours_start, send_hours_end, timezone FROM campaign WHERE status = 'active'`,
-  );
+  const active = await select(WINDOW, sql`SELECT ${WINDOW.list} FROM campaign WHERE status = 'active'`);
   const scheduler = Scheduler.use();
   const schedules = await scheduler.list();
   let restored = 0;
   for (const c of active) {
-    if (schedules.get(c.id) === true) continue;
-    const window = { sendDays: c.send_days, sendHoursStart: c.send_hours_start, sendHoursEnd: c.send_hours_end, timezone: c.timezone };
-    await scheduler.put({ campaignId: c.id, window, enabled: true });
+    const { id, status: _, ...window } = c;
+    if (schedules.get(id) === true) continue;
+    await scheduler.put({ campaignId: id, window, enabled: true });
     restored++;
   }
   const activeIds = new Set(active.map((c) => c.id));
@@ -87,30 +90,25 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
   const stray = [...schedules].filter(([id, enabled]) => enabled && !activeIds.has(id)).map(([id]) => id);
   if (stray.length) {
     // An enabled schedule must belong to an active campaign: paused ones are disabled, others gone.
-    const known = await Database.rows<{
-      id: string;
-      status: string;
-      send_days: Day[];
-      send_hours_start: number;
-      send_hours_end: number;
-      timezone: string;
-    }>(sql`
-      SELECT id, status, send_days, send_hours_start, send_hours_end, timezone FROM campaign WHERE id = ANY(${`{${stray.join(",")}}`}::text[])`);
+    const known = await select(WINDOW, sql`SELECT ${WINDOW.list} FROM campaign WHERE id = ANY(${Database.array(stray, "text")})`);
     const byId = new Map(known.map((c) => [c.id, c]));
     for (const id of stray) {
       const c = byId.get(id);
       if (c?.status === "paused") {
-        const window = { sendDays: c.send_days, sendHoursStart: c.send_hours_start, sendHoursEnd: c.send_hours_end, timezone: c.timezone };
+        const { id: _, status: __, ...window } = c;
         await scheduler.put({ campaignId: id, window, enabled: false });
       } else await scheduler.remove(id);
       removed++;
     }
   }
 
-  const done = await Database.rows<{ id: string }>(sql`
-    SELECT c.id FROM campaign c
+  const done = await select(
+    ID,
+    sql`
+    SELECT ${ID.list} FROM campaign c
     WHERE c.status = 'active'
-      AND NOT EXISTS (SELECT 1 FROM campaign_contact cc WHERE cc.campaign_id = c.id AND cc.status IN ('pending', 'in_progress'))`);
+      AND NOT EXISTS (SELECT 1 FROM campaign_contact cc WHERE cc.campaign_id = c.id AND cc.status IN ('pending', 'in_progress'))`,
+  );
   let completed = 0;
   for (const { id } of done) if (await completeIfDone(id)) completed++;
 

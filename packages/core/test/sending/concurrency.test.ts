@@ -1,6 +1,6 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
-import { Sender, tick } from "@fluenzr/core/sending";
+import { SendBatch, tick } from "@fluenzr/core/sending";
 import { factory, onServer, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -46,9 +46,9 @@ describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
       await ws.as(() => Campaign.transition(campaign.id, "start"));
 
       for (let minute = 0; minute < 120; minute++) {
-        const consumers = Array.from({ length: 4 }, () => engine.queue.drain(Sender.handleBatch));
+        const consumers = Array.from({ length: 4 }, () => engine.queue.drain(SendBatch.handle));
         await Promise.all([tick(campaign.id), tick(campaign.id), ...consumers]);
-        await Promise.all(Array.from({ length: 4 }, () => engine.queue.drain(Sender.handleBatch)));
+        await Promise.all(Array.from({ length: 4 }, () => engine.queue.drain(SendBatch.handle)));
         engine.clock.advance(60_000);
         // Redeliver everything still in flight, as if visibility timed out.
         for (const m of engine.queue.messages) m.visibleAt = 0;

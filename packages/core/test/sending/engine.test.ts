@@ -1,7 +1,7 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
-import { Fault, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
+import { Fault, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
 import { campaignContactRows, factory, sequence, startedCampaign, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
@@ -164,7 +164,7 @@ describe("sending", () => {
     await tick(campaign.id);
     expect(engine.queue.size).toBe(3);
     await ws.as(() => Campaign.transition(campaign.id, "pause"));
-    await engine.queue.drain(Sender.handleBatch);
+    await engine.queue.drain(SendBatch.handle);
     expect(engine.mailer.sent).toHaveLength(0);
     expect((await campaignContactRows(campaign.id)).every((r) => r.claimed_at === null)).toBe(true);
     await ws.as(() => Campaign.transition(campaign.id, "resume"));
@@ -211,7 +211,7 @@ describe("sending", () => {
     engine.queue.enqueueRaw("not json");
     engine.queue.enqueueRaw(JSON.stringify({ v: 1, campaignId: "nope" }));
     for (let i = 0; i < 5; i++) {
-      await engine.queue.drain(Sender.handleBatch);
+      await engine.queue.drain(SendBatch.handle);
       engine.clock.advance(2000);
     }
     expect(engine.queue.size).toBe(0);

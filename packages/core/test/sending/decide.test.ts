@@ -1,0 +1,147 @@
+import type { SendJob } from "@fluenzr/core/queue";
+import { decide, type Situation, type Step } from "@fluenzr/core/sending/decide";
+import { MissingVariableError } from "@fluenzr/core/template";
+import { SEED_WORKFLOW } from "@fluenzr/testing/workflows";
+import { describe, expect, it } from "vitest";
+
+/** The sender's decisions, without a database: one per job, in order. */
+
+const job = (contactId: string, over: Partial<SendJob> = {}): SendJob => ({
+  v: 1,
+  campaignId: "cmp_1",
+  contactId,
+  nodeId: "node_2",
+  claimId: `claim_${contactId}`,
+  ...over,
+});
+
+const step = (contactId: string, over: Partial<Step> = {}): Step => ({
+  progress: { contactId, status: "pending", currentNodeId: "node_2", claimId: `claim_${contactId}` },
+  contact: {
+    email: `${contactId}@example.com`,
+    firstName: "Ada",
+    lastName: null,
+    company: null,
+    jobTitle: null,
+    phone: null,
+    website: null,
+    customFields: {},
+    status: "active",
+  },
+  suppressed: false,
+  message: null,
+  ...over,
+});
+
+const situation = (over: Partial<Situation> = {}): Situation => ({
+  active: true,
+  windowOpen: true,
+  room: 10,
+  workflow: SEED_WORKFLOW as Situation["workflow"],
+  ...over,
+});
+
+const render = (j: SendJob) => `email to ${j.contactId}`;
+const kinds = (s: Situation, jobs: SendJob[], steps: Step[], r: (j: SendJob) => string = render) =>
+  decide(s, jobs, new Map(steps.map((x) => [x.progress.contactId, x])), r).map(({ decision }) => decision.kind);
+
+describe("decide", () => {
+  it("sends a due step of an active campaign in its window", () => {
+    const [first] = decide(situation(), [job("a")], new Map([["a", step("a")]]), render);
+    expect(first!.decision).toMatchObject({ kind: "send", email: "email to a", node: { id: "node_2", type: "email" } });
+  });
+
+  it("leaves jobs that no longer match their step (missing, another claim, another node, finished)", () => {
+    const steps = [
+      step("b", { progress: { contactId: "b", status: "pending", currentNodeId: "node_2", claimId: "other" } }),
+      step("c", { progress: { contactId: "c", status: "pending", currentNodeId: "node_4", claimId: "claim_c" } }),
+      step("d", { progress: { contactId: "d", status: "completed", currentNodeId: "node_2", claimId: "claim_d" } }),
+    ];
+    expect(kinds(situation(), [job("a"), job("b"), job("c"), job("d")], steps)).toEqual(["stale", "stale", "stale", "stale"]);
+  });
+
+  it("defers everything while paused or outside the window", () => {
+    expect(kinds(situation({ active: false }), [job("a")], [step("a")])).toEqual(["defer"]);
+    expect(kinds(situation({ windowOpen: false }), [job("a")], [step("a")])).toEqual(["defer"]);
+  });
+
+  it("stops contacts that may not be emailed, with the status their sequence ends in", () => {
+    const bounced = step("a", { contact: { ...step("a").contact, status: "bounced" } });
+    const complained = step("b", { contact: { ...step("b").contact, status: "complained" } });
+    const listed = step("c", { suppressed: true });
+    const [a, b, c] = decide(
+      situation(),
+      [job("a"), job("b"), job("c")],
+      new Map([
+        ["a", bounced],
+        ["b", complained],
+        ["c", listed],
+      ]),
+      render,
+    );
+    expect([a!.decision, b!.decision, c!.decision]).toEqual([
+      { kind: "stop", status: "bounced" },
+      { kind: "stop", status: "unsubscribed" },
+      { kind: "stop", status: "unsubscribed" },
+    ]);
+  });
+
+  it("never sends an email of the same node twice", () => {
+    const sentAt = new Date("2026-01-12T09:00:00Z");
+    const sent = step("a", { message: { id: "msg_1", status: "sent", sentAt, claimId: "old" } });
+    const inFlight = step("b", { message: { id: "msg_2", status: "sending", sentAt: null, claimId: "claim_b" } });
+    const expired = step("c", { message: { id: "msg_3", status: "sending", sentAt: null, claimId: "an expired claim" } });
+    const refused = step("d", { message: { id: "msg_4", status: "failed", sentAt: null, claimId: "claim_d" } });
+    const decisions = decide(
+      situation(),
+      [job("a"), job("b"), job("c"), job("d")],
+      new Map([sent, inFlight, expired, refused].map((s) => [s.progress.contactId, s])),
+      render,
+    ).map(({ decision }) => decision);
+    expect(decisions).toEqual([
+      { kind: "advance", sentAt },
+      { kind: "held" },
+      { kind: "unknown" },
+      { kind: "fail", reason: "SES rejected this email" },
+    ]);
+  });
+
+  it("sends only as many as the room allows, in order, and defers the rest", () => {
+    const jobs = ["a", "b", "c", "d"].map((id) => job(id));
+    expect(
+      kinds(
+        situation({ room: 2 }),
+        jobs,
+        jobs.map((j) => step(j.contactId)),
+      ),
+    ).toEqual(["send", "send", "defer", "defer"]);
+    expect(
+      kinds(
+        situation({ room: 0 }),
+        jobs,
+        jobs.map((j) => step(j.contactId)),
+      ),
+    ).toEqual(["defer", "defer", "defer", "defer"]);
+  });
+
+  it("fails a contact whose email has a variable without value, without using room", () => {
+    const jobs = [job("a"), job("b")];
+    const render = (j: SendJob) => {
+      if (j.contactId === "a") throw new MissingVariableError("company");
+      return "ok";
+    };
+    const decisions = decide(situation({ room: 1 }), jobs, new Map(jobs.map((j) => [j.contactId, step(j.contactId)])), render);
+    expect(decisions.map(({ decision }) => decision.kind)).toEqual(["fail", "send"]);
+    expect(decisions[0]!.decision).toMatchObject({ kind: "fail", reason: expect.stringContaining("company") });
+  });
+
+  it("fails a step on a node that is not an email, and lets other render errors through", () => {
+    expect(
+      kinds(situation(), [job("a", { nodeId: "node_3" })], [step("a", { progress: { ...step("a").progress, currentNodeId: "node_3" } })]),
+    ).toEqual(["fail"]);
+    const broken = () => {
+      throw new Error("boom");
+    };
+    expect(() => kinds(situation(), [job("a")], [step("a")], broken)).toThrow("boom");
+  });
+});
