@@ -16,6 +16,7 @@ export async function completeIfDone(campaignId: string): Promise<boolean> {
       AND NOT EXISTS (SELECT 1 FROM campaign_contact WHERE campaign_id = ${campaignId} AND status IN ('pending', 'in_progress'))
     RETURNING id`);
   if (!rows.length) return false;
-  await Scheduler.use().remove(campaignId);
+  // Never a Scheduler call inside a transaction: if a caller runs this in one, it waits for commit.
+  await Database.afterCommit(() => Scheduler.use().remove(campaignId));
   return true;
 }

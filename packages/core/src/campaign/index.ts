@@ -267,10 +267,20 @@ export const TRANSITIONS: Record<Action, { from: CampaignStatus[]; to: CampaignS
   archive: { from: ["completed", "paused", "draft"], to: "archived" },
 };
 
+async function refreshAccount(campaignId: string): Promise<void> {
+  const [campaign] = await Database.use((db) =>
+    db
+      .select({ emailAccountId: campaignTable.emailAccountId })
+      .from(campaignTable)
+      .where(and(eq(campaignTable.workspaceId, Actor.workspaceId()), eq(campaignTable.id, campaignId))),
+  );
+  const account = campaign && (await EmailAccount.fromID(campaign.emailAccountId));
+  if (account) await EmailAccount.refreshStatus(account);
+}
+
 async function startProblems(row: Row): Promise<ErrorDetail[]> {
   const problems: ErrorDetail[] = [];
-  const account = await EmailAccount.fromID(row.emailAccountId);
-  const status = account && (await EmailAccount.refreshStatus(account)).status;
+  const status = (await EmailAccount.fromID(row.emailAccountId))?.status;
   if (status !== "verified") {
     problems.push({ path: "emailAccountId", message: `email account ${row.emailAccountId} is ${status ?? "missing"}, not verified` });
   }
@@ -289,6 +299,9 @@ async function startProblems(row: Row): Promise<ErrorDetail[]> {
  */
 export async function transition(id: string, action: Action): Promise<Campaign> {
   const rule = TRANSITIONS[action];
+  // The account's verification is asked of SES before the row is locked: no SES call while a
+  // transaction holds the campaign (the start then reads the status this refresh stored).
+  if (action === "start") await refreshAccount(id);
   await Database.transaction(async () => {
     const row = await lock(id);
     if (!rule.from.includes(row.status)) {
