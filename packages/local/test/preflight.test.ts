@@ -4,7 +4,7 @@ import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { checkDatabase, type Finding, type PreflightSettings, preflight, report, settingsFromEnv } from "@fluenzr/local/deploy/preflight";
 import { onServer, openTestDatabase } from "@fluenzr/testing";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 
 /**
  * `npm run deploy:check`: the AWS answers come from aws-sdk-client-mock (the SDK's own request
@@ -18,6 +18,12 @@ afterEach(() => {
   sts.reset();
   ses.reset();
   lambda.reset();
+});
+// The mocks patch the client classes for the whole process: give them back for other suites.
+afterAll(() => {
+  sts.restore();
+  ses.restore();
+  lambda.restore();
 });
 
 const clients = () => ({

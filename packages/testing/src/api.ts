@@ -1,5 +1,6 @@
 import { createApp } from "@fluenzr/functions/api/app";
 import { assertContract } from "./contract";
+import { workspace } from "./factories";
 
 type App = ReturnType<typeof createApp>;
 
@@ -62,3 +63,15 @@ export function apiClient(app: App = createApp(), defaultKey?: string) {
 }
 
 export type ApiClient = ReturnType<typeof apiClient>;
+
+/** A fresh workspace and a client on its key, for tests that count or list. */
+export async function freshApi(app: App) {
+  const w = await workspace();
+  return { w, api: apiClient(app, w.key) };
+}
+
+/** A suite's workspaces: yours with a client on its key, and another (its ids must be 404 to you). */
+export async function apiWorkspaces(app: App) {
+  const { w: ws, api } = await freshApi(app);
+  return { ws, other: await workspace(), api };
+}

@@ -8,5 +8,6 @@ export type { TestWorkspace } from "./factories";
 export * as factory from "./factories";
 export * from "./queries";
 export * from "./random";
+export * from "./scale";
 export * from "./sns";
 export * from "./workflows";

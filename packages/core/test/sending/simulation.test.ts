@@ -2,8 +2,8 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
-import { Evidence, Fault, type Mailer, Progress, Sender, sweep, tick } from "@fluenzr/core/sending";
-import { FakeMailer, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
+import { FakeMailer, FULL, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import { afterAll, describe, expect, it } from "vitest";
@@ -24,7 +24,7 @@ const SEED = Number(process.env.SIM_SEED ?? 20260305);
  * changes) × 150 contacts: the cost is campaign-minutes inside send windows, so campaigns are
  * what make it slow. SIM_CAMPAIGNS and SIM_CONTACTS override both.
  */
-const FULL = Boolean(process.env.CI || process.env.TEST_FULL);
+
 const CAMPAIGNS = Number(process.env.SIM_CAMPAIGNS ?? (FULL ? 12 : 4));
 const CONTACTS = Number(process.env.SIM_CONTACTS ?? (FULL ? 600 : 150));
 const random = prng(SEED);
@@ -190,7 +190,7 @@ describe("sending simulation", () => {
       }
       for (const id of dueSchedules(engine.scheduler, new Date(now))) await tick(id).catch(expectCrash);
       await engine.queue.drain(async (records) => {
-        const result = await Sender.handleBatch(records);
+        const result = await SendBatch.handle(records);
         // Now and then a job comes back much later, as SQS may deliver it.
         if (random() < 0.05) late.push(pick(records).body);
         return result;

@@ -34,19 +34,20 @@ export function json(c: Context<ApiEnv>, body: unknown, status = 200): Response 
   return response;
 }
 
-/** After the handler: put this request's headers on a response `json` did not build. */
+/**
+ * After the handler: put this request's headers on a response `json` did not build (HTML pages,
+ * redirects, the framework's own answers). The response is rebuilt with them rather than changed
+ * in place: a built response's headers may be immutable, and @hono/node-server's lightweight
+ * Response rebuilds itself from its original init when read, dropping headers set afterwards.
+ */
 export function applyHeaders(c: Context<ApiEnv>) {
   if (carrying.has(c.res)) return;
   const entries = Object.entries(headersOf(c));
   if (!entries.length) return;
-  try {
-    for (const [name, value] of entries) c.res.headers.set(name, value);
-  } catch {
-    // Immutable headers (a fetched or Response.redirect response): copy the response once.
-    const copy = new Response(c.res.body, c.res);
-    for (const [name, value] of entries) copy.headers.set(name, value);
-    c.res = copy;
-  }
+  const headers = new Headers(c.res.headers);
+  for (const [name, value] of entries) headers.set(name, value);
+  const { status, statusText } = c.res;
+  c.res = new Response(c.res.body, { status, statusText, headers });
 }
 
 /** The success envelope of SPEC §1. */

@@ -10,6 +10,7 @@ import {
   expectValidation,
   FIELDS,
   factory,
+  runs,
   snapshot,
   useTestDatabase,
 } from "@fluenzr/testing";
@@ -25,7 +26,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 useTestDatabase();
 
 const app = createApp();
-const RUNS = 60;
+const RUNS = runs(60);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** A workspace with a contact, a group, an email account and a member, and a client over it. */
@@ -403,7 +404,7 @@ describe("properties", () => {
         expectEnvelope(res);
         expect(res.body.error.code).toBe("VALIDATION_ERROR");
       }),
-      { numRuns: 30 },
+      { numRuns: runs(30) },
     );
     expect(await snapshot(f.ws.id)).toEqual(before);
   });
@@ -424,7 +425,7 @@ describe("properties", () => {
         expect(totalPages).toBe(Math.ceil(total / perPage));
         expect(res.body.data.length).toBe(Math.max(0, Math.min(perPage, total - (page - 1) * perPage)));
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -474,7 +475,7 @@ describe("properties", () => {
           for (const contact of existing) expect((await ws.as(() => Contact.fromID(contact.id)))?.status).toBe(contact.status);
         },
       ),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 
@@ -491,7 +492,7 @@ describe("properties", () => {
         expect(res.status).toBe(tooMany ? 400 : 404);
         expect(await snapshot(f.ws.id)).toEqual(before);
       }),
-      { numRuns: 25 },
+      { numRuns: runs(25) },
     );
   });
 
@@ -520,7 +521,7 @@ describe("properties", () => {
         expect(Object.keys(data).sort()).toEqual(fields);
         expect(res.text).not.toContain("MARKER");
       }),
-      { numRuns: 25 },
+      { numRuns: runs(25) },
     );
   });
 });

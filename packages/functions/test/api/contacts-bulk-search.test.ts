@@ -2,13 +2,13 @@ import * as Contact from "@fluenzr/core/contact";
 import { createApp } from "@fluenzr/functions/api/app";
 import {
   type ApiClient,
-  apiClient,
   counts,
   expectError,
   expectOk,
   expectPage,
   expectValidation,
   factory,
+  freshApi,
   useTestDatabase,
 } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -24,10 +24,7 @@ beforeAll(async () => {
   other = await factory.workspace();
 });
 
-async function fresh() {
-  const w = await factory.workspace();
-  return { w, api: apiClient(app, w.key) };
-}
+const fresh = () => freshApi(app);
 
 const emails = (data: Array<{ email: string }>) => data.map((c) => c.email);
 const CF_NAME = "custom field names are letters, digits and _ (at most 64), not starting with a digit";

@@ -3,7 +3,7 @@ import * as Group from "@fluenzr/core/group";
 import { createApp } from "@fluenzr/functions/api/app";
 import {
   type ApiClient,
-  apiClient,
+  apiWorkspaces,
   counts,
   expectAuthFailures,
   expectError,
@@ -12,6 +12,7 @@ import {
   expectValidation,
   FIELDS,
   factory,
+  freshApi,
   ISO_UTC,
   revokedKey,
   useTestDatabase,
@@ -26,16 +27,10 @@ let other: factory.TestWorkspace;
 let api: ApiClient;
 
 beforeAll(async () => {
-  ws = await factory.workspace();
-  other = await factory.workspace();
-  api = apiClient(app, ws.key);
+  ({ ws, other, api } = await apiWorkspaces(app));
 });
 
-/** A fresh workspace and its client, for tests that count or list. */
-async function fresh() {
-  const w = await factory.workspace();
-  return { w, api: apiClient(app, w.key) };
-}
+const fresh = () => freshApi(app);
 
 const emails = (data: Array<{ email: string }>) => data.map((c) => c.email);
 const CF_NAME = "custom field names are letters, digits and _ (at most 64), not starting with a digit";

@@ -3,6 +3,7 @@ import { createApp } from "@fluenzr/functions/api/app";
 import {
   type ApiClient,
   apiClient,
+  apiWorkspaces,
   counts,
   expectAuthFailures,
   expectError,
@@ -11,6 +12,7 @@ import {
   expectValidation,
   FIELDS,
   factory,
+  freshApi,
   ISO_UTC,
   revokedKey,
   useTestDatabase,
@@ -25,15 +27,10 @@ let other: factory.TestWorkspace;
 let api: ApiClient;
 
 beforeAll(async () => {
-  ws = await factory.workspace();
-  other = await factory.workspace();
-  api = apiClient(app, ws.key);
+  ({ ws, other, api } = await apiWorkspaces(app));
 });
 
-async function fresh() {
-  const w = await factory.workspace();
-  return { w, api: apiClient(app, w.key) };
-}
+const fresh = () => freshApi(app);
 
 const stored = (w: factory.TestWorkspace, id: string) => w.as(() => EmailAccount.fromID(id));
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { waitUntilAnswering } from "../../src/api-ready";
 import { s3MailReader } from "../../src/setup/inbound-mail";
 
@@ -12,6 +12,7 @@ const body = (bytes: Buffer) => ({ transformToByteArray: async () => new Uint8Ar
 describe("the inbound bucket reader (S3 GetObject, mocked with aws-sdk-client-mock)", () => {
   const s3 = mockClient(S3Client);
   afterEach(() => s3.reset());
+  afterAll(() => s3.restore());
 
   it("reads a stored message's bytes from the inbound bucket", async () => {
     const bytes = Buffer.from("From: a@b.c\r\nSubject: hi\r\n\r\nbody");
