@@ -7,7 +7,7 @@ import * as Database from "../database";
 import { conflict, notFound } from "../error";
 import { addDelays } from "../schedule";
 import { type Page, pageMeta } from "../util/schema";
-import { parse } from "../util/validation";
+import { fnFor } from "../util/validation";
 import * as Workflow from "../workflow";
 import type { CampaignContactStatus } from "./campaign.sql";
 import { completeIfDone } from "./complete";
@@ -61,8 +61,7 @@ function assertEnrolling(row: Row) {
   }
 }
 
-export async function add(campaignId: string, input: v.InferInput<typeof addContactsSchema>): Promise<AddResult> {
-  const body = parse(addContactsSchema, input);
+export const add = fnFor(addContactsSchema, async (campaignId: string, body): Promise<AddResult> => {
   const workspaceId = Actor.workspaceId();
   return Database.transaction(async () => {
     const row = await lock(campaignId);
@@ -117,10 +116,9 @@ export async function add(campaignId: string, input: v.InferInput<typeof addCont
       errors: result!.missing.map((id) => ({ id, code: "NOT_FOUND" as const })),
     };
   });
-}
+});
 
-export async function remove(campaignId: string, input: v.InferInput<typeof removeContactsSchema>): Promise<{ removed: number }> {
-  const { contactIds } = parse(removeContactsSchema, input);
+export const remove = fnFor(removeContactsSchema, async (campaignId: string, { contactIds }): Promise<{ removed: number }> => {
   const removed = await Database.transaction(async () => {
     const row = await lock(campaignId);
     assertEnrolling(row);
@@ -140,7 +138,7 @@ export async function remove(campaignId: string, input: v.InferInput<typeof remo
   // Removing the last contacts with steps to go completes an active campaign.
   if (removed.active && removed.removed) await completeIfDone(campaignId);
   return { removed: removed.removed };
-}
+});
 
 export interface CampaignContact {
   contactId: string;

@@ -9,7 +9,7 @@ import { conflict, type ErrorDetail, invalid, notFound, VisibleError } from "../
 import * as Scheduler from "../scheduler";
 import { createId } from "../util/id";
 import { type Page, pageMeta } from "../util/schema";
-import { parse } from "../util/validation";
+import { fn, fnFor } from "../util/validation";
 import * as Workflow from "../workflow";
 import { type CampaignStatus, campaignTable } from "./campaign.sql";
 import * as Enrolment from "./enrolment";
@@ -166,8 +166,7 @@ function checkWorkflow(workflow: Workflow.Workflow | null | undefined): ErrorDet
   return workflow ? Workflow.graphErrors(workflow) : [];
 }
 
-export async function create(input: v.InferInput<typeof Schema.createSchema>): Promise<Campaign> {
-  const body = parse(Schema.createSchema, input);
+export const create = fn(Schema.createSchema, async (body): Promise<Campaign> => {
   const { settings, errors } = Schema.mergeSettings(Schema.DEFAULT_SETTINGS, body.settings);
   errors.push(...checkWorkflow(body.workflow));
   if (errors.length) throw invalid(errors);
@@ -186,7 +185,7 @@ export async function create(input: v.InferInput<typeof Schema.createSchema>): P
     }),
   );
   return mustExist(id);
-}
+});
 
 /**
  * The contacts of a paused campaign waiting on nodes that `workflow` no longer has. Contacts wait
@@ -200,8 +199,7 @@ async function contactsOnRemovedNodes(campaignId: string, workflow: Workflow.Wor
   return rows.map((r) => r.node).filter((node) => !kept.has(node));
 }
 
-export async function update(id: string, input: v.InferInput<typeof Schema.updateSchema>): Promise<Campaign> {
-  const body = parse(Schema.updateSchema, input);
+export const update = fnFor(Schema.updateSchema, async (id: string, body): Promise<Campaign> => {
   const updated = await Database.transaction(async () => {
     const row = await lock(id);
     if (row.status !== "draft" && row.status !== "paused") {
@@ -242,7 +240,7 @@ export async function update(id: string, input: v.InferInput<typeof Schema.updat
     return next!;
   });
   return mustExist(updated.id);
-}
+});
 
 export async function remove(id: string): Promise<{ id: string; deleted: true }> {
   return Database.transaction(async () => {

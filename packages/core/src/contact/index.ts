@@ -8,7 +8,7 @@ import { groupMemberTable } from "../group/group.sql";
 import * as Suppression from "../suppression";
 import { createId } from "../util/id";
 import { type Page, pageMeta } from "../util/schema";
-import { fn, issuePath, parse } from "../util/validation";
+import { fn, fnFor, issuePath } from "../util/validation";
 import { type ContactStatus, type CustomFieldValue, contactTable } from "./contact.sql";
 import { type ContactFilter, contactConditions } from "./filter";
 import * as Schema from "./schema";
@@ -140,10 +140,9 @@ async function statusOnArrival(workspaceId: string, email: string, requested: Co
   return reason ? Suppression.contactStatus(reason) : "active";
 }
 
-export async function update(id: string, input: v.InferInput<typeof Schema.updateSchema>): Promise<Contact> {
-  const patch = parse(Schema.updateSchema, input);
+export const update = fnFor(Schema.updateSchema, async (id: string, patch): Promise<Contact> => {
   return Database.transaction(() => updateParsed(id, patch));
-}
+});
 
 async function updateParsed(id: string, patch: v.InferOutput<typeof Schema.updateSchema>): Promise<Contact> {
   const workspaceId = Actor.workspaceId();
@@ -412,8 +411,7 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
   });
 });
 
-export async function addToGroups(id: string, input: v.InferInput<typeof Schema.groupIdsBody>): Promise<Contact> {
-  const { groupIds } = parse(Schema.groupIdsBody, input);
+export const addToGroups = fnFor(Schema.groupIdsBody, async (id: string, { groupIds }): Promise<Contact> => {
   const workspaceId = Actor.workspaceId();
   return Database.transaction(async () => {
     await mustExist(id);
@@ -421,10 +419,9 @@ export async function addToGroups(id: string, input: v.InferInput<typeof Schema.
     await addMemberships(workspaceId, [id], groupIds);
     return mustExist(id);
   });
-}
+});
 
-export async function removeFromGroups(id: string, input: v.InferInput<typeof Schema.groupIdsBody>): Promise<Contact> {
-  const { groupIds } = parse(Schema.groupIdsBody, input);
+export const removeFromGroups = fnFor(Schema.groupIdsBody, async (id: string, { groupIds }): Promise<Contact> => {
   const workspaceId = Actor.workspaceId();
   await mustExist(id);
   await Group.assertExist(groupIds);
@@ -436,7 +433,7 @@ export async function removeFromGroups(id: string, input: v.InferInput<typeof Sc
       ),
   );
   return mustExist(id);
-}
+});
 
 async function setTags(id: string, expression: SQL): Promise<Contact> {
   const workspaceId = Actor.workspaceId();
@@ -451,12 +448,10 @@ async function setTags(id: string, expression: SQL): Promise<Contact> {
   return mustExist(id);
 }
 
-export async function addTags(id: string, input: v.InferInput<typeof Schema.tagsBody>): Promise<Contact> {
-  const { tags } = parse(Schema.tagsBody, input);
+export const addTags = fnFor(Schema.tagsBody, async (id: string, { tags }): Promise<Contact> => {
   return setTags(id, sql`ARRAY(SELECT DISTINCT t FROM unnest(${contactTable.tags} || ${textArray(tags)}) t ORDER BY t)`);
-}
+});
 
-export async function removeTags(id: string, input: v.InferInput<typeof Schema.tagsBody>): Promise<Contact> {
-  const { tags } = parse(Schema.tagsBody, input);
+export const removeTags = fnFor(Schema.tagsBody, async (id: string, { tags }): Promise<Contact> => {
   return setTags(id, sql`ARRAY(SELECT t FROM unnest(${contactTable.tags}) t WHERE t <> ALL(${textArray(tags)}) ORDER BY t)`);
-}
+});

@@ -5,7 +5,7 @@ import * as Database from "../database";
 import { conflict, notFound } from "../error";
 import { createId } from "../util/id";
 import { emailAddress, order, type Page, pageMeta, pageQuery, requiredText, sortBy } from "../util/schema";
-import { fn, parse } from "../util/validation";
+import { fn, fnFor } from "../util/validation";
 import { EMAIL_ACCOUNT_STATUSES, type EmailAccountStatus, emailAccountTable } from "./email-account.sql";
 import * as Identity from "./identity";
 
@@ -99,8 +99,7 @@ export const create = fn(createSchema, async (input): Promise<EmailAccount> => {
   return row;
 });
 
-export async function update(id: string, input: v.InferInput<typeof updateSchema>): Promise<EmailAccount> {
-  const patch = parse(updateSchema, input);
+export const update = fnFor(updateSchema, async (id: string, patch): Promise<EmailAccount> => {
   const workspaceId = Actor.workspaceId();
   const [row] = await Database.use((db) =>
     db
@@ -111,7 +110,7 @@ export async function update(id: string, input: v.InferInput<typeof updateSchema
   );
   if (!row) throw notFound("Email account", id);
   return row;
-}
+});
 
 const SORT = {
   createdAt: emailAccountTable.createdAt,

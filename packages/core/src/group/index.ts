@@ -6,7 +6,7 @@ import * as Database from "../database";
 import { notFound } from "../error";
 import { createId } from "../util/id";
 import { idList, optionalText, order, type Page, pageMeta, pageQuery, requiredText, sortBy } from "../util/schema";
-import { fn, parse } from "../util/validation";
+import { fn, fnFor } from "../util/validation";
 import { groupMemberTable, groupTable } from "./group.sql";
 
 export { groupMemberTable, groupTable } from "./group.sql";
@@ -87,8 +87,7 @@ export const create = fn(createSchema, async (input): Promise<Group> => {
   return { ...row!, contactCount: 0 };
 });
 
-export async function update(id: string, input: v.InferInput<typeof updateSchema>): Promise<Group> {
-  const patch = parse(updateSchema, input);
+export const update = fnFor(updateSchema, async (id: string, patch): Promise<Group> => {
   const workspaceId = Actor.workspaceId();
   const [row] = await Database.use((db) =>
     db
@@ -99,7 +98,7 @@ export async function update(id: string, input: v.InferInput<typeof updateSchema
   );
   if (!row) throw notFound("Group", id);
   return mustExist(id);
-}
+});
 
 export async function remove(id: string): Promise<{ id: string; deleted: true }> {
   const workspaceId = Actor.workspaceId();
@@ -148,8 +147,7 @@ export interface MembershipResult {
  * Add contacts to a group in one statement: `added` new memberships, `skipped` contacts already
  * in the group, `errors` ids that are not contacts of this workspace.
  */
-export async function addContacts(groupId: string, input: v.InferInput<typeof contactIdsBody>): Promise<MembershipResult> {
-  const { contactIds } = parse(contactIdsBody, input);
+export const addContacts = fnFor(contactIdsBody, async (groupId: string, { contactIds }): Promise<MembershipResult> => {
   const workspaceId = Actor.workspaceId();
   await mustExist(groupId);
   const unique = [...new Set(contactIds)];
@@ -174,10 +172,9 @@ export async function addContacts(groupId: string, input: v.InferInput<typeof co
     skipped: contactIds.length - inserted.length - unique.filter((id) => !knownIds.has(id)).length,
     errors: unique.filter((id) => !knownIds.has(id)).map((id) => ({ id, code: "NOT_FOUND" as const })),
   };
-}
+});
 
-export async function removeContacts(groupId: string, input: v.InferInput<typeof contactIdsBody>): Promise<{ removed: number }> {
-  const { contactIds } = parse(contactIdsBody, input);
+export const removeContacts = fnFor(contactIdsBody, async (groupId: string, { contactIds }): Promise<{ removed: number }> => {
   const workspaceId = Actor.workspaceId();
   await mustExist(groupId);
   const removed = await Database.use((db) =>
@@ -193,4 +190,4 @@ export async function removeContacts(groupId: string, input: v.InferInput<typeof
       .returning({ id: groupMemberTable.contactId }),
   );
   return { removed: removed.length };
-}
+});

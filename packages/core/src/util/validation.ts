@@ -54,3 +54,13 @@ export function fn<S extends v.GenericSchema, R>(
   wrapped.schema = schema;
   return wrapped;
 }
+
+/** `fn` for a function of a resource's id and an input (`update(id, input)`). */
+export function fnFor<S extends v.GenericSchema, R>(
+  schema: S,
+  cb: (id: string, input: v.InferOutput<S>) => R,
+): ((id: string, input: v.InferInput<S>) => R) & { schema: S } {
+  const wrapped = (id: string, input: v.InferInput<S>) => cb(id, parse(schema, input));
+  wrapped.schema = schema;
+  return wrapped;
+}

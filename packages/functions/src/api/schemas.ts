@@ -204,3 +204,20 @@ export const FeedMeta = v.object({
   totalPages: v.optional(count),
   nextCursor: v.nullable(v.string()),
 });
+
+/**
+ * The domain declares what it returns as TypeScript types; the API document needs them as
+ * schemas. Both exist, so the type-check holds them equal: a field added, removed or retyped on
+ * one side and not the other fails `npm run typecheck` here (timestamps are `Date` in the domain,
+ * ISO strings on the wire).
+ */
+type Wire<T> = T extends Date ? string : T extends readonly (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+function same<_ extends true>() {}
+same<Same<Wire<import("@fluenzr/core/campaign").Campaign>, v.InferOutput<typeof Campaign>>>();
+same<Same<Wire<import("@fluenzr/core/contact").Contact>, v.InferOutput<typeof Contact>>>();
+same<Same<Wire<import("@fluenzr/core/group").Group>, v.InferOutput<typeof Group>>>();
+same<Same<Wire<import("@fluenzr/core/email-account").EmailAccount>, v.InferOutput<typeof EmailAccount>>>();
+same<Same<Wire<import("@fluenzr/core/stats").GlobalStats>, v.InferOutput<typeof CampaignStats>>>();
+same<Same<Wire<import("@fluenzr/core/stats").EmailStats>, v.InferOutput<typeof EmailStats>>>();
+same<Same<Wire<import("@fluenzr/core/stats").TimelinePoint>, v.InferOutput<typeof TimelinePoint>>>();
