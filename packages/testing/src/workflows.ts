@@ -2,31 +2,8 @@ import type * as Campaign from "@fluenzr/core/campaign";
 
 /** Workflows tests build campaigns with (plain data: no database, no app). */
 
-/** The seed's example workflow (campaigns-api.md), as written there. */
-export const SEED_WORKFLOW = {
-  nodes: [
-    { id: "node_1", type: "start" },
-    {
-      id: "node_2",
-      type: "email",
-      data: {
-        subject: "{{firstName}}, quick question",
-        body: "Hello {{firstName}},\n\nI'm reaching out...",
-        trackOpens: true,
-        trackClicks: true,
-      },
-    },
-    { id: "node_3", type: "delay", data: { days: 3, businessDays: true } },
-    { id: "node_4", type: "email", data: { subject: "Following up on my message", body: "{{firstName}},\n\nI'm following up..." } },
-    { id: "node_5", type: "end" },
-  ],
-  edges: [
-    { from: "node_1", to: "node_2" },
-    { from: "node_2", to: "node_3" },
-    { from: "node_3", to: "node_4" },
-    { from: "node_4", to: "node_5" },
-  ],
-};
+/** The seed's example workflow (campaigns-api.md), as written there (also the document's example). */
+export { SEED_WORKFLOW } from "@fluenzr/functions/api/examples";
 
 /**
  * start → email1 → wait2 → email2 → … → end: `emails` emails ("Step i for {{firstName}}", with

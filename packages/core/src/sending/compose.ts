@@ -1,3 +1,4 @@
+import type * as Contact from "../contact";
 import * as Template from "../template";
 import type { EmailNode } from "../workflow";
 import * as Config from "./config";
@@ -9,17 +10,7 @@ export interface ComposeInput {
   messageId: string;
   node: EmailNode;
   account: { email: string; name: string; replyTo: string | null };
-  contact: {
-    id: string;
-    email: string;
-    firstName: string | null;
-    lastName: string | null;
-    company: string | null;
-    jobTitle: string | null;
-    phone: string | null;
-    website: string | null;
-    customFields: Record<string, string | number | boolean>;
-  };
+  contact: Pick<Contact.Contact, "id" | "email" | "firstName" | "lastName" | "company" | "jobTitle" | "phone" | "website" | "customFields">;
   unsubscribeToken: string;
 }
 
