@@ -32,6 +32,7 @@ const LAYERS = [
   "activity",
   "sending",
   "tracking",
+  "privacy",
 ];
 
 /**

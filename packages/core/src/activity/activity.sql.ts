@@ -13,6 +13,8 @@ export const EVENT_TYPES = [
   "failed",
   /** SES could not deliver yet and keeps trying (DeliveryDelay): informational. */
   "delayed",
+  /** A suppression entry an event had added was deleted by the user: the contact may be emailed again. */
+  "unsuppressed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

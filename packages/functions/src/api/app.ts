@@ -11,6 +11,7 @@ import { contacts } from "./routes/contacts";
 import { emailAccounts } from "./routes/email-accounts";
 import { groups } from "./routes/groups";
 import { stats } from "./routes/stats";
+import { suppressions } from "./routes/suppressions";
 import { unsubscribe } from "./routes/unsubscribe";
 import { webhooks } from "./routes/webhooks";
 
@@ -40,12 +41,14 @@ export function createApp(options: AppOptions = {}) {
     .use("/groups/*", auth)
     .use("/email-accounts/*", auth)
     .use("/campaigns/*", auth)
+    .use("/suppressions/*", auth)
     .use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
     .route("/contacts", contacts)
     .route("/groups", groups)
     .route("/email-accounts", emailAccounts)
     .route("/campaigns", campaigns)
     .route("/campaigns", stats)
+    .route("/suppressions", suppressions)
     .route("/unsubscribe", unsubscribe);
   if (options.local) v1.use("/local/*", auth).route("/local", options.local);
 

@@ -157,6 +157,16 @@ export const EXAMPLES = {
   Deleted: { id: "con_xyz789", deleted: true },
   Removed: { removed: 2 },
   MembershipResult: { added: 2, skipped: 1, errors: [{ id: "con_unknown1", code: "NOT_FOUND" }] },
+  Suppression: {
+    id: "sup_01jq0c6b7s",
+    email: "jane@example.com",
+    domain: null,
+    reason: "complained",
+    note: null,
+    source: { campaignId: "cmp_abc123", messageId: "msg_01jq0c5x2m" },
+    createdAt: "2026-01-12T09:14:03.000Z",
+  },
+  SuppressionBulkResult: { created: 2, skipped: 0, errors: [] },
   BulkResult: {
     created: 2,
     updated: 0,

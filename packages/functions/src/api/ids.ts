@@ -2,7 +2,13 @@ import { notFound } from "@fluenzr/core/error";
 import { type IdKind, isId } from "@fluenzr/core/util";
 import type { Context } from "hono";
 
-const NAMES = { contact: "Contact", group: "Group", emailAccount: "Email account", campaign: "Campaign" } as const;
+const NAMES = {
+  contact: "Contact",
+  group: "Group",
+  emailAccount: "Email account",
+  campaign: "Campaign",
+  suppression: "Suppression",
+} as const;
 export type ResourceKind = keyof typeof NAMES & IdKind;
 
 /**

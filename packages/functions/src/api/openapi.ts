@@ -41,6 +41,8 @@ export const ENTITIES = {
   Removed: Out.Removed,
   MembershipResult: Out.MembershipResult,
   BulkResult: Out.BulkResult,
+  Suppression: Out.Suppression,
+  SuppressionBulkResult: Out.SuppressionBulkResult,
   ReplyReported: Out.ReplyReported,
   WebhookResult: Out.WebhookResult,
   PageMeta: Out.PageMeta,
@@ -62,6 +64,11 @@ export const TAGS = [
   { name: "Contacts", description: "The people emails are sent to: unique by email in a workspace, with tags, groups and custom fields." },
   { name: "Groups", description: "Named sets of contacts, to enrol many contacts in a campaign at once." },
   { name: "Email accounts", description: "Sender addresses; a campaign sends from one whose SES identity is verified." },
+  {
+    name: "Suppressions",
+    description:
+      "Addresses and domains the workspace never emails, whatever happens to its contacts: added by hard bounces, complaints and unsubscribes, or by hand. Contacts created, imported or updated to a listed address arrive with the matching status; enrolment skips them; the sender re-checks at send time.",
+  },
   { name: "Unsubscribe", description: "The List-Unsubscribe link of every email: HTML pages for the recipient, no API key." },
   { name: "Webhooks", description: "SNS deliveries of SES events and received replies, authenticated by the SNS signature, no API key." },
   { name: "Local", description: "Local mode only (`npm start`): simulate what SES would report." },
@@ -98,7 +105,7 @@ export interface DocOptions {
   params?: Record<string, { description: string; example: string }>;
   /** The body must name exactly one of these fields (add-contacts: contactIds, groupIds or filters). */
   exactlyOneOf?: string[];
-  /** The schema of each item of the body's `contacts` (bulk import rows are validated one by one). */
+  /** The schema of each item of the body's array of rows (`contacts`, `entries`: bulk rows are validated one by one). */
   rows?: v.GenericSchema;
   /** Example request body (must be valid and accepted by the server; a test sends it). */
   requestExample?: unknown;
@@ -297,6 +304,7 @@ const RESOURCE_IDS: Record<Tag, { description: string; example: string } | undef
   Contacts: { description: "The contact's id (`con_…`).", example: "con_xyz789" },
   Groups: { description: "The group's id (`grp_…`).", example: "grp_a1b2c3" },
   "Email accounts": { description: "The email account's id (`acc_…`).", example: "acc_xyz789" },
+  Suppressions: { description: "The entry's id (`sup_…`).", example: "sup_01jq0c6b7s" },
   Unsubscribe: undefined,
   Webhooks: undefined,
   Local: undefined,
@@ -362,7 +370,8 @@ function complete(operation: Operation, options: DocOptions) {
   const media = operation.requestBody?.content?.["application/json"];
   if (media && options.requestExample !== undefined) media.example = options.requestExample;
   if (media?.schema && options.exactlyOneOf) media.schema.oneOf = options.exactlyOneOf.map((name) => ({ required: [name] }));
-  if (media?.schema?.properties?.contacts && options.rows) media.schema.properties.contacts.items = jsonSchema(options.rows);
+  const rowsField = ["contacts", "entries"].find((name) => media?.schema?.properties?.[name]);
+  if (rowsField && options.rows) media!.schema!.properties![rowsField]!.items = jsonSchema(options.rows);
   if (options.public) operation.security = [];
   return operation;
 }

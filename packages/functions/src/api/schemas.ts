@@ -3,6 +3,7 @@ import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "@fluenzr/core/camp
 import { CONTACT_STATUSES } from "@fluenzr/core/contact";
 import { EMAIL_ACCOUNT_STATUSES } from "@fluenzr/core/email-account";
 import { DAYS } from "@fluenzr/core/schedule";
+import { SUPPRESSION_REASONS } from "@fluenzr/core/suppression";
 import * as Workflow from "@fluenzr/core/workflow";
 import * as v from "valibot";
 
@@ -76,6 +77,35 @@ export const EmailAccount = v.object({
 });
 
 export const Removed = v.object({ removed: count });
+
+export const Suppression = v.object({
+  id: v.string(),
+  email: v.pipe(
+    nullableText,
+    v.description("The address (null for a domain entry, and once the address was erased: the entry then matches by its hash)"),
+  ),
+  domain: v.pipe(nullableText, v.description("A domain: every address at it is suppressed (null for an address entry)")),
+  reason: v.picklist(SUPPRESSION_REASONS),
+  note: nullableText,
+  source: v.pipe(
+    v.nullable(v.object({ campaignId: v.string(), messageId: nullableText })),
+    v.description("The campaign and email whose bounce, complaint or unsubscribe added it; null for other entries"),
+  ),
+  createdAt: timestamp,
+});
+
+export const SuppressionBulkResult = v.object({
+  created: count,
+  skipped: v.pipe(count, v.description("Already on the list, or given twice in the request")),
+  errors: v.array(
+    v.object({
+      index: count,
+      code: v.literal("VALIDATION_ERROR"),
+      message: v.string(),
+      details: v.array(v.object({ path: v.string(), message: v.string() })),
+    }),
+  ),
+});
 
 const Settings = v.object({
   sendDays: v.array(v.picklist(DAYS)),
@@ -221,3 +251,5 @@ same<Same<Wire<import("@fluenzr/core/email-account").EmailAccount>, v.InferOutpu
 same<Same<Wire<import("@fluenzr/core/stats").GlobalStats>, v.InferOutput<typeof CampaignStats>>>();
 same<Same<Wire<import("@fluenzr/core/stats").EmailStats>, v.InferOutput<typeof EmailStats>>>();
 same<Same<Wire<import("@fluenzr/core/stats").TimelinePoint>, v.InferOutput<typeof TimelinePoint>>>();
+same<Same<Wire<import("@fluenzr/core/suppression").Entry>, v.InferOutput<typeof Suppression>>>();
+same<Same<Wire<import("@fluenzr/core/privacy").Suppressions.BulkResult>, v.InferOutput<typeof SuppressionBulkResult>>>();

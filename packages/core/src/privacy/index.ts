@@ -1,0 +1,5 @@
+/**
+ * What the people a workspace emails are owed: the suppression list as users manage it
+ * (`suppressions.ts`), and a contact's data shown (`export`) or erased (`erase`).
+ */
+export * as Suppressions from "./suppressions";
