@@ -332,7 +332,7 @@ export interface paths {
         put?: never;
         /**
          * Add contacts to a campaign
-         * @description By `contactIds`, `groupIds` or `filters` (one of them). `skipped`: already enrolled, or not `active`; `errors`: ids not in the workspace.
+         * @description By `contactIds`, `groupIds` or `filters` (one of them). `skipped`: already enrolled, or not `active` (unsubscribed, bounced, complained: which includes every address on the suppression list); with `contactIds`, `skippedContacts` says why for each. `errors`: ids not in the workspace.
          */
         post: operations["addCampaignContacts"];
         /**
@@ -1110,6 +1110,34 @@ export interface components {
                 id: string;
                 /** @constant */
                 code: "NOT_FOUND";
+            }[];
+        };
+        /**
+         * @example {
+         *       "added": 1,
+         *       "skipped": 1,
+         *       "errors": [],
+         *       "skippedContacts": [
+         *         {
+         *           "id": "con_abc456",
+         *           "reason": "complained"
+         *         }
+         *       ]
+         *     }
+         */
+        EnrolmentResult: {
+            added: number;
+            skipped: number;
+            errors: {
+                id: string;
+                /** @constant */
+                code: "NOT_FOUND";
+            }[];
+            /** @description Only when `contactIds` were given and some were skipped: each skipped contact and why. A contact whose address is on the suppression list has the status the list gave it (unsubscribed, bounced or complained). */
+            skippedContacts?: {
+                id: string;
+                /** @enum {string} */
+                reason: "already_enrolled" | "unsubscribed" | "bounced" | "complained";
             }[];
         };
         /**
@@ -6875,12 +6903,13 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "added": 2,
+                     *         "added": 1,
                      *         "skipped": 1,
-                     *         "errors": [
+                     *         "errors": [],
+                     *         "skippedContacts": [
                      *           {
-                     *             "id": "con_unknown1",
-                     *             "code": "NOT_FOUND"
+                     *             "id": "con_abc456",
+                     *             "reason": "complained"
                      *           }
                      *         ]
                      *       }
@@ -6889,7 +6918,7 @@ export interface operations {
                     "application/json": {
                         /** @constant */
                         success: true;
-                        data: components["schemas"]["MembershipResult"];
+                        data: components["schemas"]["EnrolmentResult"];
                     };
                 };
             };

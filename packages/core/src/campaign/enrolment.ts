@@ -45,10 +45,17 @@ export async function scheduleFirstSteps(campaignId: string, workflow: Workflow.
   );
 }
 
+export type SkipReason = "already_enrolled" | "unsubscribed" | "bounced" | "complained";
+
 export interface AddResult {
   added: number;
   skipped: number;
   errors: Array<{ id: string; code: "NOT_FOUND" }>;
+  /**
+   * When contacts were named by id and some were skipped: why each one was. Suppressed addresses show as
+   * the status the suppression list gave the contact (unsubscribed, bounced, complained).
+   */
+  skippedContacts?: Array<{ id: string; reason: SkipReason }>;
 }
 
 const ENROLLING: Row["status"][] = ["draft", "active", "paused"];
@@ -90,7 +97,12 @@ export const add = fnFor(addContactsSchema, async (campaignId: string, body): Pr
       known = sql`SELECT NULL::text AS id WHERE false`;
       candidates = sql`SELECT "contact"."id" AS id, "contact"."status" AS status FROM contact WHERE ${contactConditions(workspaceId, filters)}`;
     }
-    const [result] = await Database.rows<{ matched: number; added: number; missing: string[] }>(sql`
+    const [result] = await Database.rows<{
+      matched: number;
+      added: number;
+      missing: string[];
+      skipped: Array<{ id: string; reason: SkipReason }>;
+    }>(sql`
       WITH requested AS (${requested}),
       known AS (${known}),
       candidates AS (${candidates}),
@@ -100,7 +112,7 @@ export const add = fnFor(addContactsSchema, async (campaignId: string, body): Pr
         FROM candidates c WHERE c.status = 'active'
           -- Already enrolled ones are skipped; the campaign row lock keeps concurrent adds apart.
           AND NOT EXISTS (SELECT 1 FROM campaign_contact x WHERE x.campaign_id = ${campaignId} AND x.contact_id = c.id)
-        RETURNING 1
+        RETURNING contact_id
       ),
       counted AS (
         UPDATE campaign SET total_contacts = total_contacts + (SELECT count(*) FROM inserted), updated_at = ${now}
@@ -108,12 +120,20 @@ export const add = fnFor(addContactsSchema, async (campaignId: string, body): Pr
       )
       SELECT (SELECT count(*)::int FROM candidates) AS matched,
              (SELECT count(*)::int FROM inserted) AS added,
-             ARRAY(SELECT id FROM requested WHERE id NOT IN (SELECT id FROM known) ORDER BY id) AS missing
+             ARRAY(SELECT id FROM requested WHERE id NOT IN (SELECT id FROM known) ORDER BY id) AS missing,
+             ${
+               body.contactIds
+                 ? sql`(SELECT coalesce(json_agg(json_build_object('id', c.id,
+                          'reason', CASE WHEN c.status <> 'active' THEN c.status ELSE 'already_enrolled' END) ORDER BY c.id), '[]')
+                        FROM candidates c WHERE c.id NOT IN (SELECT contact_id FROM inserted))`
+                 : sql`NULL`
+             } AS skipped
       FROM counted`);
     return {
       added: result!.added,
       skipped: result!.matched - result!.added,
       errors: result!.missing.map((id) => ({ id, code: "NOT_FOUND" as const })),
+      ...(body.contactIds && result!.skipped.length ? { skippedContacts: result!.skipped } : {}),
     };
   });
 });

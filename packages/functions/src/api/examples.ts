@@ -167,6 +167,7 @@ export const EXAMPLES = {
     createdAt: "2026-01-12T09:14:03.000Z",
   },
   SuppressionBulkResult: { created: 2, skipped: 0, errors: [] },
+  EnrolmentResult: { added: 1, skipped: 1, errors: [], skippedContacts: [{ id: "con_abc456", reason: "complained" }] },
   BulkResult: {
     created: 2,
     updated: 0,

@@ -40,6 +40,7 @@ export const ENTITIES = {
   Deleted: Out.Deleted,
   Removed: Out.Removed,
   MembershipResult: Out.MembershipResult,
+  EnrolmentResult: Out.EnrolmentResult,
   BulkResult: Out.BulkResult,
   Suppression: Out.Suppression,
   SuppressionBulkResult: Out.SuppressionBulkResult,

@@ -65,6 +65,16 @@ export const MembershipResult = v.object({
   errors: v.array(v.object({ id: v.string(), code: v.literal("NOT_FOUND") })),
 });
 
+export const EnrolmentResult = v.object({
+  ...MembershipResult.entries,
+  skippedContacts: v.pipe(
+    v.optional(v.array(v.object({ id: v.string(), reason: v.picklist(["already_enrolled", "unsubscribed", "bounced", "complained"]) }))),
+    v.description(
+      "Only when `contactIds` were given and some were skipped: each skipped contact and why. A contact whose address is on the suppression list has the status the list gave it (unsubscribed, bounced or complained).",
+    ),
+  ),
+});
+
 export const EmailAccount = v.object({
   id: v.string(),
   email: v.string(),

@@ -1005,14 +1005,27 @@ describe("POST /v1/campaigns/:id/contacts with random bodies", () => {
         const { candidates, missing } = verdict.value;
         const added = candidates.filter((p) => p.status === "active" && !inCampaign.has(p.id));
         const result = res.body.data;
-        expect(Object.keys(result).sort()).toEqual(["added", "errors", "skipped"]);
+        const byIds = isObject(sent) && Array.isArray(sent.contactIds);
+        const skippedOnes = candidates.filter((p) => !added.includes(p));
+        expect(Object.keys(result).sort()).toEqual(
+          byIds && skippedOnes.length ? ["added", "errors", "skipped", "skippedContacts"] : ["added", "errors", "skipped"],
+        );
+        if (byIds && skippedOnes.length) {
+          // Why each was skipped: its status when not active, else already enrolled.
+          expect(result.skippedContacts).toEqual(
+            skippedOnes
+              .map((p) => ({ id: p.id, reason: p.status === "active" ? "already_enrolled" : p.status }))
+              .sort((a, b) => (a.id < b.id ? -1 : 1)),
+          );
+        }
         expect(result.added + result.skipped).toBe(candidates.length);
         if (isObject(sent) && Array.isArray(sent.contactIds))
           expect(result.added + result.skipped + result.errors.length).toBe(new Set(sent.contactIds).size);
-        expect(result).toEqual({
+        expect({ ...result, skippedContacts: undefined }).toEqual({
           added: added.length,
           skipped: candidates.length - added.length,
           errors: expect.any(Array),
+          skippedContacts: undefined,
         });
         expect([...result.errors].sort((a, b) => (a.id < b.id ? -1 : 1))).toEqual(
           [...missing].sort().map((missingId) => ({ id: missingId, code: "NOT_FOUND" })),

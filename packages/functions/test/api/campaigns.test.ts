@@ -387,6 +387,10 @@ describe("campaign contacts", () => {
         { id: "con_doesnotexist", code: "NOT_FOUND" },
         { id: foreign.id, code: "NOT_FOUND" },
       ].sort((x, y) => (x.id < y.id ? -1 : 1)),
+      skippedContacts: [
+        { id: a.id, reason: "already_enrolled" },
+        { id: unsubscribed.id, reason: "unsubscribed" },
+      ].sort((x, y) => (x.id < y.id ? -1 : 1)),
     });
     expect((await ctx.api.get(`/v1/campaigns/${campaign.id}`)).body.data.stats.totalContacts).toBe(2);
   });

@@ -70,7 +70,20 @@ describe("POST /v1/suppressions", () => {
     const account = await factory.emailAccount(w);
     const campaign = expectOk(await api.post("/v1/campaigns", { name: "c", emailAccountId: account.id, workflow: SEED_WORKFLOW }), 201);
     const added = expectOk(await api.post(`/v1/campaigns/${campaign.id}/contacts`, { contactIds: [before.id, after.id, elsewhere.id] }));
-    expect(added).toMatchObject({ added: 1, skipped: 2 });
+    expect(added).toEqual({
+      added: 1,
+      skipped: 2,
+      errors: [],
+      skippedContacts: [
+        { id: before.id, reason: "unsubscribed" },
+        { id: after.id, reason: "unsubscribed" },
+      ].sort((a, b) => a.id.localeCompare(b.id)),
+    });
+    const again = expectOk(await api.post(`/v1/campaigns/${campaign.id}/contacts`, { contactIds: [elsewhere.id] }));
+    expect(again).toEqual({ added: 0, skipped: 1, errors: [], skippedContacts: [{ id: elsewhere.id, reason: "already_enrolled" }] });
+    // By group or filter the answer is the seed's, without the per-id list.
+    const byFilter = expectOk(await api.post(`/v1/campaigns/${campaign.id}/contacts`, { filters: { status: "active" } }));
+    expect(byFilter).toEqual({ added: 0, skipped: 1, errors: [] });
   });
 
   it("stops the open sequences of a contact suppressed mid-campaign", async () => {

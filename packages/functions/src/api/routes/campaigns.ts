@@ -120,8 +120,8 @@ export const campaigns = new Hono<ApiEnv>()
       tag,
       summary: "Add contacts to a campaign",
       description:
-        "By `contactIds`, `groupIds` or `filters` (one of them). `skipped`: already enrolled, or not `active`; `errors`: ids not in the workspace.",
-      data: "MembershipResult",
+        "By `contactIds`, `groupIds` or `filters` (one of them). `skipped`: already enrolled, or not `active` (unsubscribed, bounced, complained: which includes every address on the suppression list); with `contactIds`, `skippedContacts` says why for each. `errors`: ids not in the workspace.",
+      data: "EnrolmentResult",
       body: true,
       idempotent: true,
       errors: {
