@@ -85,9 +85,29 @@ export interface paths {
         post?: never;
         /**
          * Delete a contact
-         * @description Removed from its groups and campaigns (their `totalContacts` go down); what was sent stays in the statistics.
+         * @description Removed from its groups and campaigns (their `totalContacts` go down); what was sent stays in the statistics. With `erase=true` (GDPR art. 17) every other trace of its personal data is erased or pseudonymised too: the address and rendered subjects of its emails, reply texts, IPs and user agents of its events, stored answers naming it; statistics keep their numbers and a suppression entry keeps only the address's hash.
          */
         delete: operations["deleteContact"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export everything held about a contact
+         * @description GDPR art. 15: the contact, its campaigns, every email sent to it (with the subject it saw) and every event, and the suppression entries that match its address.
+         */
+        get: operations["exportContact"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1082,6 +1102,11 @@ export interface components {
             id: string;
             /** @constant */
             deleted: true;
+            /**
+             * @description Present when a contact was deleted with `erase=true`
+             * @constant
+             */
+            erased?: true;
         };
         /**
          * @example {
@@ -1207,6 +1232,157 @@ export interface components {
             } | null;
             /** Format: date-time */
             createdAt: string;
+        };
+        /**
+         * @example {
+         *       "contact": {
+         *         "id": "con_xyz789",
+         *         "email": "john@example.com",
+         *         "firstName": "John",
+         *         "lastName": "Doe",
+         *         "company": "Acme Inc",
+         *         "jobTitle": "Head of Sales",
+         *         "phone": null,
+         *         "website": null,
+         *         "status": "unsubscribed",
+         *         "groups": [],
+         *         "tags": [],
+         *         "customFields": {},
+         *         "createdAt": "2025-01-10T08:00:00.000Z",
+         *         "updatedAt": "2025-01-15T10:31:00.000Z"
+         *       },
+         *       "campaigns": [
+         *         {
+         *           "campaignId": "cmp_abc123",
+         *           "name": "Q1 Outreach",
+         *           "status": "unsubscribed",
+         *           "currentNodeId": "node_4",
+         *           "addedAt": "2025-01-12T09:00:00.000Z"
+         *         }
+         *       ],
+         *       "emails": [
+         *         {
+         *           "messageId": "msg_01jq0c5x2m",
+         *           "campaignId": "cmp_abc123",
+         *           "nodeId": "node_2",
+         *           "to": "john@example.com",
+         *           "subject": "John, quick question",
+         *           "status": "sent",
+         *           "sentAt": "2025-01-13T09:02:00.000Z",
+         *           "deliveredAt": "2025-01-13T09:02:03.000Z",
+         *           "openedAt": "2025-01-13T11:40:00.000Z",
+         *           "clickedAt": null,
+         *           "repliedAt": null,
+         *           "bouncedAt": null,
+         *           "complainedAt": null,
+         *           "unsubscribedAt": "2025-01-15T10:31:00.000Z"
+         *         }
+         *       ],
+         *       "events": [
+         *         {
+         *           "id": "evt_01jq0c9r4t",
+         *           "type": "unsubscribed",
+         *           "campaignId": "cmp_abc123",
+         *           "messageId": "msg_01jq0c5x2m",
+         *           "occurredAt": "2025-01-15T10:31:00.000Z",
+         *           "metadata": {
+         *             "source": "one-click"
+         *           }
+         *         }
+         *       ],
+         *       "suppressions": [
+         *         {
+         *           "id": "sup_01jq0c9r5a",
+         *           "email": "john@example.com",
+         *           "domain": null,
+         *           "reason": "unsubscribed",
+         *           "note": null,
+         *           "source": {
+         *             "campaignId": "cmp_abc123",
+         *             "messageId": "msg_01jq0c5x2m"
+         *           },
+         *           "createdAt": "2025-01-15T10:31:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        ContactExport: {
+            contact: {
+                id: string;
+                email: string;
+                firstName: string | null;
+                lastName: string | null;
+                company: string | null;
+                jobTitle: string | null;
+                phone: string | null;
+                website: string | null;
+                /** @enum {string} */
+                status: "active" | "unsubscribed" | "bounced" | "complained";
+                groups: {
+                    id: string;
+                    name: string;
+                }[];
+                tags: string[];
+                customFields: {
+                    [key: string]: string | number | boolean;
+                };
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+            };
+            campaigns: {
+                campaignId: string;
+                name: string;
+                status: string;
+                currentNodeId: string | null;
+                /** Format: date-time */
+                addedAt: string;
+            }[];
+            emails: {
+                messageId: string;
+                campaignId: string;
+                nodeId: string;
+                to: string;
+                subject: string;
+                status: string;
+                sentAt: string | null;
+                deliveredAt: string | null;
+                openedAt: string | null;
+                clickedAt: string | null;
+                repliedAt: string | null;
+                bouncedAt: string | null;
+                complainedAt: string | null;
+                unsubscribedAt: string | null;
+            }[];
+            events: {
+                id: string;
+                type: string;
+                campaignId: string;
+                messageId: string | null;
+                /** Format: date-time */
+                occurredAt: string;
+                metadata: {
+                    [key: string]: unknown;
+                };
+            }[];
+            suppressions: {
+                id: string;
+                /** @description The address (null for a domain entry, and once the address was erased: the entry then matches by its hash) */
+                email: string | null;
+                /** @description A domain: every address at it is suppressed (null for an address entry) */
+                domain: string | null;
+                /** @enum {string} */
+                reason: "unsubscribed" | "bounced" | "complained" | "manual";
+                note: string | null;
+                /** @description The campaign and email whose bounce, complaint or unsubscribe added it; null for other entries */
+                source: {
+                    campaignId: string;
+                    messageId: string | null;
+                } | null;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
         };
         /**
          * @example {
@@ -2698,7 +2874,9 @@ export interface operations {
     };
     deleteContact: {
         parameters: {
-            query?: never;
+            query?: {
+                erase?: "true" | "false";
+            };
             header?: never;
             path: {
                 /**
@@ -2734,6 +2912,208 @@ export interface operations {
                         /** @constant */
                         success: true;
                         data: components["schemas"]["Deleted"];
+                    };
+                };
+            };
+            /** @description Validation error: `details` lists each field path and what is wrong with it. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "VALIDATION_ERROR",
+                     *         "message": "Request validation failed",
+                     *         "details": [
+                     *           {
+                     *             "path": "email",
+                     *             "message": "must be a valid email address"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ValidationErrorError"];
+                };
+            };
+            /** @description Invalid or missing API key. */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "UNAUTHORIZED",
+                     *         "message": "Invalid or missing API key"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UnauthorizedError"];
+                };
+            };
+            /** @description No contact with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description Rate limit exceeded: retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "RATE_LIMITED",
+                     *         "message": "Rate limit of 100 requests per minute exceeded"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RateLimitedError"];
+                };
+            };
+        };
+    };
+    exportContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The contact's id (`con_…`).
+                 * @example con_xyz789
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "contact": {
+                     *           "id": "con_xyz789",
+                     *           "email": "john@example.com",
+                     *           "firstName": "John",
+                     *           "lastName": "Doe",
+                     *           "company": "Acme Inc",
+                     *           "jobTitle": "Head of Sales",
+                     *           "phone": null,
+                     *           "website": null,
+                     *           "status": "unsubscribed",
+                     *           "groups": [],
+                     *           "tags": [],
+                     *           "customFields": {},
+                     *           "createdAt": "2025-01-10T08:00:00.000Z",
+                     *           "updatedAt": "2025-01-15T10:31:00.000Z"
+                     *         },
+                     *         "campaigns": [
+                     *           {
+                     *             "campaignId": "cmp_abc123",
+                     *             "name": "Q1 Outreach",
+                     *             "status": "unsubscribed",
+                     *             "currentNodeId": "node_4",
+                     *             "addedAt": "2025-01-12T09:00:00.000Z"
+                     *           }
+                     *         ],
+                     *         "emails": [
+                     *           {
+                     *             "messageId": "msg_01jq0c5x2m",
+                     *             "campaignId": "cmp_abc123",
+                     *             "nodeId": "node_2",
+                     *             "to": "john@example.com",
+                     *             "subject": "John, quick question",
+                     *             "status": "sent",
+                     *             "sentAt": "2025-01-13T09:02:00.000Z",
+                     *             "deliveredAt": "2025-01-13T09:02:03.000Z",
+                     *             "openedAt": "2025-01-13T11:40:00.000Z",
+                     *             "clickedAt": null,
+                     *             "repliedAt": null,
+                     *             "bouncedAt": null,
+                     *             "complainedAt": null,
+                     *             "unsubscribedAt": "2025-01-15T10:31:00.000Z"
+                     *           }
+                     *         ],
+                     *         "events": [
+                     *           {
+                     *             "id": "evt_01jq0c9r4t",
+                     *             "type": "unsubscribed",
+                     *             "campaignId": "cmp_abc123",
+                     *             "messageId": "msg_01jq0c5x2m",
+                     *             "occurredAt": "2025-01-15T10:31:00.000Z",
+                     *             "metadata": {
+                     *               "source": "one-click"
+                     *             }
+                     *           }
+                     *         ],
+                     *         "suppressions": [
+                     *           {
+                     *             "id": "sup_01jq0c9r5a",
+                     *             "email": "john@example.com",
+                     *             "domain": null,
+                     *             "reason": "unsubscribed",
+                     *             "note": null,
+                     *             "source": {
+                     *               "campaignId": "cmp_abc123",
+                     *               "messageId": "msg_01jq0c5x2m"
+                     *             },
+                     *             "createdAt": "2025-01-15T10:31:00.000Z"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["ContactExport"];
                     };
                 };
             };

@@ -85,6 +85,15 @@ export async function reasonsFor(workspaceId: string, emails: readonly string[])
   return new Map(rows.map((row) => [row.email, row.reason]));
 }
 
+/** The entries that suppress this address: its own and its domain's. */
+export async function entriesFor(workspaceId: string, email: string): Promise<Entry[]> {
+  const rows = await Database.rows<EntryRow>(sql`
+    SELECT ${ENTRY_COLUMNS} FROM suppression
+    WHERE workspace_id = ${workspaceId} AND (email_hash = ${hashOf(email)} OR domain = ${domainOf(email)})
+    ORDER BY created_at, id`);
+  return rows.map(toEntry);
+}
+
 export interface PutOptions {
   note?: string | null;
   source?: { campaignId: string; messageId: string | null };

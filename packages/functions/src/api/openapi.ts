@@ -43,6 +43,7 @@ export const ENTITIES = {
   EnrolmentResult: Out.EnrolmentResult,
   BulkResult: Out.BulkResult,
   Suppression: Out.Suppression,
+  ContactExport: Out.ContactExport,
   SuppressionBulkResult: Out.SuppressionBulkResult,
   ReplyReported: Out.ReplyReported,
   WebhookResult: Out.WebhookResult,

@@ -33,7 +33,11 @@ export const Contact = v.object({
   updatedAt: timestamp,
 });
 
-export const Deleted = v.object({ id: v.string(), deleted: v.literal(true) });
+export const Deleted = v.object({
+  id: v.string(),
+  deleted: v.literal(true),
+  erased: v.pipe(v.optional(v.literal(true)), v.description("Present when a contact was deleted with `erase=true`")),
+});
 
 export const BulkResult = v.object({
   created: count,
@@ -88,6 +92,23 @@ export const EmailAccount = v.object({
 
 export const Removed = v.object({ removed: count });
 
+const ContactExportEmail = v.object({
+  messageId: v.string(),
+  campaignId: v.string(),
+  nodeId: v.string(),
+  to: v.string(),
+  subject: v.string(),
+  status: v.string(),
+  sentAt: v.nullable(timestamp),
+  deliveredAt: v.nullable(timestamp),
+  openedAt: v.nullable(timestamp),
+  clickedAt: v.nullable(timestamp),
+  repliedAt: v.nullable(timestamp),
+  bouncedAt: v.nullable(timestamp),
+  complainedAt: v.nullable(timestamp),
+  unsubscribedAt: v.nullable(timestamp),
+});
+
 export const Suppression = v.object({
   id: v.string(),
   email: v.pipe(
@@ -102,6 +123,25 @@ export const Suppression = v.object({
     v.description("The campaign and email whose bounce, complaint or unsubscribe added it; null for other entries"),
   ),
   createdAt: timestamp,
+});
+
+export const ContactExport = v.object({
+  contact: Contact,
+  campaigns: v.array(
+    v.object({ campaignId: v.string(), name: v.string(), status: v.string(), currentNodeId: nullableText, addedAt: timestamp }),
+  ),
+  emails: v.array(ContactExportEmail),
+  events: v.array(
+    v.object({
+      id: v.string(),
+      type: v.string(),
+      campaignId: v.string(),
+      messageId: nullableText,
+      occurredAt: timestamp,
+      metadata: v.record(v.string(), v.unknown()),
+    }),
+  ),
+  suppressions: v.array(Suppression),
 });
 
 export const SuppressionBulkResult = v.object({
@@ -262,4 +302,5 @@ same<Same<Wire<import("@fluenzr/core/stats").GlobalStats>, v.InferOutput<typeof 
 same<Same<Wire<import("@fluenzr/core/stats").EmailStats>, v.InferOutput<typeof EmailStats>>>();
 same<Same<Wire<import("@fluenzr/core/stats").TimelinePoint>, v.InferOutput<typeof TimelinePoint>>>();
 same<Same<Wire<import("@fluenzr/core/suppression").Entry>, v.InferOutput<typeof Suppression>>>();
+same<Same<Wire<import("@fluenzr/core/privacy").ContactExport>, v.InferOutput<typeof ContactExport>>>();
 same<Same<Wire<import("@fluenzr/core/privacy").Suppressions.BulkResult>, v.InferOutput<typeof SuppressionBulkResult>>>();

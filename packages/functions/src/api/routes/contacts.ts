@@ -1,5 +1,6 @@
 import * as Contact from "@fluenzr/core/contact";
 import { notFound } from "@fluenzr/core/error";
+import * as Privacy from "@fluenzr/core/privacy";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { pathId } from "../ids";
@@ -130,11 +131,30 @@ export const contacts = new Hono<ApiEnv>()
       operationId: "deleteContact",
       tag,
       summary: "Delete a contact",
-      description: "Removed from its groups and campaigns (their `totalContacts` go down); what was sent stays in the statistics.",
+      description:
+        "Removed from its groups and campaigns (their `totalContacts` go down); what was sent stays in the statistics. " +
+        "With `erase=true` (GDPR art. 17) every other trace of its personal data is erased or pseudonymised too: the address and rendered subjects of its emails, reply texts, IPs and user agents of its events, stored answers naming it; statistics keep their numbers and a suppression entry keeps only the address's hash.",
       data: "Deleted",
       errors: { 404: "No contact with this id in the workspace." },
     }),
-    async (c) => ok(c, await Contact.remove(pathId(c, "contact"))),
+    query(Privacy.eraseQuery),
+    async (c) => {
+      const id = pathId(c, "contact");
+      return ok(c, c.req.valid("query").erase === "true" ? await Privacy.erase(id) : await Contact.remove(id));
+    },
+  )
+  .get(
+    "/:id/export",
+    doc({
+      operationId: "exportContact",
+      tag,
+      summary: "Export everything held about a contact",
+      description:
+        "GDPR art. 15: the contact, its campaigns, every email sent to it (with the subject it saw) and every event, and the suppression entries that match its address.",
+      data: "ContactExport",
+      errors: { 404: "No contact with this id in the workspace." },
+    }),
+    async (c) => ok(c, await Privacy.exportContact(pathId(c, "contact"))),
   )
   .post(
     "/:id/groups",
