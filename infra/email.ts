@@ -29,6 +29,10 @@ function configurationSet(mode: keyof typeof TRACKING_MODES) {
   const set = new aws.sesv2.ConfigurationSet(logical, {
     configurationSetName: `${prefix}-${mode}`,
     reputationOptions: { reputationMetricsEnabled: true },
+    // SES's own suppression list as a second line behind ours (docs/operations.md): an address
+    // that hard-bounced or complained anywhere in the account is not sent to, even if a bug let
+    // it through. Our list (per workspace) is the first line and the one users manage.
+    suppressionOptions: { suppressedReasons: ["BOUNCE", "COMPLAINT"] },
     // Tracked links and the open pixel use the custom domain instead of SES's awstrack.me.
     // (Only once an identity covering it is verified: see trackingDomainStatus.)
     trackingOptions:

@@ -68,6 +68,10 @@ describe("what the deploy builds", () => {
     expect(outputs.replyMx).toBe("reply.example.com MX 10 inbound-smtp.us-east-1.amazonaws.com");
     const full = recording.get("aws.sesv2.ConfigurationSet", "ConfigurationSetFull");
     expect(resolve(full.args.trackingOptions)).toEqual({ customRedirectDomain: "track.example.com", httpsPolicy: "REQUIRE" });
+    // Every configuration set the sender uses has SES's account-level suppression on, for bounces and complaints.
+    const sets = recording.all("aws.sesv2.ConfigurationSet");
+    expect(sets).toHaveLength(4);
+    for (const set of sets) expect(resolve(set.args.suppressionOptions)).toEqual({ suppressedReasons: ["BOUNCE", "COMPLAINT"] });
     // The sending domain and the reply domain are SES identities.
     expect(recording.all("aws.sesv2.EmailIdentity").map((i) => resolve(i.args.emailIdentity))).toEqual([
       "example.com",
