@@ -190,7 +190,8 @@ async function main() {
   const ids = await seed(url);
   const seeded = performance.now();
   const path = collection();
-  const operations = countRequests(JSON.parse(readFileSync(path, "utf8")));
+  const names = requestNames(JSON.parse(readFileSync(path, "utf8")));
+  const operations = names.filter((name) => !name.includes("[")).length;
   const summary = await new Promise<newman.NewmanRunSummary>((done, fail) => {
     newman.run(
       {
@@ -214,16 +215,22 @@ async function main() {
   const failures = summary.run.failures.length;
   const seconds = (ms: number) => (ms / 1000).toFixed(1);
   console.log(
-    `\ncontract: ${operations} operations, ${requests.total} requests, ${assertions.total} assertions, ` +
+    `\ncontract: ${operations} operations, ${names.length - operations} variations (401, invalid bodies), ${requests.total} requests, ${assertions.total} assertions, ` +
       `${assertions.failed} failed assertions, ${failures} failures; seeded in ${seconds(seeded - started)} s, ` +
       `total ${seconds(performance.now() - started)} s`,
   );
   return failures === 0 && requests.failed === 0 && assertions.failed === 0 ? 0 : 1;
 }
 
-function countRequests(node: { item?: unknown[]; request?: unknown }): number {
-  if (node.request) return 1;
-  return (node.item ?? []).reduce<number>((n, item) => n + countRequests(item as typeof node), 0);
+interface CollectionNode {
+  name?: string;
+  item?: CollectionNode[];
+  request?: unknown;
+}
+
+function requestNames(node: CollectionNode): string[] {
+  if (node.request) return [node.name ?? ""];
+  return (node.item ?? []).flatMap(requestNames);
 }
 
 let code = 1;
