@@ -194,6 +194,10 @@ type HeaderName = keyof typeof HEADERS;
 const headers = (names: HeaderName[]) => Object.fromEntries(names.map((name) => [name, ref("headers", name)]));
 const RATE = ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"] as const;
 
+/** Answers to an API key carry the rate-limit headers (but 401: no key, no limit); 429 says when to retry. */
+const errorHeaders = (status: DocumentedError, authed: boolean) =>
+  headers(["X-Request-Id", ...(authed && status !== 401 ? RATE : []), ...(status === 429 ? (["Retry-After"] as const) : [])]);
+
 function errorSchema(code: string) {
   return {
     type: "object",
@@ -248,17 +252,18 @@ function components() {
   const responses: Record<string, unknown> = {};
   for (const [status, error] of Object.entries(ERRORS)) {
     schemas[`${error.name}Error`] = errorSchema(error.code);
-    const extra: HeaderName[] = status === "429" ? ["Retry-After"] : [];
-    responses[error.name] = {
-      description: error.description,
-      headers: headers(["X-Request-Id", ...extra]),
-      content: {
-        "application/json": {
-          schema: ref("schemas", `${error.name}Error`),
-          example: { success: false, error: ERROR_EXAMPLES[Number(status) as DocumentedError] },
+    // Two shared responses per error: to an API key (with the rate-limit headers, but on 401) and
+    // public (webhooks, unsubscribe pages). Operations refer to them unless they say when the status comes.
+    for (const authed of [true, false]) {
+      const key = Number(status) as DocumentedError;
+      responses[authed ? error.name : `${error.name}Public`] = {
+        description: error.description,
+        headers: errorHeaders(key, authed),
+        content: {
+          "application/json": { schema: ref("schemas", `${error.name}Error`), example: { success: false, error: ERROR_EXAMPLES[key] } },
         },
-      },
-    };
+      };
+    }
   }
   return {
     schemas,
@@ -347,14 +352,14 @@ function complete(operation: Operation, options: DocOptions) {
       responses[404] = { description: when ?? "The link is not valid.", content: { "text/html": { schema: { type: "string" } } } };
       continue;
     }
-    if (!when && !authed) {
-      responses[key] = ref("responses", name);
+    if (!when) {
+      responses[key] = ref("responses", authed ? name : `${name}Public`);
       continue;
     }
-    // Authenticated answers carry the rate-limit headers; a description says when the status comes.
+    // A description says when the status comes: the response is written out, with the same headers.
     responses[key] = {
-      description: when ?? ERRORS[key].description,
-      headers: headers(["X-Request-Id", ...(authed && key !== 401 ? RATE : []), ...(key === 429 ? (["Retry-After"] as const) : [])]),
+      description: when,
+      headers: errorHeaders(key, authed),
       content: { "application/json": { schema: ref("schemas", `${name}Error`), example: { success: false, error: ERROR_EXAMPLES[key] } } },
     };
   }
