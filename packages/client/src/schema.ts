@@ -1242,13 +1242,24 @@ export interface components {
          *         "lastName": "Doe",
          *         "company": "Acme Inc",
          *         "jobTitle": "Head of Sales",
-         *         "phone": null,
-         *         "website": null,
+         *         "phone": "+33 6 12 34 56 78",
+         *         "website": "https://acme.example.com",
          *         "status": "unsubscribed",
-         *         "groups": [],
-         *         "tags": [],
-         *         "customFields": {},
-         *         "createdAt": "2025-01-10T08:00:00.000Z",
+         *         "groups": [
+         *           {
+         *             "id": "grp_a1b2c3",
+         *             "name": "LinkedIn leads"
+         *           }
+         *         ],
+         *         "tags": [
+         *           "prospect",
+         *           "saas"
+         *         ],
+         *         "customFields": {
+         *           "plan": "enterprise",
+         *           "seats": 40
+         *         },
+         *         "createdAt": "2025-01-10T08:15:00.000Z",
          *         "updatedAt": "2025-01-15T10:31:00.000Z"
          *       },
          *       "campaigns": [
@@ -3045,13 +3056,24 @@ export interface operations {
                      *           "lastName": "Doe",
                      *           "company": "Acme Inc",
                      *           "jobTitle": "Head of Sales",
-                     *           "phone": null,
-                     *           "website": null,
+                     *           "phone": "+33 6 12 34 56 78",
+                     *           "website": "https://acme.example.com",
                      *           "status": "unsubscribed",
-                     *           "groups": [],
-                     *           "tags": [],
-                     *           "customFields": {},
-                     *           "createdAt": "2025-01-10T08:00:00.000Z",
+                     *           "groups": [
+                     *             {
+                     *               "id": "grp_a1b2c3",
+                     *               "name": "LinkedIn leads"
+                     *             }
+                     *           ],
+                     *           "tags": [
+                     *             "prospect",
+                     *             "saas"
+                     *           ],
+                     *           "customFields": {
+                     *             "plan": "enterprise",
+                     *             "seats": 40
+                     *           },
+                     *           "createdAt": "2025-01-10T08:15:00.000Z",
                      *           "updatedAt": "2025-01-15T10:31:00.000Z"
                      *         },
                      *         "campaigns": [
