@@ -10349,8 +10349,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The token of the List-Unsubscribe link (signed; names the contact and workspace).
-                 * @example u1.Y29uX3h5ejc4OQ.c2lnbmF0dXJl
+                 * @description The token of the email's List-Unsubscribe link: random, one per email.
+                 * @example q9Vv3kZ8tYw2LmN4pR7sXa1BcD6eFgHj
                  */
                 token: string;
             };
@@ -10386,8 +10386,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The token of the List-Unsubscribe link (signed; names the contact and workspace).
-                 * @example u1.Y29uX3h5ejc4OQ.c2lnbmF0dXJl
+                 * @description The token of the email's List-Unsubscribe link: random, one per email.
+                 * @example q9Vv3kZ8tYw2LmN4pR7sXa1BcD6eFgHj
                  */
                 token: string;
             };
