@@ -29,7 +29,10 @@ export const domainName = v.pipe(
   v.trim(),
   v.nonEmpty("is required"),
   v.maxLength(253, "must be at most 253 characters"),
-  v.regex(/^(?!-)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z][A-Za-z0-9-]{0,62}$/, "must be a domain name such as example.com (no @)"),
+  v.regex(
+    /^(?!-)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z][A-Za-z0-9-]{0,62}$/,
+    "must be a domain name such as example.com (no @; an international name in its xn-- form)",
+  ),
   v.toLowerCase(),
 );
 
@@ -37,7 +40,7 @@ const note = v.optional(v.nullable(trimmed(500)));
 
 /** `{email}` or `{domain}`, with an optional note. */
 export const entrySchema = v.pipe(
-  v.object({ email: v.optional(emailAddress), domain: v.optional(domainName), note }),
+  v.object({ email: v.optional(emailAddress), domain: v.optional(domainName), note }, "must be an object with email or domain"),
   v.check((e) => (e.email === undefined) !== (e.domain === undefined), "give either email or domain, not both"),
 );
 
