@@ -32,25 +32,6 @@ export async function eraseRecipient(workspaceId: string, contactId: string, add
   return rows.map((row) => row.id);
 }
 
-/** An email as the contact's export shows it: where it belongs, what it said, what happened to it. */
-export type Exported = Pick<
-  Message,
-  | "id"
-  | "campaignId"
-  | "nodeId"
-  | "toEmail"
-  | "subject"
-  | "status"
-  | "sentAt"
-  | "deliveredAt"
-  | "openedAt"
-  | "clickedAt"
-  | "repliedAt"
-  | "bouncedAt"
-  | "complainedAt"
-  | "unsubscribedAt"
->;
-
 const EXPORTED = [
   "id",
   "campaignId",
@@ -67,6 +48,9 @@ const EXPORTED = [
   "complainedAt",
   "unsubscribedAt",
 ] as const;
+
+/** An email as the contact's export shows it: where it belongs, what it said, what happened to it. */
+export type Exported = Pick<Message, (typeof EXPORTED)[number]>;
 
 /** Every email of the workspace to this contact, oldest first. */
 export async function toContact(workspaceId: string, contactId: string): Promise<Exported[]> {
