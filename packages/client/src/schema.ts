@@ -1242,13 +1242,24 @@ export interface components {
          *         "lastName": "Doe",
          *         "company": "Acme Inc",
          *         "jobTitle": "Head of Sales",
-         *         "phone": null,
-         *         "website": null,
+         *         "phone": "+33 6 12 34 56 78",
+         *         "website": "https://acme.example.com",
          *         "status": "unsubscribed",
-         *         "groups": [],
-         *         "tags": [],
-         *         "customFields": {},
-         *         "createdAt": "2025-01-10T08:00:00.000Z",
+         *         "groups": [
+         *           {
+         *             "id": "grp_a1b2c3",
+         *             "name": "LinkedIn leads"
+         *           }
+         *         ],
+         *         "tags": [
+         *           "prospect",
+         *           "saas"
+         *         ],
+         *         "customFields": {
+         *           "plan": "enterprise",
+         *           "seats": 40
+         *         },
+         *         "createdAt": "2025-01-10T08:15:00.000Z",
          *         "updatedAt": "2025-01-15T10:31:00.000Z"
          *       },
          *       "campaigns": [
@@ -2584,13 +2595,24 @@ export interface operations {
                      *           "lastName": "Doe",
                      *           "company": "Acme Inc",
                      *           "jobTitle": "Head of Sales",
-                     *           "phone": null,
-                     *           "website": null,
+                     *           "phone": "+33 6 12 34 56 78",
+                     *           "website": "https://acme.example.com",
                      *           "status": "unsubscribed",
-                     *           "groups": [],
-                     *           "tags": [],
-                     *           "customFields": {},
-                     *           "createdAt": "2025-01-10T08:00:00.000Z",
+                     *           "groups": [
+                     *             {
+                     *               "id": "grp_a1b2c3",
+                     *               "name": "LinkedIn leads"
+                     *             }
+                     *           ],
+                     *           "tags": [
+                     *             "prospect",
+                     *             "saas"
+                     *           ],
+                     *           "customFields": {
+                     *             "plan": "enterprise",
+                     *             "seats": 40
+                     *           },
+                     *           "createdAt": "2025-01-10T08:15:00.000Z",
                      *           "updatedAt": "2025-01-15T10:31:00.000Z"
                      *         },
                      *         "campaigns": [
@@ -6963,8 +6985,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The token of the List-Unsubscribe link (signed; names the contact and workspace).
-                 * @example u1.Y29uX3h5ejc4OQ.c2lnbmF0dXJl
+                 * @description The token of the email's List-Unsubscribe link: random, one per email.
+                 * @example q9Vv3kZ8tYw2LmN4pR7sXa1BcD6eFgHj
                  */
                 token: string;
             };
@@ -7000,8 +7022,8 @@ export interface operations {
             header?: never;
             path: {
                 /**
-                 * @description The token of the List-Unsubscribe link (signed; names the contact and workspace).
-                 * @example u1.Y29uX3h5ejc4OQ.c2lnbmF0dXJl
+                 * @description The token of the email's List-Unsubscribe link: random, one per email.
+                 * @example q9Vv3kZ8tYw2LmN4pR7sXa1BcD6eFgHj
                  */
                 token: string;
             };

@@ -31,3 +31,17 @@ export function sequence(emails = 2, delay: Record<string, unknown> = { days: 3,
   edges.push({ from: last, to: "end" });
   return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
 }
+
+type Step = { id: string; email: Record<string, unknown> } | { id: string; delay: Record<string, unknown> };
+
+/** A straight workflow `start → steps… → end` from its emails and delays, with the ids given. */
+export function linear(steps: Step[], ids: { start: string; end: string } = { start: "start", end: "end" }) {
+  const nodes: unknown[] = [
+    { id: ids.start, type: "start" },
+    ...steps.map((s) => ("email" in s ? { id: s.id, type: "email", data: s.email } : { id: s.id, type: "delay", data: s.delay })),
+    { id: ids.end, type: "end" },
+  ];
+  const order = [ids.start, ...steps.map((s) => s.id), ids.end];
+  const edges = order.slice(1).map((to, i) => ({ from: order[i]!, to }));
+  return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
+}

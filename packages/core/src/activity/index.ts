@@ -20,6 +20,24 @@ export interface NewEvent {
   providerKey?: string;
 }
 
+/** The email an event is about: its campaign, contact and node come with it. */
+export interface About {
+  id: string;
+  workspaceId: string;
+  campaignId: string;
+  contactId: string;
+  nodeId: string;
+}
+
+/** Record an event about one email; false when its provider key was recorded already. */
+export function recordAbout(
+  message: About,
+  event: { type: EventType; occurredAt: Date; metadata?: Record<string, unknown>; providerKey?: string },
+): Promise<boolean> {
+  const { id, workspaceId, campaignId, contactId, nodeId } = message;
+  return record({ workspaceId, campaignId, contactId, messageId: id, nodeId, ...event });
+}
+
 /** Record an event; false when an event with the same provider key was already recorded. */
 export async function record(event: NewEvent): Promise<boolean> {
   const rows = await Database.rows<{ id: string }>(sql`

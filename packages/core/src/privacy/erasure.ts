@@ -5,6 +5,7 @@ import { completeIfDone } from "../campaign/complete";
 import * as Contact from "../contact";
 import * as Database from "../database";
 import { notFound } from "../error";
+import * as Message from "../message";
 import * as Suppression from "../suppression";
 
 /**
@@ -41,12 +42,8 @@ export async function erase(contactId: string): Promise<Erased> {
     );
     await Contact.remove(contactId);
     // Its emails: by contact, and any other email of the workspace to the same address (a contact
-    // deleted and created again before). The address becomes a placeholder of its own per email.
-    const messages = await Database.rows<{ id: string }>(sql`
-      UPDATE message SET to_email = 'erased+' || id || '@erased.invalid', subject = '[erased]', error = NULL
-      WHERE workspace_id = ${workspaceId} AND (contact_id = ${contactId} OR lower(to_email) = ${address.toLowerCase()})
-      RETURNING id`);
-    const ids = messages.map((m) => m.id);
+    // deleted and created again before). The statements on message are the message module's.
+    const ids = await Message.eraseRecipient(workspaceId, contactId, address);
     await Database.rows(sql`
       UPDATE event SET metadata = (
         SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM jsonb_each(event.metadata)
@@ -109,11 +106,7 @@ export async function exportContact(contactId: string): Promise<ContactExport> {
       SELECT c.id AS "campaignId", c.name, cc.status, cc.current_node_id AS "currentNodeId", cc.created_at AS "addedAt"
       FROM campaign_contact cc JOIN campaign c ON c.id = cc.campaign_id
       WHERE cc.workspace_id = ${workspaceId} AND cc.contact_id = ${contactId} ORDER BY cc.created_at`),
-    Database.rows<ContactExport["emails"][number]>(sql`
-      SELECT id AS "messageId", campaign_id AS "campaignId", node_id AS "nodeId", to_email AS "to", subject, status,
-             sent_at AS "sentAt", delivered_at AS "deliveredAt", opened_at AS "openedAt", clicked_at AS "clickedAt",
-             replied_at AS "repliedAt", bounced_at AS "bouncedAt", complained_at AS "complainedAt", unsubscribed_at AS "unsubscribedAt"
-      FROM message WHERE workspace_id = ${workspaceId} AND contact_id = ${contactId} ORDER BY created_at, id`),
+    Message.toContact(workspaceId, contactId),
     Database.rows<ContactExport["events"][number]>(sql`
       SELECT id, type, campaign_id AS "campaignId", message_id AS "messageId", occurred_at AS "occurredAt", metadata
       FROM event WHERE workspace_id = ${workspaceId} AND contact_id = ${contactId} ORDER BY occurred_at, id`),
@@ -127,9 +120,7 @@ export async function exportContact(contactId: string): Promise<ContactExport> {
   return {
     contact,
     campaigns: campaigns.map((c) => dates(c, ["addedAt"])),
-    emails: emails.map((e) =>
-      dates(e, ["sentAt", "deliveredAt", "openedAt", "clickedAt", "repliedAt", "bouncedAt", "complainedAt", "unsubscribedAt"]),
-    ),
+    emails: emails.map(({ id, campaignId, nodeId, toEmail, ...email }) => ({ messageId: id, campaignId, nodeId, to: toEmail, ...email })),
     events: events.map((e) => dates(e, ["occurredAt"])),
     suppressions,
   };

@@ -5,7 +5,7 @@ import * as Actor from "../actor";
 import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
-import { pick, select } from "../database/typed";
+import { select } from "../database/typed";
 import { conflict, notFound } from "../error";
 import * as Suppression from "../suppression";
 import { emailAddress, type Page, pageMeta, pageQuery, trimmed } from "../util/schema";
@@ -21,28 +21,7 @@ import { fn, fnFor, issuePath } from "../util/validation";
 
 export type Entry = Suppression.Entry;
 
-const ENTRY = pick(Suppression.suppressionTable, [
-  "id",
-  "email",
-  "domain",
-  "reason",
-  "note",
-  "sourceCampaignId",
-  "sourceMessageId",
-  "createdAt",
-]);
-
-function toEntry(row: ReturnType<typeof ENTRY.decode>): Entry {
-  return {
-    id: row.id,
-    email: row.email,
-    domain: row.domain,
-    reason: row.reason,
-    note: row.note,
-    source: row.sourceCampaignId ? { campaignId: row.sourceCampaignId, messageId: row.sourceMessageId } : null,
-    createdAt: row.createdAt,
-  };
-}
+const { ENTRY, toEntry } = Suppression;
 
 /** A domain name: labels of letters, digits and hyphens (IDNs in their xn-- form), a dot between. */
 export const domainName = v.pipe(
@@ -50,7 +29,10 @@ export const domainName = v.pipe(
   v.trim(),
   v.nonEmpty("is required"),
   v.maxLength(253, "must be at most 253 characters"),
-  v.regex(/^(?!-)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z][A-Za-z0-9-]{0,62}$/, "must be a domain name such as example.com (no @)"),
+  v.regex(
+    /^(?!-)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z][A-Za-z0-9-]{0,62}$/,
+    "must be a domain name such as example.com (no @; an international name in its xn-- form)",
+  ),
   v.toLowerCase(),
 );
 
@@ -58,7 +40,7 @@ const note = v.optional(v.nullable(trimmed(500)));
 
 /** `{email}` or `{domain}`, with an optional note. */
 export const entrySchema = v.pipe(
-  v.object({ email: v.optional(emailAddress), domain: v.optional(domainName), note }),
+  v.object({ email: v.optional(emailAddress), domain: v.optional(domainName), note }, "must be an object with email or domain"),
   v.check((e) => (e.email === undefined) !== (e.domain === undefined), "give either email or domain, not both"),
 );
 

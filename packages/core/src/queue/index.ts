@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { port } from "../util/port";
 
 /**
  * The send queue port: the tick puts one job per claimed step; the sender consumes them.
@@ -19,13 +20,4 @@ export interface SendQueue {
   send(jobs: SendJob[]): Promise<void>;
 }
 
-let current: SendQueue | undefined;
-
-export function install(queue: SendQueue): void {
-  current = queue;
-}
-
-export function use(): SendQueue {
-  if (!current) throw new Error("Send queue not configured: install one at start-up");
-  return current;
-}
+export const { install, use } = port<SendQueue>("Send queue");

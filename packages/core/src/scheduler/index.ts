@@ -1,4 +1,5 @@
 import type { SendWindow } from "../schedule";
+import { port } from "../util/port";
 
 /**
  * The scheduler port: one schedule per active campaign that ticks it every minute of its send
@@ -21,16 +22,7 @@ export interface Scheduler {
   list(): Promise<Map<string, boolean>>;
 }
 
-let current: Scheduler | undefined;
-
-export function install(next: Scheduler): void {
-  current = next;
-}
-
-export function use(): Scheduler {
-  if (!current) throw new Error("Scheduler not configured: install one at start-up");
-  return current;
-}
+export const { install, use } = port<Scheduler>("Scheduler");
 
 export const scheduleName = (campaignId: string) => `campaign-${campaignId}`;
 export const campaignOfSchedule = (name: string) => (name.startsWith("campaign-") ? name.slice("campaign-".length) : undefined);

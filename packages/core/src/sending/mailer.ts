@@ -1,3 +1,5 @@
+import { port } from "../util/port";
+
 /**
  * The mailer port: hand one email to SES. Errors say what happened, because each is handled
  * differently: a throttled email waits and retries, a rejected one fails its contact, an
@@ -41,13 +43,4 @@ export interface Mailer {
   send(email: OutgoingEmail): Promise<{ messageId: string }>;
 }
 
-let current: Mailer | undefined;
-
-export function install(mailer: Mailer): void {
-  current = mailer;
-}
-
-export function use(): Mailer {
-  if (!current) throw new Error("Mailer not configured: install one at start-up");
-  return current;
-}
+export const { install, use } = port<Mailer>("Mailer");

@@ -22,33 +22,30 @@ export function rate(count: number, denominator: number): number {
   return (sign * Math.floor((2 * n + d) / (2 * d))) / 10 || 0;
 }
 
-export interface GlobalStats {
-  totalContacts: number;
+/** Engagement counts and their rates, campaign-wide and per email. */
+interface Engagement {
   sent: number;
-  delivered: number;
   opened: number;
   openRate: number;
   clicked: number;
   clickRate: number;
   replied: number;
   replyRate: number;
+}
+
+export interface GlobalStats extends Engagement {
+  totalContacts: number;
+  delivered: number;
   bounced: number;
   bounceRate: number;
   unsubscribed: number;
   unsubscribeRate: number;
 }
 
-export interface EmailStats {
+export interface EmailStats extends Engagement {
   nodeId: string;
   emailNumber: number;
   subject: string;
-  sent: number;
-  opened: number;
-  openRate: number;
-  clicked: number;
-  clickRate: number;
-  replied: number;
-  replyRate: number;
 }
 
 /** The counters of one campaign of the workspace, summed over nodes and shards (one row, or none). */

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { DateTime, Info, type Zone } from "luxon";
 import * as v from "valibot";
 import * as Actor from "../actor";
+import type { CampaignStats } from "../campaign";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import { invalid, notFound } from "../error";
@@ -32,17 +33,11 @@ export const timelineQuery = v.object({
 
 export type TimelineQuery = v.InferOutput<typeof timelineQuery>;
 
-export interface TimelinePoint {
+/** One bucket of the timeline: the campaign's counters, counted in that bucket. */
+export type TimelinePoint = {
   /** The bucket's local start: `YYYY-MM-DD` (day, week) or `YYYY-MM-DDTHH:00` (hour). */
   date: string;
-  sent: number;
-  delivered: number;
-  opened: number;
-  clicked: number;
-  replied: number;
-  bounced: number;
-  unsubscribed: number;
-}
+} & Omit<CampaignStats, "totalContacts">;
 
 export interface Buckets {
   /** UTC instants (ms) where the buckets start, in order. */

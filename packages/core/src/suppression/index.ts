@@ -1,9 +1,12 @@
 import { type SQL, sql } from "drizzle-orm";
 import * as Database from "../database";
+import { pick, select } from "../database/typed";
 import { createId } from "../util/id";
 import type { SuppressionReason } from "./suppression.sql";
 
 export { SUPPRESSION_REASONS, type SuppressionReason, suppressionTable } from "./suppression.sql";
+
+import { suppressionTable } from "./suppression.sql";
 
 /**
  * The suppression list: what may never be emailed again in a workspace. Entries are added by the
@@ -46,30 +49,31 @@ export function contactStatus(reason: SuppressionReason): ContactSuppressedStatu
   return reason === "manual" ? "unsubscribed" : reason;
 }
 
-interface EntryRow {
-  id: string;
-  email: string | null;
-  domain: string | null;
-  reason: SuppressionReason;
-  note: string | null;
-  source_campaign_id: string | null;
-  source_message_id: string | null;
-  created_at: Date | string;
-}
+/** An entry's columns, typed from the table (`ENTRY.list` in a select, `toEntry(ENTRY.decode(row))`). */
+export const ENTRY = pick(suppressionTable, [
+  "id",
+  "email",
+  "domain",
+  "reason",
+  "note",
+  "sourceCampaignId",
+  "sourceMessageId",
+  "createdAt",
+]);
 
-export const ENTRY_COLUMNS = sql.raw("id, email, domain, reason, note, source_campaign_id, source_message_id, created_at");
-
-export function toEntry(row: EntryRow): Entry {
+export function toEntry(row: ReturnType<typeof ENTRY.decode>): Entry {
   return {
     id: row.id,
     email: row.email,
     domain: row.domain,
     reason: row.reason,
     note: row.note,
-    source: row.source_campaign_id ? { campaignId: row.source_campaign_id, messageId: row.source_message_id } : null,
-    createdAt: Database.toDate(row.created_at),
+    source: row.sourceCampaignId ? { campaignId: row.sourceCampaignId, messageId: row.sourceMessageId } : null,
+    createdAt: row.createdAt,
   };
 }
+
+const entries = async (query: SQL) => (await select(ENTRY, query)).map(toEntry);
 
 /** The entry that suppresses each of these addresses (an address entry before a domain entry), by the address as given. */
 export async function reasonsFor(workspaceId: string, emails: readonly string[]): Promise<Map<string, SuppressionReason>> {
@@ -87,11 +91,10 @@ export async function reasonsFor(workspaceId: string, emails: readonly string[])
 
 /** The entries that suppress this address: its own and its domain's. */
 export async function entriesFor(workspaceId: string, email: string): Promise<Entry[]> {
-  const rows = await Database.rows<EntryRow>(sql`
-    SELECT ${ENTRY_COLUMNS} FROM suppression
+  return entries(sql`
+    SELECT ${ENTRY.list} FROM suppression
     WHERE workspace_id = ${workspaceId} AND (email_hash = ${hashOf(email)} OR domain = ${domainOf(email)})
     ORDER BY created_at, id`);
-  return rows.map(toEntry);
 }
 
 export interface PutOptions {
@@ -104,17 +107,17 @@ export interface PutOptions {
 export async function put(workspaceId: string, target: Target, reason: SuppressionReason, options: PutOptions = {}) {
   const email = target.email ?? null;
   const domain = target.domain?.toLowerCase() ?? null;
-  const inserted = await Database.rows<EntryRow>(sql`
+  const [inserted] = await entries(sql`
     INSERT INTO suppression (id, workspace_id, email, email_hash, domain, reason, note, source_campaign_id, source_message_id, created_at)
     VALUES (${createId("suppression")}, ${workspaceId}, ${email}, ${email === null ? null : hashOf(email)}, ${domain}, ${reason},
             ${options.note ?? null}, ${options.source?.campaignId ?? null}, ${options.source?.messageId ?? null}, ${options.at ?? new Date()})
     ON CONFLICT DO NOTHING
-    RETURNING ${ENTRY_COLUMNS}`);
-  if (inserted[0]) return { entry: toEntry(inserted[0]), created: true };
-  const [existing] = await Database.rows<EntryRow>(sql`
-    SELECT ${ENTRY_COLUMNS} FROM suppression
+    RETURNING ${ENTRY.list}`);
+  if (inserted) return { entry: inserted, created: true };
+  const [existing] = await entries(sql`
+    SELECT ${ENTRY.list} FROM suppression
     WHERE workspace_id = ${workspaceId} AND ${email === null ? sql`domain = ${domain}` : sql`email_hash = ${hashOf(email)}`}`);
-  return { entry: toEntry(existing!), created: false };
+  return { entry: existing!, created: false };
 }
 
 /**

@@ -91,12 +91,7 @@ async function recordReply(
   providerKey: string | undefined,
 ): Promise<boolean> {
   const recorded = await Database.transaction(async () => {
-    const inserted = await Activity.record({
-      workspaceId: message.workspaceId,
-      campaignId: message.campaignId,
-      contactId: message.contactId,
-      messageId: message.id,
-      nodeId: message.nodeId,
+    const inserted = await Activity.recordAbout(message, {
       type: "replied",
       occurredAt: at,
       metadata: { subject: reply.subject, preview: reply.preview, from: reply.from, automatic: reply.automatic, source: reply.source },

@@ -225,17 +225,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
       await settleSent(found.id, event.mail.messageId, new Date(event.mail.timestamp));
     }
     const record = (type: Activity.EventType, metadata: Record<string, unknown>) =>
-      Activity.record({
-        workspaceId: message.workspaceId,
-        campaignId: message.campaignId,
-        contactId: message.contactId,
-        messageId: message.id,
-        nodeId: message.nodeId,
-        type,
-        occurredAt: at,
-        metadata,
-        providerKey: key,
-      });
+      Activity.recordAbout(message, { type, occurredAt: at, metadata, providerKey: key });
     switch (event.eventType) {
       case "Delivery":
       case "Open":

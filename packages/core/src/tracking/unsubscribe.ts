@@ -44,12 +44,7 @@ export async function unsubscribe(
   const { message } = target;
   const at = Clock.now();
   const touched = await Database.transaction(async () => {
-    const recorded = await Activity.record({
-      workspaceId: message.workspaceId,
-      campaignId: message.campaignId,
-      contactId: message.contactId,
-      messageId: message.id,
-      nodeId: message.nodeId,
+    const recorded = await Activity.recordAbout(message, {
       type: "unsubscribed",
       occurredAt: at,
       metadata: { source },

@@ -1,7 +1,7 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import { SendBatch, tick } from "@fluenzr/core/sending";
-import { factory, onServer, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { factory, linear, onServer, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
@@ -25,21 +25,14 @@ describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
           name: "race",
           emailAccountId: account.id,
           settings: { sendDays: ["monday"], sendHoursStart: 0, sendHoursEnd: 24, maxEmailsPerHour: 6000 },
-          workflow: {
-            nodes: [
-              { id: "s", type: "start" },
-              { id: "a", type: "email", data: { subject: "A {{firstName}}", body: "a" } },
-              { id: "w", type: "delay", data: { days: 0, hours: 1 } },
-              { id: "b", type: "email", data: { subject: "B {{firstName}}", body: "b" } },
-              { id: "e", type: "end" },
+          workflow: linear(
+            [
+              { id: "a", email: { subject: "A {{firstName}}", body: "a" } },
+              { id: "w", delay: { days: 0, hours: 1 } },
+              { id: "b", email: { subject: "B {{firstName}}", body: "b" } },
             ],
-            edges: [
-              { from: "s", to: "a" },
-              { from: "a", to: "w" },
-              { from: "w", to: "b" },
-              { from: "b", to: "e" },
-            ],
-          },
+            { start: "s", end: "e" },
+          ),
         }),
       );
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));

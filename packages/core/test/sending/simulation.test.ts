@@ -1,5 +1,6 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
+import * as Privacy from "@fluenzr/core/privacy";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
@@ -161,6 +162,10 @@ describe("sending simulation", () => {
       return hit;
     });
 
+    // Addresses put on the suppression list while their sequences run (some with steps queued),
+    // and when that committed: no email may go to one of them afterwards.
+    const suppressedAt = new Map<string, number>();
+    const maxSuppressed = Math.max(3, Math.floor((CAMPAIGNS * CONTACTS) / 100));
     const late: string[] = [];
     // Emails of unknown fate that evidence settled as never sent (and so were sent again).
     let resent = 0;
@@ -186,6 +191,16 @@ describe("sending simulation", () => {
         } else if (plan.started && plan.pausedUntil === undefined && random() < 0.0005) {
           const paused = await plan.ws.as(() => Campaign.transition(plan.id, "pause")).catch(() => undefined);
           if (paused) plan.pausedUntil = now + (10 + Math.floor(random() * 170)) * 60_000;
+        }
+      }
+      if (suppressedAt.size < maxSuppressed && random() < 0.01) {
+        const plan = pick(plans.filter((p) => p.started));
+        // Not a contact without a first name: those must fail on their own (checked below).
+        const n = Math.floor(random() * CONTACTS);
+        const email = `c${n}.${plan?.id}@example.org`;
+        if (plan && n % 50 !== 7 && !suppressedAt.has(email)) {
+          await plan.ws.as(() => Privacy.Suppressions.create({ email, note: "simulation" }));
+          suppressedAt.set(email, engine.clock.now());
         }
       }
       for (const id of dueSchedules(engine.scheduler, new Date(now))) await tick(id).catch(expectCrash);
@@ -237,6 +252,10 @@ describe("sending simulation", () => {
     const planned = plans.length * CONTACTS * 3;
     expect(accepted.length).toBeGreaterThanOrEqual(CAMPAIGNS >= 12 && CONTACTS >= 600 ? 20_000 : planned * 0.9);
     for (const point of points) expect(injected.get(point), `crashes injected at ${point}`).toBeGreaterThan(0);
+    // The suppression list: addresses listed mid-run got nothing after their entry committed.
+    expect(suppressedAt.size).toBeGreaterThan(0);
+    const afterSuppression = accepted.filter((e) => suppressedAt.has(e.to) && e.at >= suppressedAt.get(e.to)!);
+    expect(afterSuppression.map((e) => `${e.to} at ${new Date(e.at).toISOString()}`)).toEqual([]);
 
     const byKey = new Map<string, number>();
     for (const e of accepted) {

@@ -3,27 +3,17 @@ import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { applySesEvent, Replies } from "@fluenzr/core/tracking";
 import * as Records from "@fluenzr/local/records";
-import { factory, prng, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { factory, linear, prng, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
 useTestDatabase();
 
-const WORKFLOW = {
-  nodes: [
-    { id: "start", type: "start" },
-    { id: "e1", type: "email", data: { subject: "Hi {{firstName}}", body: "See https://example.com/a and https://example.com/b" } },
-    { id: "wait", type: "delay", data: { days: 2, businessDays: false } },
-    { id: "e2", type: "email", data: { subject: "Again", body: "Hello" } },
-    { id: "end", type: "end" },
-  ],
-  edges: [
-    { from: "start", to: "e1" },
-    { from: "e1", to: "wait" },
-    { from: "wait", to: "e2" },
-    { from: "e2", to: "end" },
-  ],
-} as never;
+const WORKFLOW = linear([
+  { id: "e1", email: { subject: "Hi {{firstName}}", body: "See https://example.com/a and https://example.com/b" } },
+  { id: "wait", delay: { days: 2, businessDays: false } },
+  { id: "e2", email: { subject: "Again", body: "Hello" } },
+]);
 
 type Step = { index: number; make: (email: Records.SentEmail) => { kind: "ses" | "inbound"; record: unknown } };
 

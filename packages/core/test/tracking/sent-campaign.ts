@@ -3,7 +3,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import * as Records from "@fluenzr/local/records";
-import { factory, type TestEngine, type TestWorkspace, testEngine } from "@fluenzr/testing";
+import { factory, linear, type TestEngine, type TestWorkspace, testEngine } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterEach } from "vitest";
 
@@ -11,21 +11,11 @@ import { afterEach } from "vitest";
 
 export const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8"));
 
-export const TWO_EMAILS = {
-  nodes: [
-    { id: "start", type: "start" },
-    { id: "node_2", type: "email", data: { subject: "{{firstName}}, quick question", body: "Hello {{firstName}}" } },
-    { id: "node_3", type: "delay", data: { days: 3, businessDays: true } },
-    { id: "node_4", type: "email", data: { subject: "Following up", body: "Again" } },
-    { id: "end", type: "end" },
-  ],
-  edges: [
-    { from: "start", to: "node_2" },
-    { from: "node_2", to: "node_3" },
-    { from: "node_3", to: "node_4" },
-    { from: "node_4", to: "end" },
-  ],
-} as never;
+export const TWO_EMAILS = linear([
+  { id: "node_2", email: { subject: "{{firstName}}, quick question", body: "Hello {{firstName}}" } },
+  { id: "node_3", delay: { days: 3, businessDays: true } },
+  { id: "node_4", email: { subject: "Following up", body: "Again" } },
+]);
 
 let engine: TestEngine | undefined;
 afterEach(() => {

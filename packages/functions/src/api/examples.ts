@@ -37,23 +37,25 @@ const SETTINGS = {
   maxEmailsPerHour: 30,
 };
 
+const CONTACT = {
+  id: "con_xyz789",
+  email: "john@example.com",
+  firstName: "John",
+  lastName: "Doe",
+  company: "Acme Inc",
+  jobTitle: "Head of Sales",
+  phone: "+33 6 12 34 56 78",
+  website: "https://acme.example.com",
+  status: "active",
+  groups: [{ id: "grp_a1b2c3", name: "LinkedIn leads" }],
+  tags: ["prospect", "saas"],
+  customFields: { plan: "enterprise", seats: 40 },
+  createdAt: "2025-01-10T08:15:00.000Z",
+  updatedAt: "2025-01-12T16:20:00.000Z",
+};
+
 export const EXAMPLES = {
-  Contact: {
-    id: "con_xyz789",
-    email: "john@example.com",
-    firstName: "John",
-    lastName: "Doe",
-    company: "Acme Inc",
-    jobTitle: "Head of Sales",
-    phone: "+33 6 12 34 56 78",
-    website: "https://acme.example.com",
-    status: "active",
-    groups: [{ id: "grp_a1b2c3", name: "LinkedIn leads" }],
-    tags: ["prospect", "saas"],
-    customFields: { plan: "enterprise", seats: 40 },
-    createdAt: "2025-01-10T08:15:00.000Z",
-    updatedAt: "2025-01-12T16:20:00.000Z",
-  },
+  Contact: CONTACT,
   Group: {
     id: "grp_a1b2c3",
     name: "LinkedIn leads",
@@ -168,22 +170,7 @@ export const EXAMPLES = {
   },
   SuppressionBulkResult: { created: 2, skipped: 0, errors: [] },
   ContactExport: {
-    contact: {
-      id: "con_xyz789",
-      email: "john@example.com",
-      firstName: "John",
-      lastName: "Doe",
-      company: "Acme Inc",
-      jobTitle: "Head of Sales",
-      phone: null,
-      website: null,
-      status: "unsubscribed",
-      groups: [],
-      tags: [],
-      customFields: {},
-      createdAt: "2025-01-10T08:00:00.000Z",
-      updatedAt: "2025-01-15T10:31:00.000Z",
-    },
+    contact: { ...CONTACT, status: "unsubscribed", updatedAt: "2025-01-15T10:31:00.000Z" },
     campaigns: [
       {
         campaignId: "cmp_abc123",

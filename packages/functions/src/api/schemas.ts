@@ -165,8 +165,8 @@ const Settings = v.object({
   maxEmailsPerHour: count,
 });
 
-const Stats = v.object({
-  totalContacts: count,
+/** The seed's counters of a campaign (also per timeline bucket). */
+const COUNTERS = {
   sent: count,
   delivered: count,
   opened: count,
@@ -174,7 +174,9 @@ const Stats = v.object({
   replied: count,
   bounced: count,
   unsubscribed: count,
-});
+};
+
+const Stats = v.object({ totalContacts: count, ...COUNTERS });
 
 export const Campaign = v.object({
   id: v.string(),
@@ -244,16 +246,7 @@ export const EmailStats = v.object({
   replyRate: rate,
 });
 
-export const TimelinePoint = v.object({
-  date: v.string(),
-  sent: count,
-  delivered: count,
-  opened: count,
-  clicked: count,
-  replied: count,
-  bounced: count,
-  unsubscribed: count,
-});
+export const TimelinePoint = v.object({ date: v.string(), ...COUNTERS });
 
 export const ActivityEvent = v.object({
   id: v.string(),

@@ -119,8 +119,16 @@ describe("POST /v1/suppressions", () => {
     ["nothing", {}, [""]],
     ["both an email and a domain", { email: "a@b.example", domain: "b.example" }, { "": "give either email or domain, not both" }],
     ["an invalid email", { email: "not-an-email" }, { email: "must be a valid email address" }],
-    ["an address as domain", { domain: "a@b.example" }, { domain: "must be a domain name such as example.com (no @)" }],
-    ["a domain without a dot", { domain: "localhost" }, { domain: "must be a domain name such as example.com (no @)" }],
+    [
+      "an address as domain",
+      { domain: "a@b.example" },
+      { domain: "must be a domain name such as example.com (no @; an international name in its xn-- form)" },
+    ],
+    [
+      "a domain without a dot",
+      { domain: "localhost" },
+      { domain: "must be a domain name such as example.com (no @; an international name in its xn-- form)" },
+    ],
     ["a long note", { email: "a@b.example", note: "x".repeat(501) }, { note: "must be at most 500 characters" }],
     ["a numeric email", { email: 5 }, ["email"]],
   ])("answers 400 for %s and writes nothing", async (_, body, details) => {
@@ -166,7 +174,12 @@ describe("POST /v1/suppressions/bulk", () => {
           message: "Invalid entry",
           details: [{ path: "entries[4].email", message: "must be a valid email address" }],
         },
-        { index: 5, code: "VALIDATION_ERROR", message: "Invalid entry", details: [{ path: "entries[5]", message: expect.any(String) }] },
+        {
+          index: 5,
+          code: "VALIDATION_ERROR",
+          message: "Invalid entry",
+          details: [{ path: "entries[5]", message: "must be an object with email or domain" }],
+        },
       ],
     });
     expect(await count(w.id)).toBe(3);

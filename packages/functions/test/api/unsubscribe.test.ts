@@ -1,26 +1,19 @@
 import * as Auth from "@fluenzr/core/auth";
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Contact from "@fluenzr/core/contact";
-import { apiClient, factory, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { apiClient, factory, linear, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 useTestDatabase();
 
-const WORKFLOW = {
-  nodes: [
-    { id: "s", type: "start" },
-    { id: "e1", type: "email", data: { subject: "Hi", body: "Hello" } },
-    { id: "w", type: "delay", data: { days: 1 } },
-    { id: "e2", type: "email", data: { subject: "Again", body: "Hello again" } },
-    { id: "end", type: "end" },
+const WORKFLOW = linear(
+  [
+    { id: "e1", email: { subject: "Hi", body: "Hello" } },
+    { id: "w", delay: { days: 1 } },
+    { id: "e2", email: { subject: "Again", body: "Hello again" } },
   ],
-  edges: [
-    { from: "s", to: "e1" },
-    { from: "e1", to: "w" },
-    { from: "w", to: "e2" },
-    { from: "e2", to: "end" },
-  ],
-} as never;
+  { start: "s", end: "end" },
+);
 
 let engine: TestEngine;
 afterEach(() => engine?.restore());

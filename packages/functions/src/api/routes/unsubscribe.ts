@@ -32,6 +32,17 @@ const masked = (email: string) =>
     (_, first: string, rest: string, domain: string) => `${first}${"•".repeat(Math.min(rest.length, 6))}${domain}`,
   );
 
+/** The link's token: random (base64url), one per email; only its SHA-256 is stored. */
+const TOKEN_PARAM = {
+  token: {
+    description: "The token of the email's List-Unsubscribe link: random, one per email.",
+    example: "q9Vv3kZ8tYw2LmN4pR7sXa1BcD6eFgHj",
+  },
+};
+
+const unsubscribedPage = (email: string) =>
+  page("Unsubscribed", `<h1>You are unsubscribed</h1><p>${escapeHtml(masked(email))} will not receive these emails again.</p>`);
+
 export const unsubscribe = new Hono<ApiEnv>()
   .get(
     "/:token",
@@ -43,23 +54,12 @@ export const unsubscribe = new Hono<ApiEnv>()
       summary: "Confirmation page",
       description: "Changes nothing: its button posts, so link scanners opening the URL unsubscribe nobody.",
       errors: { 404: "The link is not valid (an HTML page)." },
-      params: {
-        token: {
-          description: "The token of the List-Unsubscribe link (signed; names the contact and workspace).",
-          example: "u1.Y29uX3h5ejc4OQ.c2lnbmF0dXJl",
-        },
-      },
+      params: TOKEN_PARAM,
     }),
     async (c) => {
       const target = await Unsubscribe.fromToken(c.req.param("token"));
       if (!target) return c.html(notFound, 404);
-      if (target.alreadyUnsubscribed)
-        return c.html(
-          page(
-            "Unsubscribed",
-            `<h1>You are unsubscribed</h1><p>${escapeHtml(masked(target.email))} will not receive these emails again.</p>`,
-          ),
-        );
+      if (target.alreadyUnsubscribed) return c.html(unsubscribedPage(target.email));
       return c.html(
         page(
           "Unsubscribe",
@@ -79,21 +79,11 @@ export const unsubscribe = new Hono<ApiEnv>()
       summary: "One-click unsubscribe (RFC 8058)",
       description: "Unsubscribes the contact at once and answers a page saying so.",
       errors: { 404: "The link is not valid (an HTML page)." },
-      params: {
-        token: {
-          description: "The token of the List-Unsubscribe link (signed; names the contact and workspace).",
-          example: "u1.Y29uX3h5ejc4OQ.c2lnbmF0dXJl",
-        },
-      },
+      params: TOKEN_PARAM,
     }),
     async (c) => {
       const target = await Unsubscribe.unsubscribe(c.req.param("token"), "one-click");
       if (!target) return c.html(notFound, 404);
-      return c.html(
-        page(
-          "Unsubscribed",
-          `<h1>You are unsubscribed</h1><p>${escapeHtml(masked(target.email))} will not receive these emails again.</p>`,
-        ),
-      );
+      return c.html(unsubscribedPage(target.email));
     },
   );
