@@ -39,19 +39,18 @@ export const Deleted = v.object({
   erased: v.pipe(v.optional(v.literal(true)), v.description("Present when a contact was deleted with `erase=true`")),
 });
 
+/** A bulk import's invalid row: why, field by field (paths name the row: `entries[3].email`). */
+const ROW_ERROR = {
+  code: v.literal("VALIDATION_ERROR"),
+  message: v.string(),
+  details: v.array(v.object({ path: v.string(), message: v.string() })),
+};
+
 export const BulkResult = v.object({
   created: count,
   updated: count,
   skipped: count,
-  errors: v.array(
-    v.object({
-      index: count,
-      email: v.optional(v.string()),
-      code: v.literal("VALIDATION_ERROR"),
-      message: v.string(),
-      details: v.array(v.object({ path: v.string(), message: v.string() })),
-    }),
-  ),
+  errors: v.array(v.object({ index: count, email: v.optional(v.string()), ...ROW_ERROR })),
 });
 
 export const Group = v.object({
@@ -147,14 +146,7 @@ export const ContactExport = v.object({
 export const SuppressionBulkResult = v.object({
   created: count,
   skipped: v.pipe(count, v.description("Already on the list, or given twice in the request")),
-  errors: v.array(
-    v.object({
-      index: count,
-      code: v.literal("VALIDATION_ERROR"),
-      message: v.string(),
-      details: v.array(v.object({ path: v.string(), message: v.string() })),
-    }),
-  ),
+  errors: v.array(v.object({ index: count, ...ROW_ERROR })),
 });
 
 const Settings = v.object({
@@ -237,13 +229,7 @@ export const EmailStats = v.object({
   nodeId: v.string(),
   emailNumber: count,
   subject: v.string(),
-  sent: count,
-  opened: count,
-  openRate: rate,
-  clicked: count,
-  clickRate: rate,
-  replied: count,
-  replyRate: rate,
+  ...v.pick(CampaignStats, ["sent", "opened", "openRate", "clicked", "clickRate", "replied", "replyRate"]).entries,
 });
 
 export const TimelinePoint = v.object({ date: v.string(), ...COUNTERS });
