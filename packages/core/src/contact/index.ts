@@ -8,7 +8,7 @@ import { groupMemberTable } from "../group/group.sql";
 import * as Suppression from "../suppression";
 import { createId } from "../util/id";
 import { type Page, pageMeta } from "../util/schema";
-import { fn, fnFor, issuePath } from "../util/validation";
+import { fn, fnFor, rowDetails } from "../util/validation";
 import { type ContactStatus, type CustomFieldValue, contactTable } from "./contact.sql";
 import { type ContactFilter, contactConditions } from "./filter";
 import * as Schema from "./schema";
@@ -326,10 +326,7 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
         ...(typeof email === "string" ? { email } : {}),
         code: "VALIDATION_ERROR",
         message: "Invalid contact",
-        details: result.issues.map((issue) => {
-          const field = issuePath(issue);
-          return { path: field ? `contacts[${index}].${field}` : `contacts[${index}]`, message: issue.message };
-        }),
+        details: rowDetails(result.issues, "contacts", index),
       });
       return;
     }

@@ -9,7 +9,7 @@ import { select } from "../database/typed";
 import { conflict, notFound } from "../error";
 import * as Suppression from "../suppression";
 import { emailAddress, type Page, pageMeta, pageQuery, trimmed } from "../util/schema";
-import { fn, fnFor, issuePath } from "../util/validation";
+import { fn, fnFor, rowDetails } from "../util/validation";
 
 /**
  * The suppression list as users manage it (`/v1/suppressions`): list, add by hand (an address or
@@ -156,10 +156,7 @@ export const bulk = fn(bulkSchema, async (input): Promise<BulkResult> => {
         index,
         code: "VALIDATION_ERROR",
         message: "Invalid entry",
-        details: result.issues.map((issue) => {
-          const field = issuePath(issue);
-          return { path: field ? `entries[${index}].${field}` : `entries[${index}]`, message: issue.message };
-        }),
+        details: rowDetails(result.issues, "entries", index),
       });
       return;
     }

@@ -35,6 +35,14 @@ export function issuesToDetails(issues: readonly Issue[]): ErrorDetail[] {
   return issues.map((issue) => ({ path: issuePath(issue), message: messageOf(issue) }));
 }
 
+/** A bulk row's issues as details, their paths under the row: `contacts[3].email`, or `contacts[3]` itself. */
+export function rowDetails(issues: readonly Issue[], field: string, index: number): ErrorDetail[] {
+  return issues.map((issue) => {
+    const path = issuePath(issue);
+    return { path: path ? `${field}[${index}].${path}` : `${field}[${index}]`, message: issue.message };
+  });
+}
+
 /** Parse or throw a `validation` VisibleError listing every issue with its path. */
 export function parse<S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> {
   const result = v.safeParse(schema, input);
