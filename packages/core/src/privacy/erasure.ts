@@ -1,9 +1,12 @@
 import { sql } from "drizzle-orm";
 import * as v from "valibot";
+import { eventTable } from "../activity";
 import * as Actor from "../actor";
+import { campaignContactTable, campaignTable } from "../campaign/campaign.sql";
 import { completeIfDone } from "../campaign/complete";
 import * as Contact from "../contact";
 import * as Database from "../database";
+import { pick, select } from "../database/typed";
 import { notFound } from "../error";
 import * as Message from "../message";
 import * as Suppression from "../suppression";
@@ -96,32 +99,36 @@ export interface ContactExport {
   suppressions: Suppression.Entry[];
 }
 
+const ENROLMENT = pick(campaignContactTable, ["status", "currentNodeId", "createdAt"], "cc", "enrolment_");
+const ENROLLED_IN = pick(campaignTable, ["id", "name"], "c", "campaign_");
+const EVENT = pick(eventTable, ["id", "type", "campaignId", "messageId", "occurredAt", "metadata"]);
+
 /** Everything held about the contact (GDPR art. 15). */
 export async function exportContact(contactId: string): Promise<ContactExport> {
   const workspaceId = Actor.workspaceId();
   const contact = await Contact.fromID(contactId);
   if (!contact) throw notFound("Contact", contactId);
   const [campaigns, emails, events, suppressions] = await Promise.all([
-    Database.rows<ContactExport["campaigns"][number]>(sql`
-      SELECT c.id AS "campaignId", c.name, cc.status, cc.current_node_id AS "currentNodeId", cc.created_at AS "addedAt"
-      FROM campaign_contact cc JOIN campaign c ON c.id = cc.campaign_id
-      WHERE cc.workspace_id = ${workspaceId} AND cc.contact_id = ${contactId} ORDER BY cc.created_at`),
+    Database.rows<Record<string, unknown>>(
+      sql`SELECT ${ENROLMENT.list}, ${ENROLLED_IN.list} FROM campaign_contact cc JOIN campaign c ON c.id = cc.campaign_id
+          WHERE cc.workspace_id = ${workspaceId} AND cc.contact_id = ${contactId} ORDER BY cc.created_at`,
+    ),
     Message.toContact(workspaceId, contactId),
-    Database.rows<ContactExport["events"][number]>(sql`
-      SELECT id, type, campaign_id AS "campaignId", message_id AS "messageId", occurred_at AS "occurredAt", metadata
-      FROM event WHERE workspace_id = ${workspaceId} AND contact_id = ${contactId} ORDER BY occurred_at, id`),
+    select(
+      EVENT,
+      sql`SELECT ${EVENT.list} FROM event WHERE workspace_id = ${workspaceId} AND contact_id = ${contactId} ORDER BY occurred_at, id`,
+    ),
     Suppression.entriesFor(workspaceId, contact.email),
   ]);
-  const dates = <T extends Record<string, unknown>>(row: T, keys: string[]) => {
-    for (const key of keys)
-      if (row[key] !== null && row[key] !== undefined) (row as Record<string, unknown>)[key] = Database.toDate(row[key]);
-    return row;
-  };
   return {
     contact,
-    campaigns: campaigns.map((c) => dates(c, ["addedAt"])),
+    campaigns: campaigns.map((raw) => {
+      const { status, currentNodeId, createdAt } = ENROLMENT.decode(raw);
+      const { id, name } = ENROLLED_IN.decode(raw);
+      return { campaignId: id, name, status, currentNodeId, addedAt: createdAt };
+    }),
     emails: emails.map(({ id, campaignId, nodeId, toEmail, ...email }) => ({ messageId: id, campaignId, nodeId, to: toEmail, ...email })),
-    events: events.map((e) => dates(e, ["occurredAt"])),
+    events,
     suppressions,
   };
 }
