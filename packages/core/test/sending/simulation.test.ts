@@ -1,5 +1,6 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
+import * as Message from "@fluenzr/core/message";
 import * as Privacy from "@fluenzr/core/privacy";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
@@ -219,9 +220,7 @@ describe("sending simulation", () => {
         if (event.probeId) await Evidence.probeSeen(event.probeId);
         else {
           await Progress.settleSent(event.messageId!, event.sesId, new Date(event.at), new Date(now));
-          await Database.rows(
-            sql`UPDATE message SET send_event_at = ${new Date(now)} WHERE id = ${event.messageId!} AND send_event_at IS NULL`,
-          );
+          await Message.sawSendEvent(event.messageId!, new Date(now));
         }
       }
       if (minute % 5 === 0) await sweepAndCount();
