@@ -1,5 +1,5 @@
 import { createApp } from "@fluenzr/functions/api/app";
-import { type ApiResponse, apiClient, ERROR_CODES, factory, floor, runs, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
+import { type ApiResponse, apiClient, expectEnvelope, factory, floor, runs, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
 import fc from "fast-check";
 import tzdata from "tzdata/timezone-data.json" with { type: "json" };
 import { beforeAll, describe, expect, it } from "vitest";
@@ -548,25 +548,6 @@ const anySettings = fc.oneof({ weight: 2, arbitrary: sensibleSettings as fc.Arbi
 const json = <T>(x: T): T => (x === undefined ? x : JSON.parse(JSON.stringify(x)));
 
 // ---- assertions -------------------------------------------------------------------------------
-
-/** Never a 500; an envelope; a 400 is a VALIDATION_ERROR with details carrying string paths. */
-function expectEnvelope(res: ApiResponse, label: string) {
-  expect(res.status, `${label}: ${res.text.slice(0, 2000)}`).toBeLessThan(500);
-  expect(typeof res.body, res.text).toBe("object");
-  if (res.status < 300) {
-    expect(res.body.success).toBe(true);
-    expect(Object.keys(res.body).every((k) => ["success", "data", "meta"].includes(k))).toBe(true);
-    return;
-  }
-  expect(res.body.success).toBe(false);
-  expect(res.body.error.code).toBe(ERROR_CODES[res.status]);
-  expect(typeof res.body.error.message).toBe("string");
-  if (res.status === 400) {
-    expect(res.body.error.code).toBe("VALIDATION_ERROR");
-    expect(Array.isArray(res.body.error.details) && res.body.error.details.length > 0, res.text).toBe(true);
-    for (const d of res.body.error.details) expect([typeof d.path, typeof d.message], res.text).toEqual(["string", "string"]);
-  }
-}
 
 /** The 400's details blame only fields that are wrong: each path is under one of `blamable`. */
 function expectBlame(res: ApiResponse, blamable: string[]) {
