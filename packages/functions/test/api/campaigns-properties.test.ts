@@ -611,6 +611,15 @@ describe("campaign create and update: random settings and workflow graphs", () =
   );
   const descriptions = fc.oneof({ weight: 4, arbitrary: fc.constantFrom("About", null, "") }, fc.constantFrom(7, "\u0000", ["About"]));
 
+  /**
+   * The campaign as it is now (read each time: a failing run, and fast-check's shrinking after
+   * it, may have changed it) and the oracle's verdicts on the body's settings and workflow.
+   */
+  const judge = async (id: string, body: { settings?: unknown; workflow?: unknown }) => {
+    const before = (await f.api.get(`/v1/campaigns/${id}`)).body.data;
+    return { before, s: settingsVerdict(body.settings, before.settings), w: workflowVerdict(body.workflow) };
+  };
+
   it("PUT /v1/campaigns/:id (draft): merges or refuses as the oracle says; a refused PUT changes nothing", async () => {
     const id = (await f.api.post("/v1/campaigns", { name: "Draft", emailAccountId: f.account.id, workflow: SEED_WORKFLOW })).body.data.id;
     const seen = { accepted: 0, refused: 0 };
@@ -627,10 +636,7 @@ describe("campaign create and update: random settings and workflow graphs", () =
         ),
         async (input) => {
           const body = json(input);
-          // Read each time: a failing run (and fast-check's shrinking after it) may have changed it.
-          const before = (await f.api.get(`/v1/campaigns/${id}`)).body.data;
-          const s = settingsVerdict(body.settings, before.settings);
-          const w = workflowVerdict(body.workflow);
+          const { before, s, w } = await judge(id, body);
           const nameOk = optionalText(body.name, LIMITS.name, true);
           const descriptionOk = optionalText(body.description, LIMITS.description, false) && !String(body.description).includes("\u0000");
           const res = await f.api.put(`/v1/campaigns/${id}`, body);
@@ -693,10 +699,7 @@ describe("campaign create and update: random settings and workflow graphs", () =
         ),
         async (input) => {
           const body = json(input);
-          // Read each time: a failing run (and fast-check's shrinking after it) may have changed it.
-          const before = (await f.api.get(`/v1/campaigns/${id}`)).body.data;
-          const s = settingsVerdict(body.settings, before.settings);
-          const w = workflowVerdict(body.workflow);
+          const { before, s, w } = await judge(id, body);
           // The contact waits to be sent node_2: a workflow without that email would strand it.
           const strands = w.ok && w.value !== undefined && !w.value?.nodes.some((n) => n.id === "node_2" && n.type === "email");
           const res = await f.api.put(`/v1/campaigns/${id}`, body);
