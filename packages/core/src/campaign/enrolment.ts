@@ -23,13 +23,7 @@ import { addContactsSchema, removeContactsSchema } from "./schema";
  * key), and the campaign's contact counter moved, together.
  */
 
-const textArray = (values: readonly string[]) =>
-  values.length
-    ? sql`ARRAY[${sql.join(
-        values.map((x) => sql`${x}`),
-        sql`, `,
-      )}]::text[]`
-    : sql`'{}'::text[]`;
+const textArray = (values: readonly string[]) => Database.array(values, "text");
 
 /** The first email and when it is due, for contacts starting now. */
 export function firstStep(workflow: Workflow.Workflow, timezone: string, from: Date) {
