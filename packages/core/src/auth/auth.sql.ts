@@ -1,5 +1,5 @@
 import { bigint, customType, index, integer, pgTable, text } from "drizzle-orm/pg-core";
-import { timestamptz, workspaceIdColumn } from "../database/columns";
+import { partOf, timestamptz } from "../database/columns";
 import { workspaceTable } from "../workspace/workspace.sql";
 
 /** A sequence's OID: `nextval(counter)` needs no name lookup. */
@@ -9,7 +9,7 @@ export const apiKeyTable = pgTable(
   "api_key",
   {
     id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    workspaceId: partOf("workspace_id", () => workspaceTable.id),
     name: text("name").notNull(),
     /** Hex SHA-256 of the full key; the key itself is never stored. */
     tokenHash: text("token_hash").notNull().unique(),

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps, workspaceIdColumn } from "../database/columns";
+import { partOf, timestamps } from "../database/columns";
 import { workspaceTable } from "../workspace/workspace.sql";
 
 export const CONTACT_STATUSES = ["active", "unsubscribed", "bounced", "complained"] as const;
@@ -12,7 +12,7 @@ export const contactTable = pgTable(
   "contact",
   {
     id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    workspaceId: partOf("workspace_id", () => workspaceTable.id),
     email: text("email").notNull(),
     /** lower(email): the key of the case-insensitive uniqueness per workspace. */
     emailKey: text("email_key")

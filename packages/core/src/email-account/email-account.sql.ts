@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import { index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps, workspaceIdColumn } from "../database/columns";
+import { partOf, timestamps } from "../database/columns";
 import { workspaceTable } from "../workspace/workspace.sql";
 
 export const EMAIL_ACCOUNT_STATUSES = ["pending", "verified", "failed"] as const;
@@ -10,7 +10,7 @@ export const emailAccountTable = pgTable(
   "email_account",
   {
     id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    workspaceId: partOf("workspace_id", () => workspaceTable.id),
     email: text("email").notNull(),
     emailKey: text("email_key")
       .notNull()

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { check, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamptz, workspaceIdColumn } from "../database/columns";
+import { partOf, timestamptz } from "../database/columns";
 import { workspaceTable } from "../workspace/workspace.sql";
 
 export const SUPPRESSION_REASONS = ["unsubscribed", "bounced", "complained", "manual"] as const;
@@ -16,7 +16,7 @@ export const suppressionTable = pgTable(
   "suppression",
   {
     id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    workspaceId: partOf("workspace_id", () => workspaceTable.id),
     /** The address as first seen; null for a domain entry and once the address is erased. */
     email: text("email"),
     emailHash: text("email_hash"),
