@@ -5,7 +5,7 @@ import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/
 import { emailAccountTable } from "../email-account/email-account.sql";
 import type { Day } from "../schedule";
 import type { Workflow } from "../workflow";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "completed", "archived"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -13,8 +13,7 @@ export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 export const campaignTable = pgTable(
   "campaign",
   {
-    id: text("id").primaryKey(),
-    workspaceId: partOf("workspace_id", () => workspaceTable.id),
+    ...workspaceRecord(),
     name: text("name").notNull(),
     description: text("description"),
     status: text("status", { enum: CAMPAIGN_STATUSES }).notNull().default("draft"),

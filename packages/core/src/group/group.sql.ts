@@ -1,13 +1,12 @@
 import { index, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { contactTable } from "../contact/contact.sql";
 import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const groupTable = pgTable(
   "contact_group",
   {
-    id: text("id").primaryKey(),
-    workspaceId: partOf("workspace_id", () => workspaceTable.id),
+    ...workspaceRecord(),
     name: text("name").notNull(),
     description: text("description"),
     ...timestamps,
