@@ -59,13 +59,27 @@ describe("hot reads in one round trip", () => {
     const api = apiClient(undefined, ws.key);
     const campaign = expectOk(await api.get(mine().campaign));
     expect(campaign).toMatchObject({ id: ids.campaign, name: "Hot", status: "draft", workflow: expect.any(Object) });
-    expect(campaign.stats).toEqual({ totalContacts: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, unsubscribed: 0 });
+    expect(campaign.stats).toEqual({
+      totalContacts: 0,
+      sent: 0,
+      delivered: 0,
+      opened: 0,
+      clicked: 0,
+      replied: 0,
+      bounced: 0,
+      unsubscribed: 0,
+    });
     expect(expectOk(await api.get(mine().contact))).toMatchObject({ id: ids.contact, groups: [] });
     expect(expectOk(await api.get(mine().stats))).toMatchObject({ totalContacts: 0, sent: 0, openRate: 0 });
   });
 
   it("401 for a missing, unknown or malformed key, before the id is looked at", async () => {
-    for (const path of [...Object.values(mine()), ROUTES.campaign("nope"), ROUTES.contact("cmp_wrongkind"), ROUTES.stats(ids.otherCampaign)]) {
+    for (const path of [
+      ...Object.values(mine()),
+      ROUTES.campaign("nope"),
+      ROUTES.contact("cmp_wrongkind"),
+      ROUTES.stats(ids.otherCampaign),
+    ]) {
       for (const key of [null, "flz_sk_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", "not-a-key"]) {
         expectError(await apiClient().get(path, { key }), 401, "UNAUTHORIZED");
       }
