@@ -120,6 +120,12 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
   const commitsAfter = await commitRate(4000);
   const commits = (commitsBefore + commitsAfter) / 2;
 
+  const [counts] = (
+    await db.pool.query(
+      `SELECT (SELECT count(*)::int FROM event) AS events, (SELECT sum(delivered)::int FROM campaign_stat) AS delivered, (SELECT sum(opened)::int FROM campaign_stat) AS opened`,
+    )
+  ).rows;
+
   // As a Lambda near Neon sees it: Neon's driver over a WebSocket proxy adding 2 ms each way,
   // deliveries of emails not yet delivered (the full path: event, milestone, counters).
   await db.pool.query(
@@ -149,11 +155,6 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
   await neon.close();
   await proxy.close();
   Database.install(db);
-  const [counts] = (
-    await db.pool.query(
-      `SELECT (SELECT count(*)::int FROM event) AS events, (SELECT sum(delivered)::int FROM campaign_stat) AS delivered, (SELECT sum(opened)::int FROM campaign_stat) AS opened`,
-    )
-  ).rows;
 
   // Baseline: verification only, a topic we do not accept so nothing past it runs.
   signer.install(["arn:aws:sns:us-east-1:123456789012:nothing"]);
