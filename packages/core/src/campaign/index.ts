@@ -140,6 +140,7 @@ export function listOf(query: v.InferOutput<typeof Schema.listQuery>): Scoped<Pa
   return {
     name: `campaign_list_${query.status ? "status" : "all"}_${query.sort}_${query.order}`,
     params: { status: query.status, limit: query.perPage, offset: (query.page - 1) * query.perPage },
+    many: true,
     query: (workspace, param) => sql`
       SELECT ${LISTED.list}, ${statsOf} AS stats,
              (SELECT count(*)::int FROM campaign x WHERE x.workspace_id = ${workspace}${filter("x", param)}) AS total

@@ -99,6 +99,8 @@ export interface Scoped<T> {
   query(workspace: SQL, param: (name: string) => SQL): SQL;
   /** The placeholders' values. */
   params: Record<string, unknown>;
+  /** Several rows, in the statement's order (a page); else at most one row. */
+  many?: boolean;
   /** The value from the statement's rows (it may read more, rarely: an empty page's total). */
   decode(rows: Record<string, unknown>[]): T | Promise<T>;
 }
