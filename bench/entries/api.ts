@@ -7,7 +7,7 @@ import * as EmailAccount from "@fluenzr/core/email-account";
 import * as Workspace from "@fluenzr/core/workspace";
 import { createApp } from "@fluenzr/functions/api/app";
 import { startWsProxy } from "@fluenzr/testing/ws-proxy";
-import { type BenchResult, freshDatabase, type LoadResult, load, round, startServer } from "../lib";
+import { type BenchResult, freshDatabase, type LoadResult, load, round, sequential, startServer } from "../lib";
 
 const WORKFLOW = {
   nodes: [
@@ -93,8 +93,8 @@ export async function apiReads(): Promise<BenchResult[]> {
     for (const mode of ["baseline", "app"] as const) {
       const server = await startServer(mode, { ...env, BENCH_WS_PROXY: proxy.address });
       try {
-        await load({ url: server.url + paths.campaign, connections: 1, seconds: 2, headers });
-        remote[mode] = await load({ url: server.url + paths.campaign, connections: 1, seconds: Math.max(4, seconds / 2), headers });
+        await sequential(server.url + paths.campaign, headers, 2);
+        remote[mode] = await sequential(server.url + paths.campaign, headers, Math.max(4, seconds / 2));
       } finally {
         await server.stop();
       }

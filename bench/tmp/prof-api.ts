@@ -24,7 +24,11 @@ for (let i = 0; i < 500; i++) await (await app.request(path, { headers })).array
 const t = performance.now();
 const N = 5000;
 let next = 0;
-await Promise.all(Array.from({ length: 20 }, async () => { while (next++ < N) await (await app.request(path, { headers })).arrayBuffer(); }));
+await Promise.all(
+  Array.from({ length: 20 }, async () => {
+    while (next++ < N) await (await app.request(path, { headers })).arrayBuffer();
+  }),
+);
 console.log("req/s", Math.round(N / ((performance.now() - t) / 1000)));
 await db.close();
 process.exit(0);
