@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { campaignContactTable } from "../campaign/campaign.sql";
 import { completeIfDone } from "../campaign/complete";
+import * as Activity from "../activity";
 import * as Clock from "../clock";
 import { contactTable } from "../contact/contact.sql";
 import * as Database from "../database";
@@ -53,13 +54,13 @@ interface Outgoing {
 interface Reservations {
   workspaceId?: string;
   outcomes: Map<SendJob, Outcome>;
-  reserved: Array<{ job: SendJob } & Outgoing>;
+  reserved: Array<{ job: SendJob; accountId: string } & Outgoing>;
   /** Contacts to fail after commit (a variable without value, a rejected email earlier). */
   failures: Array<{ job: SendJob; reason: string }>;
   stopped: boolean;
 }
 
-const PROGRESS = pick(campaignContactTable, ["contactId", "status", "currentNodeId", "claimId"], "cc");
+const PROGRESS = pick(campaignContactTable, ["contactId", "status", "currentNodeId", "claimId", "emailAccountId"], "cc");
 const CONTACT = pick(
   contactTable,
   ["email", "firstName", "lastName", "company", "jobTitle", "phone", "website", "customFields", "status"],
@@ -92,18 +93,53 @@ async function readSteps(campaignId: string, jobs: readonly SendJob[]): Promise<
     )})
     ORDER BY cc.contact_id
     FOR UPDATE OF cc`);
+  const previous = await Message.previousTo(
+    campaignId,
+    raw.map((row) => PROGRESS.decode(row).contactId),
+  );
   return new Map(
     raw.map((row) => {
       const message = MESSAGE.decode(row);
+      const progress = PROGRESS.decode(row);
       const step: Step = {
-        progress: PROGRESS.decode(row),
+        progress,
         contact: CONTACT.decode(row),
         suppressed: row.suppressed,
         message: message.id ? message : null,
+        previous: previous.get(progress.contactId) ?? null,
       };
       return [step.progress.contactId, step];
     }),
   );
+}
+
+/**
+ * Contacts get the account their email goes from (at their first email, or a new one when theirs
+ * left the campaign or stopped being usable: that move is recorded in the activity feed).
+ */
+async function assignAccounts(
+  workspaceId: string,
+  campaignId: string,
+  assign: Array<{ job: SendJob; accountId: string; from?: string }>,
+  now: Date,
+): Promise<void> {
+  await Database.rows(sql`
+    UPDATE campaign_contact cc SET email_account_id = v.account_id
+    FROM ${unnest(assign, { contact_id: ["text", (a) => a.job.contactId], account_id: ["text", (a) => a.accountId] })}
+    WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = v.contact_id`);
+  for (const { job, accountId, from } of assign) {
+    if (!from) continue;
+    await Activity.record({
+      workspaceId,
+      campaignId,
+      contactId: job.contactId,
+      nodeId: job.nodeId,
+      type: "reassigned",
+      occurredAt: now,
+      metadata: { fromEmailAccountId: from, toEmailAccountId: accountId },
+      providerKey: `reassigned:${job.claimId}`,
+    });
+  }
 }
 
 /** Reserve, under the campaign's row lock, what may be sent now; settle everything else. */
@@ -115,18 +151,21 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
       for (const job of jobs) result.outcomes.set(job, "stale");
       return result;
     }
-    const { campaign, account } = locked;
+    const { campaign } = locked;
     result.workspaceId = campaign.workspaceId;
     const steps = await readSteps(campaignId, jobs);
+    const accounts = new Map(locked.accounts.map((a) => [a.account.id, a.account]));
     const situation = {
       active: campaign.status === "active",
       windowOpen: isOpen(now, locked.window),
       room: Budget.room(locked),
+      accounts: locked.accounts.map((a) => ({ id: a.account.id, usable: a.usable, remaining: a.remaining, now: a.now })),
       workflow: campaign.workflow,
     };
-    const decisions = decide(situation, jobs, steps, (job, step, node): Outgoing => {
+    const decisions = decide(situation, jobs, steps, (job, step, node, sending): Outgoing => {
       const messageId = createId("message", now.getTime());
       const token = randomBytes(24).toString("base64url");
+      const account = accounts.get(sending.accountId)!;
       const email = compose({
         workspaceId: campaign.workspaceId,
         campaignId,
@@ -135,6 +174,8 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
         account: { email: account.email, name: account.name, replyTo: account.replyTo },
         contact: { id: job.contactId, ...step.contact },
         unsubscribeToken: token,
+        previous: step.previous,
+        thread: sending.replyTo !== null,
       });
       return { messageId, token, email };
     });
@@ -142,10 +183,14 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     const release: SendJob[] = [];
     const unknown: SendJob[] = [];
     const stop: Array<{ job: SendJob; status: string }> = [];
+    const assign: Array<{ job: SendJob; accountId: string; from?: string }> = [];
     for (const { job, decision } of decisions) {
       switch (decision.kind) {
         case "send":
-          result.reserved.push({ job, ...decision.email });
+          result.reserved.push({ job, accountId: decision.sending.accountId, ...decision.email });
+          if (steps.get(job.contactId)?.progress.emailAccountId !== decision.sending.accountId) {
+            assign.push({ job, accountId: decision.sending.accountId, from: decision.sending.reassignedFrom });
+          }
           continue;
         case "defer":
           release.push(job);
@@ -191,12 +236,14 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
         FROM ${unnest(stop, { contact_id: ["text", (s) => s.job.contactId], status: ["text", (s) => s.status] })}
         WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = v.contact_id`);
     }
+    if (assign.length) await assignAccounts(campaign.workspaceId, campaignId, assign, now);
     await Message.reserve(
-      { id: campaignId, workspaceId: campaign.workspaceId, emailAccountId: campaign.emailAccountId },
-      result.reserved.map(({ job, messageId, token, email }) => ({
+      { id: campaignId, workspaceId: campaign.workspaceId },
+      result.reserved.map(({ job, messageId, token, email, accountId }) => ({
         id: messageId,
         contactId: job.contactId,
         nodeId: job.nodeId,
+        emailAccountId: accountId,
         toEmail: email.to,
         subject: email.subject,
         claimId: job.claimId,

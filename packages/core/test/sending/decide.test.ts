@@ -16,7 +16,7 @@ const job = (contactId: string, over: Partial<SendJob> = {}): SendJob => ({
 });
 
 const step = (contactId: string, over: Partial<Step> = {}): Step => ({
-  progress: { contactId, status: "pending", currentNodeId: "node_2", claimId: `claim_${contactId}` },
+  progress: { contactId, status: "pending", currentNodeId: "node_2", claimId: `claim_${contactId}`, emailAccountId: null },
   contact: {
     email: `${contactId}@example.com`,
     firstName: "Ada",
@@ -30,6 +30,7 @@ const step = (contactId: string, over: Partial<Step> = {}): Step => ({
   },
   suppressed: false,
   message: null,
+  previous: null,
   ...over,
 });
 
@@ -37,6 +38,7 @@ const situation = (over: Partial<Situation> = {}): Situation => ({
   active: true,
   windowOpen: true,
   room: 10,
+  accounts: [{ id: "acc_1", usable: true, remaining: 100, now: 100 }],
   workflow: SEED_WORKFLOW as Situation["workflow"],
   ...over,
 });
@@ -53,9 +55,9 @@ describe("decide", () => {
 
   it("leaves jobs that no longer match their step (missing, another claim, another node, finished)", () => {
     const steps = [
-      step("b", { progress: { contactId: "b", status: "pending", currentNodeId: "node_2", claimId: "other" } }),
-      step("c", { progress: { contactId: "c", status: "pending", currentNodeId: "node_4", claimId: "claim_c" } }),
-      step("d", { progress: { contactId: "d", status: "completed", currentNodeId: "node_2", claimId: "claim_d" } }),
+      step("b", { progress: { contactId: "b", status: "pending", currentNodeId: "node_2", claimId: "other", emailAccountId: null } }),
+      step("c", { progress: { contactId: "c", status: "pending", currentNodeId: "node_4", claimId: "claim_c", emailAccountId: null } }),
+      step("d", { progress: { contactId: "d", status: "completed", currentNodeId: "node_2", claimId: "claim_d", emailAccountId: null } }),
     ];
     expect(kinds(situation(), [job("a"), job("b"), job("c"), job("d")], steps)).toEqual(["stale", "stale", "stale", "stale"]);
   });

@@ -84,9 +84,25 @@ export const EmailAccount = v.object({
   name: v.string(),
   replyTo: nullableText,
   dailyLimit: count,
+  warmup: v.pipe(
+    v.object({
+      enabled: v.boolean(),
+      startPerDay: count,
+      incrementPerDay: count,
+      startedAt: v.pipe(v.nullable(timestamp), v.description("When warm-up was turned on: its day 0 (UTC days); null while off.")),
+    }),
+    v.description("While enabled, the day's cap is min(dailyLimit, startPerDay + incrementPerDay × UTC days since startedAt)."),
+  ),
+  minSecondsBetweenEmails: v.pipe(count, v.description("At least this many seconds between two emails of the account, across campaigns.")),
   status: v.picklist(EMAIL_ACCOUNT_STATUSES),
   createdAt: timestamp,
   updatedAt: timestamp,
+  today: v.pipe(
+    v.optional(v.object({ sent: count, cap: count, remaining: count })),
+    v.description(
+      "Only on `GET /email-accounts/:id`: emails reserved since 00:00 UTC across all campaigns, the day's cap (daily limit or warm-up), and what is left.",
+    ),
+  ),
 });
 
 export const Removed = v.object({ removed: count });
@@ -175,7 +191,8 @@ export const Campaign = v.object({
   name: v.string(),
   description: nullableText,
   status: v.picklist(CAMPAIGN_STATUSES),
-  emailAccountId: v.string(),
+  emailAccountId: v.pipe(v.string(), v.description("The first of `emailAccountIds`.")),
+  emailAccountIds: v.pipe(v.array(v.string()), v.description("The accounts the campaign sends from (1–50), in order.")),
   settings: Settings,
   stats: Stats,
   workflow: v.optional(v.nullable(Workflow.schema)),
