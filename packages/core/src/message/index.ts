@@ -211,3 +211,21 @@ export async function previousTo(campaignId: string, contactIds: readonly string
 
 /** At most this many emails a minute, so an hour's budget is spread over the hour. */
 export const perMinuteLimit = (maxPerHour: number) => Math.ceil(maxPerHour / 60);
+
+/** One campaign's emails by sending account: how many were sent, delivered, bounced, replied to. */
+export interface AccountCounts {
+  emailAccountId: string;
+  sent: number;
+  delivered: number;
+  bounced: number;
+  replied: number;
+}
+
+export async function countsByAccount(campaignId: string): Promise<AccountCounts[]> {
+  return Database.rows<AccountCounts>(sql`
+    SELECT ${col(t.emailAccountId)} AS "emailAccountId", count(${col(t.sentAt)})::int AS sent,
+           count(${col(t.deliveredAt)})::int AS delivered, count(${col(t.bouncedAt)})::int AS bounced,
+           count(${col(t.repliedAt)})::int AS replied
+    FROM message WHERE ${col(t.campaignId)} = ${campaignId}
+    GROUP BY ${col(t.emailAccountId)}`);
+}

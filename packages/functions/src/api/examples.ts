@@ -119,6 +119,32 @@ export const EXAMPLES = {
     unsubscribed: 3,
     unsubscribeRate: 0.7,
   },
+  AccountStats: [
+    {
+      emailAccountId: "acc_xyz789",
+      email: "sales@acme.example.com",
+      sent: 300,
+      delivered: 296,
+      bounced: 4,
+      bounceRate: 1.3,
+      replied: 12,
+      replyRate: 4.1,
+      todaySent: 41,
+      todayCap: 50,
+    },
+    {
+      emailAccountId: "acc_def456",
+      email: "hello@acme.example.com",
+      sent: 150,
+      delivered: 149,
+      bounced: 1,
+      bounceRate: 0.7,
+      replied: 11,
+      replyRate: 7.4,
+      todaySent: 20,
+      todayCap: 20,
+    },
+  ],
   EmailStats: [
     {
       nodeId: "node_2",

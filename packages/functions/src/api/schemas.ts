@@ -249,6 +249,14 @@ export const EmailStats = v.object({
   ...v.pick(CampaignStats, ["sent", "opened", "openRate", "clicked", "clickRate", "replied", "replyRate"]).entries,
 });
 
+export const AccountStats = v.object({
+  emailAccountId: v.string(),
+  email: v.string(),
+  ...v.pick(CampaignStats, ["sent", "delivered", "bounced", "bounceRate", "replied", "replyRate"]).entries,
+  todaySent: v.pipe(count, v.description("The account's emails since 00:00 UTC, across all campaigns.")),
+  todayCap: v.pipe(count, v.description("The account's cap for today: its daily limit, or the warm-up's.")),
+});
+
 export const TimelinePoint = v.object({ date: v.string(), ...COUNTERS });
 
 export const ActivityEvent = v.object({
@@ -296,6 +304,7 @@ same<Same<Wire<import("@fluenzr/core/group").Group>, v.InferOutput<typeof Group>
 same<Same<Wire<import("@fluenzr/core/email-account").EmailAccount>, v.InferOutput<typeof EmailAccount>>>();
 same<Same<Wire<import("@fluenzr/core/stats").GlobalStats>, v.InferOutput<typeof CampaignStats>>>();
 same<Same<Wire<import("@fluenzr/core/stats").EmailStats>, v.InferOutput<typeof EmailStats>>>();
+same<Same<Wire<import("@fluenzr/core/sending").AccountStats.AccountStats>, v.InferOutput<typeof AccountStats>>>();
 same<Same<Wire<import("@fluenzr/core/stats").TimelinePoint>, v.InferOutput<typeof TimelinePoint>>>();
 same<Same<Wire<import("@fluenzr/core/suppression").Entry>, v.InferOutput<typeof Suppression>>>();
 same<Same<Wire<import("@fluenzr/core/privacy").ContactExport>, v.InferOutput<typeof ContactExport>>>();
