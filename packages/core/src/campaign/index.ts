@@ -177,7 +177,6 @@ export const create = fn(Schema.createSchema, async (body): Promise<Campaign> =>
   const { settings, errors } = Schema.mergeSettings(Schema.DEFAULT_SETTINGS, body.settings);
   const accounts = Schema.accountsOf(body);
   errors.push(...accounts.errors);
-  if (!accounts.ids && !accounts.errors.length) errors.push({ path: "emailAccountIds", message: "provide emailAccountIds or emailAccountId" });
   errors.push(...checkWorkflow(body.workflow));
   if (errors.length) throw invalid(errors);
   const emailAccountIds = accounts.ids!;

@@ -93,14 +93,25 @@ export function accountsOf(body: { emailAccountId?: string; emailAccountIds?: st
   return { ids: body.emailAccountIds, errors: [] };
 }
 
-export const createSchema = v.object({
-  name: requiredText(255),
-  description: optionalText(2000),
-  emailAccountId: v.optional(idOf("acc")),
-  emailAccountIds: v.optional(emailAccountIds),
-  settings: v.optional(settingsInput),
-  workflow: v.optional(v.nullable(Workflow.schema)),
-});
+export const createSchema = v.pipe(
+  v.object({
+    name: requiredText(255),
+    description: optionalText(2000),
+    emailAccountId: v.optional(idOf("acc")),
+    emailAccountIds: v.optional(emailAccountIds),
+    settings: v.optional(settingsInput),
+    workflow: v.optional(v.nullable(Workflow.schema)),
+  }),
+  // Checked even when other fields are wrong, so that `{}` names every missing field.
+  v.forward(
+    v.partialCheck(
+      [["emailAccountId"], ["emailAccountIds"]],
+      (body) => body.emailAccountId !== undefined || body.emailAccountIds !== undefined,
+      "is required (or emailAccountIds, a list of accounts)",
+    ),
+    ["emailAccountId"],
+  ),
+);
 
 export const updateSchema = v.object({
   name: v.optional(requiredText(255)),

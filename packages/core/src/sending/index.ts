@@ -1,5 +1,5 @@
-export * as SendBatch from "./batch";
 export * as AccountStats from "./account-stats";
+export * as SendBatch from "./batch";
 export * as Budget from "./budget";
 export * as Config from "./config";
 export * as Evidence from "./evidence";

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
+import * as Activity from "../activity";
 import { campaignContactTable } from "../campaign/campaign.sql";
 import { completeIfDone } from "../campaign/complete";
-import * as Activity from "../activity";
 import * as Clock from "../clock";
 import { contactTable } from "../contact/contact.sql";
 import * as Database from "../database";

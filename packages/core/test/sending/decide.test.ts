@@ -153,15 +153,28 @@ describe("decide", () => {
     const assigned = (contactId: string, emailAccountId: string | null) =>
       step(contactId, { progress: { ...step(contactId).progress, emailAccountId } });
     const sendings = (s: Situation, steps: Step[]) =>
-      decide(s, steps.map((x) => job(x.progress.contactId)), new Map(steps.map((x) => [x.progress.contactId, x])), render).map(
-        ({ decision }) => (decision.kind === "send" ? decision.sending.accountId : decision.kind),
-      );
+      decide(
+        s,
+        steps.map((x) => job(x.progress.contactId)),
+        new Map(steps.map((x) => [x.progress.contactId, x])),
+        render,
+      ).map(({ decision }) => (decision.kind === "send" ? decision.sending.accountId : decision.kind));
 
     it("gives a new contact the account with the most remaining today, taking turns on ties", () => {
       const s = situation({ accounts: accounts(["a", 3], ["b", 5], ["c", 5]) });
-      expect(sendings(s, ["w", "x", "y", "z"].map((id) => assigned(id, null)))).toEqual(["b", "c", "b", "c"]);
+      expect(
+        sendings(
+          s,
+          ["w", "x", "y", "z"].map((id) => assigned(id, null)),
+        ),
+      ).toEqual(["b", "c", "b", "c"]);
       const even = situation({ accounts: accounts(["a", 9], ["b", 9], ["c", 9]) });
-      expect(sendings(even, ["w", "x", "y"].map((id) => assigned(id, null)))).toEqual(["a", "b", "c"]);
+      expect(
+        sendings(
+          even,
+          ["w", "x", "y"].map((id) => assigned(id, null)),
+        ),
+      ).toEqual(["a", "b", "c"]);
     });
 
     it("keeps a contact on its account; one at its cap or gap defers only its own contacts", () => {
@@ -179,7 +192,15 @@ describe("decide", () => {
       const previous = { id: "msg_1", nodeId: "node_2", emailAccountId: "a", subject: "Hello", sesMessageId: "ses-1" };
       const gone = step("x", { progress: { ...step("x").progress, emailAccountId: "z" }, previous: { ...previous, emailAccountId: "z" } });
       const unusable = step("y", { progress: { ...step("y").progress, emailAccountId: "a" }, previous });
-      const decisions = decide(s, [job("x"), job("y")], new Map([["x", gone], ["y", unusable]]), render);
+      const decisions = decide(
+        s,
+        [job("x"), job("y")],
+        new Map([
+          ["x", gone],
+          ["y", unusable],
+        ]),
+        render,
+      );
       expect(decisions.map(({ decision }) => decision)).toMatchObject([
         { kind: "send", sending: { accountId: "b", reassignedFrom: "z", replyTo: null } },
         { kind: "send", sending: { accountId: "b", reassignedFrom: "a", replyTo: null } },

@@ -1,7 +1,7 @@
 import * as Clock from "@fluenzr/core/clock";
 import * as EmailAccount from "@fluenzr/core/email-account";
-import { Budget } from "@fluenzr/core/sending";
 import { notFound } from "@fluenzr/core/error";
+import { Budget } from "@fluenzr/core/sending";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { pathId } from "../ids";
