@@ -2,6 +2,7 @@ import { and, asc, desc, eq, getTableColumns, inArray, type SQL, sql } from "dri
 import * as v from "valibot";
 import * as Actor from "../actor";
 import * as Database from "../database";
+import { owned } from "../database/typed";
 import { conflict, notFound } from "../error";
 import * as Group from "../group";
 import { groupMemberTable } from "../group/group.sql";
@@ -50,13 +51,7 @@ function normalizeTags(tags: readonly string[] | undefined): string[] {
   return [...new Set(tags ?? [])].sort();
 }
 
-const textArray = (tags: readonly string[]) =>
-  tags.length
-    ? sql`ARRAY[${sql.join(
-        tags.map((t) => sql`${t}`),
-        sql`, `,
-      )}]::text[]`
-    : sql`'{}'::text[]`;
+const textArray = (values: readonly string[]) => Database.array(values, "text");
 
 export async function fromID(id: string): Promise<Contact | undefined> {
   const workspaceId = Actor.workspaceId();
@@ -98,20 +93,7 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
     const inserted = await Database.use((db) =>
       db
         .insert(contactTable)
-        .values({
-          id,
-          workspaceId,
-          email: input.email,
-          firstName: input.firstName ?? null,
-          lastName: input.lastName ?? null,
-          company: input.company ?? null,
-          jobTitle: input.jobTitle ?? null,
-          phone: input.phone ?? null,
-          website: input.website ?? null,
-          status,
-          tags: normalizeTags(input.tags),
-          customFields: input.customFields ?? {},
-        })
+        .values(newRow(id, workspaceId, input, status))
         .onConflictDoNothing()
         .returning({ id: contactTable.id }),
     );
@@ -121,6 +103,29 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
     return mustExist(id);
   });
 });
+
+/** A new contact's row: what the input gives, its absent fields empty. */
+function newRow(
+  id: string,
+  workspaceId: string,
+  input: v.InferOutput<typeof Schema.bulkRowSchema>,
+  status: ContactStatus,
+): typeof contactTable.$inferInsert {
+  return {
+    id,
+    workspaceId,
+    email: input.email,
+    firstName: input.firstName ?? null,
+    lastName: input.lastName ?? null,
+    company: input.company ?? null,
+    jobTitle: input.jobTitle ?? null,
+    phone: input.phone ?? null,
+    website: input.website ?? null,
+    status,
+    tags: normalizeTags(input.tags),
+    customFields: input.customFields ?? {},
+  };
+}
 
 /** Statuses that keep a contact from ever being emailed again (SPEC §3). */
 const SUPPRESSED: ContactStatus[] = ["unsubscribed", "bounced", "complained"];
@@ -184,11 +189,7 @@ async function updateParsed(id: string, patch: v.InferOutput<typeof Schema.updat
     else if ((patch.status ?? current.status) === "active") set.status = await statusOnArrival(workspaceId, email, "active");
   }
   const [row] = await Database.use((db) =>
-    db
-      .update(contactTable)
-      .set(set)
-      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id)))
-      .returning({ id: contactTable.id }),
+    db.update(contactTable).set(set).where(owned(contactTable, id)).returning({ id: contactTable.id }),
   );
   if (!row) throw notFound("Contact", id);
   return mustExist(id);
@@ -356,20 +357,7 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
       const reason = suppressed.get(row.email);
       return reason ? Suppression.contactStatus(reason) : "active";
     };
-    const values = rows.map((row) => ({
-      id: createId("contact"),
-      workspaceId,
-      email: row.email,
-      firstName: row.firstName ?? null,
-      lastName: row.lastName ?? null,
-      company: row.company ?? null,
-      jobTitle: row.jobTitle ?? null,
-      phone: row.phone ?? null,
-      website: row.website ?? null,
-      status: statusOf(row),
-      tags: normalizeTags(row.tags),
-      customFields: row.customFields ?? {},
-    }));
+    const values = rows.map((row) => newRow(createId("contact"), workspaceId, row, statusOf(row)));
     const written = await Database.use((db) => {
       const insert = db.insert(contactTable).values(values);
       const upsert =
@@ -433,12 +421,11 @@ export const removeFromGroups = fnFor(Schema.groupIdsBody, async (id: string, { 
 });
 
 async function setTags(id: string, expression: SQL): Promise<Contact> {
-  const workspaceId = Actor.workspaceId();
   const [row] = await Database.use((db) =>
     db
       .update(contactTable)
       .set({ tags: expression, updatedAt: sql`now()` })
-      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id)))
+      .where(owned(contactTable, id))
       .returning({ id: contactTable.id }),
   );
   if (!row) throw notFound("Contact", id);

@@ -2,7 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import type { DatabaseHandle, Db } from ".";
-import { migrationsFolder } from "./migrations-folder";
+import { migrationsFolder } from "./driver";
 
 export interface PgliteOptions {
   /** Persist in this folder (local mode); in memory when absent. */

@@ -1,4 +1,5 @@
-import { type Column, getTableColumns, type SQL, sql, type Table } from "drizzle-orm";
+import { and, type Column, eq, getTableColumns, inArray, type SQL, sql, type Table } from "drizzle-orm";
+import * as Actor from "../actor";
 import { array, rows } from "./index";
 
 /**
@@ -72,4 +73,12 @@ export function unnest<Item>(
     return array(items.map(read), type);
   });
   return sql`unnest(${sql.join(arrays, sql`, `)}) AS ${sql.raw(alias)}(${sql.raw(names.join(", "))})`;
+}
+
+/**
+ * The condition that keeps a statement in the actor's workspace: `workspace_id = <its id> AND
+ * id = <id>` (or `id IN (<ids>)`). Every read or write of a workspace's row by id goes through it.
+ */
+export function owned(table: { workspaceId: Column; id: Column }, id: string | readonly string[]): SQL {
+  return and(eq(table.workspaceId, Actor.workspaceId()), typeof id === "string" ? eq(table.id, id) : inArray(table.id, [...id]))!;
 }

@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, getTableColumns, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import * as v from "valibot";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import { owned } from "../database/typed";
 import { conflict, notFound } from "../error";
 import { createId } from "../util/id";
 import { emailAddress, order, type Page, pageMeta, pageQuery, requiredText, sortBy } from "../util/schema";
@@ -165,26 +166,14 @@ export const listQuery = v.object({
 });
 
 export async function fromID(id: string): Promise<EmailAccount | undefined> {
-  const workspaceId = Actor.workspaceId();
-  const [row] = await Database.use((db) =>
-    db
-      .select(selection)
-      .from(emailAccountTable)
-      .where(and(eq(emailAccountTable.workspaceId, workspaceId), eq(emailAccountTable.id, id))),
-  );
+  const [row] = await Database.use((db) => db.select(selection).from(emailAccountTable).where(owned(emailAccountTable, id)));
   return row && serialize(row);
 }
 
 /** The workspace's accounts among `ids` (those that exist), as stored. */
 export async function fromIDs(ids: readonly string[]): Promise<EmailAccount[]> {
   if (!ids.length) return [];
-  const workspaceId = Actor.workspaceId();
-  const rows = await Database.use((db) =>
-    db
-      .select(selection)
-      .from(emailAccountTable)
-      .where(and(eq(emailAccountTable.workspaceId, workspaceId), inArray(emailAccountTable.id, [...ids]))),
-  );
+  const rows = await Database.use((db) => db.select(selection).from(emailAccountTable).where(owned(emailAccountTable, ids)));
   return rows.map(serialize);
 }
 
@@ -227,20 +216,22 @@ export const create = fn(createSchema, async (input): Promise<EmailAccount> => {
 });
 
 export const update = fnFor(updateSchema, async (id: string, patch): Promise<EmailAccount> => {
-  const workspaceId = Actor.workspaceId();
   const { warmup, ...rest } = patch;
-  const own = and(eq(emailAccountTable.workspaceId, workspaceId), eq(emailAccountTable.id, id));
   const row = await Database.transaction(async () => {
     // Turning warm-up on starts its day 0 now: what it was decides, so it is read under a lock.
     const [before] = await Database.use((db) =>
-      db.select({ warmupEnabled: emailAccountTable.warmupEnabled }).from(emailAccountTable).where(own).for("update"),
+      db
+        .select({ warmupEnabled: emailAccountTable.warmupEnabled })
+        .from(emailAccountTable)
+        .where(owned(emailAccountTable, id))
+        .for("update"),
     );
     if (!before) throw notFound("Email account", id);
     const [after] = await Database.use((db) =>
       db
         .update(emailAccountTable)
         .set({ ...rest, ...warmupColumns(warmup, before.warmupEnabled, Clock.now()), updatedAt: sql`now()` })
-        .where(own)
+        .where(owned(emailAccountTable, id))
         .returning(selection),
     );
     return after!;

@@ -1,9 +1,8 @@
 import * as EmailAccount from "@fluenzr/core/email-account";
-import { createApp } from "@fluenzr/functions/api/app";
 import {
   type ApiClient,
   apiClient,
-  apiWorkspaces,
+  apiSuite,
   counts,
   expectAuthFailures,
   expectError,
@@ -12,35 +11,22 @@ import {
   expectValidation,
   FIELDS,
   factory,
-  freshApi,
   ISO_UTC,
   revokedKey,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
-useTestDatabase();
-
-const app = createApp();
-let ws: factory.TestWorkspace;
-let other: factory.TestWorkspace;
-let api: ApiClient;
-
-beforeAll(async () => {
-  ({ ws, other, api } = await apiWorkspaces(app));
-});
-
-const fresh = () => freshApi(app);
+const s = apiSuite();
 
 const stored = (w: factory.TestWorkspace, id: string) => w.as(() => EmailAccount.fromID(id));
 
 describe("POST /v1/email-accounts", () => {
   it("creates a verified account: 201 with exactly the documented fields and defaults", async () => {
-    const res = await api.post("/v1/email-accounts", {
+    const res = await s.api.post("/v1/email-accounts", {
       email: " Sales@Acme.example ",
       name: " Sales ",
       status: "failed",
-      workspaceId: other.id,
+      workspaceId: s.other.id,
     });
     const data = expectOk(res, 201);
     expect(Object.keys(data).sort()).toEqual(FIELDS.emailAccount);
@@ -56,42 +42,42 @@ describe("POST /v1/email-accounts", () => {
       createdAt: expect.stringMatching(ISO_UTC),
       updatedAt: data.createdAt,
     });
-    expect(res.text).not.toContain(other.id);
-    expect(expectOk(await api.get(`/v1/email-accounts/${data.id}`))).toEqual({ ...data, today: { sent: 0, cap: 200, remaining: 200 } });
+    expect(res.text).not.toContain(s.other.id);
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${data.id}`))).toEqual({ ...data, today: { sent: 0, cap: 200, remaining: 200 } });
   });
 
   it("keeps replyTo and dailyLimit", async () => {
     const data = expectOk(
-      await api.post("/v1/email-accounts", { email: "ceo@acme.example", name: "CEO", replyTo: "inbox@acme.example", dailyLimit: 10000 }),
+      await s.api.post("/v1/email-accounts", { email: "ceo@acme.example", name: "CEO", replyTo: "inbox@acme.example", dailyLimit: 10000 }),
       201,
     );
     expect(data).toMatchObject({ email: "ceo@acme.example", replyTo: "inbox@acme.example", dailyLimit: 10000, status: "verified" });
   });
 
   it("answers 409 on a duplicate email (case-insensitive) and writes nothing; another workspace may use it", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectOk(await api.post("/v1/email-accounts", { email: "dup@acme.example", name: "A" }), 201);
     expectError(await api.post("/v1/email-accounts", { email: "DUP@acme.EXAMPLE", name: "B" }), 409, "CONFLICT", {
       message: "An email account for DUP@acme.EXAMPLE already exists",
       details: [{ path: "email", message: "already exists" }],
     });
     expect((await counts(w.id)).accounts).toBe(1);
-    expectOk(await apiClient(app, other.key).post("/v1/email-accounts", { email: "dup@acme.example", name: "Theirs" }), 201);
+    expectOk(await apiClient(s.app, s.other.key).post("/v1/email-accounts", { email: "dup@acme.example", name: "Theirs" }), 201);
   });
 
   it("stores the identity's status: pending while SES has not verified it, refreshed on GET", async () => {
     EmailAccount.Identity.install(async () => "pending");
     let id: string;
     try {
-      const data = expectOk(await api.post("/v1/email-accounts", { email: "new@pending.example", name: "P" }), 201);
+      const data = expectOk(await s.api.post("/v1/email-accounts", { email: "new@pending.example", name: "P" }), 201);
       expect(data.status).toBe("pending");
       id = data.id;
-      expect((await stored(ws, id))?.status).toBe("pending");
+      expect((await stored(s.ws, id))?.status).toBe("pending");
     } finally {
       EmailAccount.Identity.install(EmailAccount.Identity.alwaysVerified);
     }
-    expect(expectOk(await api.get(`/v1/email-accounts/${id}`)).status).toBe("verified");
-    expect((await stored(ws, id))?.status).toBe("verified");
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${id}`)).status).toBe("verified");
+    expect((await stored(s.ws, id))?.status).toBe("verified");
   });
 
   it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
@@ -119,7 +105,7 @@ describe("POST /v1/email-accounts", () => {
       { minSecondsBetweenEmails: "must be at most 86400" },
     ],
   ])("answers 400 for %s and writes nothing", async (_, body, details) => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectValidation(await api.post("/v1/email-accounts", body), details);
     expect((await counts(w.id)).accounts).toBe(0);
   });
@@ -129,7 +115,7 @@ describe("GET /v1/email-accounts", () => {
   let client: ApiClient;
   const made: EmailAccount.EmailAccount[] = [];
   beforeAll(async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     client = api;
     for (const [email, name] of [
       ["b@list.example", "Zed"],
@@ -180,9 +166,9 @@ describe("GET /v1/email-accounts", () => {
 
 describe("PUT /v1/email-accounts/:id", () => {
   it("updates name, replyTo and dailyLimit; the email cannot be changed", async () => {
-    const account = await factory.emailAccount(ws, { replyTo: "r@acme.example" });
+    const account = await factory.emailAccount(s.ws, { replyTo: "r@acme.example" });
     const data = expectOk(
-      await api.put(`/v1/email-accounts/${account.id}`, { name: " Renamed ", dailyLimit: 50, email: "other@acme.example" }),
+      await s.api.put(`/v1/email-accounts/${account.id}`, { name: " Renamed ", dailyLimit: 50, email: "other@acme.example" }),
     );
     expect(data).toEqual({
       ...JSON.parse(JSON.stringify(account)),
@@ -191,26 +177,26 @@ describe("PUT /v1/email-accounts/:id", () => {
       updatedAt: expect.stringMatching(ISO_UTC),
     });
     expect(Date.parse(data.updatedAt)).toBeGreaterThan(Date.parse(data.createdAt));
-    expect(expectOk(await api.put(`/v1/email-accounts/${account.id}`, { replyTo: null })).replyTo).toBeNull();
-    expect(await stored(ws, account.id)).toMatchObject({ email: account.email, name: "Renamed", dailyLimit: 50, replyTo: null });
+    expect(expectOk(await s.api.put(`/v1/email-accounts/${account.id}`, { replyTo: null })).replyTo).toBeNull();
+    expect(await stored(s.ws, account.id)).toMatchObject({ email: account.email, name: "Renamed", dailyLimit: 50, replyTo: null });
   });
 
   it("turns warm-up on (its day 0 is now), tunes it, and off; sets the minimum gap; today follows the cap", async () => {
-    const account = await factory.emailAccount(ws, { dailyLimit: 40 });
+    const account = await factory.emailAccount(s.ws, { dailyLimit: 40 });
     const on = expectOk(
-      await api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: true, startPerDay: 4 }, minSecondsBetweenEmails: 90 }),
+      await s.api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: true, startPerDay: 4 }, minSecondsBetweenEmails: 90 }),
     );
     expect(on).toMatchObject({
       warmup: { enabled: true, startPerDay: 4, incrementPerDay: 3, startedAt: expect.stringMatching(ISO_UTC) },
       minSecondsBetweenEmails: 90,
     });
-    expect(expectOk(await api.get(`/v1/email-accounts/${account.id}`)).today).toEqual({ sent: 0, cap: 4, remaining: 4 });
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${account.id}`)).today).toEqual({ sent: 0, cap: 4, remaining: 4 });
     // Tuning a running warm-up keeps its day 0.
-    const tuned = expectOk(await api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: true, incrementPerDay: 10 } }));
+    const tuned = expectOk(await s.api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: true, incrementPerDay: 10 } }));
     expect(tuned.warmup).toEqual({ ...on.warmup, incrementPerDay: 10 });
-    const off = expectOk(await api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: false } }));
+    const off = expectOk(await s.api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: false } }));
     expect(off.warmup).toEqual({ enabled: false, startPerDay: 4, incrementPerDay: 10, startedAt: null });
-    expect(expectOk(await api.get(`/v1/email-accounts/${account.id}`)).today).toEqual({ sent: 0, cap: 40, remaining: 40 });
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${account.id}`)).today).toEqual({ sent: 0, cap: 40, remaining: 40 });
   });
 
   it.each<[Record<string, unknown>, Record<string, string>]>([
@@ -220,9 +206,9 @@ describe("PUT /v1/email-accounts/:id", () => {
     [{ dailyLimit: -1 }, { dailyLimit: "must be at least 1" }],
     [{ replyTo: "not-an-email" }, { replyTo: "must be a valid email address" }],
   ])("answers 400 to %j and changes nothing", async (body, details) => {
-    const account = await factory.emailAccount(ws);
-    expectValidation(await api.put(`/v1/email-accounts/${account.id}`, body), details);
-    expect(await stored(ws, account.id)).toEqual(account);
+    const account = await factory.emailAccount(s.ws);
+    expectValidation(await s.api.put(`/v1/email-accounts/${account.id}`, body), details);
+    expect(await stored(s.ws, account.id)).toEqual(account);
   });
 });
 
@@ -231,23 +217,23 @@ describe("tenancy and routes", () => {
     ["GET", undefined],
     ["PUT", { name: "Hacked", dailyLimit: 1 }],
   ])("%s another workspace's account: 404, unchanged", async (method, body) => {
-    const theirs = await factory.emailAccount(other);
-    const res = await api.request(method, `/v1/email-accounts/${theirs.id}`, { body });
+    const theirs = await factory.emailAccount(s.other);
+    const res = await s.api.request(method, `/v1/email-accounts/${theirs.id}`, { body });
     expectError(res, 404, "NOT_FOUND", { message: `Email account ${theirs.id} not found` });
-    expect(await stored(other, theirs.id)).toEqual(theirs);
+    expect(await stored(s.other, theirs.id)).toEqual(theirs);
   });
 
   it.each(["nope", "acc_", "acc_%00", "con_01abc"])("a malformed id (%s) is a 404", async (id) => {
-    expectError(await api.get(`/v1/email-accounts/${id}`), 404, "NOT_FOUND");
-    expectError(await api.put(`/v1/email-accounts/${id}`, { name: "x" }), 404, "NOT_FOUND");
+    expectError(await s.api.get(`/v1/email-accounts/${id}`), 404, "NOT_FOUND");
+    expectError(await s.api.put(`/v1/email-accounts/${id}`, { name: "x" }), 404, "NOT_FOUND");
   });
 
   it("has no DELETE: a 404 envelope, and the account stays", async () => {
-    const account = await factory.emailAccount(ws);
-    expectError(await api.delete(`/v1/email-accounts/${account.id}`), 404, "NOT_FOUND", {
+    const account = await factory.emailAccount(s.ws);
+    expectError(await s.api.delete(`/v1/email-accounts/${account.id}`), 404, "NOT_FOUND", {
       message: `No route for DELETE /v1/email-accounts/${account.id}`,
     });
-    expect(await stored(ws, account.id)).toEqual(account);
+    expect(await stored(s.ws, account.id)).toEqual(account);
   });
 
   it.each([
@@ -256,10 +242,14 @@ describe("tenancy and routes", () => {
     ["GET", "/v1/email-accounts/ID", undefined],
     ["PUT", "/v1/email-accounts/ID", { name: "Auth" }],
   ])("%s %s answers 401 to every bad key and changes nothing", async (method, template, body) => {
-    const account = await factory.emailAccount(ws);
-    const before = await counts(ws.id);
-    await expectAuthFailures(api, method, template.replace("ID", account.id), { validKey: ws.key, revokedKey: await revokedKey(ws), body });
-    expect(await counts(ws.id)).toEqual(before);
-    expect(await stored(ws, account.id)).toEqual(account);
+    const account = await factory.emailAccount(s.ws);
+    const before = await counts(s.ws.id);
+    await expectAuthFailures(s.api, method, template.replace("ID", account.id), {
+      validKey: s.ws.key,
+      revokedKey: await revokedKey(s.ws),
+      body,
+    });
+    expect(await counts(s.ws.id)).toEqual(before);
+    expect(await stored(s.ws, account.id)).toEqual(account);
   });
 });

@@ -3,7 +3,7 @@ import { notFound } from "@fluenzr/core/error";
 import { Replies } from "@fluenzr/core/tracking";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { SEED_WORKFLOW } from "../examples";
+import { EXAMPLES } from "../examples";
 import { pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
@@ -12,19 +12,9 @@ import { ok, okPage } from "../respond";
 const tag = "Campaigns";
 
 /** The seed's campaign, as `POST /campaigns` takes it (the /docs "Try it out" body: a test sends it). */
-const EXAMPLE_CREATE = {
-  name: "Q1 2025 Prospecting",
-  description: "3 email sequence for LinkedIn leads",
-  emailAccountId: "acc_xyz789",
-  settings: {
-    sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
-    sendHoursStart: 9,
-    sendHoursEnd: 18,
-    timezone: "Europe/Paris",
-    maxEmailsPerHour: 30,
-  },
-  workflow: SEED_WORKFLOW,
-};
+/** The request of the seed's create example: the example campaign's writable fields. */
+const { name, description, emailAccountId, settings, workflow } = EXAMPLES.Campaign;
+const EXAMPLE_CREATE = { name, description, emailAccountId, settings, workflow };
 
 const CONTROL: Record<Campaign.Action, string> = {
   start: "Launch a draft campaign. Needs verified email accounts, a valid workflow with an email, and contacts.",
