@@ -63,7 +63,7 @@ export interface Acceptance {
   sendEventAt?: Date;
 }
 
-export type SentRow = Ref & Pick<Message, "sesMessageId"> & { sentAt: Date };
+export type SentRow = Ref & Pick<Message, "sesMessageId" | "emailAccountId"> & { sentAt: Date };
 
 /**
  * SES accepted these emails: `sending` → `sent`. Only emails still `sending` move, so the sender
@@ -71,7 +71,7 @@ export type SentRow = Ref & Pick<Message, "sesMessageId"> & { sentAt: Date };
  */
 export async function markSent(accepted: readonly Acceptance[]): Promise<SentRow[]> {
   if (!accepted.length) return [];
-  const picked = pick(t, [...REF, "sesMessageId", "sentAt"], "m");
+  const picked = pick(t, [...REF, "sesMessageId", "emailAccountId", "sentAt"], "m");
   const rows = await select(
     picked,
     sql`
@@ -191,23 +191,6 @@ export function accountCounts(accountId: SQL, dayStart: Date): { day: SQL; lastA
 
 /** What a threaded follow-up needs of the contact's previous email in the campaign. */
 export type Previous = Pick<Message, "id" | "nodeId" | "emailAccountId" | "subject" | "sesMessageId">;
-
-/**
- * The latest email of each of these contacts in the campaign that SES took (sent), keyed by
- * contact: the one a follow-up answers.
- */
-export async function previousTo(campaignId: string, contactIds: readonly string[]): Promise<Map<string, Previous>> {
-  if (!contactIds.length) return new Map();
-  const picked = pick(t, ["id", "contactId", "nodeId", "emailAccountId", "subject", "sesMessageId"]);
-  const rows = await select(
-    picked,
-    sql`SELECT DISTINCT ON (${col(t.contactId)}) ${picked.list} FROM message
-        WHERE ${col(t.campaignId)} = ${campaignId} AND ${col(t.contactId)} = ANY(${Database.array(contactIds, "text")})
-          AND ${col(t.status)} = 'sent'
-        ORDER BY ${col(t.contactId)}, ${col(t.createdAt)} DESC`,
-  );
-  return new Map(rows.map(({ contactId, ...previous }) => [contactId, previous]));
-}
 
 /** At most this many emails a minute, so an hour's budget is spread over the hour. */
 export const perMinuteLimit = (maxPerHour: number) => Math.ceil(maxPerHour / 60);

@@ -48,6 +48,8 @@ const ACCOUNT = pick(
     "minSecondsBetweenEmails",
   ],
   "a",
+  // Read beside the campaign's columns: prefixed, or `id` and `status` would collide.
+  "account_",
 );
 
 export type LockedCampaign = ReturnType<typeof CAMPAIGN.decode>;
@@ -100,23 +102,26 @@ export function budgetOf(account: Account, counts: { day: number; lastAt: Date |
 }
 
 /**
- * Lock the campaign (one statement), then its accounts (a second), then count what they sent (a
- * third). The counts cannot join a locking statement: in READ COMMITTED a statement that waited
+ * Lock the campaign and its accounts (one statement), then count what they sent (a second). The
+ * counts cannot join the locking statement: in READ COMMITTED a statement that waited
  * for a lock still reads other tables as of its own start, so it would miss the emails the lock
  * holder had just committed, and two senders would both see room for the same slots (the
  * PostgreSQL concurrency test caught exactly that: 105 sends in a minute of 100). A statement
  * started after the locks were granted sees them.
  */
 export async function lock(campaignId: string, now: Date): Promise<Locked | undefined> {
-  const [raw] = await Database.rows<Record<string, unknown>>(sql`
-    SELECT ${CAMPAIGN.list} FROM campaign c WHERE c.id = ${campaignId} FOR UPDATE OF c`);
-  if (!raw) return undefined;
-  const campaign = CAMPAIGN.decode(raw);
+  // One row per account; rows are locked in output order: the campaign first, then its accounts
+  // by id (every campaign takes shared accounts in the same order, so none can deadlock).
+  const raw = await Database.rows<Record<string, unknown>>(sql`
+    SELECT ${CAMPAIGN.list}, ${ACCOUNT.list}
+    FROM campaign c JOIN email_account a ON a.id = ANY(c.email_account_ids)
+    WHERE c.id = ${campaignId}
+    ORDER BY a.id
+    FOR UPDATE OF c, a`);
+  if (!raw.length) return undefined;
+  const campaign = CAMPAIGN.decode(raw[0]!);
   const ids = campaign.emailAccountIds;
-  const accounts = (
-    await Database.rows<Record<string, unknown>>(sql`
-      SELECT ${ACCOUNT.list} FROM email_account a WHERE a.id = ANY(${Database.array(ids, "text")}) ORDER BY a.id FOR UPDATE OF a`)
-  ).map((row) => ACCOUNT.decode(row));
+  const accounts = raw.map((row) => ACCOUNT.decode(row));
   const campaignCounts = Message.recentCounts(sql`${campaign.id}`, now);
   const accountCounts = Message.accountCounts(sql`x.id`, dayStart(now));
   const rows = await Database.rows<{

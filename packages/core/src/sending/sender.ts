@@ -79,34 +79,41 @@ const OUTCOME: Record<Exclude<Decision<unknown>["kind"], "send">, Outcome> = {
   fail: "failed",
 };
 
-/** The steps of these jobs, locked, with their contacts and any email already reserved. */
+const PREVIOUS = pick(Message.messageTable, ["id", "nodeId", "emailAccountId", "subject", "sesMessageId"], "p", "previous_");
+
+/**
+ * The steps of these jobs, locked, with their contacts, any email already reserved, and the
+ * contact's latest email SES took in the campaign (what a threaded follow-up answers).
+ */
 async function readSteps(campaignId: string, jobs: readonly SendJob[]): Promise<Map<string, Step>> {
   const raw = await Database.rows<Record<string, unknown> & { suppressed: boolean }>(sql`
-    SELECT ${PROGRESS.list}, ${CONTACT.list}, ${MESSAGE.list},
+    SELECT ${PROGRESS.list}, ${CONTACT.list}, ${MESSAGE.list}, ${PREVIOUS.list},
            ${Suppression.isSuppressed(sql`cc.workspace_id`, sql`c.email`)} AS suppressed
     FROM campaign_contact cc
     JOIN contact c ON c.id = cc.contact_id
     LEFT JOIN message m ON m.campaign_id = cc.campaign_id AND m.contact_id = cc.contact_id AND m.node_id = cc.current_node_id
+    LEFT JOIN LATERAL (
+      SELECT * FROM message x
+      WHERE x.campaign_id = cc.campaign_id AND x.contact_id = cc.contact_id AND x.status = 'sent'
+      ORDER BY x.created_at DESC LIMIT 1
+    ) p ON true
     WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = ANY(${Database.array(
       jobs.map((j) => j.contactId),
       "text",
     )})
     ORDER BY cc.contact_id
     FOR UPDATE OF cc`);
-  const previous = await Message.previousTo(
-    campaignId,
-    raw.map((row) => PROGRESS.decode(row).contactId),
-  );
   return new Map(
     raw.map((row) => {
       const message = MESSAGE.decode(row);
+      const previous = PREVIOUS.decode(row);
       const progress = PROGRESS.decode(row);
       const step: Step = {
         progress,
         contact: CONTACT.decode(row),
         suppressed: row.suppressed,
         message: message.id ? message : null,
-        previous: previous.get(progress.contactId) ?? null,
+        previous: previous.id ? previous : null,
       };
       return [step.progress.contactId, step];
     }),
@@ -114,21 +121,17 @@ async function readSteps(campaignId: string, jobs: readonly SendJob[]): Promise<
 }
 
 /**
- * Contacts get the account their email goes from (at their first email, or a new one when theirs
- * left the campaign or stopped being usable: that move is recorded in the activity feed).
+ * Contacts moved to another account (theirs left the campaign or stopped being usable): recorded
+ * in the activity feed. The account itself is stored on the contact when SES takes the email
+ * (`settleSentMany`), like everything else about a sent email.
  */
-async function assignAccounts(
+async function recordReassignments(
   workspaceId: string,
   campaignId: string,
-  assign: Array<{ job: SendJob; accountId: string; from?: string }>,
+  moves: Array<{ job: SendJob; accountId: string; from: string }>,
   now: Date,
 ): Promise<void> {
-  await Database.rows(sql`
-    UPDATE campaign_contact cc SET email_account_id = v.account_id
-    FROM ${unnest(assign, { contact_id: ["text", (a) => a.job.contactId], account_id: ["text", (a) => a.accountId] })}
-    WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = v.contact_id`);
-  for (const { job, accountId, from } of assign) {
-    if (!from) continue;
+  for (const { job, accountId, from } of moves) {
     await Activity.record({
       workspaceId,
       campaignId,
@@ -183,13 +186,13 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     const release: SendJob[] = [];
     const unknown: SendJob[] = [];
     const stop: Array<{ job: SendJob; status: string }> = [];
-    const assign: Array<{ job: SendJob; accountId: string; from?: string }> = [];
+    const moves: Array<{ job: SendJob; accountId: string; from: string }> = [];
     for (const { job, decision } of decisions) {
       switch (decision.kind) {
         case "send":
           result.reserved.push({ job, accountId: decision.sending.accountId, ...decision.email });
-          if (steps.get(job.contactId)?.progress.emailAccountId !== decision.sending.accountId) {
-            assign.push({ job, accountId: decision.sending.accountId, from: decision.sending.reassignedFrom });
+          if (decision.sending.reassignedFrom) {
+            moves.push({ job, accountId: decision.sending.accountId, from: decision.sending.reassignedFrom });
           }
           continue;
         case "defer":
@@ -236,7 +239,7 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
         FROM ${unnest(stop, { contact_id: ["text", (s) => s.job.contactId], status: ["text", (s) => s.status] })}
         WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = v.contact_id`);
     }
-    if (assign.length) await assignAccounts(campaign.workspaceId, campaignId, assign, now);
+    if (moves.length) await recordReassignments(campaign.workspaceId, campaignId, moves, now);
     await Message.reserve(
       { id: campaignId, workspaceId: campaign.workspaceId },
       result.reserved.map(({ job, messageId, token, email, accountId }) => ({
