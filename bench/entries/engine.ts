@@ -125,8 +125,16 @@ export async function engineThroughput(): Promise<BenchResult[]> {
   installEngine();
   const restore = Clock.install(() => Date.parse("2026-01-12T10:00:00Z"));
   try {
-    const single = await throughput(db, "s", 1);
-    const rotation = await throughput(db, "r", 10);
+    // Interleaved rounds, best of each: a noisy shared machine slows whichever runs at the wrong
+    // moment, and the ratio is what is judged.
+    const runs = { single: [] as Awaited<ReturnType<typeof throughput>>[], rotation: [] as Awaited<ReturnType<typeof throughput>>[] };
+    for (let r = 0; r < 2; r++) {
+      runs.single.push(await throughput(db, `s${r}x`, 1));
+      runs.rotation.push(await throughput(db, `r${r}x`, 10));
+    }
+    const best = (list: Awaited<ReturnType<typeof throughput>>[]) => list.reduce((a, b) => (b.rate > a.rate ? b : a));
+    const single = best(runs.single);
+    const rotation = best(runs.rotation);
     const { ids, total } = single;
     const campaigns = ids.length;
 
@@ -166,6 +174,7 @@ export async function engineThroughput(): Promise<BenchResult[]> {
         sent: rotation.sent,
         duplicates: rotation.duplicates,
         senders: rotation.senders,
+        rounds: { single: runs.single.map((x) => round(x.rate, 0)), rotation: runs.rotation.map((x) => round(x.rate, 0)) },
       },
     ];
   } finally {
