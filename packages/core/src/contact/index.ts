@@ -2,7 +2,7 @@ import { and, asc, desc, eq, getTableColumns, inArray, type SQL, sql } from "dri
 import * as v from "valibot";
 import * as Actor from "../actor";
 import * as Database from "../database";
-import { owned } from "../database/typed";
+import { owned, pick, read, type Scoped } from "../database/typed";
 import { conflict, notFound } from "../error";
 import * as Group from "../group";
 import { groupMemberTable } from "../group/group.sql";
@@ -53,19 +53,20 @@ function normalizeTags(tags: readonly string[] | undefined): string[] {
 
 const textArray = (values: readonly string[]) => Database.array(values, "text");
 
-export async function fromID(id: string): Promise<Contact | undefined> {
-  const workspaceId = Actor.workspaceId();
-  // Prepared (named): the API's hottest read is parsed and planned once per connection.
-  const [row] = await Database.use((db) =>
-    Database.reuse(db, "contact_from_id", (db) =>
-      db
-        .select(selection)
-        .from(contactTable)
-        .where(and(eq(contactTable.workspaceId, sql.placeholder("workspaceId")), eq(contactTable.id, sql.placeholder("id"))))
-        .prepare("contact_from_id"),
-    ).execute({ workspaceId, id }),
-  );
-  return row;
+const PUBLIC = pick(contactTable, Object.keys(publicColumns) as Array<keyof typeof publicColumns>);
+
+/** The contact with its groups: one statement, alone or fused with the API key's. */
+export function byId(id: string): Scoped<Contact | undefined> {
+  return {
+    name: "contact_by_id",
+    query: (workspace) =>
+      sql`SELECT ${PUBLIC.list}, ${groupsOfContact} AS groups FROM contact WHERE workspace_id = ${workspace} AND id = ${id}`,
+    decode: ([row]) => row && { ...PUBLIC.decode(row), groups: row.groups as Contact["groups"] },
+  };
+}
+
+export function fromID(id: string): Promise<Contact | undefined> {
+  return read(byId(id));
 }
 
 async function mustExist(id: string): Promise<Contact> {

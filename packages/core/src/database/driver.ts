@@ -16,6 +16,7 @@ export function migrationsFolder(): string {
 interface Pool {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: any[] }>;
   end(): Promise<void>;
+  on(event: "connect", listener: (client: { query: (...args: any[]) => unknown }) => void): unknown;
 }
 
 /**
@@ -28,8 +29,18 @@ export function poolHandle<P extends Pool>(
   drizzle: (config: { client: P }) => unknown,
   migrate: (db: any, config: { migrationsFolder: string }) => Promise<void>,
 ): DatabaseHandle & { pool: P } {
+  // Every statement a client sends is a round trip to the server (BEGIN and COMMIT included).
+  let roundTrips = 0;
+  pool.on("connect", (client) => {
+    const query = client.query;
+    client.query = function (this: unknown, ...args: any[]) {
+      roundTrips++;
+      return query.apply(this, args);
+    };
+  });
   return {
     kind,
+    roundTrips: () => roundTrips,
     db: drizzle({ client: pool }) as Db,
     pool,
     prepared: async (name, text, params) => (await pool.query({ name, text, values: params })).rows,

@@ -1,15 +1,19 @@
 import * as Campaign from "@fluenzr/core/campaign";
-import { notFound } from "@fluenzr/core/error";
 import { Replies } from "@fluenzr/core/tracking";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { EXAMPLES } from "../examples";
-import { pathId } from "../ids";
+import { found, pathId } from "../ids";
+import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
-import { body, doc, query } from "../openapi";
+import { body, doc, parseQuery, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const tag = "Campaigns";
+
+/** The hot read: authenticated and read in one statement. */
+const campaignRead = fused((c) => Campaign.byId(pathId(c, "campaign")));
+const listRead = fused((c) => Campaign.listOf(parseQuery(c, Campaign.Schema.listQuery)));
 
 /** The seed's campaign, as `POST /campaigns` takes it (the /docs "Try it out" body: a test sends it). */
 /** The request of the seed's create example: the example campaign's writable fields. */
@@ -34,8 +38,9 @@ export const campaigns = new Hono<ApiEnv>()
       data: "Campaign",
       paged: true,
     }),
+    listRead.middleware,
     query(Campaign.Schema.listQuery),
-    async (c) => okPage(c, await Campaign.list(c.req.valid("query"))),
+    (c) => okPage(c, listRead.value(c)),
   )
   .post(
     "/",
@@ -71,12 +76,8 @@ export const campaigns = new Hono<ApiEnv>()
       data: "Campaign",
       errors: { 404: "No campaign with this id in the workspace." },
     }),
-    async (c) => {
-      const id = pathId(c, "campaign");
-      const campaign = await Campaign.fromID(id);
-      if (!campaign) throw notFound("Campaign", id);
-      return ok(c, campaign);
-    },
+    campaignRead.middleware,
+    (c) => ok(c, found(campaignRead.value(c), "campaign", c)),
   )
   .put(
     "/:id",
