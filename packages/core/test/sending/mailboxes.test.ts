@@ -172,4 +172,24 @@ describe("mailboxes", () => {
     expect(event).toEqual({ type: "reassigned", metadata: { fromEmailAccountId: a.id, toEmailAccountId: b.id } });
     expect(Activity.EVENT_TYPES).toContain("reassigned");
   });
+
+  it("claims past the contacts of an account that cannot send now: they never hold back the others", async () => {
+    engine = testEngine({ start: MONDAY });
+    const ws = await factory.workspace();
+    const a = await factory.emailAccount(ws, { email: "a@acme.example" });
+    const b = await factory.emailAccount(ws, { email: "b@acme.example" });
+    // One email a minute: the tick claims one step at a time.
+    const { campaign } = await campaignWith(ws, [a, b], { contacts: 4, maxEmailsPerHour: 60 });
+    await engine.run(4);
+    expect(countBy(engine.mailer.sent, from)).toEqual({ "a@acme.example": 2, "b@acme.example": 2 });
+    // The next day account a must wait (a gap of a day), and its contacts are due first.
+    await ws.as(() => EmailAccount.update(a.id, { minSecondsBetweenEmails: 86_400 }));
+    await Database.rows(sql`
+      UPDATE campaign_contact SET next_run_at = next_run_at - CASE WHEN email_account_id = ${a.id} THEN interval '2 hours' ELSE interval '1 hour' END
+      WHERE campaign_id = ${campaign.id}`);
+    engine.clock.advance(DAY - 30 * 60_000);
+    await engine.run(5);
+    const follow = engine.mailer.sent.slice(4);
+    expect(follow.map(from)).toEqual(["b@acme.example", "b@acme.example"]);
+  });
 });
