@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type * as v from "valibot";
 import * as Actor from "../actor";
@@ -104,7 +104,9 @@ const COLUMNS = pick(campaignTable, Object.keys(getTableColumns(campaignTable)) 
 export function byId(id: string): Scoped<Campaign | undefined> {
   return {
     name: "campaign_by_id",
-    query: (workspace) => sql`SELECT ${COLUMNS.list}, ${statsOf} AS stats FROM campaign WHERE workspace_id = ${workspace} AND id = ${id}`,
+    query: (workspace, param) =>
+      sql`SELECT ${COLUMNS.list}, ${statsOf} AS stats FROM campaign WHERE workspace_id = ${workspace} AND id = ${param("id")}`,
+    params: { id },
     decode: ([row]) => row && serialize({ ...COLUMNS.decode(row), stats: row.stats as Omit<CampaignStats, "totalContacts"> | null }),
   };
 }
@@ -135,26 +137,30 @@ const LISTED = pick(campaignTable, Object.keys(withoutWorkflow) as Array<keyof t
  * only), then the counters of those rows alone: the counters never run for rows an OFFSET skips.
  */
 export function listOf(query: v.InferOutput<typeof Schema.listQuery>): Scoped<Page<Campaign>> {
-  const status = (alias: string) => (query.status ? sql` AND ${sql.raw(alias)}.status = ${query.status}` : sql``);
   const order = sql.raw(query.order === "asc" ? "ASC" : "DESC");
   const sort = sql.raw(`"${SORT[query.sort].name}"`);
+  const filter = (alias: string, param: (name: string) => SQL) =>
+    query.status ? sql` AND ${sql.raw(alias)}.status = ${param("status")}` : sql``;
   return {
-    name: `campaign_list`,
-    query: (workspace) => sql`
+    name: `campaign_list_${query.status ? "status" : "all"}_${query.sort}_${query.order}`,
+    params: { status: query.status, limit: query.perPage, offset: (query.page - 1) * query.perPage },
+    many: true,
+    query: (workspace, param) => sql`
       SELECT ${LISTED.list}, ${statsOf} AS stats,
-             (SELECT count(*)::int FROM campaign x WHERE x.workspace_id = ${workspace}${status("x")}) AS total
+             (SELECT count(*)::int FROM campaign x WHERE x.workspace_id = ${workspace}${filter("x", param)}) AS total
       FROM campaign JOIN (
-        SELECT p.id AS page_id FROM campaign p WHERE p.workspace_id = ${workspace}${status("p")}
+        SELECT p.id AS page_id FROM campaign p WHERE p.workspace_id = ${workspace}${filter("p", param)}
         ORDER BY p.${sort} ${order} NULLS LAST, p.id ${order}
-        LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}
+        LIMIT ${param("limit")} OFFSET ${param("offset")}
       ) page ON campaign.id = page.page_id
       ORDER BY campaign.${sort} ${order} NULLS LAST, campaign.id ${order}`,
     decode: async (rows) => {
       let total = Number(rows[0]?.total ?? 0);
       if (!rows.length && query.page > 1) {
         // Past the last page: the total still counts (rare, a second statement).
+        const status = query.status ? sql` AND x.status = ${query.status}` : sql``;
         const [row] = await Database.rows<{ n: number }>(
-          sql`SELECT count(*)::int AS n FROM campaign x WHERE x.workspace_id = ${Actor.workspaceId()}${status("x")}`,
+          sql`SELECT count(*)::int AS n FROM campaign x WHERE x.workspace_id = ${Actor.workspaceId()}${status}`,
         );
         total = row?.n ?? 0;
       }
