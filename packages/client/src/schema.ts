@@ -436,7 +436,7 @@ export interface paths {
         put?: never;
         /**
          * Resume a campaign
-         * @description Restart a paused campaign: steps that fell due during the pause are due now (within window and limit).
+         * @description Restart a paused campaign: steps that fell due during the pause are due now (within window and limit). Clears `pausedReason` and starts a new window of 200 emails for the bounce and complaint limits.
          */
         post: operations["resumeCampaign"];
         delete?: never;
@@ -843,7 +843,9 @@ export interface components {
          *         "sendHoursStart": 9,
          *         "sendHoursEnd": 18,
          *         "timezone": "Europe/Paris",
-         *         "maxEmailsPerHour": 30
+         *         "maxEmailsPerHour": 30,
+         *         "maxBounceRate": 5,
+         *         "maxComplaintRate": 0.3
          *       },
          *       "stats": {
          *         "totalContacts": 500,
@@ -932,6 +934,10 @@ export interface components {
                 sendHoursEnd: number;
                 timezone: string;
                 maxEmailsPerHour: number;
+                /** @description Percent of hard bounces over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 5. */
+                maxBounceRate: number;
+                /** @description Percent of complaints over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 0.3. */
+                maxComplaintRate: number;
             };
             stats: {
                 totalContacts: number;
@@ -983,6 +989,25 @@ export interface components {
                 }[];
             } | null;
             pauseReason?: string;
+            /**
+             * @description Why the deliverability guard paused the campaign; cleared by `resume`, which starts a new window of 200 emails.
+             * @example {
+             *       "code": "BOUNCE_RATE",
+             *       "rate": 9.09,
+             *       "threshold": 5,
+             *       "at": "2025-01-20T10:42:00.000Z"
+             *     }
+             */
+            pausedReason?: {
+                /** @enum {string} */
+                code: "BOUNCE_RATE" | "COMPLAINT_RATE";
+                /** @description The rate that crossed the limit, in percent of the window's sent emails. */
+                rate: number;
+                /** @description The setting it exceeded (`maxBounceRate` or `maxComplaintRate`). */
+                threshold: number;
+                /** Format: date-time */
+                at: string;
+            };
             /** Format: date-time */
             createdAt: string;
             startedAt: string | null;
@@ -1158,7 +1183,7 @@ export interface components {
         ActivityEvent: {
             id: string;
             /** @enum {string} */
-            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned";
+            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused";
             contactId: string;
             contactEmail: string | null;
             emailNodeId: string | null;
@@ -4191,7 +4216,9 @@ export interface operations {
                      *             "sendHoursStart": 9,
                      *             "sendHoursEnd": 18,
                      *             "timezone": "Europe/Paris",
-                     *             "maxEmailsPerHour": 30
+                     *             "maxEmailsPerHour": 30,
+                     *             "maxBounceRate": 5,
+                     *             "maxComplaintRate": 0.3
                      *           },
                      *           "stats": {
                      *             "totalContacts": 500,
@@ -4316,7 +4343,9 @@ export interface operations {
                  *         "sendHoursStart": 9,
                  *         "sendHoursEnd": 18,
                  *         "timezone": "Europe/Paris",
-                 *         "maxEmailsPerHour": 30
+                 *         "maxEmailsPerHour": 30,
+                 *         "maxBounceRate": 5,
+                 *         "maxComplaintRate": 0.3
                  *       },
                  *       "workflow": {
                  *         "nodes": [
@@ -4387,6 +4416,8 @@ export interface operations {
                         sendHoursEnd?: number;
                         timezone?: string;
                         maxEmailsPerHour?: number;
+                        maxBounceRate?: number;
+                        maxComplaintRate?: number;
                     };
                     workflow?: {
                         nodes: ({
@@ -4465,7 +4496,9 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -4650,7 +4683,9 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -4792,6 +4827,8 @@ export interface operations {
                         sendHoursEnd?: number;
                         timezone?: string;
                         maxEmailsPerHour?: number;
+                        maxBounceRate?: number;
+                        maxComplaintRate?: number;
                     };
                     workflow?: {
                         nodes: ({
@@ -4869,7 +4906,9 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5619,7 +5658,9 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5810,7 +5851,9 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6001,7 +6044,9 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6192,7 +6237,9 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6690,7 +6737,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned";
+                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused";
                 contactId?: string;
                 from?: string;
                 to?: string;

@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   "unsuppressed",
   /** The contact's sending account left the campaign or stopped being usable: it moved to another (a new thread). */
   "reassigned",
+  /** The deliverability guard paused the campaign after this email's bounce or complaint (metadata: the reason). */
+  "paused",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

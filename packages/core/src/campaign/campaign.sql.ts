@@ -1,11 +1,20 @@
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { contactTable } from "../contact/contact.sql";
 import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
 import { emailAccountTable } from "../email-account/email-account.sql";
 import type { Day } from "../schedule";
 import type { Workflow } from "../workflow";
 import { workspaceRecord } from "../workspace/workspace.sql";
+
+export interface PausedReason {
+  code: "BOUNCE_RATE" | "COMPLAINT_RATE";
+  /** Percent of the window's sent emails. */
+  rate: number;
+  /** The setting it exceeded (percent). */
+  threshold: number;
+  at: string;
+}
 
 export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "completed", "archived"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -27,11 +36,19 @@ export const campaignTable = pgTable(
     sendHoursEnd: integer("send_hours_end").notNull(),
     timezone: text("timezone").notNull(),
     maxEmailsPerHour: integer("max_emails_per_hour").notNull(),
+    /** Pause when hard bounces exceed this percent of the guard's window of sent emails. */
+    maxBounceRate: doublePrecision("max_bounce_rate").notNull().default(5),
+    /** Pause when complaints exceed this percent of the guard's window of sent emails. */
+    maxComplaintRate: doublePrecision("max_complaint_rate").notNull().default(0.3),
     workflow: jsonb("workflow").$type<Workflow>(),
     /** Enrolled contacts, kept in the statement that enrols or removes them. */
     totalContacts: integer("total_contacts").notNull().default(0),
     /** Why sending stopped when the system paused it (SES account paused, ...). */
     pauseReason: text("pause_reason"),
+    /** Why the deliverability guard paused it (bounce or complaint rate); cleared by resume. */
+    pausedReason: jsonb("paused_reason").$type<PausedReason>(),
+    /** The guard counts emails reserved from this instant (the last resume); null: all of them. */
+    guardWindowStart: timestamptz("guard_window_start"),
     ...timestamps,
     startedAt: timestamptz("started_at"),
     pausedAt: timestamptz("paused_at"),

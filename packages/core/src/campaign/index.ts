@@ -12,12 +12,19 @@ import { createId } from "../util/id";
 import { type Page, pageMeta } from "../util/schema";
 import { fn, fnFor } from "../util/validation";
 import * as Workflow from "../workflow";
-import { type CampaignStatus, campaignTable } from "./campaign.sql";
+import { type CampaignStatus, campaignTable, type PausedReason } from "./campaign.sql";
 import * as Enrolment from "./enrolment";
 import { lock, type Row, settingsOf } from "./lock";
 import * as Schema from "./schema";
 
-export { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES, type CampaignStatus, campaignContactTable, campaignTable } from "./campaign.sql";
+export {
+  CAMPAIGN_CONTACT_STATUSES,
+  CAMPAIGN_STATUSES,
+  type CampaignStatus,
+  campaignContactTable,
+  campaignTable,
+  type PausedReason,
+} from "./campaign.sql";
 export { completeIfDone } from "./complete";
 export * as Enrolment from "./enrolment";
 export { lock, settingsOf } from "./lock";
@@ -48,6 +55,8 @@ export interface Campaign {
   stats: CampaignStats;
   workflow?: Workflow.Workflow | null;
   pauseReason?: string;
+  /** Why the deliverability guard paused it (bounce or complaint rate), until resumed. */
+  pausedReason?: PausedReason;
   createdAt: Date;
   startedAt: Date | null;
   updatedAt: Date;
@@ -90,6 +99,7 @@ function serialize(
     },
     ...("workflow" in row ? { workflow: row.workflow ?? null } : {}),
     ...(row.pauseReason ? { pauseReason: row.pauseReason } : {}),
+    ...(row.pausedReason ? { pausedReason: row.pausedReason } : {}),
     createdAt: row.createdAt,
     startedAt: row.startedAt,
     updatedAt: row.updatedAt,
@@ -343,10 +353,16 @@ export async function transition(id: string, action: Action): Promise<Campaign> 
       if (problems.length) throw conflict(`Campaign cannot start: ${problems.map((p) => p.message).join("; ")}`, problems);
       set.startedAt = row.startedAt ?? now;
       set.pauseReason = null;
+      set.pausedReason = null;
       await Enrolment.scheduleFirstSteps(row.id, row.workflow!, row.timezone, now);
     }
     if (action === "pause") set.pausedAt = now;
-    if (action === "resume") set.pauseReason = null;
+    if (action === "resume") {
+      // A new window for the deliverability guard: the emails before the pause no longer count.
+      set.pauseReason = null;
+      set.pausedReason = null;
+      set.guardWindowStart = now;
+    }
     if (action === "archive") set.archivedAt = now;
     await Database.use((db) => db.update(campaignTable).set(set).where(eq(campaignTable.id, id)));
     const window = settingsOf(row);

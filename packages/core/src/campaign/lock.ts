@@ -17,12 +17,16 @@ export async function lock(id: string): Promise<Row> {
   return row;
 }
 
-export function settingsOf(row: Pick<Row, "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour">): Settings {
+export function settingsOf(
+  row: Pick<Row, "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "maxBounceRate" | "maxComplaintRate">,
+): Settings {
   return {
     sendDays: row.sendDays,
     sendHoursStart: row.sendHoursStart,
     sendHoursEnd: row.sendHoursEnd,
     timezone: row.timezone,
     maxEmailsPerHour: row.maxEmailsPerHour,
+    maxBounceRate: row.maxBounceRate,
+    maxComplaintRate: row.maxComplaintRate,
   };
 }

@@ -14,6 +14,8 @@ const hour = (min: number, max: number) =>
     v.maxValue(max, `must be at most ${max}`),
   );
 
+const percent = v.pipe(v.number("must be a number"), v.minValue(0.01, "must be at least 0.01"), v.maxValue(100, "must be at most 100"));
+
 const dayName = v.pipe(v.string("must be a day name"), v.trim(), v.toLowerCase(), v.picklist(DAYS, `must be one of ${DAYS.join(", ")}`));
 
 /** Settings as sent: every key optional (defaults on create, merged key by key on update). */
@@ -37,6 +39,8 @@ export const settingsInput = objectOnly(
       ),
     ),
     maxEmailsPerHour: v.optional(hour(1, 10000)),
+    maxBounceRate: v.optional(percent),
+    maxComplaintRate: v.optional(percent),
   }),
 );
 
@@ -45,6 +49,10 @@ export type SettingsInput = v.InferOutput<typeof settingsInput>;
 export interface Settings extends SendWindow {
   sendDays: Day[];
   maxEmailsPerHour: number;
+  /** Percent of hard bounces over the last 200 sent emails that pauses the campaign. */
+  maxBounceRate: number;
+  /** Percent of complaints over the last 200 sent emails that pauses the campaign. */
+  maxComplaintRate: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -53,6 +61,8 @@ export const DEFAULT_SETTINGS: Settings = {
   sendHoursEnd: 18,
   timezone: "UTC",
   maxEmailsPerHour: 30,
+  maxBounceRate: 5,
+  maxComplaintRate: 0.3,
 };
 
 /** Merge `input` over `base` key by key, then check what only the whole can tell (start < end). */

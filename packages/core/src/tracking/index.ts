@@ -1,3 +1,4 @@
+export * as Guard from "./guard";
 export * as InboundMail from "./inbound-mail";
 export * as Replies from "./replies";
 export { type Applied, applySesEvent, providerKey, sesEventSchema } from "./ses-events";

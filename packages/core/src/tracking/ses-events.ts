@@ -9,6 +9,7 @@ import * as Message from "../message";
 import { applyMilestone, type FastMilestone } from "../message";
 import * as Evidence from "../sending/evidence";
 import { settleSent } from "../sending/progress";
+import * as Guard from "./guard";
 import { finishSequence, type MessageRef, reach, suppress } from "./state";
 
 /**
@@ -220,6 +221,12 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
 
   const touched = new Set<string>();
   const outcome = await Database.transaction(async () => {
+    // A hard bounce or a complaint is checked against the campaign's limits: its row is locked
+    // first (see tracking/guard).
+    const guarded =
+      (event.eventType === "Bounce" && event.bounce.bounceType === "Permanent") || event.eventType === "Complaint"
+        ? await Guard.lock(message.campaignId)
+        : undefined;
     // Any event but a refusal proves SES accepted the email.
     if (found.status === "sending" && event.eventType !== "Reject" && event.eventType !== "Rendering Failure") {
       await settleSent(found.id, event.mail.messageId, new Date(event.mail.timestamp));
@@ -252,6 +259,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
         await finishSequence(message.campaignId, message.contactId, "bounced", at);
         for (const id of await suppress(message, "bounced", "bounced", at)) touched.add(id);
         touched.add(message.campaignId);
+        await Guard.check(guarded, message, key);
         return "applied";
       }
       case "Complaint": {
@@ -261,6 +269,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
         await finishSequence(message.campaignId, message.contactId, "unsubscribed", at);
         for (const id of await suppress(message, "complained", "unsubscribed", at)) touched.add(id);
         touched.add(message.campaignId);
+        await Guard.check(guarded, message, key);
         return "applied";
       }
       case "Reject":

@@ -35,6 +35,8 @@ const SETTINGS = {
   sendHoursEnd: 18,
   timezone: "Europe/Paris",
   maxEmailsPerHour: 30,
+  maxBounceRate: 5,
+  maxComplaintRate: 0.3,
 };
 
 const CONTACT = {

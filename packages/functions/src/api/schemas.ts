@@ -171,7 +171,26 @@ const Settings = v.object({
   sendHoursEnd: count,
   timezone: v.string(),
   maxEmailsPerHour: count,
+  maxBounceRate: v.pipe(
+    v.number(),
+    v.description("Percent of hard bounces over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 5."),
+  ),
+  maxComplaintRate: v.pipe(
+    v.number(),
+    v.description("Percent of complaints over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 0.3."),
+  ),
 });
+
+const PausedReason = v.pipe(
+  v.object({
+    code: v.picklist(["BOUNCE_RATE", "COMPLAINT_RATE"]),
+    rate: v.pipe(v.number(), v.description("The rate that crossed the limit, in percent of the window's sent emails.")),
+    threshold: v.pipe(v.number(), v.description("The setting it exceeded (`maxBounceRate` or `maxComplaintRate`).")),
+    at: timestamp,
+  }),
+  v.description("Why the deliverability guard paused the campaign; cleared by `resume`, which starts a new window of 200 emails."),
+  v.metadata({ examples: [{ code: "BOUNCE_RATE", rate: 9.09, threshold: 5, at: "2025-01-20T10:42:00.000Z" }] }),
+);
 
 /** The seed's counters of a campaign (also per timeline bucket). */
 const COUNTERS = {
@@ -197,6 +216,7 @@ export const Campaign = v.object({
   stats: Stats,
   workflow: v.optional(v.nullable(Workflow.schema)),
   pauseReason: v.optional(v.string()),
+  pausedReason: v.optional(PausedReason),
   createdAt: timestamp,
   startedAt: v.nullable(timestamp),
   updatedAt: timestamp,

@@ -23,7 +23,9 @@ const EXAMPLE_CREATE = { name, description, emailAccountId, settings, workflow }
 const CONTROL: Record<Campaign.Action, string> = {
   start: "Launch a draft campaign. Needs verified email accounts, a valid workflow with an email, and contacts.",
   pause: "Suspend an active campaign: nothing is sent while paused, including emails already queued.",
-  resume: "Restart a paused campaign: steps that fell due during the pause are due now (within window and limit).",
+  resume:
+    "Restart a paused campaign: steps that fell due during the pause are due now (within window and limit). Clears `pausedReason` " +
+    "and starts a new window of 200 emails for the bounce and complaint limits.",
   archive: "Archive a completed, paused or draft campaign: it never sends again and becomes read-only.",
 };
 
