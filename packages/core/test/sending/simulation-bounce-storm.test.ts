@@ -1,0 +1,110 @@
+import * as Campaign from "@fluenzr/core/campaign";
+import * as Database from "@fluenzr/core/database";
+import { applySesEvent, Guard } from "@fluenzr/core/tracking";
+import * as Records from "@fluenzr/local/records";
+import { factory, linear, prng, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+
+/**
+ * A bounce storm: a list where one address in eight hard-bounces, sent at 10 emails a minute, each
+ * bounce reported by SES a minute after its email. The campaign must pause at the first bounce
+ * where the last 200 sent emails (at least 20) are past 5% bounced, as computed here from what
+ * the mailer sent, send nothing more while paused, and send again once resumed, with the bounces
+ * of the old window no longer counting.
+ */
+
+useTestDatabase();
+
+const SEED = Number(process.env.SIM_SEED ?? 20261204);
+
+describe("simulation: bounce storm", () => {
+  it("pauses at the first check past maxBounceRate, sends nothing more, and resumes on a new window", async () => {
+    const random = prng(SEED);
+    const engine = testEngine({ start: "2026-01-12T08:00:00Z" });
+    try {
+      const ws = await factory.workspace();
+      const account = await factory.emailAccount(ws);
+      const bad = new Set<string>();
+      const ids: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        const contact = await factory.contact(ws, { firstName: `P${i}` });
+        ids.push(contact.id);
+        if (random() < 1 / 8) bad.add(contact.id);
+      }
+      const workflow = linear([{ id: "e1", email: { subject: "Hi {{firstName}}", body: "Hello" } }]);
+      const campaign = await ws.as(() =>
+        Campaign.create({
+          name: "storm",
+          emailAccountId: account.id,
+          settings: { maxEmailsPerHour: 600, sendHoursStart: 0, sendHoursEnd: 24 },
+          workflow,
+        }),
+      );
+      await ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: ids }));
+      await ws.as(() => Campaign.transition(campaign.id, "start"));
+      const status = async () => (await ws.as(() => Campaign.fromID(campaign.id)))!;
+
+      // The oracle: emails in the order sent, and which of them bounced so far.
+      const order: string[] = [];
+      const bounced = new Set<string>();
+      const crossed = () => {
+        const window = order.slice(-Guard.WINDOW);
+        const n = window.filter((m) => bounced.has(m)).length;
+        return window.length >= Guard.MIN_SENT && (n * 100) / window.length > 5;
+      };
+      let reported = 0;
+      let pausedAt: number | undefined;
+      let expectedAt: number | undefined;
+      for (let minute = 0; minute < 60 && pausedAt === undefined; minute++) {
+        // SES reports last minute's bounces, then the next minute's emails go out.
+        const due = engine.mailer.sent.slice(reported);
+        reported = engine.mailer.sent.length;
+        for (const email of due) {
+          const sent = (await Records.sentEmail(email.tags.message!))!;
+          if (!bad.has(sent.contactId)) continue;
+          bounced.add(sent.messageId);
+          await applySesEvent(Records.sesRecord("bounce", sent, new Date(engine.clock.now())));
+          const shouldPause = crossed();
+          const paused = (await status()).status === "paused";
+          if (shouldPause) expectedAt ??= bounced.size;
+          expect(paused).toBe(shouldPause);
+          if (paused) {
+            pausedAt = bounced.size;
+            break;
+          }
+        }
+        if (pausedAt === undefined) {
+          await engine.run(1);
+          for (const e of engine.mailer.sent.slice(order.length)) order.push(e.tags.message!);
+        }
+      }
+      expect(pausedAt).toBeDefined();
+      expect(pausedAt).toBe(expectedAt);
+      const paused = await status();
+      expect(paused.pausedReason).toMatchObject({ code: "BOUNCE_RATE", threshold: 5 });
+      expect(paused.pausedReason!.rate).toBeGreaterThan(5);
+
+      // Paused: nothing more goes out, whatever the time.
+      const sentAtPause = engine.mailer.sent.length;
+      await engine.run(120);
+      expect(engine.mailer.sent.length).toBe(sentAtPause);
+
+      // Resumed: a new window; the old window's late bounces no longer count.
+      await ws.as(() => Campaign.transition(campaign.id, "resume"));
+      for (const email of engine.mailer.sent.slice(reported)) {
+        const sent = (await Records.sentEmail(email.tags.message!))!;
+        if (bad.has(sent.contactId)) await applySesEvent(Records.sesRecord("bounce", sent, new Date(engine.clock.now())));
+      }
+      expect((await status()).status).toBe("active");
+      await engine.run(10);
+      expect(engine.mailer.sent.length).toBeGreaterThan(sentAtPause);
+      const events = await Database.rows<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM event WHERE campaign_id = ${campaign.id} AND type = 'paused'`,
+      );
+      expect(Number(events[0]!.n)).toBe(1);
+    } finally {
+      engine.restore();
+    }
+  }, 120_000);
+});
