@@ -1,4 +1,5 @@
 import * as Actor from "@fluenzr/core/actor";
+import * as Campaign from "@fluenzr/core/campaign";
 import * as Clock from "@fluenzr/core/clock";
 import { notFound } from "@fluenzr/core/error";
 import { applySesEvent, Replies } from "@fluenzr/core/tracking";
@@ -32,7 +33,9 @@ export const simulate = new Hono<ApiEnv>().post(
     tag: "Local",
     body: true,
     summary: "Simulate an SES event for a sent email (local mode only)",
-    description: "Message ids are in the activity feed and in the local SES page (tag `message`).",
+    description:
+      "Message ids are in the activity feed and in the local SES page (tag `message`). The answer carries the campaign's status " +
+      "after the event (and its `pausedReason` when the bounce or complaint limits paused it).",
     errors: { 404: "No email with this message id was sent from the workspace." },
     requestExample: { messageId: "msg_01jhx3k9w2e8r5t7y6u4i3o2p1", event: "open" },
   }),
@@ -46,6 +49,13 @@ export const simulate = new Hono<ApiEnv>().post(
       input.event === "reply" || input.event === "auto-reply"
         ? await Replies.applyInbound(Records.inboundReply(email, now, { text: input.text, automatic: input.event === "auto-reply" }))
         : await applySesEvent(Records.sesRecord(input.event, email, now, { link: input.link }));
-    return ok(c, { messageId: input.messageId, event: input.event, result });
+    const campaign = await Campaign.fromID(email.campaignId);
+    const { id, status, pausedReason } = campaign!;
+    return ok(c, {
+      messageId: input.messageId,
+      event: input.event,
+      result,
+      campaign: { id, status, ...(pausedReason ? { pausedReason } : {}) },
+    });
   },
 );

@@ -47,7 +47,7 @@ export const campaignTable = pgTable(
     pauseReason: text("pause_reason"),
     /** Why the deliverability guard paused it (bounce or complaint rate); cleared by resume. */
     pausedReason: jsonb("paused_reason").$type<PausedReason>(),
-    /** The guard counts emails reserved from this instant (the last resume); null: all of them. */
+    /** The guard counts emails reserved after this instant (the last resume); null: all of them. */
     guardWindowStart: timestamptz("guard_window_start"),
     ...timestamps,
     startedAt: timestamptz("started_at"),

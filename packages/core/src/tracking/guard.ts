@@ -59,7 +59,7 @@ export async function check(campaign: Locked | undefined, message: MessageRef, p
   const [counts] = await Database.rows<{ sent: number; bounced: number; complained: number }>(sql`
     SELECT count(*)::int AS sent, count(bounced_at)::int AS bounced, count(complained_at)::int AS complained
     FROM (SELECT bounced_at, complained_at FROM message
-          WHERE campaign_id = ${campaign.id} AND status = 'sent' ${since ? sql`AND created_at >= ${since}` : sql``}
+          WHERE campaign_id = ${campaign.id} AND status = 'sent' ${since ? sql`AND created_at > ${since}` : sql``}
           ORDER BY created_at DESC LIMIT ${WINDOW}) w`);
   const crossed = verdict(
     { sent: Number(counts!.sent), bounced: Number(counts!.bounced), complained: Number(counts!.complained) },
