@@ -121,4 +121,18 @@ describe("deliverability guard: bounces and complaints pause the campaign", () =
     for (const email of small.sent.slice(0, 5)) await applySesEvent(about("bounce-permanent", email, "2026-01-12T09:01:00.000Z"));
     expect((await small.get()).status).toBe("active");
   });
+
+  it("concurrent bounces of one campaign are counted one after the other: one pause, one event", async () => {
+    // 6 bounces in 40 (15%) arrive at once: each check sees the bounces committed before it.
+    const { campaign, sent, get } = await sentCampaign(40);
+    const results = await Promise.all(
+      sent.slice(0, 6).map((email, i) => applySesEvent(about("bounce-permanent", email, `2026-01-12T09:01:0${i}.000Z`))),
+    );
+    expect(results).toEqual(Array(6).fill("applied"));
+    expect((await get()).pausedReason).toMatchObject({ code: "BOUNCE_RATE", threshold: 5 });
+    const events = await pausedEvents(campaign.id);
+    expect(events).toHaveLength(1);
+    // The pause happened at the third bounce committed (3/40 = 7.5%), whichever it was.
+    expect(events[0]!.metadata).toMatchObject({ rate: 7.5, sent: 40, bounced: 3 });
+  });
 });
