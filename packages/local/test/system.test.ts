@@ -173,7 +173,7 @@ describe("local system", () => {
       await simulate(of("ada@example.org").id, "click");
       expect((await simulate(of("ada@example.org").id, "reply")).body.data.result).toBe("replied");
       const bounce = (await simulate(of("grace@example.org").id, "bounce")).body.data;
-      expect(bounce).toMatchObject({ result: "applied", campaign: { status: "active" } }); // 1 of 2 sent: under 20, no check
+      expect(bounce).toMatchObject({ result: "applied", campaign: { status: "completed" } }); // both contacts done; under 20 sent: no pause
       expect((await simulate("msg_unknown0000", "open")).status).toBe(404);
       expect(await counters()).toMatchObject({ sent: 2, delivered: 2, opened: 1, clicked: 1, replied: 1, bounced: 1 });
       const grace = must(await api.GET("/v1/contacts/{id}", { params: { path: { id: of("grace@example.org").contact_id } } })).data;

@@ -43,6 +43,8 @@ interface Settings {
   sendHoursEnd: number;
   timezone: string;
   maxEmailsPerHour: number;
+  maxBounceRate: number;
+  maxComplaintRate: number;
 }
 const DEFAULT_SETTINGS: Settings = {
   sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
@@ -50,6 +52,8 @@ const DEFAULT_SETTINGS: Settings = {
   sendHoursEnd: 18,
   timezone: "UTC",
   maxEmailsPerHour: 30,
+  maxBounceRate: 5,
+  maxComplaintRate: 0.3,
 };
 
 type Verdict<T> = { ok: true; value: T } | { ok: false; reason: string };

@@ -234,6 +234,8 @@ describe("PUT /v1/campaigns/:id", () => {
       sendHoursEnd: 18,
       timezone: "Europe/Paris",
       maxEmailsPerHour: 50,
+      maxBounceRate: 5,
+      maxComplaintRate: 0.3,
     });
   });
 
