@@ -11,3 +11,4 @@ export * from "./random";
 export * from "./scale";
 export * from "./sns";
 export * from "./workflows";
+export * from "./webhook-receiver";

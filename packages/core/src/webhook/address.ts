@@ -89,7 +89,8 @@ export function urlRefusal(raw: string, under: Policy = policy): string | undefi
   }
   if (url.username || url.password) return "must not carry credentials";
   const local = under === "local";
-  if (url.protocol !== "https:" && !(local && url.protocol === "http:")) return local ? "must be an http or https URL" : "must be an https URL";
+  if (url.protocol !== "https:" && !(local && url.protocol === "http:"))
+    return local ? "must be an http or https URL" : "must be an https URL";
   const host = url.hostname.toLowerCase();
   if (local && (host === "localhost" || host.endsWith(".localhost"))) return undefined;
   if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal") || host.endsWith(".local")) {

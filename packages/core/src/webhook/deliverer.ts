@@ -7,7 +7,14 @@ import { conflict } from "../error";
 import * as Log from "../log";
 import { createId } from "../util/id";
 import * as Deliveries from "./deliveries";
-import { ATTEMPT_TIMEOUT_MS, DISABLE_AFTER_FAILURES, DISABLE_AFTER_MS, MAX_ATTEMPTS, PER_ENDPOINT_CONCURRENCY, RETRY_DELAYS_MS } from "./events";
+import {
+  ATTEMPT_TIMEOUT_MS,
+  DISABLE_AFTER_FAILURES,
+  DISABLE_AFTER_MS,
+  MAX_ATTEMPTS,
+  PER_ENDPOINT_CONCURRENCY,
+  RETRY_DELAYS_MS,
+} from "./events";
 import * as Http from "./http";
 import { payload } from "./outbox";
 import * as Queue from "./queue";
@@ -250,7 +257,10 @@ export async function test(subscriptionId: string): Promise<TestResult> {
   const eventId = createId("event", at.getTime());
   const deliveryId = createId("webhookDelivery", at.getTime());
   const body = JSON.stringify(
-    payload(eventId, "webhook.test", at, workspaceId, { webhook: { id: subscription.id, url: subscription.url }, message: "A test event from FluenzR" }),
+    payload(eventId, "webhook.test", at, workspaceId, {
+      webhook: { id: subscription.id, url: subscription.url },
+      message: "A test event from FluenzR",
+    }),
   );
   await Database.transaction(async () => {
     await Database.rows(sql`
@@ -285,7 +295,8 @@ export async function retry(subscriptionId: string, deliveryId: string): Promise
     UPDATE webhook_delivery SET status = 'pending', next_attempt_at = ${now}, attempts = LEAST(attempts, ${MAX_ATTEMPTS - 1})
     WHERE id = ${deliveryId} AND (leased_until IS NULL OR leased_until < ${now})
     RETURNING id`);
-  if (!row) throw conflict("An attempt of this delivery is in flight: try again in a minute", [{ path: "status", message: "attempt in flight" }]);
+  if (!row)
+    throw conflict("An attempt of this delivery is in flight: try again in a minute", [{ path: "status", message: "attempt in flight" }]);
   await attempt(deliveryId);
   return Deliveries.mustExist(subscriptionId, deliveryId);
 }

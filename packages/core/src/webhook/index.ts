@@ -10,7 +10,7 @@ export * as Deliveries from "./deliveries";
 export { EVENT_TYPES, type EventType } from "./events";
 export * as Http from "./http";
 export * as Outbox from "./outbox";
-export { type NewEvent, emit } from "./outbox";
+export { emit, type NewEvent } from "./outbox";
 export * as DeliveryQueue from "./queue";
 export * as Subscriptions from "./subscription";
 export { webhookDeliveryTable, webhookEventTable, webhookSubscriptionTable } from "./webhook.sql";

@@ -63,6 +63,14 @@ export function emailSource(rel: string): string {
     FROM ${rel} r WHERE r.type IN (${types})`;
 }
 
+/** Does an enabled subscription of the workspace want any of these types? (To skip building events nobody wants.) */
+export async function wants(workspaceId: string, types: readonly EventType[]): Promise<boolean> {
+  const [row] = await Database.rows<{ yes: boolean }>(sql`
+    SELECT EXISTS (SELECT 1 FROM webhook_subscription s WHERE s.workspace_id = ${workspaceId}
+      AND s.enabled AND (s.events && ${Database.array(types, "text")} OR '*' = ANY(s.events))) AS yes`);
+  return row?.yes === true;
+}
+
 /** After commit, queue what the statement's `wh_delivery` wrote (nothing when it wrote nothing). */
 export async function queueAfterCommit(deliveryIds: readonly string[] | null | undefined): Promise<void> {
   if (!deliveryIds?.length) return;
@@ -97,7 +105,13 @@ export async function emit(events: readonly NewEvent[]): Promise<void> {
   const rows = events.map((event) => {
     const workspaceId = event.workspaceId ?? Actor.workspaceId();
     const id = derivedId("event", `${event.type}:${event.key}`, event.at.getTime());
-    return { id, workspaceId, type: event.type, at: event.at, body: JSON.stringify(payload(id, event.type, event.at, workspaceId, event.data)) };
+    return {
+      id,
+      workspaceId,
+      type: event.type,
+      at: event.at,
+      body: JSON.stringify(payload(id, event.type, event.at, workspaceId, event.data)),
+    };
   });
   const source: SQL = sql`SELECT * FROM ${unnest(rows, {
     id: ["text", (r) => r.id],
@@ -111,4 +125,3 @@ export async function emit(events: readonly NewEvent[]): Promise<void> {
   );
   await queueAfterCommit(row?.deliveries);
 }
-

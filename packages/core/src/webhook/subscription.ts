@@ -112,7 +112,9 @@ export async function list(query: v.InferOutput<typeof listQuery>): Promise<Page
     LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}`);
   let total = rows[0]?.total ?? 0;
   if (!rows.length && query.page > 1) {
-    const [row] = await Database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM webhook_subscription WHERE workspace_id = ${workspaceId}`);
+    const [row] = await Database.rows<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM webhook_subscription WHERE workspace_id = ${workspaceId}`,
+    );
     total = row?.n ?? 0;
   }
   return { data: rows.map((row) => SUBSCRIPTION.decode(row)), meta: pageMeta(query.page, query.perPage, total) };
@@ -185,7 +187,10 @@ export async function rotateSecret(id: string): Promise<Rotated> {
 }
 
 /** The secrets that sign now, newest first. */
-export function signingSecrets(row: { secret: string; previousSecret: string | null; previousSecretExpiresAt: Date | null }, now: Date): string[] {
+export function signingSecrets(
+  row: { secret: string; previousSecret: string | null; previousSecretExpiresAt: Date | null },
+  now: Date,
+): string[] {
   return row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now
     ? [row.secret, row.previousSecret]
     : [row.secret];
