@@ -10,5 +10,5 @@ export * from "./queries";
 export * from "./random";
 export * from "./scale";
 export * from "./sns";
-export * from "./workflows";
 export * from "./webhook-receiver";
+export * from "./workflows";

@@ -61,9 +61,9 @@ export class MemoryQueue implements SendQueue {
     }
   }
 
-  /** Raw access for tests: put any body on the queue (poison messages). */
-  enqueueRaw(body: string) {
-    this.messages.push({ id: randomUUID(), body, receiveCount: 0, visibleAt: this.now() });
+  /** Raw access: put any body on the queue (poison messages in tests; other queues' messages), visible after `delayMs`. */
+  enqueueRaw(body: string, delayMs = 0) {
+    this.messages.push({ id: randomUUID(), body, receiveCount: 0, visibleAt: this.now() + delayMs });
   }
 
   receive(max = 10): Stored[] {

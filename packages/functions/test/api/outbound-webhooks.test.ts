@@ -9,11 +9,11 @@ import {
   expectOk,
   expectPage,
   expectValidation,
-  factory,
+  type factory,
   freshApi,
   ISO_UTC,
-  type Receiver,
   type Received,
+  type Receiver,
   revokedKey,
   startReceiver,
   useTestDatabase,
@@ -61,7 +61,10 @@ const FIELDS = ["createdAt", "description", "disabledReason", "enabled", "events
 describe("POST /v1/webhooks", () => {
   it("subscribes a URL: 201 with the secret, shown only here", async () => {
     const { api } = await freshApi(app);
-    const created = expectOk(await api.post("/v1/webhooks", { url: receiver.url, events: ["email.replied", "*"], description: " CRM " }), 201);
+    const created = expectOk(
+      await api.post("/v1/webhooks", { url: receiver.url, events: ["email.replied", "*"], description: " CRM " }),
+      201,
+    );
     expect(Object.keys(created).sort()).toEqual([...FIELDS, "secret"].sort());
     expect(created).toMatchObject({
       id: expect.stringMatching(/^whk_[0-9a-z]{26}$/),
@@ -125,7 +128,12 @@ describe("/v1/webhooks/:id", () => {
   it("PUT changes url, events, description and enabled; disabling by hand says so", async () => {
     const hook = expectOk(await api.post("/v1/webhooks", { url: receiver.url, events: ["email.sent"] }), 201);
     const updated = expectOk(await api.put(`/v1/webhooks/${hook.id}`, { events: ["campaign.started"], description: "x", enabled: false }));
-    expect(updated).toMatchObject({ events: ["campaign.started"], description: "x", enabled: false, disabledReason: "disabled by the user" });
+    expect(updated).toMatchObject({
+      events: ["campaign.started"],
+      description: "x",
+      enabled: false,
+      disabledReason: "disabled by the user",
+    });
     const again = expectOk(await api.put(`/v1/webhooks/${hook.id}`, { enabled: true }));
     expect(again).toMatchObject({ enabled: true, disabledReason: null });
     expectValidation(await api.put(`/v1/webhooks/${hook.id}`, { events: ["bogus"] }), { events: expect.stringContaining("bogus") });
@@ -139,7 +147,9 @@ describe("/v1/webhooks/:id", () => {
   });
 
   it("another workspace's webhook and deliveries are 404 on every operation", async () => {
-    const theirs = await other.as(() => import("@fluenzr/core/webhook").then((m) => m.Subscriptions.create({ url: receiver.url, events: ["*"] })));
+    const theirs = await other.as(() =>
+      import("@fluenzr/core/webhook").then((m) => m.Subscriptions.create({ url: receiver.url, events: ["*"] })),
+    );
     const test = await other.as(() => Deliverer.test(theirs.id));
     const base = `/v1/webhooks/${theirs.id}`;
     for (const [method, path, body] of [
@@ -199,7 +209,12 @@ describe("test event, rotation and the delivery log", () => {
     expect(request.headers["x-fluenzr-event-type"]).toBe("webhook.test");
     expect(Math.abs(Number(request.headers["x-fluenzr-timestamp"]) - Date.now() / 1000)).toBeLessThan(10);
     const body = JSON.parse(request.raw);
-    expect(body).toMatchObject({ id: result.eventId, type: "webhook.test", timestamp: expect.stringMatching(ISO_UTC), data: { webhook: { id: hook.id } } });
+    expect(body).toMatchObject({
+      id: result.eventId,
+      type: "webhook.test",
+      timestamp: expect.stringMatching(ISO_UTC),
+      data: { webhook: { id: hook.id } },
+    });
 
     receiver.respond(503);
     const failed = expectOk(await api.post(`/v1/webhooks/${hook.id}/test`));
@@ -231,7 +246,14 @@ describe("test event, rotation and the delivery log", () => {
     await w.as(() => Deliverer.sweep({ freshMs: 0 }));
     const page = expectPage(await api.get(`/v1/webhooks/${hook.id}/deliveries`), { page: 1, perPage: 20, total: 2, totalPages: 1 });
     expect(page.map((d) => d.eventType)).toEqual(["contact.updated", "contact.created"]);
-    expect(page[1]).toMatchObject({ status: "succeeded", attempts: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null, responseBodyPreview: "ok" });
+    expect(page[1]).toMatchObject({
+      status: "succeeded",
+      attempts: 1,
+      lastStatusCode: 200,
+      lastError: null,
+      nextAttemptAt: null,
+      responseBodyPreview: "ok",
+    });
     const created = expectPage(await api.get(`/v1/webhooks/${hook.id}/deliveries?eventType=contact.created&status=succeeded`), {
       page: 1,
       perPage: 20,
