@@ -3,6 +3,7 @@ import { bundleSizes } from "./entries/bundles";
 import { addContactsByGroup, listCampaigns } from "./entries/campaigns";
 import { engineThroughput, tickMillion } from "./entries/engine";
 import { statsBench } from "./entries/stats";
+import { outboundWebhooks } from "./entries/outbound-webhooks";
 import { webhookIngestion } from "./entries/webhooks";
 import { type BenchResult, print } from "./lib";
 
@@ -21,6 +22,7 @@ const ENTRIES: Record<string, () => Promise<BenchResult[]>> = {
   "engine.emails-per-second": engineThroughput,
   "engine.tick-1m-contacts": tickMillion,
   "webhooks.ses-events-per-second": webhookIngestion,
+  "webhooks.outbound-deliveries-per-second": outboundWebhooks,
   stats: statsBench,
 };
 
