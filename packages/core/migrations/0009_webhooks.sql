@@ -44,9 +44,7 @@ CREATE TABLE "webhook_subscription" (
 ALTER TABLE "webhook_delivery" ADD CONSTRAINT "webhook_delivery_subscription_id_webhook_subscription_id_fk" FOREIGN KEY ("subscription_id") REFERENCES "public"."webhook_subscription"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_delivery" ADD CONSTRAINT "webhook_delivery_event_id_webhook_event_id_fk" FOREIGN KEY ("event_id") REFERENCES "public"."webhook_event"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "webhook_subscription" ADD CONSTRAINT "webhook_subscription_workspace_id_workspace_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspace"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE UNIQUE INDEX "webhook_delivery_event_key" ON "webhook_delivery" USING btree ("subscription_id","event_id");--> statement-breakpoint
 CREATE INDEX "webhook_delivery_list_idx" ON "webhook_delivery" USING btree ("subscription_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "webhook_delivery_due_idx" ON "webhook_delivery" USING btree ("next_attempt_at") WHERE "webhook_delivery"."status" = 'pending';--> statement-breakpoint
-CREATE INDEX "webhook_event_workspace_idx" ON "webhook_event" USING btree ("workspace_id");--> statement-breakpoint
 CREATE INDEX "webhook_subscription_workspace_idx" ON "webhook_subscription" USING btree ("workspace_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "webhook_subscription_enabled_idx" ON "webhook_subscription" USING btree ("workspace_id") WHERE "webhook_subscription"."enabled";

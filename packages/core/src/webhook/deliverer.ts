@@ -3,6 +3,7 @@ import * as v from "valibot";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import { unnest } from "../database/typed";
 import { conflict } from "../error";
 import * as Log from "../log";
 import { createId } from "../util/id";
@@ -40,23 +41,25 @@ interface Claimed {
   subscriptionId: string;
   url: string;
   enabled: boolean;
+  failing: boolean;
   secret: string;
   previousSecret: string | null;
   previousSecretExpiresAt: Date | string | null;
   body: string;
 }
 
-async function claim(deliveryId: string, now: Date): Promise<Claimed | undefined> {
-  const [row] = await Database.rows<Claimed>(sql`
+/** Lease the due and free deliveries among these, in one statement. */
+async function claim(deliveryIds: readonly string[], now: Date): Promise<Claimed[]> {
+  return Database.rows<Claimed>(sql`
     UPDATE webhook_delivery d SET leased_until = ${new Date(now.getTime() + LEASE_MS)}
     FROM webhook_subscription s, webhook_event e
-    WHERE d.id = ${deliveryId} AND d.status = 'pending'
+    WHERE d.id = ANY(${Database.array(deliveryIds, "text")}) AND d.status = 'pending'
       AND (d.attempts = 0 OR d.next_attempt_at <= ${now})
       AND (d.leased_until IS NULL OR d.leased_until < ${now})
       AND s.id = d.subscription_id AND e.id = d.event_id
     RETURNING d.id, d.attempts, d.event_id AS "eventId", d.event_type AS "eventType", s.id AS "subscriptionId", s.url, s.enabled,
-              s.secret, s.previous_secret AS "previousSecret", s.previous_secret_expires_at AS "previousSecretExpiresAt", e.body`);
-  return row;
+              (s.failing_since IS NOT NULL) AS failing, s.secret, s.previous_secret AS "previousSecret",
+              s.previous_secret_expires_at AS "previousSecretExpiresAt", e.body`);
 }
 
 export type Verdict = "succeeded" | "retry" | "failed" | "gone";
@@ -109,78 +112,123 @@ export interface AttemptResult {
 
 /** Attempt one delivery if it is due and free. */
 export async function attempt(deliveryId: string): Promise<AttemptResult> {
-  const now = Clock.now();
-  const claimed = await claim(deliveryId, now);
-  if (!claimed) return { deliveryId, attempted: false };
-  if (!claimed.enabled) {
-    const outcome: Http.Outcome = { statusCode: null, durationMs: 0, error: "the subscription is disabled", responseBodyPreview: null };
-    await record(claimed, outcome, "failed", now);
-    return { deliveryId, attempted: true, verdict: "failed", outcome };
-  }
-  const secrets = Subscriptions.signingSecrets(
-    {
-      secret: claimed.secret,
-      previousSecret: claimed.previousSecret,
-      previousSecretExpiresAt: claimed.previousSecretExpiresAt === null ? null : Database.toDate(claimed.previousSecretExpiresAt),
-    },
-    now,
-  );
-  const outcome = await withSlot(claimed.subscriptionId, () =>
-    Http.post({
-      url: claimed.url,
-      body: claimed.body,
-      eventId: claimed.eventId,
-      eventType: claimed.eventType,
-      secrets,
-      timestamp: Math.floor(Clock.nowMs() / 1000),
-    }),
-  );
-  const result = verdict(outcome);
-  await record(claimed, outcome, result, Clock.now());
-  return { deliveryId, attempted: true, verdict: result, outcome };
+  const [result] = await attemptMany([deliveryId]);
+  return result ?? { deliveryId, attempted: false };
 }
 
-async function record(claimed: Claimed, outcome: Http.Outcome, result: Verdict, now: Date): Promise<void> {
-  const attempts = claimed.attempts + 1;
-  const delay = result === "retry" && attempts < MAX_ATTEMPTS ? nextDelayMs(attempts) : undefined;
-  const status = result === "succeeded" ? "succeeded" : delay !== undefined ? "pending" : "failed";
-  const next = delay !== undefined ? new Date(now.getTime() + delay) : null;
-  await Database.transaction(async () => {
-    await Database.rows(sql`
-      UPDATE webhook_delivery SET status = ${status}, attempts = ${attempts}, last_status_code = ${outcome.statusCode},
-        last_error = ${outcome.error}, last_duration_ms = ${outcome.durationMs}, response_body_preview = ${outcome.responseBodyPreview},
-        next_attempt_at = ${next}, leased_until = NULL, delivered_at = ${result === "succeeded" ? now : null}
-      WHERE id = ${claimed.id}`);
-    if (result === "succeeded") {
-      await Database.rows(sql`
-        UPDATE webhook_subscription SET failing_since = NULL, failures_since = 0
-        WHERE id = ${claimed.subscriptionId} AND failing_since IS NOT NULL`);
-    } else if (result === "gone") {
-      await disable(claimed.subscriptionId, `the endpoint answered 410 Gone at ${now.toISOString()}`, now);
-    } else if (claimed.enabled) {
-      await Database.rows(sql`
-        UPDATE webhook_subscription
-        SET failing_since = coalesce(failing_since, ${now}), failures_since = failures_since + 1,
-            enabled = NOT (failures_since + 1 >= ${DISABLE_AFTER_FAILURES} AND coalesce(failing_since, ${now}) <= ${new Date(now.getTime() - DISABLE_AFTER_MS)}),
-            disabled_reason = CASE
-              WHEN failures_since + 1 >= ${DISABLE_AFTER_FAILURES} AND coalesce(failing_since, ${now}) <= ${new Date(now.getTime() - DISABLE_AFTER_MS)}
-              THEN ${`every attempt failed for 24 hours (${DISABLE_AFTER_FAILURES} or more); last: ${outcome.error ?? `status ${outcome.statusCode}`}`}
-              ELSE disabled_reason END
-        WHERE id = ${claimed.subscriptionId} AND enabled`);
-    }
-    // SQS holds a message back 15 minutes at most; later retries are the sweeper's.
-    if (delay !== undefined && delay <= 900_000) await Database.afterCommit(() => Queue.dispatch([claimed.id], Math.ceil(delay / 1000)));
+/**
+ * Attempt these deliveries (those due and free): leased in one statement, POSTed concurrently
+ * (within each endpoint's cap), their outcomes recorded in one statement.
+ */
+export async function attemptMany(deliveryIds: readonly string[]): Promise<AttemptResult[]> {
+  const now = Clock.now();
+  const claimed = await claim(deliveryIds, now);
+  const attempted = await Promise.all(
+    claimed.map(async (delivery) => {
+      if (!delivery.enabled) {
+        const outcome: Http.Outcome = { statusCode: null, durationMs: 0, error: "the subscription is disabled", responseBodyPreview: null };
+        return { delivery, outcome, verdict: "failed" as Verdict };
+      }
+      const secrets = Subscriptions.signingSecrets(
+        {
+          secret: delivery.secret,
+          previousSecret: delivery.previousSecret,
+          previousSecretExpiresAt: delivery.previousSecretExpiresAt === null ? null : Database.toDate(delivery.previousSecretExpiresAt),
+        },
+        now,
+      );
+      const outcome = await withSlot(delivery.subscriptionId, () =>
+        Http.post({
+          url: delivery.url,
+          body: delivery.body,
+          eventId: delivery.eventId,
+          eventType: delivery.eventType,
+          secrets,
+          timestamp: Math.floor(Clock.nowMs() / 1000),
+        }),
+      );
+      return { delivery, outcome, verdict: verdict(outcome) };
+    }),
+  );
+  if (attempted.length) await record(attempted, Clock.now());
+  const byId = new Map(attempted.map((a) => [a.delivery.id, a]));
+  return deliveryIds.map((deliveryId) => {
+    const done = byId.get(deliveryId);
+    return done ? { deliveryId, attempted: true, verdict: done.verdict, outcome: done.outcome } : { deliveryId, attempted: false };
   });
-  if (result !== "succeeded") {
+}
+
+interface Attempted {
+  delivery: Claimed;
+  outcome: Http.Outcome;
+  verdict: Verdict;
+}
+
+async function record(attempted: readonly Attempted[], now: Date): Promise<void> {
+  const rows = attempted.map(({ delivery, outcome, verdict: result }) => {
+    const attempts = delivery.attempts + 1;
+    const delay = result === "retry" && attempts < MAX_ATTEMPTS ? nextDelayMs(attempts) : undefined;
+    const status = result === "succeeded" ? "succeeded" : delay !== undefined ? "pending" : "failed";
+    return { delivery, outcome, result, attempts, delay, status, next: delay !== undefined ? new Date(now.getTime() + delay) : null };
+  });
+  // Every delivery's outcome in one statement.
+  await Database.rows(sql`
+    UPDATE webhook_delivery d SET status = v.status, attempts = v.attempts::int, last_status_code = v.code::int, last_error = v.error,
+      last_duration_ms = v.duration::int, response_body_preview = v.preview, next_attempt_at = v.next, leased_until = NULL,
+      delivered_at = CASE WHEN v.status = 'succeeded' THEN ${now}::timestamptz END
+    FROM ${unnest(rows, {
+      id: ["text", (r) => r.delivery.id],
+      status: ["text", (r) => r.status],
+      attempts: ["int", (r) => r.attempts],
+      code: ["int", (r) => r.outcome.statusCode],
+      error: ["text", (r) => r.outcome.error],
+      duration: ["int", (r) => r.outcome.durationMs],
+      preview: ["text", (r) => r.outcome.responseBodyPreview],
+      next: ["timestamptz", (r) => r.next],
+    })}
+    WHERE d.id = v.id`);
+  // The subscriptions: a success ends a run of failures; 410 disables; failures count towards disabling.
+  const bySubscription = new Map<string, typeof rows>();
+  for (const row of rows)
+    bySubscription.set(row.delivery.subscriptionId, [...(bySubscription.get(row.delivery.subscriptionId) ?? []), row]);
+  for (const [subscriptionId, list] of bySubscription) {
+    const gone = list.find((r) => r.result === "gone");
+    const failures = list.filter((r) => r.result !== "succeeded" && r.delivery.enabled);
+    const succeeded = list.some((r) => r.result === "succeeded");
+    if (gone) await disable(subscriptionId, `the endpoint answered 410 Gone at ${now.toISOString()}`, now);
+    else if (failures.length) await countFailures(subscriptionId, failures.length, failures.at(-1)!.outcome, now);
+    else if (succeeded && list.some((r) => r.delivery.failing)) {
+      await Database.rows(sql`
+        UPDATE webhook_subscription SET failing_since = NULL, failures_since = 0 WHERE id = ${subscriptionId} AND failing_since IS NOT NULL`);
+    }
+  }
+  // SQS holds a message back 15 minutes at most; later retries are the sweeper's.
+  const soon = rows.filter((r) => r.delay !== undefined && r.delay <= 900_000);
+  for (const row of soon) await Queue.dispatch([row.delivery.id], Math.ceil(row.delay! / 1000));
+  for (const row of rows) {
+    if (row.result === "succeeded") continue;
     Log.info("webhook attempt failed", {
-      deliveryId: claimed.id,
-      subscriptionId: claimed.subscriptionId,
-      statusCode: outcome.statusCode,
-      error: outcome.error,
-      verdict: result,
-      attempts,
+      deliveryId: row.delivery.id,
+      subscriptionId: row.delivery.subscriptionId,
+      statusCode: row.outcome.statusCode,
+      error: row.outcome.error,
+      verdict: row.result,
+      attempts: row.attempts,
     });
   }
+}
+
+/** `n` more failures; disabled once every attempt failed for 24 hours, at least 20 times. */
+async function countFailures(subscriptionId: string, n: number, last: Http.Outcome, now: Date) {
+  const cutoff = new Date(now.getTime() - DISABLE_AFTER_MS);
+  const condition = sql`failures_since + ${n} >= ${DISABLE_AFTER_FAILURES} AND coalesce(failing_since, ${now}) <= ${cutoff}`;
+  const reason = `every attempt failed for 24 hours (${DISABLE_AFTER_FAILURES} or more); last: ${last.error ?? `status ${last.statusCode}`}`;
+  await Database.rows(sql`
+    UPDATE webhook_subscription
+    SET failing_since = coalesce(failing_since, ${now}), failures_since = failures_since + ${n},
+        enabled = NOT (${condition}),
+        disabled_reason = CASE WHEN ${condition} THEN ${reason} ELSE disabled_reason END
+    WHERE id = ${subscriptionId} AND enabled`);
 }
 
 async function disable(subscriptionId: string, reason: string, now: Date) {
@@ -194,27 +242,25 @@ export interface QueueRecord {
   body: string;
 }
 
-/** A queue batch: each delivery attempted (concurrently); failures to record come back, bad messages are dropped. */
+/** A queue batch: its deliveries attempted together; if recording fails the batch comes back, bad messages are dropped. */
 export async function handle(records: readonly QueueRecord[]): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> {
-  const failures: Array<{ itemIdentifier: string }> = [];
-  await Promise.all(
-    records.map(async (item) => {
-      let deliveryId: string;
-      try {
-        deliveryId = v.parse(Queue.messageSchema, JSON.parse(item.body)).deliveryId;
-      } catch {
-        Log.error("invalid webhook delivery message", { queueMessageId: item.messageId });
-        return;
-      }
-      try {
-        await attempt(deliveryId);
-      } catch (error) {
-        Log.error("webhook delivery failed to run", { deliveryId, error });
-        failures.push({ itemIdentifier: item.messageId });
-      }
-    }),
-  );
-  return { batchItemFailures: failures };
+  const items: Array<{ messageId: string; deliveryId: string }> = [];
+  for (const item of records) {
+    try {
+      items.push({ messageId: item.messageId, deliveryId: v.parse(Queue.messageSchema, JSON.parse(item.body)).deliveryId });
+    } catch {
+      Log.error("invalid webhook delivery message", { queueMessageId: item.messageId });
+    }
+  }
+  if (!items.length) return { batchItemFailures: [] };
+  try {
+    await attemptMany([...new Set(items.map((i) => i.deliveryId))]);
+    return { batchItemFailures: [] };
+  } catch (error) {
+    // Leased deliveries come back when their lease runs out; the messages come back now.
+    Log.error("webhook deliveries failed to run", { deliveries: items.length, error });
+    return { batchItemFailures: items.map((i) => ({ itemIdentifier: i.messageId })) };
+  }
 }
 
 /**
@@ -235,7 +281,7 @@ export async function sweep(options: { freshMs?: number; limit?: number } = {}):
   if (ids.length) {
     Log.info("webhook sweep: queueing deliveries nobody is attempting", { deliveries: ids.length });
     if (Queue.installed()) await Queue.dispatch(ids);
-    else for (const id of ids) await attempt(id);
+    else for (let i = 0; i < ids.length; i += 10) await attemptMany(ids.slice(i, i + 10));
   }
   return ids.length;
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, index, integer, pgTable, text } from "drizzle-orm/pg-core";
 import { timestamptz, workspaceIdColumn } from "../database/columns";
 import { workspaceTable } from "../workspace/workspace.sql";
 
@@ -49,10 +49,12 @@ export const webhookEventTable = pgTable(
     body: text("body").notNull(),
     occurredAt: timestamptz("occurred_at").notNull(),
   },
-  (t) => [index("webhook_event_workspace_idx").on(t.workspaceId)],
 );
 
-/** One event to one subscription: its attempts, outcome and schedule. */
+/**
+ * One event to one subscription: its attempts, outcome and schedule. The id is derived from the
+ * pair (outbox.ts), so the primary key alone keeps an event from reaching a subscription twice.
+ */
 export const webhookDeliveryTable = pgTable(
   "webhook_delivery",
   {
@@ -79,7 +81,6 @@ export const webhookDeliveryTable = pgTable(
     deliveredAt: timestamptz("delivered_at"),
   },
   (t) => [
-    uniqueIndex("webhook_delivery_event_key").on(t.subscriptionId, t.eventId),
     index("webhook_delivery_list_idx").on(t.subscriptionId, t.createdAt.desc(), t.id.desc()),
     // The sweeper: pending deliveries by when they are due.
     index("webhook_delivery_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
