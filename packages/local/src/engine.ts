@@ -82,7 +82,8 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   // This process is the only deliverer: whatever is pending was left by the last stop.
   await Deliverer.sweep({ freshMs: 0 }).catch((error) => Log.error("start-up webhook sweep failed", { error }));
   queue.start(SendBatch.handle, { intervalMs: 200, concurrency: 4 });
-  webhookQueue.start(Deliverer.handle, { intervalMs: 200, concurrency: 4 });
+  // Batches of 50: one statement leases them, one records them (the endpoint's cap still applies).
+  webhookQueue.start(Deliverer.handle, { intervalMs: 200, concurrency: 4, batchSize: 50 });
   const stopTicker = startTicker({ scheduler, tick, intervalMs: options.tickIntervalMs });
   const sweeper = setInterval(() => {
     sweep({ unknownMarginMs }).catch((error) => Log.error("sweep failed", { error }));

@@ -125,9 +125,9 @@ export class MemoryQueue implements SendQueue {
   }
 
   /** Poll in the background (local mode). */
-  start(handler: BatchHandler, options: { intervalMs?: number; concurrency?: number } = {}) {
+  start(handler: BatchHandler, options: { intervalMs?: number; concurrency?: number; batchSize?: number } = {}) {
     const loop = async () => {
-      this.running = this.drain(handler, { concurrency: options.concurrency ?? 4 }).then(() => undefined);
+      this.running = this.drain(handler, { concurrency: options.concurrency ?? 4, batchSize: options.batchSize }).then(() => undefined);
       await this.running;
       this.running = undefined;
       if (this.timer !== undefined) this.timer = setTimeout(loop, options.intervalMs ?? 250);

@@ -51,15 +51,17 @@ interface Claimed {
 /** Lease the due and free deliveries among these, in one statement. */
 async function claim(deliveryIds: readonly string[], now: Date): Promise<Claimed[]> {
   return Database.rows<Claimed>(sql`
-    UPDATE webhook_delivery d SET leased_until = ${new Date(now.getTime() + LEASE_MS)}
-    FROM webhook_subscription s, webhook_event e
-    WHERE d.id = ANY(${Database.array(deliveryIds, "text")}) AND d.status = 'pending'
-      AND (d.attempts = 0 OR d.next_attempt_at <= ${now})
-      AND (d.leased_until IS NULL OR d.leased_until < ${now})
-      AND s.id = d.subscription_id AND e.id = d.event_id
-    RETURNING d.id, d.attempts, d.event_id AS "eventId", d.event_type AS "eventType", s.id AS "subscriptionId", s.url, s.enabled,
-              (s.failing_since IS NOT NULL) AS failing, s.secret, s.previous_secret AS "previousSecret",
-              s.previous_secret_expires_at AS "previousSecretExpiresAt", e.body`);
+    WITH d AS (
+      UPDATE webhook_delivery SET leased_until = ${new Date(now.getTime() + LEASE_MS)}
+      WHERE id = ANY(${Database.array(deliveryIds, "text")}) AND status = 'pending'
+        AND (attempts = 0 OR next_attempt_at <= ${now})
+        AND (leased_until IS NULL OR leased_until < ${now})
+      RETURNING id, attempts, event_id, event_type, subscription_id
+    )
+    SELECT d.id, d.attempts, d.event_id AS "eventId", d.event_type AS "eventType", s.id AS "subscriptionId", s.url, s.enabled,
+           (s.failing_since IS NOT NULL) AS failing, s.secret, s.previous_secret AS "previousSecret",
+           s.previous_secret_expires_at AS "previousSecretExpiresAt", e.body
+    FROM d JOIN webhook_subscription s ON s.id = d.subscription_id JOIN webhook_event e ON e.id = d.event_id`);
 }
 
 export type Verdict = "succeeded" | "retry" | "failed" | "gone";
@@ -123,6 +125,7 @@ export async function attempt(deliveryId: string): Promise<AttemptResult> {
 export async function attemptMany(deliveryIds: readonly string[]): Promise<AttemptResult[]> {
   const now = Clock.now();
   const claimed = await claim(deliveryIds, now);
+
   const attempted = await Promise.all(
     claimed.map(async (delivery) => {
       if (!delivery.enabled) {
@@ -151,6 +154,7 @@ export async function attemptMany(deliveryIds: readonly string[]): Promise<Attem
     }),
   );
   if (attempted.length) await record(attempted, Clock.now());
+
   const byId = new Map(attempted.map((a) => [a.delivery.id, a]));
   return deliveryIds.map((deliveryId) => {
     const done = byId.get(deliveryId);

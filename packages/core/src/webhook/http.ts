@@ -43,17 +43,29 @@ const agents = {
   "https:": new https.Agent({ keepAlive: true, maxSockets: 64 }),
 };
 
+/** A URL's form checked once per policy (addresses are checked again on each new connection). */
+const forms = new Map<string, { url: URL; refused?: string }>();
+
+function checked(raw: string): { url: URL; refused?: string } {
+  const key = `${Address.current()} ${raw}`;
+  let found = forms.get(key);
+  if (!found) {
+    let refused = Address.urlRefusal(raw);
+    const url = refused ? new URL("http://invalid.invalid") : new URL(raw);
+    const literal = url.hostname.replace(/^\[|\]$/g, "");
+    if (!refused && isIP(literal)) refused = Address.refusal(literal);
+    found = refused ? { url, refused } : { url };
+    if (forms.size > 10_000) forms.clear();
+    forms.set(key, found);
+  }
+  return found;
+}
+
 export async function post(request: Request): Promise<Outcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const refused = Address.urlRefusal(request.url);
+  const { url, refused } = checked(request.url);
   if (refused) return { statusCode: null, durationMs: 0, error: `URL refused: ${refused}`, responseBodyPreview: null, refused: true };
-  const url = new URL(request.url);
-  const literal = url.hostname.replace(/^\[|\]$/g, "");
-  if (isIP(literal)) {
-    const why = Address.refusal(literal);
-    if (why) return { statusCode: null, durationMs: 0, error: `URL refused: ${why}`, responseBodyPreview: null, refused: true };
-  }
   const payload = Buffer.from(request.body);
   const client = url.protocol === "https:" ? https : http;
   return new Promise<Outcome>((resolve) => {

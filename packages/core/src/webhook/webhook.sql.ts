@@ -40,16 +40,13 @@ export const webhookSubscriptionTable = pgTable(
  * The outbox: one row per event, written in the transaction of the change that causes it (and
  * only when an enabled subscription wants it). `body` is the exact JSON delivered and signed.
  */
-export const webhookEventTable = pgTable(
-  "webhook_event",
-  {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn(),
-    type: text("type").notNull(),
-    body: text("body").notNull(),
-    occurredAt: timestamptz("occurred_at").notNull(),
-  },
-);
+export const webhookEventTable = pgTable("webhook_event", {
+  id: text("id").primaryKey(),
+  workspaceId: workspaceIdColumn(),
+  type: text("type").notNull(),
+  body: text("body").notNull(),
+  occurredAt: timestamptz("occurred_at").notNull(),
+});
 
 /**
  * One event to one subscription: its attempts, outcome and schedule. The id is derived from the
