@@ -14,6 +14,8 @@ export interface Received {
 export interface Receiver {
   url: string;
   received: Received[];
+  /** The most requests it was answering at once. */
+  maxInFlight: number;
   /** The status (and body) of the next answers; a function sees each request. */
   respond(answer: number | ((request: Received) => number | { status: number; body?: string; delayMs?: number })): void;
   /** Wait until `n` requests arrived (or throw after `timeoutMs`). */
@@ -24,7 +26,12 @@ export interface Receiver {
 export async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
   let answer: Parameters<Receiver["respond"]>[0] = 200;
+  let inFlight = 0;
+  const state = { maxInFlight: 0 };
   const server: Server = createServer((req, res) => {
+    inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, inFlight);
+    res.on("finish", () => inFlight--);
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
@@ -45,6 +52,12 @@ export async function startReceiver(): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received,
+    get maxInFlight() {
+      return state.maxInFlight;
+    },
+    set maxInFlight(value: number) {
+      state.maxInFlight = value;
+    },
     respond(next) {
       answer = next;
     },

@@ -320,6 +320,17 @@ describe("delivery rules", () => {
     });
   });
 
+  it("at most 8 attempts in flight to one endpoint, however many are queued", async () => {
+    const { ws, hook } = await subscribed(["contact.created"]);
+    receiver.respond(() => ({ status: 200, delayMs: 50 }));
+    receiver.maxInFlight = 0;
+    for (let i = 0; i < 40; i++) await factory.contact(ws);
+    await queue.drain(Deliverer.handle, { concurrency: 4, batchSize: 10 });
+    expect(receiver.received).toHaveLength(40);
+    expect(receiver.maxInFlight).toBe(8);
+    expect((await deliveries(hook.id)).every((d) => d.status === "succeeded")).toBe(true);
+  });
+
   it("redirects are not followed; timeouts and refused connections are retried", async () => {
     const { ws, hook } = await subscribed(["contact.created"]);
     receiver.respond(() => ({ status: 302, body: "moved" }));
