@@ -367,8 +367,15 @@ describe("sending simulation", () => {
     // Outbound webhooks: through duplicated queue messages, crashes and replays, each email event,
     // campaign start and completion was written to the outbox exactly once, one delivery each.
     const outbox = await Database.rows<{ type: string; n: number }>(
-      sql`SELECT type, count(*)::int AS n FROM webhook_event WHERE type LIKE 'email.%' OR type LIKE 'campaign.%' GROUP BY type ORDER BY type`,
+      sql`SELECT type, count(*)::int AS n FROM webhook_event
+          WHERE type LIKE 'email.%' OR type IN ('campaign.started', 'campaign.completed') GROUP BY type ORDER BY type`,
     );
+    // Every campaign completed, so each pause (by the simulation, or by an account SES refused) was resumed.
+    const pauses = await Database.rows<{ paused: number; resumed: number }>(
+      sql`SELECT count(*) FILTER (WHERE type = 'campaign.paused')::int AS paused, count(*) FILTER (WHERE type = 'campaign.resumed')::int AS resumed
+          FROM webhook_event`,
+    );
+    expect(pauses[0]!.paused).toBe(pauses[0]!.resumed);
     const activity = await Database.rows<{ type: string; n: number }>(
       sql`SELECT 'email.' || type AS type, count(*)::int AS n FROM event
           WHERE type IN ('sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'complained', 'unsubscribed') GROUP BY type ORDER BY 1`,
