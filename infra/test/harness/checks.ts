@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, posix, resolve as resolvePath } from "node:path";
 import ts from "typescript";
-import { migrationsFolder } from "../../../packages/core/src/database/migrations-folder";
+import { migrationsFolder } from "../../../packages/core/src/database/driver";
 import { type Evaluation, ROOT } from "./evaluate";
 import { analyzeHandlers } from "./handlers";
 import { type AccountState, type Rec, type Recording, resolve, toSeconds } from "./standins";

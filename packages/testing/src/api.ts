@@ -1,6 +1,8 @@
 import { createApp } from "@fluenzr/functions/api/app";
+import { beforeAll } from "vitest";
 import { assertContract } from "./contract";
-import { workspace } from "./factories";
+import { useTestDatabase } from "./database";
+import { type TestWorkspace, workspace } from "./factories";
 
 type App = ReturnType<typeof createApp>;
 
@@ -74,4 +76,29 @@ export async function freshApi(app: App) {
 export async function apiWorkspaces(app: App) {
   const { w: ws, api } = await freshApi(app);
   return { ws, other: await workspace(), api };
+}
+
+export interface ApiSuite {
+  app: App;
+  /** Your workspace, with `api` on its key. */
+  ws: TestWorkspace;
+  /** Another workspace: its ids must be 404 to you. */
+  other: TestWorkspace;
+  api: ApiClient;
+  /** A new workspace and client, for a test that counts or lists. */
+  fresh: () => ReturnType<typeof freshApi>;
+}
+
+/**
+ * An API test file's setup in one call: its own database, the real app, and the two workspaces
+ * (filled in before the first test runs, so read them inside tests: `s.api`, `s.ws`).
+ */
+export function apiSuite(): ApiSuite {
+  useTestDatabase();
+  const app = createApp();
+  const suite = { app, fresh: () => freshApi(app) } as ApiSuite;
+  beforeAll(async () => {
+    Object.assign(suite, await apiWorkspaces(app));
+  });
+  return suite;
 }

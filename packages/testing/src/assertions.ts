@@ -43,6 +43,30 @@ export const FIELDS = {
 };
 
 /** A success envelope with this status; returns `data`. */
+/**
+ * Whatever the input, the answer is an envelope, never a 500: success with only `data` and
+ * `meta`, or an error whose code matches its status; a 400 is a VALIDATION_ERROR whose details
+ * carry string paths and messages.
+ */
+export function expectEnvelope(res: ApiResponse, label = "") {
+  const context = `${label ? `${label}: ` : ""}${res.text.slice(0, 2000)}`;
+  expect(res.status, context).toBeLessThan(500);
+  expect(typeof res.body, context).toBe("object");
+  if (res.status < 300) {
+    expect(res.body.success).toBe(true);
+    expect(Object.keys(res.body).every((k) => ["success", "data", "meta"].includes(k))).toBe(true);
+    return;
+  }
+  expect(res.body.success).toBe(false);
+  expect(res.body.error.code).toBe(ERROR_CODES[res.status]);
+  expect(typeof res.body.error.message).toBe("string");
+  if (res.status === 400) {
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+    expect(Array.isArray(res.body.error.details) && res.body.error.details.length > 0, context).toBe(true);
+    for (const d of res.body.error.details) expect([typeof d.path, typeof d.message], context).toEqual(["string", "string"]);
+  }
+}
+
 export function expectOk<T = any>(res: ApiResponse, status: 200 | 201 = 200): T {
   expect({ status: res.status, success: res.body?.success }, JSON.stringify(res.body)).toEqual({ status, success: true });
   expect(Object.keys(res.body).sort()).toEqual(res.body.meta ? ["data", "meta", "success"] : ["data", "success"]);

@@ -5,7 +5,8 @@ import { MemoryQueue, type MemoryQueueOptions } from "@fluenzr/core/queue/memory
 import * as Scheduler from "@fluenzr/core/scheduler";
 import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
-import { Config, Mailer, SendBatch, tick } from "@fluenzr/core/sending";
+import { Config, Fault, Mailer, SendBatch, tick } from "@fluenzr/core/sending";
+import { afterEach } from "vitest";
 
 /**
  * A mailer standing in for SES where tests need its failures: it records what it accepts and
@@ -46,13 +47,18 @@ export interface TestEngine {
   restore(): void;
 }
 
-/** The engine on a virtual clock: real tick, queue semantics and sender, fake SES. */
-export function testEngine(options: {
+export interface TestEngineOptions {
   start: Date | string;
   queue?: MemoryQueueOptions;
   mailer?: FakeMailer;
   scheduler?: MemoryScheduler;
-}): TestEngine {
+}
+
+/** Monday 12 January 2026, 9:00 in Paris: inside the seed's send window. */
+export const MONDAY_9_PARIS = "2026-01-12T08:00:00Z";
+
+/** The engine on a virtual clock: real tick, queue semantics and sender, fake SES. */
+export function testEngine(options: TestEngineOptions): TestEngine {
   const clock = new Clock.VirtualClock(new Date(options.start).getTime());
   const restoreClock = Clock.install(clock.now);
   const queue = new MemoryQueue({ now: clock.now, visibilityTimeoutMs: 180_000, ...options.queue });
@@ -82,5 +88,22 @@ export function testEngine(options: {
       }
     },
     restore: restoreClock,
+  };
+}
+
+/**
+ * An engine per test: the returned function starts one (as `testEngine`), and after each test of
+ * the file its clock and ports are restored and any injected fault removed.
+ */
+export function enginePerTest(): (options: TestEngineOptions) => TestEngine {
+  let current: TestEngine | undefined;
+  afterEach(() => {
+    Fault.inject(undefined);
+    current?.restore();
+    current = undefined;
+  });
+  return (options) => {
+    current = testEngine(options);
+    return current;
   };
 }

@@ -3,8 +3,10 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import * as Stats from "@fluenzr/core/stats";
-import type * as Workflow from "@fluenzr/core/workflow";
+import * as Workflow from "@fluenzr/core/workflow";
+import { SEED_WORKFLOW } from "@fluenzr/functions/api/examples";
 import { sql } from "drizzle-orm";
+import * as v from "valibot";
 import type { TestWorkspace } from "./factories";
 import * as factory from "./factories";
 
@@ -14,34 +16,8 @@ import * as factory from "./factories";
  * first `opened`, `clicked`, ... counted once, in the same transaction.
  */
 
-export const TWO_EMAILS: Workflow.Workflow = {
-  nodes: [
-    { id: "node_1", type: "start" },
-    {
-      id: "node_2",
-      type: "email",
-      data: {
-        subject: "{{firstName}}, quick question",
-        body: "Hello {{firstName}},\n\nI'm reaching out...",
-        trackOpens: true,
-        trackClicks: true,
-      },
-    },
-    { id: "node_3", type: "delay", data: { days: 3, hours: 0, businessDays: true } },
-    {
-      id: "node_4",
-      type: "email",
-      data: { subject: "Following up on my message", body: "{{firstName}},\n\nI'm following up...", trackOpens: true, trackClicks: true },
-    },
-    { id: "node_5", type: "end" },
-  ],
-  edges: [
-    { from: "node_1", to: "node_2" },
-    { from: "node_2", to: "node_3" },
-    { from: "node_3", to: "node_4" },
-    { from: "node_4", to: "node_5" },
-  ],
-};
+/** The seed's two-email sequence, as stored (defaults filled in: tracking on, `hours: 0`). */
+export const TWO_EMAILS: Workflow.Workflow = v.parse(Workflow.schema, SEED_WORKFLOW);
 
 export interface StatsCampaign {
   ws: TestWorkspace;

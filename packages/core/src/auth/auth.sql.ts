@@ -1,6 +1,6 @@
 import { bigint, customType, index, integer, pgTable, text } from "drizzle-orm/pg-core";
-import { timestamptz, workspaceIdColumn } from "../database/columns";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { timestamptz } from "../database/columns";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 /** A sequence's OID: `nextval(counter)` needs no name lookup. */
 const regclass = customType<{ data: string; driverData: string }>({ dataType: () => "regclass" });
@@ -8,8 +8,7 @@ const regclass = customType<{ data: string; driverData: string }>({ dataType: ()
 export const apiKeyTable = pgTable(
   "api_key",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    ...workspaceRecord(),
     name: text("name").notNull(),
     /** Hex SHA-256 of the full key; the key itself is never stored. */
     tokenHash: text("token_hash").notNull().unique(),

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import * as Database from "../database";
+import { compile, type Scoped } from "../database/typed";
 import { createId } from "../util/id";
 import { apiKeyTable } from "./auth.sql";
 import { counts, decide, type RateLimitDecision, WINDOW_SECONDS } from "./rate-limit";
@@ -131,28 +132,33 @@ export interface Authenticated {
  * connection). Revocation is seen at once. Time is the database's, shared by all instances. The
  * first request of each minute also rolls the window (and touches `last_used_at`).
  */
-const AUTHENTICATE = `
-  SELECT id, workspace_id, rate_limit, nextval(counter) AS n, window_start, window_seq, prev_window_seq,
-         (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now_ms
-  FROM api_key WHERE token_hash = $1 AND revoked_at IS NULL`;
+const KEY_COLUMNS = `id, workspace_id, rate_limit, nextval(counter) AS n, window_start, window_seq, prev_window_seq,
+         (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now_ms`;
+const AUTHENTICATE = `SELECT ${KEY_COLUMNS} FROM api_key WHERE token_hash = $1 AND revoked_at IS NULL`;
 
 const ROLL = `
   UPDATE api_key SET window_start = $2, window_seq = $3, prev_window_seq = $4, last_used_at = statement_timestamp()
   WHERE id = $1 AND window_start < $2`;
 
+interface KeyRow {
+  id: string;
+  workspace_id: string;
+  rate_limit: number;
+  n: string | number;
+  window_start: string | number;
+  window_seq: string | number;
+  prev_window_seq: string | number;
+  now_ms: string | number;
+}
+
 export async function authenticate(key: string): Promise<Authenticated | undefined> {
   if (!KEY_PATTERN.test(key)) return undefined;
-  const [row] = await Database.prepared<{
-    id: string;
-    workspace_id: string;
-    rate_limit: number;
-    n: string | number;
-    window_start: string | number;
-    window_seq: string | number;
-    prev_window_seq: string | number;
-    now_ms: string | number;
-  }>("fluenzr_authenticate", AUTHENTICATE, [hashKey(key)]);
-  if (!row) return undefined;
+  const [row] = await Database.prepared<KeyRow>("fluenzr_authenticate", AUTHENTICATE, [hashKey(key)]);
+  return row && counted(row);
+}
+
+/** The rate-limit decision for a key row just read (rolling its window first when due). */
+async function counted(row: KeyRow): Promise<Authenticated> {
   const nowMs = Number(row.now_ms);
   const window = Math.floor(nowMs / 1000 / WINDOW_SECONDS) * WINDOW_SECONDS;
   const counted = counts(
@@ -169,4 +175,36 @@ export async function authenticate(key: string): Promise<Authenticated | undefin
     workspaceId: row.workspace_id,
     rateLimit: decide({ limit: row.rate_limit, count: counted.count, prevCount: counted.prevCount, windowStart: window, nowMs }),
   };
+}
+
+const AUTH_PREFIX = "auth.";
+
+/**
+ * Authenticate and read in ONE statement: the key's row (as `authenticate` reads it) and the
+ * scoped read joined to it laterally, its workspace taken from the key. A wrong or revoked key
+ * reads nothing; a refused (rate-limited) request's rows are read and dropped. Returns undefined
+ * for an unknown key, else the authentication and the read's rows (decoded by the caller, in
+ * the workspace's context).
+ */
+export async function authenticateWith(
+  key: string,
+  scoped: Scoped<unknown>,
+): Promise<{ auth: Authenticated; rows: Record<string, unknown>[] } | undefined> {
+  if (!KEY_PATTERN.test(key)) return undefined;
+  const keyColumns = ["id", "workspace_id", "rate_limit", "n", "window_start", "window_seq", "prev_window_seq", "now_ms"];
+  const query = sql`
+    WITH k AS MATERIALIZED (SELECT ${sql.raw(KEY_COLUMNS)} FROM api_key WHERE token_hash = ${hashKey(key)} AND revoked_at IS NULL)
+    SELECT ${sql.raw(keyColumns.map((c) => `k.${c} AS "${AUTH_PREFIX}${c}"`).join(", "))}, r.*
+    FROM k LEFT JOIN LATERAL (
+      SELECT row_number() OVER () AS "${sql.raw(AUTH_PREFIX)}ord", q.* FROM (${scoped.query(sql.raw("k.workspace_id"))}) q
+    ) r ON true
+    ORDER BY r."${sql.raw(AUTH_PREFIX)}ord"`;
+  const { name, text, params } = compile(`auth_${scoped.name}`, query);
+  const raw = await Database.prepared<Record<string, unknown>>(name, text, params);
+  if (!raw.length) return undefined;
+  const keyRow = Object.fromEntries(keyColumns.map((c) => [c, raw[0]![`${AUTH_PREFIX}${c}`]])) as unknown as KeyRow;
+  const rows = raw
+    .filter((r) => r[`${AUTH_PREFIX}ord`] !== null)
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([column]) => !column.startsWith(AUTH_PREFIX))));
+  return { auth: await counted(keyRow), rows };
 }

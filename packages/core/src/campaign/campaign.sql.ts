@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { contactTable } from "../contact/contact.sql";
-import { timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
+import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
 import { emailAccountTable } from "../email-account/email-account.sql";
 import type { Day } from "../schedule";
 import type { Workflow } from "../workflow";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "completed", "archived"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -13,8 +13,7 @@ export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 export const campaignTable = pgTable(
   "campaign",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    ...workspaceRecord(),
     name: text("name").notNull(),
     description: text("description"),
     status: text("status", { enum: CAMPAIGN_STATUSES }).notNull().default("draft"),
@@ -57,12 +56,8 @@ export type CampaignContactStatus = (typeof CAMPAIGN_CONTACT_STATUSES)[number];
 export const campaignContactTable = pgTable(
   "campaign_contact",
   {
-    campaignId: text("campaign_id")
-      .notNull()
-      .references(() => campaignTable.id, { onDelete: "cascade" }),
-    contactId: text("contact_id")
-      .notNull()
-      .references(() => contactTable.id, { onDelete: "cascade" }),
+    campaignId: partOf("campaign_id", () => campaignTable.id),
+    contactId: partOf("contact_id", () => contactTable.id),
     workspaceId: workspaceIdColumn(),
     status: text("status", { enum: CAMPAIGN_CONTACT_STATUSES }).notNull().default("pending"),
     /** The email node the contact waits for (null before start and once finished). */

@@ -2,14 +2,16 @@ import { type SQL, sql } from "drizzle-orm";
 import type * as v from "valibot";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
+import { contactTable } from "../contact/contact.sql";
 import { contactConditions } from "../contact/filter";
 import * as Database from "../database";
+import { pick } from "../database/typed";
 import { conflict, notFound } from "../error";
 import { addDelays } from "../schedule";
 import { type Page, pageMeta } from "../util/schema";
 import { fnFor } from "../util/validation";
 import * as Workflow from "../workflow";
-import type { CampaignContactStatus } from "./campaign.sql";
+import { type CampaignContactStatus, campaignContactTable } from "./campaign.sql";
 import { completeIfDone } from "./complete";
 import { lock, type Row } from "./lock";
 import type * as Schema from "./schema";
@@ -21,13 +23,7 @@ import { addContactsSchema, removeContactsSchema } from "./schema";
  * key), and the campaign's contact counter moved, together.
  */
 
-const textArray = (values: readonly string[]) =>
-  values.length
-    ? sql`ARRAY[${sql.join(
-        values.map((x) => sql`${x}`),
-        sql`, `,
-      )}]::text[]`
-    : sql`'{}'::text[]`;
+const textArray = (values: readonly string[]) => Database.array(values, "text");
 
 /** The first email and when it is due, for contacts starting now. */
 export function firstStep(workflow: Workflow.Workflow, timezone: string, from: Date) {
@@ -176,6 +172,13 @@ export interface CampaignContact {
   updatedAt: Date;
 }
 
+const LISTED_PROGRESS = pick(
+  campaignContactTable,
+  ["contactId", "status", "currentNodeId", "nextRunAt", "lastSentAt", "error", "createdAt", "updatedAt"],
+  "cc",
+);
+const LISTED_CONTACT = pick(contactTable, ["email", "firstName", "lastName"], "c");
+
 export async function list(campaignId: string, query: v.InferOutput<typeof Schema.contactsQuery>): Promise<Page<CampaignContact>> {
   const workspaceId = Actor.workspaceId();
   const [exists] = await Database.rows<{ id: string }>(
@@ -183,24 +186,9 @@ export async function list(campaignId: string, query: v.InferOutput<typeof Schem
   );
   if (!exists) throw notFound("Campaign", campaignId);
   const status = query.status ? sql` AND cc.status = ${query.status}` : sql``;
-  const rows = await Database.rows<{
-    contact_id: string;
-    email: string;
-    first_name: string | null;
-    last_name: string | null;
-    status: CampaignContactStatus;
-    current_node_id: string | null;
-    next_run_at: Date | null;
-    last_sent_at: Date | null;
-    sending_id: string | null;
-    sending_since: Date | null;
-    error: string | null;
-    created_at: Date;
-    updated_at: Date;
-    total: number;
-  }>(sql`
-    SELECT cc.contact_id, c.email, c.first_name, c.last_name, cc.status, cc.current_node_id, cc.next_run_at, cc.last_sent_at,
-           m.id AS sending_id, m.created_at AS sending_since, cc.error, cc.created_at, cc.updated_at,
+  const raw = await Database.rows<{ sending_id: string | null; sending_since: Date | string | null; total: number }>(sql`
+    SELECT ${LISTED_PROGRESS.list}, ${LISTED_CONTACT.list},
+           m.id AS sending_id, m.created_at AS sending_since,
            (SELECT count(*)::int FROM campaign_contact x WHERE x.campaign_id = ${campaignId}${query.status ? sql` AND x.status = ${query.status}` : sql``}) AS total
     FROM campaign_contact cc JOIN contact c ON c.id = cc.contact_id
     LEFT JOIN message m ON m.campaign_id = cc.campaign_id AND m.contact_id = cc.contact_id AND m.node_id = cc.current_node_id
@@ -208,31 +196,22 @@ export async function list(campaignId: string, query: v.InferOutput<typeof Schem
     WHERE cc.campaign_id = ${campaignId}${status}
     ORDER BY cc.created_at, cc.contact_id
     LIMIT ${query.perPage} OFFSET ${(query.page - 1) * query.perPage}`);
-  let total = rows[0]?.total ?? 0;
-  if (!rows.length && query.page > 1) {
+  let total = raw[0]?.total ?? 0;
+  if (!raw.length && query.page > 1) {
     const [row] = await Database.rows<{ n: number }>(
       sql`SELECT count(*)::int AS n FROM campaign_contact cc WHERE cc.campaign_id = ${campaignId}${status}`,
     );
     total = row?.n ?? 0;
   }
   return {
-    data: rows.map((r) => ({
-      contactId: r.contact_id,
-      email: r.email,
-      firstName: r.first_name,
-      lastName: r.last_name,
-      status: r.status,
-      currentNodeId: r.current_node_id,
-      nextSendAt: r.next_run_at && Database.toDate(r.next_run_at),
-      lastSentAt: r.last_sent_at && Database.toDate(r.last_sent_at),
-      sending:
-        r.sending_id && r.current_node_id && r.sending_since
-          ? { messageId: r.sending_id, nodeId: r.current_node_id, since: Database.toDate(r.sending_since) }
-          : null,
-      error: r.error,
-      addedAt: Database.toDate(r.created_at),
-      updatedAt: Database.toDate(r.updated_at),
-    })),
+    data: raw.map((r) => {
+      const { createdAt: addedAt, nextRunAt: nextSendAt, ...progress } = LISTED_PROGRESS.decode(r);
+      const sending =
+        r.sending_id && r.sending_since && progress.currentNodeId
+          ? { messageId: r.sending_id, nodeId: progress.currentNodeId, since: Database.toDate(r.sending_since) }
+          : null;
+      return { ...progress, ...LISTED_CONTACT.decode(r), nextSendAt, sending, addedAt };
+    }),
     meta: pageMeta(query.page, query.perPage, total),
   };
 }

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps, workspaceIdColumn } from "../database/columns";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { timestamps } from "../database/columns";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const CONTACT_STATUSES = ["active", "unsubscribed", "bounced", "complained"] as const;
 export type ContactStatus = (typeof CONTACT_STATUSES)[number];
@@ -11,8 +11,7 @@ export type CustomFieldValue = string | number | boolean;
 export const contactTable = pgTable(
   "contact",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    ...workspaceRecord(),
     email: text("email").notNull(),
     /** lower(email): the key of the case-insensitive uniqueness per workspace. */
     emailKey: text("email_key")

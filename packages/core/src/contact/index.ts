@@ -3,6 +3,7 @@ import * as v from "valibot";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import { owned, pick, read, type Scoped } from "../database/typed";
 import { conflict, notFound } from "../error";
 import * as Group from "../group";
 import { groupMemberTable } from "../group/group.sql";
@@ -52,27 +53,22 @@ function normalizeTags(tags: readonly string[] | undefined): string[] {
   return [...new Set(tags ?? [])].sort();
 }
 
-const textArray = (tags: readonly string[]) =>
-  tags.length
-    ? sql`ARRAY[${sql.join(
-        tags.map((t) => sql`${t}`),
-        sql`, `,
-      )}]::text[]`
-    : sql`'{}'::text[]`;
+const textArray = (values: readonly string[]) => Database.array(values, "text");
 
-export async function fromID(id: string): Promise<Contact | undefined> {
-  const workspaceId = Actor.workspaceId();
-  // Prepared (named): the API's hottest read is parsed and planned once per connection.
-  const [row] = await Database.use((db) =>
-    Database.reuse(db, "contact_from_id", (db) =>
-      db
-        .select(selection)
-        .from(contactTable)
-        .where(and(eq(contactTable.workspaceId, sql.placeholder("workspaceId")), eq(contactTable.id, sql.placeholder("id"))))
-        .prepare("contact_from_id"),
-    ).execute({ workspaceId, id }),
-  );
-  return row;
+const PUBLIC = pick(contactTable, Object.keys(publicColumns) as Array<keyof typeof publicColumns>);
+
+/** The contact with its groups: one statement, alone or fused with the API key's. */
+export function byId(id: string): Scoped<Contact | undefined> {
+  return {
+    name: "contact_by_id",
+    query: (workspace) =>
+      sql`SELECT ${PUBLIC.list}, ${groupsOfContact} AS groups FROM contact WHERE workspace_id = ${workspace} AND id = ${id}`,
+    decode: ([row]) => row && { ...PUBLIC.decode(row), groups: row.groups as Contact["groups"] },
+  };
+}
+
+export function fromID(id: string): Promise<Contact | undefined> {
+  return read(byId(id));
 }
 
 /** Many contacts of the workspace by id (in no particular order). */
@@ -111,20 +107,7 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
     const inserted = await Database.use((db) =>
       db
         .insert(contactTable)
-        .values({
-          id,
-          workspaceId,
-          email: input.email,
-          firstName: input.firstName ?? null,
-          lastName: input.lastName ?? null,
-          company: input.company ?? null,
-          jobTitle: input.jobTitle ?? null,
-          phone: input.phone ?? null,
-          website: input.website ?? null,
-          status,
-          tags: normalizeTags(input.tags),
-          customFields: input.customFields ?? {},
-        })
+        .values(newRow(id, workspaceId, input, status))
         .onConflictDoNothing()
         .returning({ id: contactTable.id }),
     );
@@ -136,6 +119,29 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
     return contact;
   });
 });
+
+/** A new contact's row: what the input gives, its absent fields empty. */
+function newRow(
+  id: string,
+  workspaceId: string,
+  input: v.InferOutput<typeof Schema.bulkRowSchema>,
+  status: ContactStatus,
+): typeof contactTable.$inferInsert {
+  return {
+    id,
+    workspaceId,
+    email: input.email,
+    firstName: input.firstName ?? null,
+    lastName: input.lastName ?? null,
+    company: input.company ?? null,
+    jobTitle: input.jobTitle ?? null,
+    phone: input.phone ?? null,
+    website: input.website ?? null,
+    status,
+    tags: normalizeTags(input.tags),
+    customFields: input.customFields ?? {},
+  };
+}
 
 /** Statuses that keep a contact from ever being emailed again (SPEC §3). */
 const SUPPRESSED: ContactStatus[] = ["unsubscribed", "bounced", "complained"];
@@ -199,11 +205,7 @@ async function updateParsed(id: string, patch: v.InferOutput<typeof Schema.updat
     else if ((patch.status ?? current.status) === "active") set.status = await statusOnArrival(workspaceId, email, "active");
   }
   const [row] = await Database.use((db) =>
-    db
-      .update(contactTable)
-      .set(set)
-      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id)))
-      .returning({ id: contactTable.id }),
+    db.update(contactTable).set(set).where(owned(contactTable, id)).returning({ id: contactTable.id }),
   );
   if (!row) throw notFound("Contact", id);
   const contact = await mustExist(id);
@@ -377,20 +379,7 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
       const reason = suppressed.get(row.email);
       return reason ? Suppression.contactStatus(reason) : "active";
     };
-    const values = rows.map((row) => ({
-      id: createId("contact"),
-      workspaceId,
-      email: row.email,
-      firstName: row.firstName ?? null,
-      lastName: row.lastName ?? null,
-      company: row.company ?? null,
-      jobTitle: row.jobTitle ?? null,
-      phone: row.phone ?? null,
-      website: row.website ?? null,
-      status: statusOf(row),
-      tags: normalizeTags(row.tags),
-      customFields: row.customFields ?? {},
-    }));
+    const values = rows.map((row) => newRow(createId("contact"), workspaceId, row, statusOf(row)));
     const written = await Database.use((db) => {
       const insert = db.insert(contactTable).values(values);
       const upsert =
@@ -468,12 +457,11 @@ export const removeFromGroups = fnFor(Schema.groupIdsBody, async (id: string, { 
 });
 
 async function setTags(id: string, expression: SQL): Promise<Contact> {
-  const workspaceId = Actor.workspaceId();
   const [row] = await Database.use((db) =>
     db
       .update(contactTable)
       .set({ tags: expression, updatedAt: sql`now()` })
-      .where(and(eq(contactTable.workspaceId, workspaceId), eq(contactTable.id, id)))
+      .where(owned(contactTable, id))
       .returning({ id: contactTable.id }),
   );
   if (!row) throw notFound("Contact", id);

@@ -1,4 +1,4 @@
-import { text, timestamp } from "drizzle-orm/pg-core";
+import { type AnyPgColumn, text, timestamp } from "drizzle-orm/pg-core";
 
 export const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -8,3 +8,6 @@ export const timestamps = {
 };
 
 export const workspaceIdColumn = () => text("workspace_id").notNull();
+
+/** A required reference to a row this one belongs to: deleting that row deletes this one. */
+export const partOf = (name: string, target: () => AnyPgColumn) => text(name).notNull().references(target, { onDelete: "cascade" });

@@ -24,6 +24,8 @@ export interface DatabaseHandle {
   prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]>;
   migrate(folder?: string): Promise<void>;
   close(): Promise<void>;
+  /** Statements sent to the server so far (each a round trip; BEGIN and COMMIT included). */
+  roundTrips(): number;
 }
 
 interface TxContext {
@@ -41,6 +43,11 @@ export function install(next: DatabaseHandle): void {
 export function current(): DatabaseHandle {
   if (!handle) throw new Error("Database not configured: call Database.install() at start-up");
   return handle;
+}
+
+/** Round trips made through the installed database so far (compare before and after an operation). */
+export function roundTrips(): number {
+  return current().roundTrips();
 }
 
 export function isInstalled(): boolean {
@@ -184,3 +191,4 @@ export function array(values: readonly unknown[], type: "text" | "timestamptz" |
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+export type { Scoped } from "./typed";

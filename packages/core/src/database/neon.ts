@@ -1,8 +1,8 @@
 import { neonConfig, Pool, type PoolClient } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-serverless";
 import { migrate } from "drizzle-orm/neon-serverless/migrator";
-import type { DatabaseHandle, Db } from ".";
-import { migrationsFolder } from "./migrations-folder";
+import type { DatabaseHandle } from ".";
+import { poolHandle } from "./driver";
 
 export interface NeonOptions {
   max?: number;
@@ -27,15 +27,7 @@ export function createNeonDatabase(url: string, options: NeonOptions = {}): Data
     // A dropped idle connection is replaced on next use.
   });
   retryDeadConnections(pool);
-  const db = drizzle({ client: pool }) as unknown as Db;
-  return {
-    kind: "neon",
-    db,
-    pool,
-    prepared: async (name, text, params) => (await pool.query({ name, text, values: params })).rows,
-    migrate: (folder = migrationsFolder()) => migrate(drizzle({ client: pool }), { migrationsFolder: folder }),
-    close: () => pool.end(),
-  };
+  return poolHandle("neon", pool, drizzle, migrate);
 }
 
 /**

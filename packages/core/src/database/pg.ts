@@ -1,8 +1,8 @@
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import pg from "pg";
-import type { DatabaseHandle, Db } from ".";
-import { migrationsFolder } from "./migrations-folder";
+import type { DatabaseHandle } from ".";
+import { poolHandle } from "./driver";
 
 /** A PostgreSQL server through node-postgres: `DATABASE_URL` in local mode, tests, benches. */
 export function createPgDatabase(url: string, options: { max?: number } = {}): DatabaseHandle & { pool: pg.Pool } {
@@ -10,13 +10,5 @@ export function createPgDatabase(url: string, options: { max?: number } = {}): D
   pool.on("error", () => {
     // An idle client lost its connection; the pool replaces it on next use.
   });
-  const db = drizzle({ client: pool }) as unknown as Db;
-  return {
-    kind: "pg",
-    db,
-    pool,
-    prepared: async (name, text, params) => (await pool.query({ name, text, values: params })).rows,
-    migrate: (folder = migrationsFolder()) => migrate(drizzle({ client: pool }), { migrationsFolder: folder }),
-    close: () => pool.end(),
-  };
+  return poolHandle("pg", pool, drizzle, migrate);
 }

@@ -2,7 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import type { DatabaseHandle, Db } from ".";
-import { migrationsFolder } from "./migrations-folder";
+import { migrationsFolder } from "./driver";
 
 export interface PgliteOptions {
   /** Persist in this folder (local mode); in memory when absent. */
@@ -15,10 +15,20 @@ export interface PgliteOptions {
 export async function createPgliteDatabase(options: PgliteOptions = {}): Promise<DatabaseHandle & { client: PGlite }> {
   const client = new PGlite({ dataDir: options.dataDir, loadDataDir: options.loadDataDir });
   await client.waitReady;
+  // In process, but counted as the servers' are: each statement (BEGIN and COMMIT included).
+  let roundTrips = 0;
+  for (const method of ["query", "exec"] as const) {
+    const original = client[method].bind(client) as (...args: any[]) => any;
+    (client as any)[method] = (...args: any[]) => {
+      roundTrips++;
+      return original(...args);
+    };
+  }
   const db = drizzle({ client }) as unknown as Db;
   return {
     kind: "pglite",
     db,
+    roundTrips: () => roundTrips,
     client,
     prepared: async (_name, text, params) => (await client.query(text, params)).rows as never,
     migrate: (folder = migrationsFolder()) => migrate(drizzle({ client }), { migrationsFolder: folder }),

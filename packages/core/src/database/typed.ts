@@ -1,5 +1,8 @@
-import { type Column, getTableColumns, type SQL, sql, type Table } from "drizzle-orm";
-import { array, rows } from "./index";
+import { createHash } from "node:crypto";
+import { and, type Column, eq, getTableColumns, inArray, type SQL, sql, type Table } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
+import * as Actor from "../actor";
+import { array, inTransaction, prepared, rows } from "./index";
 
 /**
  * Raw SQL whose rows are typed by the schema, not by hand. `pick(table, keys, alias)` renders
@@ -72,4 +75,42 @@ export function unnest<Item>(
     return array(items.map(read), type);
   });
   return sql`unnest(${sql.join(arrays, sql`, `)}) AS ${sql.raw(alias)}(${sql.raw(names.join(", "))})`;
+}
+
+/**
+ * The condition that keeps a statement in the actor's workspace: `workspace_id = <its id> AND
+ * id = <id>` (or `id IN (<ids>)`). Every read or write of a workspace's row by id goes through it.
+ */
+export function owned(table: { workspaceId: Column; id: Column }, id: string | readonly string[]): SQL {
+  return and(eq(table.workspaceId, Actor.workspaceId()), typeof id === "string" ? eq(table.id, id) : inArray(table.id, [...id]))!;
+}
+
+/**
+ * A read of one workspace's rows whose workspace is an SQL expression: the actor's id as a
+ * parameter when run alone (`read`), or a column of the API key's row when the authentication
+ * and the read are fused into one statement (auth/authenticateWith): one round trip either way.
+ */
+export interface Scoped<T> {
+  /** A stable name for the statement (its text may still vary: the prepared name adds a hash). */
+  name: string;
+  query(workspace: SQL): SQL;
+  /** The value from the statement's rows (it may read more, rarely: an empty page's total). */
+  decode(rows: Record<string, unknown>[]): T | Promise<T>;
+}
+
+const dialect = new PgDialect();
+
+/** Text and parameters of a statement, and a prepared-statement name unique to its text. */
+export function compile(name: string, query: SQL): { name: string; text: string; params: unknown[] } {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  const hash = createHash("sha1").update(text).digest("hex").slice(0, 12);
+  return { name: `fluenzr_${name}_${hash}`, text, params };
+}
+
+/** Run a scoped read in the actor's workspace: a named prepared statement outside transactions. */
+export async function read<T>(scoped: Scoped<T>): Promise<T> {
+  const query = scoped.query(sql`${Actor.workspaceId()}`);
+  if (inTransaction()) return scoped.decode(await rows<Record<string, unknown>>(query));
+  const { name, text, params } = compile(scoped.name, query);
+  return scoped.decode(await prepared<Record<string, unknown>>(name, text, params));
 }

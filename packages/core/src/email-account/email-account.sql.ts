@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps, workspaceIdColumn } from "../database/columns";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { timestamps } from "../database/columns";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const EMAIL_ACCOUNT_STATUSES = ["pending", "verified", "failed"] as const;
 export type EmailAccountStatus = (typeof EMAIL_ACCOUNT_STATUSES)[number];
@@ -9,8 +9,7 @@ export type EmailAccountStatus = (typeof EMAIL_ACCOUNT_STATUSES)[number];
 export const emailAccountTable = pgTable(
   "email_account",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    ...workspaceRecord(),
     email: text("email").notNull(),
     emailKey: text("email_key")
       .notNull()

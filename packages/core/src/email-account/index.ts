@@ -2,6 +2,7 @@ import { and, asc, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import * as v from "valibot";
 import * as Actor from "../actor";
 import * as Database from "../database";
+import { owned } from "../database/typed";
 import { conflict, notFound } from "../error";
 import { createId } from "../util/id";
 import { emailAddress, order, type Page, pageMeta, pageQuery, requiredText, sortBy } from "../util/schema";
@@ -53,13 +54,7 @@ export const listQuery = v.object({
 });
 
 export async function fromID(id: string): Promise<EmailAccount | undefined> {
-  const workspaceId = Actor.workspaceId();
-  const [row] = await Database.use((db) =>
-    db
-      .select(selection)
-      .from(emailAccountTable)
-      .where(and(eq(emailAccountTable.workspaceId, workspaceId), eq(emailAccountTable.id, id))),
-  );
+  const [row] = await Database.use((db) => db.select(selection).from(emailAccountTable).where(owned(emailAccountTable, id)));
   return row;
 }
 
@@ -100,12 +95,11 @@ export const create = fn(createSchema, async (input): Promise<EmailAccount> => {
 });
 
 export const update = fnFor(updateSchema, async (id: string, patch): Promise<EmailAccount> => {
-  const workspaceId = Actor.workspaceId();
   const [row] = await Database.use((db) =>
     db
       .update(emailAccountTable)
       .set({ ...patch, updatedAt: sql`now()` })
-      .where(and(eq(emailAccountTable.workspaceId, workspaceId), eq(emailAccountTable.id, id)))
+      .where(owned(emailAccountTable, id))
       .returning(selection),
   );
   if (!row) throw notFound("Email account", id);

@@ -1,13 +1,12 @@
 import { index, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { contactTable } from "../contact/contact.sql";
-import { timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const groupTable = pgTable(
   "contact_group",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    ...workspaceRecord(),
     name: text("name").notNull(),
     description: text("description"),
     ...timestamps,
@@ -18,12 +17,8 @@ export const groupTable = pgTable(
 export const groupMemberTable = pgTable(
   "group_member",
   {
-    groupId: text("group_id")
-      .notNull()
-      .references(() => groupTable.id, { onDelete: "cascade" }),
-    contactId: text("contact_id")
-      .notNull()
-      .references(() => contactTable.id, { onDelete: "cascade" }),
+    groupId: partOf("group_id", () => groupTable.id),
+    contactId: partOf("contact_id", () => contactTable.id),
     workspaceId: workspaceIdColumn(),
     createdAt: timestamptz("created_at").notNull().defaultNow(),
   },

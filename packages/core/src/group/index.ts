@@ -3,6 +3,7 @@ import * as v from "valibot";
 import * as Actor from "../actor";
 import { contactTable } from "../contact/contact.sql";
 import * as Database from "../database";
+import { owned } from "../database/typed";
 import { notFound } from "../error";
 import { createId } from "../util/id";
 import { idList, optionalText, order, type Page, pageMeta, pageQuery, requiredText, sortBy } from "../util/schema";
@@ -38,13 +39,7 @@ export const listQuery = v.object({ ...pageQuery, sort: sortBy(["createdAt", "up
 export const contactIdsBody = v.object({ contactIds: idList("con") });
 
 export async function fromID(id: string): Promise<Group | undefined> {
-  const workspaceId = Actor.workspaceId();
-  const [row] = await Database.use((db) =>
-    db
-      .select(selection)
-      .from(groupTable)
-      .where(and(eq(groupTable.workspaceId, workspaceId), eq(groupTable.id, id))),
-  );
+  const [row] = await Database.use((db) => db.select(selection).from(groupTable).where(owned(groupTable, id)));
   return row;
 }
 
@@ -57,14 +52,8 @@ async function mustExist(id: string): Promise<Group> {
 /** Throw NOT_FOUND naming the first of `ids` that is not a group of the current workspace. */
 export async function assertExist(ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  const workspaceId = Actor.workspaceId();
   const unique = [...new Set(ids)];
-  const found = await Database.use((db) =>
-    db
-      .select({ id: groupTable.id })
-      .from(groupTable)
-      .where(and(eq(groupTable.workspaceId, workspaceId), inArray(groupTable.id, unique))),
-  );
+  const found = await Database.use((db) => db.select({ id: groupTable.id }).from(groupTable).where(owned(groupTable, unique)));
   const known = new Set(found.map((row) => row.id));
   const missing = unique.find((id) => !known.has(id));
   if (missing) throw notFound("Group", missing);
@@ -88,12 +77,11 @@ export const create = fn(createSchema, async (input): Promise<Group> => {
 });
 
 export const update = fnFor(updateSchema, async (id: string, patch): Promise<Group> => {
-  const workspaceId = Actor.workspaceId();
   const [row] = await Database.use((db) =>
     db
       .update(groupTable)
       .set({ ...patch, updatedAt: sql`now()` })
-      .where(and(eq(groupTable.workspaceId, workspaceId), eq(groupTable.id, id)))
+      .where(owned(groupTable, id))
       .returning({ id: groupTable.id }),
   );
   if (!row) throw notFound("Group", id);
@@ -101,13 +89,7 @@ export const update = fnFor(updateSchema, async (id: string, patch): Promise<Gro
 });
 
 export async function remove(id: string): Promise<{ id: string; deleted: true }> {
-  const workspaceId = Actor.workspaceId();
-  const [row] = await Database.use((db) =>
-    db
-      .delete(groupTable)
-      .where(and(eq(groupTable.workspaceId, workspaceId), eq(groupTable.id, id)))
-      .returning({ id: groupTable.id }),
-  );
+  const [row] = await Database.use((db) => db.delete(groupTable).where(owned(groupTable, id)).returning({ id: groupTable.id }));
   if (!row) throw notFound("Group", id);
   return { id, deleted: true };
 }
@@ -151,12 +133,7 @@ export const addContacts = fnFor(contactIdsBody, async (groupId: string, { conta
   const workspaceId = Actor.workspaceId();
   await mustExist(groupId);
   const unique = [...new Set(contactIds)];
-  const known = await Database.use((db) =>
-    db
-      .select({ id: contactTable.id })
-      .from(contactTable)
-      .where(and(eq(contactTable.workspaceId, workspaceId), inArray(contactTable.id, unique))),
-  );
+  const known = await Database.use((db) => db.select({ id: contactTable.id }).from(contactTable).where(owned(contactTable, unique)));
   const knownIds = new Set(known.map((row) => row.id));
   const inserted = knownIds.size
     ? await Database.use((db) =>

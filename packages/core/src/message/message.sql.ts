@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { campaignTable } from "../campaign/campaign.sql";
-import { timestamptz, workspaceIdColumn } from "../database/columns";
+import { partOf, timestamptz, workspaceIdColumn } from "../database/columns";
 
 /**
  * - `sending`: reserved for a contact and node, handed (or about to be handed) to SES. If the
@@ -20,9 +20,7 @@ export const messageTable = pgTable(
   {
     id: text("id").primaryKey(),
     workspaceId: workspaceIdColumn(),
-    campaignId: text("campaign_id")
-      .notNull()
-      .references(() => campaignTable.id, { onDelete: "cascade" }),
+    campaignId: partOf("campaign_id", () => campaignTable.id),
     contactId: text("contact_id").notNull(),
     nodeId: text("node_id").notNull(),
     emailAccountId: text("email_account_id").notNull(),

@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import * as Actor from "../actor";
 import * as Database from "../database";
+import { read, type Scoped } from "../database/typed";
 import { notFound } from "../error";
 import * as Workflow from "../workflow";
 
@@ -49,7 +50,7 @@ export interface EmailStats extends Engagement {
 }
 
 /** The counters of one campaign of the workspace, summed over nodes and shards (one row, or none). */
-export function globalQuery(workspaceId: string, campaignId: string): SQL {
+export function globalQuery(workspace: SQL | string, campaignId: string): SQL {
   return sql`
     SELECT c.total_contacts AS "totalContacts",
            coalesce(sum(s.sent), 0)::bigint AS sent, coalesce(sum(s.delivered), 0)::bigint AS delivered,
@@ -57,14 +58,25 @@ export function globalQuery(workspaceId: string, campaignId: string): SQL {
            coalesce(sum(s.replied), 0)::bigint AS replied, coalesce(sum(s.bounced), 0)::bigint AS bounced,
            coalesce(sum(s.unsubscribed), 0)::bigint AS unsubscribed
     FROM campaign c LEFT JOIN campaign_stat s ON s.campaign_id = c.id
-    WHERE c.id = ${campaignId} AND c.workspace_id = ${workspaceId}
+    WHERE c.id = ${campaignId} AND c.workspace_id = ${workspace}
     GROUP BY c.id`;
 }
 
-/** `GET /campaigns/:id/stats`: the seed's fields, global rates over `delivered` (bounces over `sent`). */
+/**
+ * `GET /campaigns/:id/stats`: the seed's fields, global rates over `delivered` (bounces over
+ * `sent`); undefined when the workspace has no such campaign. One statement, alone or fused.
+ */
+export function globalOf(campaignId: string): Scoped<GlobalStats | undefined> {
+  return { name: "stats_global", query: (workspace) => globalQuery(workspace, campaignId), decode: ([row]) => row && globalStats(row) };
+}
+
 export async function global(campaignId: string): Promise<GlobalStats> {
-  const [row] = await Database.rows<Record<string, string | number>>(globalQuery(Actor.workspaceId(), campaignId));
-  if (!row) throw notFound("Campaign", campaignId);
+  const stats = await read(globalOf(campaignId));
+  if (!stats) throw notFound("Campaign", campaignId);
+  return stats;
+}
+
+function globalStats(row: Record<string, unknown>): GlobalStats {
   const n = (key: string) => Number(row[key]);
   const [sent, delivered] = [n("sent"), n("delivered")];
   return {

@@ -1,6 +1,6 @@
 import { integer, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
 import { campaignTable } from "../campaign/campaign.sql";
-import { timestamptz } from "../database/columns";
+import { partOf, timestamptz } from "../database/columns";
 
 export const COUNTERS = ["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed", "complained", "failed"] as const;
 export type Counter = (typeof COUNTERS)[number];
@@ -25,9 +25,7 @@ const counters = {
 export const campaignStatTable = pgTable(
   "campaign_stat",
   {
-    campaignId: text("campaign_id")
-      .notNull()
-      .references(() => campaignTable.id, { onDelete: "cascade" }),
+    campaignId: partOf("campaign_id", () => campaignTable.id),
     nodeId: text("node_id").notNull(),
     shard: smallint("shard").notNull(),
     ...counters,
@@ -43,9 +41,7 @@ export const campaignStatTable = pgTable(
 export const campaignStatBucketTable = pgTable(
   "campaign_stat_bucket",
   {
-    campaignId: text("campaign_id")
-      .notNull()
-      .references(() => campaignTable.id, { onDelete: "cascade" }),
+    campaignId: partOf("campaign_id", () => campaignTable.id),
     bucket: timestamptz("bucket").notNull(),
     shard: smallint("shard").notNull(),
     ...counters,

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamptz, workspaceIdColumn } from "../database/columns";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { timestamptz } from "../database/columns";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const SUPPRESSION_REASONS = ["unsubscribed", "bounced", "complained", "manual"] as const;
 export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
@@ -15,8 +15,7 @@ export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 export const suppressionTable = pgTable(
   "suppression",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    ...workspaceRecord(),
     /** The address as first seen; null for a domain entry and once the address is erased. */
     email: text("email"),
     emailHash: text("email_hash"),

@@ -106,18 +106,12 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
   edges.forEach((edge, i) => {
     const edgeRef = { edge: { from: edge.from, to: edge.to } };
     let ok = true;
-    if (!index.has(edge.from)) {
+    for (const end of ["from", "to"] as const) {
+      if (index.has(edge[end])) continue;
+      const where = end === "from" ? "starts at" : "points to";
       errors.push({
-        path: `${prefix}.edges[${i}].from`,
-        message: `edge ${edge.from} → ${edge.to} starts at a node that does not exist`,
-        ...edgeRef,
-      });
-      ok = false;
-    }
-    if (!index.has(edge.to)) {
-      errors.push({
-        path: `${prefix}.edges[${i}].to`,
-        message: `edge ${edge.from} → ${edge.to} points to a node that does not exist`,
+        path: `${prefix}.edges[${i}].${end}`,
+        message: `edge ${edge.from} → ${edge.to} ${where} a node that does not exist`,
         ...edgeRef,
       });
       ok = false;

@@ -1,8 +1,14 @@
 import { pgTable, text } from "drizzle-orm/pg-core";
-import { timestamptz } from "../database/columns";
+import { partOf, timestamptz } from "../database/columns";
 
 export const workspaceTable = pgTable("workspace", {
   id: text("id").primaryKey(),
   name: text("name").notNull(),
   createdAt: timestamptz("created_at").notNull().defaultNow(),
+});
+
+/** The first columns of a workspace's record: its id, and the workspace it belongs to (and goes with). */
+export const workspaceRecord = () => ({
+  id: text("id").primaryKey(),
+  workspaceId: partOf("workspace_id", () => workspaceTable.id),
 });

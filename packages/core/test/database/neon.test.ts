@@ -5,7 +5,7 @@ import * as Database from "@fluenzr/core/database";
 import { createNeonDatabase } from "@fluenzr/core/database/neon";
 import * as EmailAccount from "@fluenzr/core/email-account";
 import * as Workspace from "@fluenzr/core/workspace";
-import { onServer, openTestDatabase, type TestDatabase } from "@fluenzr/testing";
+import { linear, onServer, openTestDatabase, type TestDatabase } from "@fluenzr/testing";
 import { startWsProxy } from "@fluenzr/testing/ws-proxy";
 import { sql } from "drizzle-orm";
 import pg from "pg";
@@ -75,17 +75,7 @@ describe.skipIf(!onServer)("Neon serverless driver", () => {
       return Campaign.create({
         name: "Over WebSocket",
         emailAccountId: account.id,
-        workflow: {
-          nodes: [
-            { id: "s", type: "start" },
-            { id: "e", type: "email", data: { subject: "Hi", body: "Hello" } },
-            { id: "end", type: "end" },
-          ],
-          edges: [
-            { from: "s", to: "e" },
-            { from: "e", to: "end" },
-          ],
-        },
+        workflow: linear([{ id: "e", email: { subject: "Hi", body: "Hello" } }], { start: "s", end: "end" }),
       });
     });
     for (let i = 0; i < 2; i++) {

@@ -2,23 +2,27 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { Fault, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
-import { campaignContactRows, factory, sequence, startedCampaign, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
+import {
+  campaignContactRows,
+  enginePerTest,
+  factory,
+  MONDAY_9_PARIS,
+  sequence,
+  startedCampaign,
+  type TestEngine,
+  useTestDatabase,
+} from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 useTestDatabase();
 
-const MONDAY_9_PARIS = "2026-01-12T08:00:00Z";
-
 let engine: TestEngine;
-afterEach(() => {
-  Fault.inject(undefined);
-  engine?.restore();
-});
+const startEngine = enginePerTest();
 
 describe("sending", () => {
   it("sends the first email inside the window, renders it, and schedules the next after 3 business days", async () => {
-    engine = testEngine({ start: "2026-01-16T09:30:00Z" }); // Friday 10:30 Paris
+    engine = startEngine({ start: "2026-01-16T09:30:00Z" }); // Friday 10:30 Paris
     const ws = await factory.workspace();
     const { campaign, contacts, account } = await startedCampaign(ws, { contacts: 2 });
     await engine.runMinute();
@@ -46,7 +50,7 @@ describe("sending", () => {
   });
 
   it("does not send outside the window, and sends when it opens", async () => {
-    engine = testEngine({ start: "2026-01-17T10:00:00Z" }); // Saturday
+    engine = startEngine({ start: "2026-01-17T10:00:00Z" }); // Saturday
     const ws = await factory.workspace();
     await startedCampaign(ws, { contacts: 1 });
     await engine.run(60);
@@ -60,7 +64,7 @@ describe("sending", () => {
   });
 
   it("spreads sends: at most ceil(max/60) a minute and max an hour", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     await startedCampaign(ws, { contacts: 12, settings: { maxEmailsPerHour: 120 }, workflow: sequence(1) });
     await engine.runMinute();
@@ -72,7 +76,7 @@ describe("sending", () => {
   });
 
   it("sends each step once however often the job is delivered", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS, queue: { faults: { duplicate: 1 } } });
+    engine = startEngine({ start: MONDAY_9_PARIS, queue: { faults: { duplicate: 1 } } });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 3 });
     await engine.runMinute();
@@ -85,7 +89,7 @@ describe("sending", () => {
   });
 
   it("retries a throttled email a minute later, without counting it", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 1 });
     engine.mailer.next("throttled");
@@ -97,7 +101,7 @@ describe("sending", () => {
   });
 
   it("fails the contact SES rejects, and the one missing a template variable, with the reason", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const wf = sequence(1);
     (wf!.nodes[1] as { data: { subject: string } }).data.subject = "Hi {{company}}";
@@ -116,7 +120,7 @@ describe("sending", () => {
   });
 
   it("pauses the campaign, with the reason, when SES stops the account", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 1 });
     engine.mailer.next("account");
@@ -132,7 +136,7 @@ describe("sending", () => {
   });
 
   it("never resends an email whose fate is unknown; SES's Send event settles it", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 1 });
     Fault.inject((at) => at === "sender.afterSes");
@@ -158,7 +162,7 @@ describe("sending", () => {
   });
 
   it("stops sending at once on pause, including queued jobs, and continues on resume", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 3 });
     await tick(campaign.id);
@@ -173,7 +177,7 @@ describe("sending", () => {
   });
 
   it("never emails a contact who unsubscribed meanwhile", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign, contacts } = await startedCampaign(ws, { contacts: 2 });
     await ws.as(() => Contact.update(contacts[1]!.id, { status: "unsubscribed" }));
@@ -183,7 +187,7 @@ describe("sending", () => {
   });
 
   it("completes the campaign when the last contact finishes, and deletes its schedule", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 2, workflow: sequence(2, { days: 0, hours: 1 }) });
     await engine.run(61);
@@ -196,7 +200,7 @@ describe("sending", () => {
   });
 
   it("starts contacts added to an active campaign", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 1 });
     await engine.runMinute();
@@ -207,7 +211,7 @@ describe("sending", () => {
   });
 
   it("sends poison messages to the dead-letter queue after a few receives", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS, queue: { maxReceiveCount: 3, visibilityTimeoutMs: 1000 } });
+    engine = startEngine({ start: MONDAY_9_PARIS, queue: { maxReceiveCount: 3, visibilityTimeoutMs: 1000 } });
     engine.queue.enqueueRaw("not json");
     engine.queue.enqueueRaw(JSON.stringify({ v: 1, campaignId: "nope" }));
     for (let i = 0; i < 5; i++) {

@@ -6,24 +6,24 @@ import { applySesEvent } from "@fluenzr/core/tracking";
 import * as Records from "@fluenzr/local/records";
 import {
   campaignContactRows,
+  enginePerTest,
   FakeMailer,
   factory,
+  MONDAY_9_PARIS,
   startedCampaign,
   type TestEngine,
   type TestWorkspace,
-  testEngine,
   useTestDatabase,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 useTestDatabase();
 
-const MONDAY_9_PARIS = "2026-01-12T08:00:00Z";
 const MARGIN = 10 * 60_000;
 
 let engine: TestEngine;
-afterEach(() => engine?.restore());
+const startEngine = enginePerTest();
 
 /** SES took the email, but its answer never reached the sender (a kill, a lost connection). */
 class AnswerLostMailer extends FakeMailer {
@@ -60,7 +60,7 @@ const sending = async (ws: TestWorkspace, campaignId: string) =>
 
 /** One campaign, its first contact's email of unknown fate (SES never got it), the others sent. */
 async function unknownFirst(contacts = 2) {
-  engine = testEngine({ start: MONDAY_9_PARIS });
+  engine = startEngine({ start: MONDAY_9_PARIS });
   const ws = await factory.workspace();
   engine.mailer.next("unknown");
   const started = await startedCampaign(ws, { contacts });
@@ -108,7 +108,7 @@ describe("emails of unknown fate, settled by evidence", () => {
   });
 
   it("settles as sent, never resending, when its own Send event comes", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS, mailer: new AnswerLostMailer() });
+    engine = startEngine({ start: MONDAY_9_PARIS, mailer: new AnswerLostMailer() });
     (engine.mailer as AnswerLostMailer).lose = 1;
     const ws = await factory.workspace();
     const { campaign, contacts } = await startedCampaign(ws, { contacts: 2 });
@@ -168,7 +168,7 @@ describe("emails of unknown fate, settled by evidence", () => {
   });
 
   it("ignores a probe's other events, and an unknown probe id", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const timestamp = Clock.now().toISOString();
     expect(await applySesEvent({ eventType: "Send", mail: { messageId: "x-1", timestamp, tags: { probe: ["prb_nope"] } }, send: {} })).toBe(
       "unmatched",

@@ -1,21 +1,24 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import { Fault, sweep, tick } from "@fluenzr/core/sending";
-import { campaignContactRows, factory, startedCampaign, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import {
+  campaignContactRows,
+  enginePerTest,
+  factory,
+  MONDAY_9_PARIS,
+  startedCampaign,
+  type TestEngine,
+  useTestDatabase,
+} from "@fluenzr/testing";
+import { describe, expect, it } from "vitest";
 
 useTestDatabase();
 
-const MONDAY_9_PARIS = "2026-01-12T08:00:00Z";
-
 let engine: TestEngine;
-afterEach(() => {
-  Fault.inject(undefined);
-  engine?.restore();
-});
+const startEngine = enginePerTest();
 
 describe("sweeper", () => {
   it("releases claims whose job never reached the queue, and restores a lost schedule", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 2 });
     Fault.inject((at) => at === "tick.afterClaim");
@@ -36,7 +39,7 @@ describe("sweeper", () => {
   });
 
   it("gives up on an email of unknown fate after a day, failing its contact, never resending", async () => {
-    engine = testEngine({ start: MONDAY_9_PARIS });
+    engine = startEngine({ start: MONDAY_9_PARIS });
     const ws = await factory.workspace();
     const { campaign } = await startedCampaign(ws, { contacts: 1 });
     Fault.inject((at) => at === "sender.afterReserve");

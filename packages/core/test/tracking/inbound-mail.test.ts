@@ -4,7 +4,7 @@ import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { InboundMail, Replies } from "@fluenzr/core/tracking";
 import * as Records from "@fluenzr/local/records";
-import { factory, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { factory, linear, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -19,17 +19,7 @@ useTestDatabase();
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8"));
 
-const ONE_EMAIL = {
-  nodes: [
-    { id: "start", type: "start" },
-    { id: "node_2", type: "email", data: { subject: "Quick question", body: "Hello {{firstName}}" } },
-    { id: "end", type: "end" },
-  ],
-  edges: [
-    { from: "start", to: "node_2" },
-    { from: "node_2", to: "end" },
-  ],
-} as never;
+const ONE_EMAIL = linear([{ id: "node_2", email: { subject: "Quick question", body: "Hello {{firstName}}" } }]);
 
 let engine: TestEngine;
 afterEach(() => {

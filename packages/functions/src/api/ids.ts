@@ -23,3 +23,9 @@ export function pathId(c: Context, kind: ResourceKind, param = "id"): string {
   if (!isId(kind, id)) throw notFound(NAMES[kind], id);
   return id;
 }
+
+/** What a read by the path's id found, or the 404 naming that id. */
+export function found<T>(value: T | undefined, kind: ResourceKind, c: Context, param = "id"): T {
+  if (value === undefined) throw notFound(NAMES[kind], c.req.param(param) ?? "");
+  return value;
+}

@@ -160,22 +160,21 @@ const ERRORS = {
 } as const;
 type DocumentedError = keyof typeof ERRORS;
 
+/** An error body: its code, message and, for 400 and 409, the details by path. */
+const errorExample = (code: string, message: string, details?: Record<string, string>) => ({
+  code,
+  message,
+  ...(details && { details: Object.entries(details).map(([path, problem]) => ({ path, message: problem })) }),
+});
+
 const ERROR_EXAMPLES: Record<DocumentedError, unknown> = {
-  400: {
-    code: "VALIDATION_ERROR",
-    message: "Request validation failed",
-    details: [{ path: "email", message: "must be a valid email address" }],
-  },
-  401: { code: "UNAUTHORIZED", message: "Invalid or missing API key" },
-  403: { code: "FORBIDDEN", message: "SNS message rejected: the signature does not verify" },
-  404: { code: "NOT_FOUND", message: "Campaign cmp_abc123 not found" },
-  409: {
-    code: "CONFLICT",
-    message: "Cannot start a campaign that is active",
-    details: [{ path: "status", message: "is active; start needs draft" }],
-  },
-  413: { code: "PAYLOAD_TOO_LARGE", message: "Request body exceeds 1 MB" },
-  429: { code: "RATE_LIMITED", message: "Rate limit of 100 requests per minute exceeded" },
+  400: errorExample("VALIDATION_ERROR", "Request validation failed", { email: "must be a valid email address" }),
+  401: errorExample("UNAUTHORIZED", "Invalid or missing API key"),
+  403: errorExample("FORBIDDEN", "SNS message rejected: the signature does not verify"),
+  404: errorExample("NOT_FOUND", "Campaign cmp_abc123 not found"),
+  409: errorExample("CONFLICT", "Cannot start a campaign that is active", { status: "is active; start needs draft" }),
+  413: errorExample("PAYLOAD_TOO_LARGE", "Request body exceeds 1 MB"),
+  429: errorExample("RATE_LIMITED", "Rate limit of 100 requests per minute exceeded"),
 };
 
 const ref = (kind: "schemas" | "responses" | "headers" | "parameters", name: string) => ({ $ref: `#/components/${kind}/${name}` });

@@ -1,10 +1,9 @@
 import * as Contact from "@fluenzr/core/contact";
 import { createApp, MAX_BODY_BYTES } from "@fluenzr/functions/api/app";
 import {
-  type ApiResponse,
   apiClient,
   counts,
-  ERROR_CODES,
+  expectEnvelope,
   expectError,
   expectOk,
   expectValidation,
@@ -141,24 +140,6 @@ const LISTS: Array<[string, string[]]> = [
   ["/v1/groups", ["page", "perPage", "sort", "order"]],
   ["/v1/email-accounts", ["page", "perPage", "sort", "order", "status"]],
 ];
-
-/** Whatever the input, the answer is an envelope, never a 500. */
-function expectEnvelope(res: ApiResponse) {
-  expect(res.status, res.text).toBeLessThan(500);
-  expect(typeof res.body, res.text).toBe("object");
-  if (res.status < 300) {
-    expect(res.body.success).toBe(true);
-    expect(Object.keys(res.body).every((k) => ["success", "data", "meta"].includes(k))).toBe(true);
-    return;
-  }
-  expect(res.body.success).toBe(false);
-  expect(res.body.error.code).toBe(ERROR_CODES[res.status]);
-  expect(typeof res.body.error.message).toBe("string");
-  if (res.status === 400) {
-    expect(res.body.error.details.length).toBeGreaterThan(0);
-    for (const d of res.body.error.details) expect([typeof d.path, typeof d.message]).toEqual(["string", "string"]);
-  }
-}
 
 // ---- generators -------------------------------------------------------------------------------
 

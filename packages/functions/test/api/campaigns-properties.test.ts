@@ -1,5 +1,5 @@
 import { createApp } from "@fluenzr/functions/api/app";
-import { type ApiResponse, apiClient, ERROR_CODES, factory, floor, runs, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
+import { type ApiResponse, apiClient, expectEnvelope, factory, floor, runs, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
 import fc from "fast-check";
 import tzdata from "tzdata/timezone-data.json" with { type: "json" };
 import { beforeAll, describe, expect, it } from "vitest";
@@ -549,25 +549,6 @@ const json = <T>(x: T): T => (x === undefined ? x : JSON.parse(JSON.stringify(x)
 
 // ---- assertions -------------------------------------------------------------------------------
 
-/** Never a 500; an envelope; a 400 is a VALIDATION_ERROR with details carrying string paths. */
-function expectEnvelope(res: ApiResponse, label: string) {
-  expect(res.status, `${label}: ${res.text.slice(0, 2000)}`).toBeLessThan(500);
-  expect(typeof res.body, res.text).toBe("object");
-  if (res.status < 300) {
-    expect(res.body.success).toBe(true);
-    expect(Object.keys(res.body).every((k) => ["success", "data", "meta"].includes(k))).toBe(true);
-    return;
-  }
-  expect(res.body.success).toBe(false);
-  expect(res.body.error.code).toBe(ERROR_CODES[res.status]);
-  expect(typeof res.body.error.message).toBe("string");
-  if (res.status === 400) {
-    expect(res.body.error.code).toBe("VALIDATION_ERROR");
-    expect(Array.isArray(res.body.error.details) && res.body.error.details.length > 0, res.text).toBe(true);
-    for (const d of res.body.error.details) expect([typeof d.path, typeof d.message], res.text).toEqual(["string", "string"]);
-  }
-}
-
 /** The 400's details blame only fields that are wrong: each path is under one of `blamable`. */
 function expectBlame(res: ApiResponse, blamable: string[]) {
   for (const { path } of res.body.error.details as Array<{ path: string }>) {
@@ -630,6 +611,15 @@ describe("campaign create and update: random settings and workflow graphs", () =
   );
   const descriptions = fc.oneof({ weight: 4, arbitrary: fc.constantFrom("About", null, "") }, fc.constantFrom(7, "\u0000", ["About"]));
 
+  /**
+   * The campaign as it is now (read each time: a failing run, and fast-check's shrinking after
+   * it, may have changed it) and the oracle's verdicts on the body's settings and workflow.
+   */
+  const judge = async (id: string, body: { settings?: unknown; workflow?: unknown }) => {
+    const before = (await f.api.get(`/v1/campaigns/${id}`)).body.data;
+    return { before, s: settingsVerdict(body.settings, before.settings), w: workflowVerdict(body.workflow) };
+  };
+
   it("PUT /v1/campaigns/:id (draft): merges or refuses as the oracle says; a refused PUT changes nothing", async () => {
     const id = (await f.api.post("/v1/campaigns", { name: "Draft", emailAccountId: f.account.id, workflow: SEED_WORKFLOW })).body.data.id;
     const seen = { accepted: 0, refused: 0 };
@@ -646,10 +636,7 @@ describe("campaign create and update: random settings and workflow graphs", () =
         ),
         async (input) => {
           const body = json(input);
-          // Read each time: a failing run (and fast-check's shrinking after it) may have changed it.
-          const before = (await f.api.get(`/v1/campaigns/${id}`)).body.data;
-          const s = settingsVerdict(body.settings, before.settings);
-          const w = workflowVerdict(body.workflow);
+          const { before, s, w } = await judge(id, body);
           const nameOk = optionalText(body.name, LIMITS.name, true);
           const descriptionOk = optionalText(body.description, LIMITS.description, false) && !String(body.description).includes("\u0000");
           const res = await f.api.put(`/v1/campaigns/${id}`, body);
@@ -712,10 +699,7 @@ describe("campaign create and update: random settings and workflow graphs", () =
         ),
         async (input) => {
           const body = json(input);
-          // Read each time: a failing run (and fast-check's shrinking after it) may have changed it.
-          const before = (await f.api.get(`/v1/campaigns/${id}`)).body.data;
-          const s = settingsVerdict(body.settings, before.settings);
-          const w = workflowVerdict(body.workflow);
+          const { before, s, w } = await judge(id, body);
           // The contact waits to be sent node_2: a workflow without that email would strand it.
           const strands = w.ok && w.value !== undefined && !w.value?.nodes.some((n) => n.id === "node_2" && n.type === "email");
           const res = await f.api.put(`/v1/campaigns/${id}`, body);

@@ -1,9 +1,8 @@
 import * as Contact from "@fluenzr/core/contact";
 import * as Group from "@fluenzr/core/group";
-import { createApp } from "@fluenzr/functions/api/app";
 import {
   type ApiClient,
-  apiWorkspaces,
+  apiSuite,
   counts,
   expectAuthFailures,
   expectError,
@@ -12,33 +11,20 @@ import {
   expectValidation,
   FIELDS,
   factory,
-  freshApi,
   ISO_UTC,
   revokedKey,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
-useTestDatabase();
-
-const app = createApp();
-let ws: factory.TestWorkspace;
-let other: factory.TestWorkspace;
-let api: ApiClient;
-
-beforeAll(async () => {
-  ({ ws, other, api } = await apiWorkspaces(app));
-});
-
-const fresh = () => freshApi(app);
+const s = apiSuite();
 
 const emails = (data: Array<{ email: string }>) => data.map((c) => c.email);
 const CF_NAME = "custom field names are letters, digits and _ (at most 64), not starting with a digit";
 
 describe("POST /v1/contacts", () => {
   it("creates a contact: 201 with exactly the documented fields", async () => {
-    const group = await factory.group(ws, { name: "Leads" });
-    const res = await api.post("/v1/contacts", {
+    const group = await factory.group(s.ws, { name: "Leads" });
+    const res = await s.api.post("/v1/contacts", {
       email: " Ada@Example.org ",
       firstName: " Ada ",
       lastName: "Lovelace",
@@ -68,14 +54,14 @@ describe("POST /v1/contacts", () => {
       createdAt: expect.stringMatching(ISO_UTC),
       updatedAt: data.createdAt,
     });
-    expect(expectOk(await api.get(`/v1/contacts/${data.id}`))).toEqual(data);
+    expect(expectOk(await s.api.get(`/v1/contacts/${data.id}`))).toEqual(data);
   });
 
   it("fills defaults, ignores unknown fields and never echoes them", async () => {
-    const res = await api.post("/v1/contacts", {
+    const res = await s.api.post("/v1/contacts", {
       email: "minimal@example.org",
       id: "con_chosen",
-      workspaceId: other.id,
+      workspaceId: s.other.id,
       createdAt: "2000-01-01T00:00:00.000Z",
       secret: "never-echoed",
     });
@@ -93,11 +79,11 @@ describe("POST /v1/contacts", () => {
     expect(Date.now() - Date.parse(data.createdAt)).toBeLessThan(60_000);
     expect(res.text).not.toContain("never-echoed");
     expect(Object.keys(data).sort()).toEqual(FIELDS.contact);
-    expect((await other.as(() => Contact.search({ query: "minimal@example.org" }))).meta.total).toBe(0);
+    expect((await s.other.as(() => Contact.search({ query: "minimal@example.org" }))).meta.total).toBe(0);
   });
 
   it("answers 409 on a duplicate email, case-insensitively, and writes nothing", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectOk(await api.post("/v1/contacts", { email: "dup@example.org" }), 201);
     const res = await api.post("/v1/contacts", { email: "DUP@Example.ORG", firstName: "Second" });
     expectError(res, 409, "CONFLICT", {
@@ -108,17 +94,17 @@ describe("POST /v1/contacts", () => {
   });
 
   it("allows the same email in another workspace", async () => {
-    await factory.contact(other, { email: "shared@example.org" });
-    expectOk(await api.post("/v1/contacts", { email: "Shared@example.org" }), 201);
+    await factory.contact(s.other, { email: "shared@example.org" });
+    expectOk(await s.api.post("/v1/contacts", { email: "Shared@example.org" }), 201);
   });
 
   it("answers 404 for another workspace's group and creates nothing", async () => {
-    const { w, api } = await fresh();
-    const foreign = await factory.group(other);
+    const { w, api } = await s.fresh();
+    const foreign = await factory.group(s.other);
     const res = await api.post("/v1/contacts", { email: "g@example.org", groupIds: [foreign.id] });
     expectError(res, 404, "NOT_FOUND", { message: `Group ${foreign.id} not found` });
     expect(await counts(w.id)).toMatchObject({ contacts: 0, members: 0 });
-    expect((await other.as(() => Group.fromID(foreign.id)))?.contactCount).toBe(0);
+    expect((await s.other.as(() => Group.fromID(foreign.id)))?.contactCount).toBe(0);
   });
 
   it.each<[string, Record<string, unknown>, Record<string, unknown> | string[]]>([
@@ -150,7 +136,7 @@ describe("POST /v1/contacts", () => {
     ["a malformed group id", { email: "a@b.co", groupIds: ["nope"] }, { "groupIds[0]": "must be a grp_ id" }],
     ["several problems", { email: "x", lastName: 7, customFields: "x" }, ["email", "lastName", "customFields"]],
   ])("answers 400 for %s, naming the field, and writes nothing", async (_, body, details) => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectValidation(await api.post("/v1/contacts", body), details);
     expect((await counts(w.id)).contacts).toBe(0);
   });
@@ -158,14 +144,14 @@ describe("POST /v1/contacts", () => {
 
 describe("GET, PUT and DELETE /v1/contacts/:id", () => {
   it("updates partially: given fields change, customFields merge key by key and null removes one", async () => {
-    const contact = await factory.contact(ws, {
+    const contact = await factory.contact(s.ws, {
       firstName: "Ada",
       lastName: "Lovelace",
       tags: ["x"],
       customFields: { a: "1", b: 2, c: true },
     });
     const data = expectOk(
-      await api.put(`/v1/contacts/${contact.id}`, {
+      await s.api.put(`/v1/contacts/${contact.id}`, {
         lastName: null,
         company: " ACME ",
         customFields: { b: 3, c: null, d: "new" },
@@ -180,8 +166,8 @@ describe("GET, PUT and DELETE /v1/contacts/:id", () => {
       updatedAt: expect.stringMatching(ISO_UTC),
     });
     expect(Date.parse(data.updatedAt)).toBeGreaterThan(Date.parse(data.createdAt));
-    expect(expectOk(await api.get(`/v1/contacts/${contact.id}`))).toEqual(data);
-    expect(expectOk(await api.put(`/v1/contacts/${contact.id}`, { tags: ["b", "a", "a"], status: "unsubscribed" }))).toMatchObject({
+    expect(expectOk(await s.api.get(`/v1/contacts/${contact.id}`))).toEqual(data);
+    expect(expectOk(await s.api.put(`/v1/contacts/${contact.id}`, { tags: ["b", "a", "a"], status: "unsubscribed" }))).toMatchObject({
       tags: ["a", "b"],
       status: "unsubscribed",
       customFields: { a: "1", b: 3, d: "new" },
@@ -189,13 +175,13 @@ describe("GET, PUT and DELETE /v1/contacts/:id", () => {
   });
 
   it("changes the email, and answers 409 when the new email is taken (case-insensitively), changing nothing", async () => {
-    const a = await factory.contact(ws, { email: "first@put.example" });
-    await factory.contact(ws, { email: "second@put.example" });
-    expect(expectOk(await api.put(`/v1/contacts/${a.id}`, { email: "FIRST@put.example" })).email).toBe("FIRST@put.example");
-    const before = expectOk(await api.get(`/v1/contacts/${a.id}`));
-    const res = await api.put(`/v1/contacts/${a.id}`, { email: "Second@Put.example", firstName: "Changed" });
+    const a = await factory.contact(s.ws, { email: "first@put.example" });
+    await factory.contact(s.ws, { email: "second@put.example" });
+    expect(expectOk(await s.api.put(`/v1/contacts/${a.id}`, { email: "FIRST@put.example" })).email).toBe("FIRST@put.example");
+    const before = expectOk(await s.api.get(`/v1/contacts/${a.id}`));
+    const res = await s.api.put(`/v1/contacts/${a.id}`, { email: "Second@Put.example", firstName: "Changed" });
     expectError(res, 409, "CONFLICT", { details: [{ path: "email", message: "already exists" }] });
-    expect(expectOk(await api.get(`/v1/contacts/${a.id}`))).toEqual(before);
+    expect(expectOk(await s.api.get(`/v1/contacts/${a.id}`))).toEqual(before);
   });
 
   it.each<[string, Record<string, unknown>, Record<string, string>]>([
@@ -205,20 +191,20 @@ describe("GET, PUT and DELETE /v1/contacts/:id", () => {
     ["a non-string firstName", { firstName: 5 }, { firstName: expect.any(String) as never }],
     ["an unknown status", { status: "paused" }, { status: "must be one of active, unsubscribed, bounced, complained" }],
   ])("answers 400 to a PUT with %s and changes nothing", async (_, body, details) => {
-    const contact = await factory.contact(ws);
-    expectValidation(await api.put(`/v1/contacts/${contact.id}`, body), details);
-    expect(await ws.as(() => Contact.fromID(contact.id))).toEqual(contact);
+    const contact = await factory.contact(s.ws);
+    expectValidation(await s.api.put(`/v1/contacts/${contact.id}`, body), details);
+    expect(await s.ws.as(() => Contact.fromID(contact.id))).toEqual(contact);
   });
 
   it("deletes: {id, deleted: true}, then 404, and the contact leaves its groups", async () => {
-    const group = await factory.group(ws);
-    const contact = await factory.contact(ws, { groupIds: [group.id] });
-    expect(expectOk(await api.get(`/v1/groups/${group.id}`)).contactCount).toBe(1);
-    expect(expectOk(await api.delete(`/v1/contacts/${contact.id}`))).toEqual({ id: contact.id, deleted: true });
+    const group = await factory.group(s.ws);
+    const contact = await factory.contact(s.ws, { groupIds: [group.id] });
+    expect(expectOk(await s.api.get(`/v1/groups/${group.id}`)).contactCount).toBe(1);
+    expect(expectOk(await s.api.delete(`/v1/contacts/${contact.id}`))).toEqual({ id: contact.id, deleted: true });
     const message = `Contact ${contact.id} not found`;
-    expectError(await api.get(`/v1/contacts/${contact.id}`), 404, "NOT_FOUND", { message });
-    expectError(await api.delete(`/v1/contacts/${contact.id}`), 404, "NOT_FOUND", { message });
-    expect(expectOk(await api.get(`/v1/groups/${group.id}`)).contactCount).toBe(0);
+    expectError(await s.api.get(`/v1/contacts/${contact.id}`), 404, "NOT_FOUND", { message });
+    expectError(await s.api.delete(`/v1/contacts/${contact.id}`), 404, "NOT_FOUND", { message });
+    expect(expectOk(await s.api.get(`/v1/groups/${group.id}`)).contactCount).toBe(0);
   });
 });
 
@@ -233,23 +219,23 @@ describe("tenancy: another workspace's ids answer 404 and its data does not chan
     ["POST", "tag", (id) => `/v1/contacts/${id}/tags`, () => ({ tags: ["hacked"] })],
     ["DELETE", "untag", (id) => `/v1/contacts/${id}/tags`, () => ({ tags: ["theirs"] })],
   ];
-  beforeAll(() => factory.contact(ws, { email: "taken@tenancy.example" }));
+  beforeAll(() => factory.contact(s.ws, { email: "taken@tenancy.example" }));
 
   it.each(cases)("%s (%s)", async (method, _, path, body) => {
-    const theirGroup = await factory.group(other);
-    const theirs = await factory.contact(other, { tags: ["theirs"], groupIds: [theirGroup.id] });
-    const myGroup = await factory.group(ws);
-    const res = await api.request(method, path(theirs.id), { body: body(myGroup.id) });
+    const theirGroup = await factory.group(s.other);
+    const theirs = await factory.contact(s.other, { tags: ["theirs"], groupIds: [theirGroup.id] });
+    const myGroup = await factory.group(s.ws);
+    const res = await s.api.request(method, path(theirs.id), { body: body(myGroup.id) });
     expectError(res, 404, "NOT_FOUND", { message: `Contact ${theirs.id} not found` });
-    expect(await other.as(() => Contact.fromID(theirs.id))).toEqual(theirs);
+    expect(await s.other.as(() => Contact.fromID(theirs.id))).toEqual(theirs);
   });
 
   it.each(["POST", "DELETE"])("%s /contacts/:id/groups with another workspace's group: 404, no membership", async (method) => {
-    const theirGroup = await factory.group(other);
-    const mine = await factory.contact(ws);
-    const res = await api.request(method, `/v1/contacts/${mine.id}/groups`, { body: { groupIds: [theirGroup.id] } });
+    const theirGroup = await factory.group(s.other);
+    const mine = await factory.contact(s.ws);
+    const res = await s.api.request(method, `/v1/contacts/${mine.id}/groups`, { body: { groupIds: [theirGroup.id] } });
     expectError(res, 404, "NOT_FOUND", { message: `Group ${theirGroup.id} not found` });
-    expect(await ws.as(() => Contact.fromID(mine.id))).toEqual(mine);
+    expect(await s.ws.as(() => Contact.fromID(mine.id))).toEqual(mine);
   });
 
   it.each(["nope", "con_", "con_%00", "grp_01abc", `con_${"a".repeat(80)}`])("a malformed id (%s) is a 404 too", async (id) => {
@@ -259,7 +245,7 @@ describe("tenancy: another workspace's ids answer 404 and its data does not chan
       ["DELETE", "", undefined],
       ["POST", "/tags", { tags: ["x"] }],
     ] as const) {
-      const res = await api.request(method, `/v1/contacts/${id}${suffix}`, { body });
+      const res = await s.api.request(method, `/v1/contacts/${id}${suffix}`, { body });
       expectError(res, 404, "NOT_FOUND");
     }
   });
@@ -271,14 +257,14 @@ describe("GET /v1/contacts", () => {
   let group: { id: string };
 
   beforeAll(async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     client = api;
     group = await factory.group(w);
     const rows = [
       { email: "carol@list.example", firstName: "Carol", lastName: "Young", company: "Beta", tags: ["vip"] },
       { email: "Bob@list.example", firstName: "Bob", lastName: null, company: "Acme", groupIds: [group.id] },
       { email: "alice@list.example", firstName: "Alice", lastName: "Zane", company: null, status: "unsubscribed" as const },
-      { email: "dave@other.example", firstName: null, lastName: "Xu", company: "Delta", tags: ["vip", "x"], groupIds: [group.id] },
+      { email: "dave@s.other.example", firstName: null, lastName: "Xu", company: "Delta", tags: ["vip", "x"], groupIds: [group.id] },
       { email: "eve_w@list.example", firstName: "Eve", lastName: "Walker", company: "100% Corp" },
     ];
     for (const row of rows) made.push(await factory.contact(w, row));
@@ -367,27 +353,27 @@ describe("GET /v1/contacts", () => {
 
 describe("groups and tags of a contact", () => {
   it("adds and removes groups (idempotently, groups sorted by name)", async () => {
-    const b = await factory.group(ws, { name: "B group" });
-    const a = await factory.group(ws, { name: "A group" });
-    const contact = await factory.contact(ws);
+    const b = await factory.group(s.ws, { name: "B group" });
+    const a = await factory.group(s.ws, { name: "A group" });
+    const contact = await factory.contact(s.ws);
     const path = `/v1/contacts/${contact.id}/groups`;
     const both = [
       { id: a.id, name: "A group" },
       { id: b.id, name: "B group" },
     ];
-    expect(expectOk(await api.post(path, { groupIds: [b.id, a.id, b.id] })).groups).toEqual(both);
-    expect(expectOk(await api.post(path, { groupIds: [a.id] })).groups).toEqual(both);
-    expect(expectOk(await api.delete(path, { groupIds: [a.id] })).groups).toEqual([{ id: b.id, name: "B group" }]);
-    expect(expectOk(await api.delete(path, { groupIds: [a.id] })).groups).toEqual([{ id: b.id, name: "B group" }]);
-    expect(expectOk(await api.get(`/v1/groups/${b.id}`)).contactCount).toBe(1);
+    expect(expectOk(await s.api.post(path, { groupIds: [b.id, a.id, b.id] })).groups).toEqual(both);
+    expect(expectOk(await s.api.post(path, { groupIds: [a.id] })).groups).toEqual(both);
+    expect(expectOk(await s.api.delete(path, { groupIds: [a.id] })).groups).toEqual([{ id: b.id, name: "B group" }]);
+    expect(expectOk(await s.api.delete(path, { groupIds: [a.id] })).groups).toEqual([{ id: b.id, name: "B group" }]);
+    expect(expectOk(await s.api.get(`/v1/groups/${b.id}`)).contactCount).toBe(1);
   });
 
   it("adds and removes tags (trimmed, unique, sorted)", async () => {
-    const contact = await factory.contact(ws, { tags: ["m"] });
+    const contact = await factory.contact(s.ws, { tags: ["m"] });
     const path = `/v1/contacts/${contact.id}/tags`;
-    expect(expectOk(await api.post(path, { tags: [" z ", "a", "z"] })).tags).toEqual(["a", "m", "z"]);
-    expect(expectOk(await api.delete(path, { tags: ["a", "absent"] })).tags).toEqual(["m", "z"]);
-    expect((await ws.as(() => Contact.fromID(contact.id)))?.tags).toEqual(["m", "z"]);
+    expect(expectOk(await s.api.post(path, { tags: [" z ", "a", "z"] })).tags).toEqual(["a", "m", "z"]);
+    expect(expectOk(await s.api.delete(path, { tags: ["a", "absent"] })).tags).toEqual(["m", "z"]);
+    expect((await s.ws.as(() => Contact.fromID(contact.id)))?.tags).toEqual(["m", "z"]);
   });
 
   it.each<[string, string, unknown, Record<string, string>]>([
@@ -398,9 +384,9 @@ describe("groups and tags of a contact", () => {
     ["DELETE", "tags", { tags: [" "] }, { "tags[0]": "must not be empty" }],
     ["POST", "tags", { tags: ["x".repeat(65)] }, { "tags[0]": "must be at most 64 characters" }],
   ])("%s /contacts/:id/%s answers 400 to %j", async (method, what, body, details) => {
-    const contact = await factory.contact(ws);
-    expectValidation(await api.request(method, `/v1/contacts/${contact.id}/${what}`, { body }), details);
-    expect(await ws.as(() => Contact.fromID(contact.id))).toEqual(contact);
+    const contact = await factory.contact(s.ws);
+    expectValidation(await s.api.request(method, `/v1/contacts/${contact.id}/${what}`, { body }), details);
+    expect(await s.ws.as(() => Contact.fromID(contact.id))).toEqual(contact);
   });
 });
 
@@ -418,13 +404,13 @@ describe("authentication", () => {
     ["POST", "/v1/contacts/ID/tags", { tags: ["auth"] }],
     ["DELETE", "/v1/contacts/ID/tags", { tags: ["t"] }],
   ])("%s %s answers 401 to every bad key and changes nothing", async (method, template, body) => {
-    const contact = await factory.contact(ws, { tags: ["t"] });
-    const group = await factory.group(ws);
+    const contact = await factory.contact(s.ws, { tags: ["t"] });
+    const group = await factory.group(s.ws);
     const path = template.replace("ID", contact.id);
     const sent = body && JSON.parse(JSON.stringify(body).replace("GROUP", group.id));
-    const before = await counts(ws.id);
-    await expectAuthFailures(api, method, path, { validKey: ws.key, revokedKey: await revokedKey(ws), body: sent });
-    expect(await counts(ws.id)).toEqual(before);
-    expect(await ws.as(() => Contact.fromID(contact.id))).toEqual(contact);
+    const before = await counts(s.ws.id);
+    await expectAuthFailures(s.api, method, path, { validKey: s.ws.key, revokedKey: await revokedKey(s.ws), body: sent });
+    expect(await counts(s.ws.id)).toEqual(before);
+    expect(await s.ws.as(() => Contact.fromID(contact.id))).toEqual(contact);
   });
 });

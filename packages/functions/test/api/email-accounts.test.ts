@@ -1,9 +1,8 @@
 import * as EmailAccount from "@fluenzr/core/email-account";
-import { createApp } from "@fluenzr/functions/api/app";
 import {
   type ApiClient,
   apiClient,
-  apiWorkspaces,
+  apiSuite,
   counts,
   expectAuthFailures,
   expectError,
@@ -12,35 +11,22 @@ import {
   expectValidation,
   FIELDS,
   factory,
-  freshApi,
   ISO_UTC,
   revokedKey,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
-useTestDatabase();
-
-const app = createApp();
-let ws: factory.TestWorkspace;
-let other: factory.TestWorkspace;
-let api: ApiClient;
-
-beforeAll(async () => {
-  ({ ws, other, api } = await apiWorkspaces(app));
-});
-
-const fresh = () => freshApi(app);
+const s = apiSuite();
 
 const stored = (w: factory.TestWorkspace, id: string) => w.as(() => EmailAccount.fromID(id));
 
 describe("POST /v1/email-accounts", () => {
   it("creates a verified account: 201 with exactly the documented fields and defaults", async () => {
-    const res = await api.post("/v1/email-accounts", {
+    const res = await s.api.post("/v1/email-accounts", {
       email: " Sales@Acme.example ",
       name: " Sales ",
       status: "failed",
-      workspaceId: other.id,
+      workspaceId: s.other.id,
     });
     const data = expectOk(res, 201);
     expect(Object.keys(data).sort()).toEqual(FIELDS.emailAccount);
@@ -54,42 +40,42 @@ describe("POST /v1/email-accounts", () => {
       createdAt: expect.stringMatching(ISO_UTC),
       updatedAt: data.createdAt,
     });
-    expect(res.text).not.toContain(other.id);
-    expect(expectOk(await api.get(`/v1/email-accounts/${data.id}`))).toEqual(data);
+    expect(res.text).not.toContain(s.other.id);
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${data.id}`))).toEqual(data);
   });
 
   it("keeps replyTo and dailyLimit", async () => {
     const data = expectOk(
-      await api.post("/v1/email-accounts", { email: "ceo@acme.example", name: "CEO", replyTo: "inbox@acme.example", dailyLimit: 10000 }),
+      await s.api.post("/v1/email-accounts", { email: "ceo@acme.example", name: "CEO", replyTo: "inbox@acme.example", dailyLimit: 10000 }),
       201,
     );
     expect(data).toMatchObject({ email: "ceo@acme.example", replyTo: "inbox@acme.example", dailyLimit: 10000, status: "verified" });
   });
 
   it("answers 409 on a duplicate email (case-insensitive) and writes nothing; another workspace may use it", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectOk(await api.post("/v1/email-accounts", { email: "dup@acme.example", name: "A" }), 201);
     expectError(await api.post("/v1/email-accounts", { email: "DUP@acme.EXAMPLE", name: "B" }), 409, "CONFLICT", {
       message: "An email account for DUP@acme.EXAMPLE already exists",
       details: [{ path: "email", message: "already exists" }],
     });
     expect((await counts(w.id)).accounts).toBe(1);
-    expectOk(await apiClient(app, other.key).post("/v1/email-accounts", { email: "dup@acme.example", name: "Theirs" }), 201);
+    expectOk(await apiClient(s.app, s.other.key).post("/v1/email-accounts", { email: "dup@acme.example", name: "Theirs" }), 201);
   });
 
   it("stores the identity's status: pending while SES has not verified it, refreshed on GET", async () => {
     EmailAccount.Identity.install(async () => "pending");
     let id: string;
     try {
-      const data = expectOk(await api.post("/v1/email-accounts", { email: "new@pending.example", name: "P" }), 201);
+      const data = expectOk(await s.api.post("/v1/email-accounts", { email: "new@pending.example", name: "P" }), 201);
       expect(data.status).toBe("pending");
       id = data.id;
-      expect((await stored(ws, id))?.status).toBe("pending");
+      expect((await stored(s.ws, id))?.status).toBe("pending");
     } finally {
       EmailAccount.Identity.install(EmailAccount.Identity.alwaysVerified);
     }
-    expect(expectOk(await api.get(`/v1/email-accounts/${id}`)).status).toBe("verified");
-    expect((await stored(ws, id))?.status).toBe("verified");
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${id}`)).status).toBe("verified");
+    expect((await stored(s.ws, id))?.status).toBe("verified");
   });
 
   it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
@@ -103,7 +89,7 @@ describe("POST /v1/email-accounts", () => {
     ["a fractional dailyLimit", { email: "a@b.co", name: "A", dailyLimit: 1.5 }, { dailyLimit: "must be an integer" }],
     ["a string dailyLimit", { email: "a@b.co", name: "A", dailyLimit: "10" }, { dailyLimit: expect.any(String) }],
   ])("answers 400 for %s and writes nothing", async (_, body, details) => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectValidation(await api.post("/v1/email-accounts", body), details);
     expect((await counts(w.id)).accounts).toBe(0);
   });
@@ -113,7 +99,7 @@ describe("GET /v1/email-accounts", () => {
   let client: ApiClient;
   const made: EmailAccount.EmailAccount[] = [];
   beforeAll(async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     client = api;
     for (const [email, name] of [
       ["b@list.example", "Zed"],
@@ -164,9 +150,9 @@ describe("GET /v1/email-accounts", () => {
 
 describe("PUT /v1/email-accounts/:id", () => {
   it("updates name, replyTo and dailyLimit; the email cannot be changed", async () => {
-    const account = await factory.emailAccount(ws, { replyTo: "r@acme.example" });
+    const account = await factory.emailAccount(s.ws, { replyTo: "r@acme.example" });
     const data = expectOk(
-      await api.put(`/v1/email-accounts/${account.id}`, { name: " Renamed ", dailyLimit: 50, email: "other@acme.example" }),
+      await s.api.put(`/v1/email-accounts/${account.id}`, { name: " Renamed ", dailyLimit: 50, email: "other@acme.example" }),
     );
     expect(data).toEqual({
       ...JSON.parse(JSON.stringify(account)),
@@ -175,8 +161,8 @@ describe("PUT /v1/email-accounts/:id", () => {
       updatedAt: expect.stringMatching(ISO_UTC),
     });
     expect(Date.parse(data.updatedAt)).toBeGreaterThan(Date.parse(data.createdAt));
-    expect(expectOk(await api.put(`/v1/email-accounts/${account.id}`, { replyTo: null })).replyTo).toBeNull();
-    expect(await stored(ws, account.id)).toMatchObject({ email: account.email, name: "Renamed", dailyLimit: 50, replyTo: null });
+    expect(expectOk(await s.api.put(`/v1/email-accounts/${account.id}`, { replyTo: null })).replyTo).toBeNull();
+    expect(await stored(s.ws, account.id)).toMatchObject({ email: account.email, name: "Renamed", dailyLimit: 50, replyTo: null });
   });
 
   it.each<[Record<string, unknown>, Record<string, string>]>([
@@ -184,9 +170,9 @@ describe("PUT /v1/email-accounts/:id", () => {
     [{ dailyLimit: -1 }, { dailyLimit: "must be at least 1" }],
     [{ replyTo: "not-an-email" }, { replyTo: "must be a valid email address" }],
   ])("answers 400 to %j and changes nothing", async (body, details) => {
-    const account = await factory.emailAccount(ws);
-    expectValidation(await api.put(`/v1/email-accounts/${account.id}`, body), details);
-    expect(await stored(ws, account.id)).toEqual(account);
+    const account = await factory.emailAccount(s.ws);
+    expectValidation(await s.api.put(`/v1/email-accounts/${account.id}`, body), details);
+    expect(await stored(s.ws, account.id)).toEqual(account);
   });
 });
 
@@ -195,23 +181,23 @@ describe("tenancy and routes", () => {
     ["GET", undefined],
     ["PUT", { name: "Hacked", dailyLimit: 1 }],
   ])("%s another workspace's account: 404, unchanged", async (method, body) => {
-    const theirs = await factory.emailAccount(other);
-    const res = await api.request(method, `/v1/email-accounts/${theirs.id}`, { body });
+    const theirs = await factory.emailAccount(s.other);
+    const res = await s.api.request(method, `/v1/email-accounts/${theirs.id}`, { body });
     expectError(res, 404, "NOT_FOUND", { message: `Email account ${theirs.id} not found` });
-    expect(await stored(other, theirs.id)).toEqual(theirs);
+    expect(await stored(s.other, theirs.id)).toEqual(theirs);
   });
 
   it.each(["nope", "acc_", "acc_%00", "con_01abc"])("a malformed id (%s) is a 404", async (id) => {
-    expectError(await api.get(`/v1/email-accounts/${id}`), 404, "NOT_FOUND");
-    expectError(await api.put(`/v1/email-accounts/${id}`, { name: "x" }), 404, "NOT_FOUND");
+    expectError(await s.api.get(`/v1/email-accounts/${id}`), 404, "NOT_FOUND");
+    expectError(await s.api.put(`/v1/email-accounts/${id}`, { name: "x" }), 404, "NOT_FOUND");
   });
 
   it("has no DELETE: a 404 envelope, and the account stays", async () => {
-    const account = await factory.emailAccount(ws);
-    expectError(await api.delete(`/v1/email-accounts/${account.id}`), 404, "NOT_FOUND", {
+    const account = await factory.emailAccount(s.ws);
+    expectError(await s.api.delete(`/v1/email-accounts/${account.id}`), 404, "NOT_FOUND", {
       message: `No route for DELETE /v1/email-accounts/${account.id}`,
     });
-    expect(await stored(ws, account.id)).toEqual(account);
+    expect(await stored(s.ws, account.id)).toEqual(account);
   });
 
   it.each([
@@ -220,10 +206,14 @@ describe("tenancy and routes", () => {
     ["GET", "/v1/email-accounts/ID", undefined],
     ["PUT", "/v1/email-accounts/ID", { name: "Auth" }],
   ])("%s %s answers 401 to every bad key and changes nothing", async (method, template, body) => {
-    const account = await factory.emailAccount(ws);
-    const before = await counts(ws.id);
-    await expectAuthFailures(api, method, template.replace("ID", account.id), { validKey: ws.key, revokedKey: await revokedKey(ws), body });
-    expect(await counts(ws.id)).toEqual(before);
-    expect(await stored(ws, account.id)).toEqual(account);
+    const account = await factory.emailAccount(s.ws);
+    const before = await counts(s.ws.id);
+    await expectAuthFailures(s.api, method, template.replace("ID", account.id), {
+      validKey: s.ws.key,
+      revokedKey: await revokedKey(s.ws),
+      body,
+    });
+    expect(await counts(s.ws.id)).toEqual(before);
+    expect(await stored(s.ws, account.id)).toEqual(account);
   });
 });

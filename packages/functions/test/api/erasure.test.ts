@@ -1,8 +1,7 @@
 import * as Database from "@fluenzr/core/database";
 import { applySesEvent } from "@fluenzr/core/tracking";
-import { createApp } from "@fluenzr/functions/api/app";
 import {
-  apiWorkspaces,
+  apiSuite,
   expectAuthFailures,
   expectError,
   expectOk,
@@ -12,7 +11,6 @@ import {
   SEED_WORKFLOW,
   type TestEngine,
   testEngine,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,19 +21,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
  * text, the IP and user agent finds nothing, and the statistics have not moved.
  */
 
-useTestDatabase();
-
-const app = createApp();
-let ws: factory.TestWorkspace;
-let other: factory.TestWorkspace;
-let api: ReturnType<typeof import("@fluenzr/testing").apiClient>;
+const s = apiSuite();
 let engine: TestEngine;
 
 const ADDRESS = "Zelda.Quartermain@Erase-Me.example";
 const NEEDLES = ["zelda.quartermain@erase-me.example", "zelda", "quartermain", "unique-reply-text-8812", "203.0.113.77", "zeldabrowser/9"];
 
 beforeAll(async () => {
-  ({ ws, other, api } = await apiWorkspaces(app));
   engine = testEngine({ start: "2026-01-12T09:00:00Z" });
 });
 afterAll(() => engine.restore());
@@ -66,16 +58,16 @@ const sesEvent = (type: string, messageId: string, sesMessageId: string, detail:
 
 /** A contact that got an email, opened and clicked it, replied, and complained; its traces everywhere. */
 async function history() {
-  const account = await factory.emailAccount(ws);
-  const created = await api.post(
+  const account = await factory.emailAccount(s.ws);
+  const created = await s.api.post(
     "/v1/contacts",
     { email: ADDRESS, firstName: "Zelda", lastName: "Quartermain" },
     { headers: { "idempotency-key": "erase-me-create" } },
   );
   const contact = expectOk(created, 201);
-  const campaign = expectOk(await api.post("/v1/campaigns", { name: "GDPR", emailAccountId: account.id, workflow: SEED_WORKFLOW }), 201);
-  expectOk(await api.post(`/v1/campaigns/${campaign.id}/contacts`, { contactIds: [contact.id] }));
-  expectOk(await api.post(`/v1/campaigns/${campaign.id}/start`));
+  const campaign = expectOk(await s.api.post("/v1/campaigns", { name: "GDPR", emailAccountId: account.id, workflow: SEED_WORKFLOW }), 201);
+  expectOk(await s.api.post(`/v1/campaigns/${campaign.id}/contacts`, { contactIds: [contact.id] }));
+  expectOk(await s.api.post(`/v1/campaigns/${campaign.id}/start`));
   await engine.runMinute();
   const sent = engine.mailer.sent.find((e) => e.to === ADDRESS)!;
   const messageId = sent.tags.message!;
@@ -108,7 +100,7 @@ async function history() {
     await applySesEvent(record);
   }
   expectOk(
-    await api.post(`/v1/campaigns/${campaign.id}/replies`, {
+    await s.api.post(`/v1/campaigns/${campaign.id}/replies`, {
       contactId: contact.id,
       subject: "Re: Zelda, quick question",
       text: "Quartermain here: unique-reply-text-8812, please stop.",
@@ -119,10 +111,10 @@ async function history() {
 
 async function statistics(campaignId: string) {
   return {
-    global: expectOk(await api.get(`/v1/campaigns/${campaignId}/stats`)),
-    emails: expectOk(await api.get(`/v1/campaigns/${campaignId}/stats/emails`)),
+    global: expectOk(await s.api.get(`/v1/campaigns/${campaignId}/stats`)),
+    emails: expectOk(await s.api.get(`/v1/campaigns/${campaignId}/stats/emails`)),
     timeline: expectOk(
-      await api.get(`/v1/campaigns/${campaignId}/stats/timeline?interval=hour&from=2026-01-12T00:00:00Z&to=2026-01-13T00:00:00Z`),
+      await s.api.get(`/v1/campaigns/${campaignId}/stats/timeline?interval=hour&from=2026-01-12T00:00:00Z&to=2026-01-13T00:00:00Z`),
     ),
   };
 }
@@ -134,7 +126,7 @@ describe("a contact's data, shown and erased", () => {
   });
 
   it("exports everything held about the contact", async () => {
-    const data = expectOk(await api.get(`/v1/contacts/${story.contact.id}/export`));
+    const data = expectOk(await s.api.get(`/v1/contacts/${story.contact.id}/export`));
     expect(data.contact).toMatchObject({ id: story.contact.id, email: ADDRESS, firstName: "Zelda", status: "complained" });
     expect(data.campaigns).toEqual([expect.objectContaining({ campaignId: story.campaign.id, name: "GDPR", status: "unsubscribed" })]);
     expect(data.emails).toEqual([
@@ -164,7 +156,7 @@ describe("a contact's data, shown and erased", () => {
       ).toBe(true);
     const stats = await statistics(story.campaign.id);
 
-    const res = await api.delete(`/v1/contacts/${story.contact.id}?erase=true`);
+    const res = await s.api.delete(`/v1/contacts/${story.contact.id}?erase=true`);
     expect(expectOk(res)).toEqual({ id: story.contact.id, deleted: true, erased: true });
 
     expect(await traces(NEEDLES)).toEqual([]);
@@ -174,34 +166,34 @@ describe("a contact's data, shown and erased", () => {
       global: { ...stats.global, totalContacts: stats.global.totalContacts - 1 },
     });
     expect(stats.global).toMatchObject({ sent: 1, delivered: 1, opened: 1, clicked: 1, replied: 1 });
-    expectError(await api.get(`/v1/contacts/${story.contact.id}`), 404, "NOT_FOUND");
+    expectError(await s.api.get(`/v1/contacts/${story.contact.id}`), 404, "NOT_FOUND");
     // The suppression entry still matches the address by its hash.
-    const again = expectOk(await api.post("/v1/contacts", { email: ADDRESS.toUpperCase() }), 201);
+    const again = expectOk(await s.api.post("/v1/contacts", { email: ADDRESS.toUpperCase() }), 201);
     expect(again.status).toBe("complained");
-    const [entry] = expectOk(await api.get(`/v1/suppressions?email=${encodeURIComponent(ADDRESS)}`));
+    const [entry] = expectOk(await s.api.get(`/v1/suppressions?email=${encodeURIComponent(ADDRESS)}`));
     expect(entry).toMatchObject({ email: null, reason: "complained" });
   });
 });
 
 describe("DELETE /v1/contacts/:id?erase and GET /v1/contacts/:id/export: validation, keys, workspaces", () => {
   it("a plain delete is not an erasure; erase must be true or false", async () => {
-    const contact = await factory.contact(ws);
-    expectValidation(await api.delete(`/v1/contacts/${contact.id}?erase=yes`), ["erase"]);
-    expect(expectOk(await api.delete(`/v1/contacts/${contact.id}?erase=false`))).toEqual({ id: contact.id, deleted: true });
+    const contact = await factory.contact(s.ws);
+    expectValidation(await s.api.delete(`/v1/contacts/${contact.id}?erase=yes`), ["erase"]);
+    expect(expectOk(await s.api.delete(`/v1/contacts/${contact.id}?erase=false`))).toEqual({ id: contact.id, deleted: true });
   });
 
   it("401 without a valid key", async () => {
-    const contact = await factory.contact(ws);
-    const revoked = await revokedKey(ws);
-    await expectAuthFailures(api, "GET", `/v1/contacts/${contact.id}/export`, { validKey: ws.key, revokedKey: revoked });
-    await expectAuthFailures(api, "DELETE", `/v1/contacts/${contact.id}?erase=true`, { validKey: ws.key, revokedKey: revoked });
+    const contact = await factory.contact(s.ws);
+    const revoked = await revokedKey(s.ws);
+    await expectAuthFailures(s.api, "GET", `/v1/contacts/${contact.id}/export`, { validKey: s.ws.key, revokedKey: revoked });
+    await expectAuthFailures(s.api, "DELETE", `/v1/contacts/${contact.id}?erase=true`, { validKey: s.ws.key, revokedKey: revoked });
   });
 
   it("another workspace's contact is 404 and stays whole", async () => {
-    const theirs = await factory.contact(other, { firstName: "Theirs" });
+    const theirs = await factory.contact(s.other, { firstName: "Theirs" });
     const message = `Contact ${theirs.id} not found`;
-    expectError(await api.get(`/v1/contacts/${theirs.id}/export`), 404, "NOT_FOUND", { message });
-    expectError(await api.delete(`/v1/contacts/${theirs.id}?erase=true`), 404, "NOT_FOUND", { message });
-    expect(await other.as(async () => (await import("@fluenzr/core/contact")).fromID(theirs.id))).toMatchObject({ firstName: "Theirs" });
+    expectError(await s.api.get(`/v1/contacts/${theirs.id}/export`), 404, "NOT_FOUND", { message });
+    expectError(await s.api.delete(`/v1/contacts/${theirs.id}?erase=true`), 404, "NOT_FOUND", { message });
+    expect(await s.other.as(async () => (await import("@fluenzr/core/contact")).fromID(theirs.id))).toMatchObject({ firstName: "Theirs" });
   });
 });

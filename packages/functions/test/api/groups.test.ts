@@ -1,9 +1,8 @@
 import * as Contact from "@fluenzr/core/contact";
 import * as Group from "@fluenzr/core/group";
-import { createApp } from "@fluenzr/functions/api/app";
 import {
   type ApiClient,
-  apiWorkspaces,
+  apiSuite,
   counts,
   expectAuthFailures,
   expectError,
@@ -12,35 +11,22 @@ import {
   expectValidation,
   FIELDS,
   factory,
-  freshApi,
   ISO_UTC,
   revokedKey,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
-useTestDatabase();
+const s = apiSuite();
 
-const app = createApp();
-let ws: factory.TestWorkspace;
-let other: factory.TestWorkspace;
-let api: ApiClient;
-
-beforeAll(async () => {
-  ({ ws, other, api } = await apiWorkspaces(app));
-});
-
-const fresh = () => freshApi(app);
-
-const mine = (id: string) => ws.as(() => Group.fromID(id));
-const theirs = (id: string) => other.as(() => Group.fromID(id));
+const mine = (id: string) => s.ws.as(() => Group.fromID(id));
+const theirs = (id: string) => s.other.as(() => Group.fromID(id));
 
 describe("POST /v1/groups", () => {
   it("creates a group: 201 with exactly the documented fields (no workspaceId, no unknown fields)", async () => {
-    const res = await api.post("/v1/groups", {
+    const res = await s.api.post("/v1/groups", {
       name: "  Leads  ",
       description: "Warm",
-      workspaceId: other.id,
+      workspaceId: s.other.id,
       id: "grp_mine",
       extra: "zzz-echo",
     });
@@ -55,13 +41,13 @@ describe("POST /v1/groups", () => {
       updatedAt: data.createdAt,
     });
     expect(res.text).not.toContain("zzz-echo");
-    expect(res.text).not.toContain(ws.id);
-    expect(expectOk(await api.get(`/v1/groups/${data.id}`))).toEqual(data);
+    expect(res.text).not.toContain(s.ws.id);
+    expect(expectOk(await s.api.get(`/v1/groups/${data.id}`))).toEqual(data);
     expect(await theirs(data.id)).toBeUndefined();
   });
 
   it("defaults the description to null", async () => {
-    expect(expectOk(await api.post("/v1/groups", { name: "Bare" }), 201)).toMatchObject({ name: "Bare", description: null });
+    expect(expectOk(await s.api.post("/v1/groups", { name: "Bare" }), 201)).toMatchObject({ name: "Bare", description: null });
   });
 
   it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
@@ -71,7 +57,7 @@ describe("POST /v1/groups", () => {
     ["a numeric name", { name: 5 }, { name: expect.any(String) }],
     ["a long description", { name: "ok", description: "x".repeat(2001) }, { description: "must be at most 2000 characters" }],
   ])("answers 400 for %s and writes nothing", async (_, body, details) => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectValidation(await api.post("/v1/groups", body), details);
     expect((await counts(w.id)).groups).toBe(0);
   });
@@ -79,11 +65,11 @@ describe("POST /v1/groups", () => {
 
 describe("GET, PUT and DELETE /v1/groups/:id", () => {
   it("updates partially; null clears the description", async () => {
-    const group = await factory.group(ws, { name: "Before", description: "D" });
-    const renamed = expectOk(await api.put(`/v1/groups/${group.id}`, { name: " After " }));
+    const group = await factory.group(s.ws, { name: "Before", description: "D" });
+    const renamed = expectOk(await s.api.put(`/v1/groups/${group.id}`, { name: " After " }));
     expect(renamed).toEqual({ ...JSON.parse(JSON.stringify(group)), name: "After", updatedAt: expect.stringMatching(ISO_UTC) });
     expect(Date.parse(renamed.updatedAt)).toBeGreaterThan(Date.parse(renamed.createdAt));
-    expect(expectOk(await api.put(`/v1/groups/${group.id}`, { description: null }))).toMatchObject({ name: "After", description: null });
+    expect(expectOk(await s.api.put(`/v1/groups/${group.id}`, { description: null }))).toMatchObject({ name: "After", description: null });
     expect(await mine(group.id)).toMatchObject({ name: "After", description: null });
   });
 
@@ -92,19 +78,19 @@ describe("GET, PUT and DELETE /v1/groups/:id", () => {
     [{ name: null }, { name: expect.any(String) as never }],
     [{ description: 7 }, { description: expect.any(String) as never }],
   ])("answers 400 to the PUT %j and changes nothing", async (body, details) => {
-    const group = await factory.group(ws);
-    expectValidation(await api.put(`/v1/groups/${group.id}`, body), details);
+    const group = await factory.group(s.ws);
+    expectValidation(await s.api.put(`/v1/groups/${group.id}`, body), details);
     expect(await mine(group.id)).toEqual(group);
   });
 
   it("deletes a group: {id, deleted: true}; its contacts stay, without it", async () => {
-    const group = await factory.group(ws);
-    const contact = await factory.contact(ws, { groupIds: [group.id] });
-    expect(expectOk(await api.delete(`/v1/groups/${group.id}`))).toEqual({ id: group.id, deleted: true });
+    const group = await factory.group(s.ws);
+    const contact = await factory.contact(s.ws, { groupIds: [group.id] });
+    expect(expectOk(await s.api.delete(`/v1/groups/${group.id}`))).toEqual({ id: group.id, deleted: true });
     const message = `Group ${group.id} not found`;
-    expectError(await api.get(`/v1/groups/${group.id}`), 404, "NOT_FOUND", { message });
-    expectError(await api.delete(`/v1/groups/${group.id}`), 404, "NOT_FOUND", { message });
-    expect(expectOk(await api.get(`/v1/contacts/${contact.id}`))).toMatchObject({ id: contact.id, groups: [] });
+    expectError(await s.api.get(`/v1/groups/${group.id}`), 404, "NOT_FOUND", { message });
+    expectError(await s.api.delete(`/v1/groups/${group.id}`), 404, "NOT_FOUND", { message });
+    expect(expectOk(await s.api.get(`/v1/contacts/${contact.id}`))).toMatchObject({ id: contact.id, groups: [] });
   });
 });
 
@@ -112,7 +98,7 @@ describe("GET /v1/groups", () => {
   let client: ApiClient;
   const made: Group.Group[] = [];
   beforeAll(async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     client = api;
     for (const name of ["Charlie", "Alpha", "Bravo"]) made.push(await factory.group(w, { name }));
     await factory.contact(w, { groupIds: [made[0]!.id, made[2]!.id] });
@@ -158,12 +144,12 @@ describe("GET /v1/groups", () => {
 
 describe("group membership", () => {
   it("POST /groups/:id/contacts adds, skips members and reports unknown and foreign ids", async () => {
-    const group = await factory.group(ws);
-    const [a, b, c] = [await factory.contact(ws), await factory.contact(ws), await factory.contact(ws)];
-    const foreign = await factory.contact(other);
+    const group = await factory.group(s.ws);
+    const [a, b, c] = [await factory.contact(s.ws), await factory.contact(s.ws), await factory.contact(s.ws)];
+    const foreign = await factory.contact(s.other);
     const path = `/v1/groups/${group.id}/contacts`;
-    expect(expectOk(await api.post(path, { contactIds: [a.id] }))).toEqual({ added: 1, skipped: 0, errors: [] });
-    const res = await api.post(path, { contactIds: [a.id, b.id, c.id, foreign.id, "con_unknown"] });
+    expect(expectOk(await s.api.post(path, { contactIds: [a.id] }))).toEqual({ added: 1, skipped: 0, errors: [] });
+    const res = await s.api.post(path, { contactIds: [a.id, b.id, c.id, foreign.id, "con_unknown"] });
     expect(expectOk(res)).toEqual({
       added: 2,
       skipped: 1,
@@ -173,22 +159,22 @@ describe("group membership", () => {
       ],
     });
     expect((await mine(group.id))?.contactCount).toBe(3);
-    expect(expectOk(await api.get(`/v1/contacts/${b.id}`)).groups).toEqual([{ id: group.id, name: group.name }]);
-    expect(await other.as(() => Contact.fromID(foreign.id))).toEqual(foreign);
+    expect(expectOk(await s.api.get(`/v1/contacts/${b.id}`)).groups).toEqual([{ id: group.id, name: group.name }]);
+    expect(await s.other.as(() => Contact.fromID(foreign.id))).toEqual(foreign);
   });
 
   it("DELETE /groups/:id/contacts removes members only", async () => {
-    const group = await factory.group(ws);
-    const [a, b] = [await factory.contact(ws, { groupIds: [group.id] }), await factory.contact(ws, { groupIds: [group.id] })];
-    const outsider = await factory.contact(ws);
-    const theirGroup = await factory.group(other);
-    const foreign = await factory.contact(other, { groupIds: [theirGroup.id] });
-    const res = await api.delete(`/v1/groups/${group.id}/contacts`, { contactIds: [a.id, outsider.id, foreign.id, "con_unknown"] });
+    const group = await factory.group(s.ws);
+    const [a, b] = [await factory.contact(s.ws, { groupIds: [group.id] }), await factory.contact(s.ws, { groupIds: [group.id] })];
+    const outsider = await factory.contact(s.ws);
+    const theirGroup = await factory.group(s.other);
+    const foreign = await factory.contact(s.other, { groupIds: [theirGroup.id] });
+    const res = await s.api.delete(`/v1/groups/${group.id}/contacts`, { contactIds: [a.id, outsider.id, foreign.id, "con_unknown"] });
     expect(expectOk(res)).toEqual({ removed: 1 });
     expect((await mine(group.id))?.contactCount).toBe(1);
-    expect(expectOk(await api.get(`/v1/contacts/${b.id}`)).groups).toHaveLength(1);
+    expect(expectOk(await s.api.get(`/v1/contacts/${b.id}`)).groups).toHaveLength(1);
     expect((await theirs(theirGroup.id))?.contactCount).toBe(1);
-    expect(await other.as(() => Contact.fromID(foreign.id))).toEqual(foreign);
+    expect(await s.other.as(() => Contact.fromID(foreign.id))).toEqual(foreign);
   });
 
   it.each<[string, unknown, Record<string, string>]>([
@@ -198,9 +184,9 @@ describe("group membership", () => {
     ["POST", { contactIds: "con_x" }, { contactIds: expect.any(String) as never }],
     ["POST", { contactIds: Array.from({ length: 1001 }, (_, i) => `con_${i}`) }, { contactIds: "must list at most 1000 ids" }],
   ])("%s /groups/:id/contacts answers 400 to %j", async (method, body, details) => {
-    const group = await factory.group(ws);
-    await factory.contact(ws, { groupIds: [group.id] });
-    expectValidation(await api.request(method, `/v1/groups/${group.id}/contacts`, { body }), details);
+    const group = await factory.group(s.ws);
+    await factory.contact(s.ws, { groupIds: [group.id] });
+    expectValidation(await s.api.request(method, `/v1/groups/${group.id}/contacts`, { body }), details);
     expect((await mine(group.id))?.contactCount).toBe(1);
   });
 });
@@ -213,20 +199,24 @@ describe("tenancy: another workspace's groups answer 404 and do not change", () 
     ["POST", "/contacts", (id) => ({ contactIds: [id] })],
     ["DELETE", "/contacts", (id) => ({ contactIds: [id] })],
   ])("%s /groups/:id%s", async (method, suffix, body) => {
-    const group = await factory.group(other);
-    const member = await factory.contact(other, { groupIds: [group.id] });
-    const myContact = await factory.contact(ws);
+    const group = await factory.group(s.other);
+    const member = await factory.contact(s.other, { groupIds: [group.id] });
+    const myContact = await factory.contact(s.ws);
     for (const id of [member.id, myContact.id]) {
-      const res = await api.request(method, `/v1/groups/${group.id}${suffix}`, { body: body(id) });
+      const res = await s.api.request(method, `/v1/groups/${group.id}${suffix}`, { body: body(id) });
       expectError(res, 404, "NOT_FOUND", { message: `Group ${group.id} not found` });
     }
     expect(await theirs(group.id)).toEqual({ ...group, contactCount: 1 });
-    expect(await ws.as(() => Contact.fromID(myContact.id))).toEqual(myContact);
+    expect(await s.ws.as(() => Contact.fromID(myContact.id))).toEqual(myContact);
   });
 
   it.each(["nope", "grp_", "grp_%00", "con_01abc"])("a malformed id (%s) is a 404", async (id) => {
     for (const method of ["GET", "PUT", "DELETE"]) {
-      expectError(await api.request(method, `/v1/groups/${id}`, { body: method === "PUT" ? { name: "x" } : undefined }), 404, "NOT_FOUND");
+      expectError(
+        await s.api.request(method, `/v1/groups/${id}`, { body: method === "PUT" ? { name: "x" } : undefined }),
+        404,
+        "NOT_FOUND",
+      );
     }
   });
 });
@@ -241,17 +231,17 @@ describe("authentication", () => {
     ["POST", "/v1/groups/ID/contacts", { contactIds: ["CONTACT"] }],
     ["DELETE", "/v1/groups/ID/contacts", { contactIds: ["MEMBER"] }],
   ])("%s %s answers 401 to every bad key and changes nothing", async (method, template, body) => {
-    const group = await factory.group(ws);
-    const member = await factory.contact(ws, { groupIds: [group.id] });
-    const contact = await factory.contact(ws);
+    const group = await factory.group(s.ws);
+    const member = await factory.contact(s.ws, { groupIds: [group.id] });
+    const contact = await factory.contact(s.ws);
     const sent = body && JSON.parse(JSON.stringify(body).replace("CONTACT", contact.id).replace("MEMBER", member.id));
-    const before = await counts(ws.id);
-    await expectAuthFailures(api, method, template.replace("ID", group.id), {
-      validKey: ws.key,
-      revokedKey: await revokedKey(ws),
+    const before = await counts(s.ws.id);
+    await expectAuthFailures(s.api, method, template.replace("ID", group.id), {
+      validKey: s.ws.key,
+      revokedKey: await revokedKey(s.ws),
       body: sent,
     });
-    expect(await counts(ws.id)).toEqual(before);
+    expect(await counts(s.ws.id)).toEqual(before);
     expect(await mine(group.id)).toEqual({ ...group, contactCount: 1 });
   });
 });

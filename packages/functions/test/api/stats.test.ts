@@ -28,6 +28,8 @@ const ROUTES = (id: string) => [
 
 describe("the seed's example numbers", () => {
   let seed: StatsCampaign;
+  /** The seed's counters, as every view of them must show them. */
+  const COUNTED = { sent: 450, delivered: 445, opened: 178, clicked: 45, replied: 23, bounced: 5, unsubscribed: 3 };
 
   beforeAll(async () => {
     // 500 enrolled; 450 emails sent (300 first emails, 150 follow-ups), 445 delivered, 5 bounced,
@@ -70,16 +72,7 @@ describe("the seed's example numbers", () => {
   it("the campaign object shows the same counters", async () => {
     const api = apiClient(undefined, seed.ws.key);
     const campaign = expectOk(await api.get(`/v1/campaigns/${seed.campaign.id}`));
-    expect(campaign.stats).toEqual({
-      totalContacts: 500,
-      sent: 450,
-      delivered: 445,
-      opened: 178,
-      clicked: 45,
-      replied: 23,
-      bounced: 5,
-      unsubscribed: 3,
-    });
+    expect(campaign.stats).toEqual({ totalContacts: 500, ...COUNTED });
     const list = expectOk(await api.get("/v1/campaigns"));
     expect(list[0].stats).toEqual(campaign.stats);
   });
@@ -100,15 +93,7 @@ describe("the seed's example numbers", () => {
     expect(days.map((d) => d.date)).toEqual(Array.from({ length: 16 }, (_, i) => `2025-01-${String(16 + i).padStart(2, "0")}`));
     const sum = (key: string) => days.reduce((n, d) => n + (d[key] as number), 0);
     const metrics = ["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"];
-    expect(Object.fromEntries(metrics.map((m) => [m, sum(m)]))).toEqual({
-      sent: 450,
-      delivered: 445,
-      opened: 178,
-      clicked: 45,
-      replied: 23,
-      bounced: 5,
-      unsubscribed: 3,
-    });
+    expect(Object.fromEntries(metrics.map((m) => [m, sum(m)]))).toEqual(COUNTED);
     // Sends a minute apart from 09:00 UTC (10:00 in Paris), replies a day later.
     expect(days[0]).toMatchObject({ date: "2025-01-16", sent: 450, replied: 0 });
     expect(days[1]).toMatchObject({ date: "2025-01-17", sent: 0, replied: 23 });
@@ -579,16 +564,5 @@ describe("OpenAPI", () => {
       "timestamp",
       "metadata",
     ]);
-  });
-
-  it("documents stats/emails and stats/timeline as arrays, as the server and the seed answer them", async () => {
-    const doc = (await apiClient().get("/v1/openapi.json")).body;
-    for (const [path, item] of [
-      ["/v1/campaigns/{id}/stats/emails", "EmailStats"],
-      ["/v1/campaigns/{id}/stats/timeline", "TimelinePoint"],
-    ]) {
-      const data = doc.paths[path!].get.responses["200"].content["application/json"].schema.properties.data;
-      expect(data).toEqual({ type: "array", items: { $ref: `#/components/schemas/${item}` } });
-    }
   });
 });

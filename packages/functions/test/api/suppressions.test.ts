@@ -1,46 +1,32 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import * as Suppression from "@fluenzr/core/suppression";
-import { createApp } from "@fluenzr/functions/api/app";
 import {
-  type ApiClient,
-  apiWorkspaces,
+  apiSuite,
   expectAuthFailures,
   expectError,
   expectOk,
   expectPage,
   expectValidation,
   factory,
-  freshApi,
   ISO_UTC,
   revokedKey,
   SEED_WORKFLOW,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 
 /** /v1/suppressions: the list users manage, and what an entry does to contacts and sequences. */
 
-useTestDatabase();
+const s = apiSuite();
 
-const app = createApp();
-let ws: factory.TestWorkspace;
-let other: factory.TestWorkspace;
-let api: ApiClient;
-
-beforeAll(async () => {
-  ({ ws, other, api } = await apiWorkspaces(app));
-});
-
-const fresh = () => freshApi(app);
 const ENTRY_FIELDS = ["createdAt", "domain", "email", "id", "note", "reason", "source"];
 const count = async (workspaceId: string) =>
   (await Database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM suppression WHERE workspace_id = ${workspaceId}`))[0]!.n;
 
 describe("POST /v1/suppressions", () => {
   it("suppresses an address: 201 with the entry; the contact with it becomes unsubscribed and is no longer emailable", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     const contact = await factory.contact(w, { email: "Jane@Example.com" });
     const entry = expectOk(await api.post("/v1/suppressions", { email: "jane@example.COM", note: " asked by phone " }), 201);
     expect(Object.keys(entry).sort()).toEqual(ENTRY_FIELDS);
@@ -58,7 +44,7 @@ describe("POST /v1/suppressions", () => {
   });
 
   it("suppresses a domain (lower-cased): every address at it, existing or created later, and enrolment skips them", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     const before = await factory.contact(w, { email: "a@blocked.example" });
     const elsewhere = await factory.contact(w, { email: "a@fine.example" });
     const entry = expectOk(await api.post("/v1/suppressions", { domain: "Blocked.Example" }), 201);
@@ -87,7 +73,7 @@ describe("POST /v1/suppressions", () => {
   });
 
   it("stops the open sequences of a contact suppressed mid-campaign", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     const contact = await factory.contact(w, { email: "mid@example.org" });
     const account = await factory.emailAccount(w);
     const campaign = await w.as(() => Campaign.create({ name: "c", emailAccountId: account.id, workflow: SEED_WORKFLOW as never }));
@@ -101,7 +87,7 @@ describe("POST /v1/suppressions", () => {
   });
 
   it("answers 409 naming the entry when the address or domain is already listed, and adds nothing", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     const first = expectOk(await api.post("/v1/suppressions", { email: "x@example.org" }), 201);
     const res = await api.post("/v1/suppressions", { email: "X@EXAMPLE.org" });
     expectError(res, 409, "CONFLICT", {
@@ -132,13 +118,13 @@ describe("POST /v1/suppressions", () => {
     ["a long note", { email: "a@b.example", note: "x".repeat(501) }, { note: "must be at most 500 characters" }],
     ["a numeric email", { email: 5 }, ["email"]],
   ])("answers 400 for %s and writes nothing", async (_, body, details) => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectValidation(await api.post("/v1/suppressions", body), details);
     expect(await count(w.id)).toBe(0);
   });
 
   it("replays a request with the same Idempotency-Key", async () => {
-    const { api } = await fresh();
+    const { api } = await s.fresh();
     const headers = { "idempotency-key": "sup-once-1" };
     const first = await api.post("/v1/suppressions", { email: "once@example.org" }, { headers });
     const again = await api.post("/v1/suppressions", { email: "once@example.org" }, { headers });
@@ -150,7 +136,7 @@ describe("POST /v1/suppressions", () => {
 
 describe("POST /v1/suppressions/bulk", () => {
   it("adds valid entries in one go, counts what was listed already, and reports invalid ones by index", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectOk(await api.post("/v1/suppressions", { email: "known@example.org" }), 201);
     const result = expectOk(
       await api.post("/v1/suppressions/bulk", {
@@ -186,7 +172,7 @@ describe("POST /v1/suppressions/bulk", () => {
   });
 
   it("answers 400 for no entries or more than 1000, and writes nothing", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     expectValidation(await api.post("/v1/suppressions/bulk", { entries: [] }), { entries: "must hold at least one entry" });
     const many = Array.from({ length: 1001 }, (_, i) => ({ email: `p${i}@example.org` }));
     expectValidation(await api.post("/v1/suppressions/bulk", { entries: many }), { entries: "must hold at most 1000 entries" });
@@ -197,7 +183,7 @@ describe("POST /v1/suppressions/bulk", () => {
 
 describe("GET /v1/suppressions", () => {
   it("lists newest first, paged, filtered by reason, address (its own entry or its domain's) and domain", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     const a = expectOk(await api.post("/v1/suppressions", { email: "a@one.example" }), 201);
     const d = expectOk(await api.post("/v1/suppressions", { domain: "two.example" }), 201);
     const b = await w.as(() => Suppression.put(w.id, { email: "b@one.example" }, "bounced"));
@@ -213,16 +199,16 @@ describe("GET /v1/suppressions", () => {
   });
 
   it("answers 400 for bad filters", async () => {
-    expectValidation(await api.get("/v1/suppressions?reason=spam"), ["reason"]);
-    expectValidation(await api.get("/v1/suppressions?email=nope"), { email: "must be a valid email address" });
-    expectValidation(await api.get("/v1/suppressions?domain=a@b.c"), ["domain"]);
-    expectValidation(await api.get("/v1/suppressions?perPage=101"), { perPage: "must be at most 100" });
+    expectValidation(await s.api.get("/v1/suppressions?reason=spam"), ["reason"]);
+    expectValidation(await s.api.get("/v1/suppressions?email=nope"), { email: "must be a valid email address" });
+    expectValidation(await s.api.get("/v1/suppressions?domain=a@b.c"), ["domain"]);
+    expectValidation(await s.api.get("/v1/suppressions?perPage=101"), { perPage: "must be at most 100" });
   });
 });
 
 describe("DELETE /v1/suppressions/:id", () => {
   it("deletes a manual entry at once: the address may be used again from then on", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     const entry = expectOk(await api.post("/v1/suppressions", { email: "back@example.org" }), 201);
     expect(expectOk(await api.delete(`/v1/suppressions/${entry.id}`))).toEqual({ id: entry.id, deleted: true });
     expectError(await api.get(`/v1/suppressions/${entry.id}`), 404, "NOT_FOUND");
@@ -231,7 +217,7 @@ describe("DELETE /v1/suppressions/:id", () => {
   });
 
   it("needs ?confirm=true for an entry an event added, and records the deletion in the contact's campaigns", async () => {
-    const { w, api } = await fresh();
+    const { w, api } = await s.fresh();
     const contact = await factory.contact(w, { email: "bounced@example.org" });
     const account = await factory.emailAccount(w);
     const campaign = await w.as(() => Campaign.create({ name: "c", emailAccountId: account.id, workflow: SEED_WORKFLOW as never }));
@@ -255,7 +241,7 @@ describe("DELETE /v1/suppressions/:id", () => {
 
 describe("keys and workspaces", () => {
   it("401 without a valid key, on every route", async () => {
-    const revoked = await revokedKey(ws);
+    const revoked = await revokedKey(s.ws);
     for (const [method, path, body] of [
       ["GET", "/v1/suppressions"],
       ["POST", "/v1/suppressions", { email: "k@example.org" }],
@@ -263,18 +249,18 @@ describe("keys and workspaces", () => {
       ["GET", "/v1/suppressions/sup_01jq0c6b7s00000000000000"],
       ["DELETE", "/v1/suppressions/sup_01jq0c6b7s00000000000000"],
     ] as const) {
-      await expectAuthFailures(api, method, path, { validKey: ws.key, revokedKey: revoked, body });
+      await expectAuthFailures(s.api, method, path, { validKey: s.ws.key, revokedKey: revoked, body });
     }
   });
 
   it("another workspace's entries are 404 and never listed", async () => {
-    const theirs = await other.as(() => Suppression.put(other.id, { email: "theirs@example.org" }, "manual"));
+    const theirs = await s.other.as(() => Suppression.put(s.other.id, { email: "theirs@example.org" }, "manual"));
     const message = `Suppression ${theirs.entry.id} not found`;
-    expectError(await api.get(`/v1/suppressions/${theirs.entry.id}`), 404, "NOT_FOUND", { message });
-    expectError(await api.delete(`/v1/suppressions/${theirs.entry.id}?confirm=true`), 404, "NOT_FOUND", { message });
-    expect(expectOk(await api.get("/v1/suppressions?email=theirs@example.org"))).toEqual([]);
-    expect(await count(other.id)).toBe(1);
+    expectError(await s.api.get(`/v1/suppressions/${theirs.entry.id}`), 404, "NOT_FOUND", { message });
+    expectError(await s.api.delete(`/v1/suppressions/${theirs.entry.id}?confirm=true`), 404, "NOT_FOUND", { message });
+    expect(expectOk(await s.api.get("/v1/suppressions?email=theirs@example.org"))).toEqual([]);
+    expect(await count(s.other.id)).toBe(1);
     // An id that cannot exist is 404 too.
-    expectError(await api.get("/v1/suppressions/grp_123"), 404, "NOT_FOUND");
+    expectError(await s.api.get("/v1/suppressions/grp_123"), 404, "NOT_FOUND");
   });
 });

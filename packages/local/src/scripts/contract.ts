@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { linear } from "@fluenzr/testing/workflows";
 import newman from "newman";
 
 /**
@@ -76,17 +77,10 @@ function client(url: string) {
 }
 
 const everyDay = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
-const oneEmail = {
-  nodes: [
-    { id: "s", type: "start" },
-    { id: "e1", type: "email", data: { subject: "Hi {{firstName}}", body: "Hello {{firstName}}.\n{{unsubscribeUrl}}" } },
-    { id: "end", type: "end" },
-  ],
-  edges: [
-    { from: "s", to: "e1" },
-    { from: "e1", to: "end" },
-  ],
-};
+const oneEmail = linear([{ id: "e1", email: { subject: "Hi {{firstName}}", body: "Hello {{firstName}}.\n{{unsubscribeUrl}}" } }], {
+  start: "s",
+  end: "end",
+});
 
 /** Real records for every operation that takes an id, each destructive one on its own record. */
 async function seed(url: string): Promise<Record<string, string>> {

@@ -1,30 +1,23 @@
 import * as Campaign from "@fluenzr/core/campaign";
-import { notFound } from "@fluenzr/core/error";
 import { Replies } from "@fluenzr/core/tracking";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { SEED_WORKFLOW } from "../examples";
-import { pathId } from "../ids";
+import { EXAMPLES } from "../examples";
+import { found, pathId } from "../ids";
+import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const tag = "Campaigns";
 
+/** The hot read: authenticated and read in one statement. */
+const campaignRead = fused((c) => Campaign.byId(pathId(c, "campaign")));
+
 /** The seed's campaign, as `POST /campaigns` takes it (the /docs "Try it out" body: a test sends it). */
-const EXAMPLE_CREATE = {
-  name: "Q1 2025 Prospecting",
-  description: "3 email sequence for LinkedIn leads",
-  emailAccountId: "acc_xyz789",
-  settings: {
-    sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
-    sendHoursStart: 9,
-    sendHoursEnd: 18,
-    timezone: "Europe/Paris",
-    maxEmailsPerHour: 30,
-  },
-  workflow: SEED_WORKFLOW,
-};
+/** The request of the seed's create example: the example campaign's writable fields. */
+const { name, description, emailAccountId, settings, workflow } = EXAMPLES.Campaign;
+const EXAMPLE_CREATE = { name, description, emailAccountId, settings, workflow };
 
 const CONTROL: Record<Campaign.Action, string> = {
   start: "Launch a draft campaign. Needs a verified email account, a valid workflow with an email, and contacts.",
@@ -78,12 +71,8 @@ export const campaigns = new Hono<ApiEnv>()
       data: "Campaign",
       errors: { 404: "No campaign with this id in the workspace." },
     }),
-    async (c) => {
-      const id = pathId(c, "campaign");
-      const campaign = await Campaign.fromID(id);
-      if (!campaign) throw notFound("Campaign", id);
-      return ok(c, campaign);
-    },
+    campaignRead.middleware,
+    (c) => ok(c, found(campaignRead.value(c), "campaign", c)),
   )
   .put(
     "/:id",

@@ -1,14 +1,17 @@
 import * as Contact from "@fluenzr/core/contact";
-import { notFound } from "@fluenzr/core/error";
 import * as Privacy from "@fluenzr/core/privacy";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { pathId } from "../ids";
+import { found, pathId } from "../ids";
+import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
 import { body, doc, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const tag = "Contacts";
+
+/** The hot read: authenticated and read in one statement. */
+const contactRead = fused((c) => Contact.byId(pathId(c, "contact")));
 
 export const contacts = new Hono<ApiEnv>()
   .get(
@@ -103,12 +106,8 @@ export const contacts = new Hono<ApiEnv>()
       data: "Contact",
       errors: { 404: "No contact with this id in the workspace." },
     }),
-    async (c) => {
-      const id = pathId(c, "contact");
-      const contact = await Contact.fromID(id);
-      if (!contact) throw notFound("Contact", id);
-      return ok(c, contact);
-    },
+    contactRead.middleware,
+    (c) => ok(c, found(contactRead.value(c), "contact", c)),
   )
   .put(
     "/:id",

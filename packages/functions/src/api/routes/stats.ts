@@ -2,9 +2,13 @@ import * as Activity from "@fluenzr/core/activity";
 import * as Stats from "@fluenzr/core/stats";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { pathId } from "../ids";
+import { found, pathId } from "../ids";
+import { fused } from "../middleware/auth";
 import { doc, query } from "../openapi";
 import { json, ok } from "../respond";
+
+/** The hot read: authenticated and read in one statement. */
+const statsRead = fused((c) => Stats.Read.globalOf(pathId(c, "campaign")));
 
 const tag = "Statistics";
 
@@ -22,7 +26,8 @@ export const stats = new Hono<ApiEnv>()
       data: "CampaignStats",
       errors: { 404: "No campaign with this id in the workspace." },
     }),
-    async (c) => ok(c, await Stats.global(pathId(c, "campaign"))),
+    statsRead.middleware,
+    (c) => ok(c, found(statsRead.value(c), "campaign", c)),
   )
   .get(
     "/:id/stats/emails",

@@ -1,0 +1,50 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { DatabaseHandle, Db, DriverKind } from ".";
+
+/**
+ * Where the drizzle-kit migrations are: `MIGRATIONS_DIR` when set (the migration Lambda copies
+ * the folder next to its bundle), else packages/core/migrations beside this source file.
+ */
+export function migrationsFolder(): string {
+  if (process.env.MIGRATIONS_DIR) return process.env.MIGRATIONS_DIR;
+  const fromSource = fileURLToPath(new URL("../../migrations", import.meta.url));
+  if (existsSync(fromSource)) return fromSource;
+  return fileURLToPath(new URL("./migrations", import.meta.url));
+}
+
+interface Pool {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: any[] }>;
+  end(): Promise<void>;
+  on(event: "connect", listener: (client: { query: (...args: any[]) => unknown }) => void): unknown;
+}
+
+/**
+ * The handle over a node-postgres-shaped pool (node-postgres's own, or Neon's WebSocket Pool),
+ * with its drizzle adapter and migrator: the calls are the same on either.
+ */
+export function poolHandle<P extends Pool>(
+  kind: DriverKind,
+  pool: P,
+  drizzle: (config: { client: P }) => unknown,
+  migrate: (db: any, config: { migrationsFolder: string }) => Promise<void>,
+): DatabaseHandle & { pool: P } {
+  // Every statement a client sends is a round trip to the server (BEGIN and COMMIT included).
+  let roundTrips = 0;
+  pool.on("connect", (client) => {
+    const query = client.query;
+    client.query = function (this: unknown, ...args: any[]) {
+      roundTrips++;
+      return query.apply(this, args);
+    };
+  });
+  return {
+    kind,
+    roundTrips: () => roundTrips,
+    db: drizzle({ client: pool }) as Db,
+    pool,
+    prepared: async (name, text, params) => (await pool.query({ name, text, values: params })).rows,
+    migrate: (folder = migrationsFolder()) => migrate(drizzle({ client: pool }), { migrationsFolder: folder }),
+    close: () => pool.end(),
+  };
+}

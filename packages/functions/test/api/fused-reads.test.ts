@@ -1,0 +1,126 @@
+import * as Auth from "@fluenzr/core/auth";
+import { apiClient, expectError, expectOk, factory, roundTripCounter, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
+import { beforeAll, describe, expect, it } from "vitest";
+
+/**
+ * The hot reads (GET a campaign, a contact, a campaign's statistics) authenticate, count the
+ * request against the rate limit and read the resource in ONE statement. What they answer must
+ * not change: 401 before anything for a wrong, missing or revoked key (whatever the id), 404
+ * for a malformed id or another workspace's, 429 past the limit.
+ */
+
+useTestDatabase();
+
+let ws: factory.TestWorkspace;
+let other: factory.TestWorkspace;
+const ids = { campaign: "", contact: "", otherCampaign: "", otherContact: "" };
+const ROUTES = {
+  campaign: (id: string) => `/v1/campaigns/${id}`,
+  contact: (id: string) => `/v1/contacts/${id}`,
+  stats: (id: string) => `/v1/campaigns/${id}/stats`,
+};
+const mine = () => ({ campaign: ROUTES.campaign(ids.campaign), contact: ROUTES.contact(ids.contact), stats: ROUTES.stats(ids.campaign) });
+
+beforeAll(async () => {
+  [ws, other] = [await factory.workspace(), await factory.workspace()];
+  for (const [w, suffix] of [
+    [ws, ""],
+    [other, "other"],
+  ] as const) {
+    const account = await factory.emailAccount(w);
+    const contact = await factory.contact(w);
+    const campaign = expectOk(
+      await apiClient(undefined, w.key).post("/v1/campaigns", { name: "Hot", emailAccountId: account.id, workflow: SEED_WORKFLOW }),
+      201,
+    );
+    if (suffix) [ids.otherCampaign, ids.otherContact] = [campaign.id, contact.id];
+    else [ids.campaign, ids.contact] = [campaign.id, contact.id];
+  }
+});
+
+describe("hot reads in one round trip", () => {
+  it.each(Object.keys(ROUTES) as Array<keyof typeof ROUTES>)("GET %s: one statement (two when the key's minute rolls)", async (route) => {
+    const api = apiClient(undefined, ws.key);
+    const path = mine()[route];
+    expectOk(await api.get(path)); // opens this minute's window
+    const counter = roundTripCounter();
+    const counts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      counter.reset();
+      expectOk(await api.get(path));
+      counts.push(counter.count());
+    }
+    // At most one of three can straddle a minute boundary.
+    expect(counts.filter((n) => n === 1).length).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(2);
+  });
+
+  it("answers what the separate reads answered: the same bodies", async () => {
+    const api = apiClient(undefined, ws.key);
+    const campaign = expectOk(await api.get(mine().campaign));
+    expect(campaign).toMatchObject({ id: ids.campaign, name: "Hot", status: "draft", workflow: expect.any(Object) });
+    expect(campaign.stats).toEqual({
+      totalContacts: 0,
+      sent: 0,
+      delivered: 0,
+      opened: 0,
+      clicked: 0,
+      replied: 0,
+      bounced: 0,
+      unsubscribed: 0,
+    });
+    expect(expectOk(await api.get(mine().contact))).toMatchObject({ id: ids.contact, groups: [] });
+    expect(expectOk(await api.get(mine().stats))).toMatchObject({ totalContacts: 0, sent: 0, openRate: 0 });
+  });
+
+  it("401 for a missing, unknown or malformed key, before the id is looked at", async () => {
+    for (const path of [
+      ...Object.values(mine()),
+      ROUTES.campaign("nope"),
+      ROUTES.contact("cmp_wrongkind"),
+      ROUTES.stats(ids.otherCampaign),
+    ]) {
+      for (const key of [null, "flz_sk_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", "not-a-key"]) {
+        expectError(await apiClient().get(path, { key }), 401, "UNAUTHORIZED");
+      }
+    }
+  });
+
+  it("404 for a malformed id and for another workspace's, with the rate-limit headers of an admitted request", async () => {
+    const api = apiClient(undefined, ws.key);
+    for (const [path, message] of [
+      [ROUTES.campaign("nope"), "Campaign nope not found"],
+      [ROUTES.contact("cmp_wrongkind"), "Contact cmp_wrongkind not found"],
+      [ROUTES.campaign(ids.otherCampaign), `Campaign ${ids.otherCampaign} not found`],
+      [ROUTES.contact(ids.otherContact), `Contact ${ids.otherContact} not found`],
+      [ROUTES.stats(ids.otherCampaign), `Campaign ${ids.otherCampaign} not found`],
+    ]) {
+      const res = await api.get(path!);
+      expectError(res, 404, "NOT_FOUND", { message });
+      expect(res.headers.get("x-ratelimit-limit")).toBe("1000");
+    }
+  });
+
+  it("a revoked key is refused at once", async () => {
+    const w = await factory.workspace();
+    const api = apiClient(undefined, w.key);
+    expect((await api.get(ROUTES.campaign(ids.campaign))).status).toBe(404);
+    const [key] = await Auth.listKeys(w.id);
+    await Auth.revokeKey(key!.id);
+    expectError(await api.get(ROUTES.campaign(ids.campaign)), 401, "UNAUTHORIZED");
+  });
+
+  it("429 past the key's limit, with Retry-After, on every hot route", async () => {
+    const w = await factory.workspace({ rateLimit: 2 });
+    const account = await factory.emailAccount(w);
+    const contact = await factory.contact(w);
+    const api = apiClient(undefined, w.key);
+    expect((await api.get(ROUTES.contact(contact.id))).status).toBe(200);
+    expect((await api.get(ROUTES.campaign(ids.campaign))).status).toBe(404);
+    for (const path of [ROUTES.contact(contact.id), ROUTES.campaign("cmp_x"), ROUTES.stats(account.id)]) {
+      const res = await api.get(path);
+      expectError(res, 429, "RATE_LIMITED");
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+  });
+});
