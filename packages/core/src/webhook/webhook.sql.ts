@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, pgTable, text } from "drizzle-orm/pg-core";
-import { timestamptz, workspaceIdColumn } from "../database/columns";
-import { workspaceTable } from "../workspace/workspace.sql";
+import { partOf, timestamptz, workspaceIdColumn } from "../database/columns";
+import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -13,8 +13,7 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const webhookSubscriptionTable = pgTable(
   "webhook_subscription",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn().references(() => workspaceTable.id, { onDelete: "cascade" }),
+    ...workspaceRecord(),
     url: text("url").notNull(),
     events: text("events").array().notNull(),
     description: text("description"),
@@ -57,12 +56,8 @@ export const webhookDeliveryTable = pgTable(
   {
     id: text("id").primaryKey(),
     workspaceId: workspaceIdColumn(),
-    subscriptionId: text("subscription_id")
-      .notNull()
-      .references(() => webhookSubscriptionTable.id, { onDelete: "cascade" }),
-    eventId: text("event_id")
-      .notNull()
-      .references(() => webhookEventTable.id, { onDelete: "cascade" }),
+    subscriptionId: partOf("subscription_id", () => webhookSubscriptionTable.id),
+    eventId: partOf("event_id", () => webhookEventTable.id),
     eventType: text("event_type").notNull(),
     status: text("status", { enum: DELIVERY_STATUSES }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
