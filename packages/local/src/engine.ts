@@ -100,6 +100,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       await stopTicker();
       await queue.stop();
       await webhookQueue.stop();
+      DeliveryQueue.install(undefined);
       await pump.stop();
       await new Promise<void>((resolve) => ses.close(() => resolve()));
     },

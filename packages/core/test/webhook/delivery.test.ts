@@ -21,11 +21,16 @@ let receiver: Receiver;
 let queue: MemoryQueue;
 let clockNow = () => Date.now();
 
+let restoreClock: () => void;
+
 beforeAll(async () => {
+  // Test files share processes: a virtual clock an earlier file left installed is replaced.
+  restoreClock = (await import("@fluenzr/core/clock")).install(() => Date.now());
   Address.install("local");
   receiver = await startReceiver();
 });
 afterAll(async () => {
+  restoreClock();
   Address.install("deployed");
   DeliveryQueue.install(undefined);
   await receiver.close();

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { Address, Deliverer } from "@fluenzr/core/webhook";
+import * as Clock from "@fluenzr/core/clock";
+import { Address, Deliverer, DeliveryQueue } from "@fluenzr/core/webhook";
 import { createApp } from "@fluenzr/functions/api/app";
 import {
   type ApiClient,
@@ -30,13 +31,19 @@ let other: factory.TestWorkspace;
 let api: ApiClient;
 let receiver: Receiver;
 
+let restoreClock: () => void;
+
 beforeAll(async () => {
+  // Test files share processes: whatever an earlier file left installed (a virtual clock, a queue) is replaced.
+  restoreClock = Clock.install(() => Date.now());
+  DeliveryQueue.install(undefined);
   ({ ws, other, api } = await apiWorkspaces(app));
   Address.install("local");
   receiver = await startReceiver();
 });
 afterAll(async () => {
   Address.install("deployed");
+  restoreClock();
   await receiver.close();
 });
 afterEach(() => {
