@@ -7605,6 +7605,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
+                 *       "url": "https://hooks.example.com/fluenzr/v2",
                  *       "events": [
                  *         "*"
                  *       ],

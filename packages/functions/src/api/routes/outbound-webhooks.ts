@@ -76,7 +76,7 @@ export const outboundWebhooks = new Hono<ApiEnv>()
       data: "Webhook",
       body: true,
       errors: { 404: "No webhook with this id in the workspace." },
-      requestExample: { events: ["*"], enabled: true },
+      requestExample: { url: "https://hooks.example.com/fluenzr/v2", events: ["*"], enabled: true },
     }),
     body(Subscriptions.updateSchema),
     async (c) => ok(c, await Subscriptions.update(pathId(c, "webhook"), c.req.valid("json"))),
