@@ -548,8 +548,8 @@ const BREAKAGES: Breakage[] = [
   {
     fact: "the webhook queue's visibility timeout shorter than 6 deliverer timeouts",
     check: "outboundWebhooks",
-    mutations: [{ file: "infra/outbound-webhooks.ts", from: `visibilityTimeout: "6 minutes"`, to: `visibilityTimeout: "2 minutes"` }],
-    reports: /WebhookQueue visibility timeout 120s < 6 x deliverer timeout 60s/,
+    mutations: [{ file: "infra/outbound-webhooks.ts", from: `visibilityTimeout: "13 minutes"`, to: `visibilityTimeout: "12 minutes"` }],
+    reports: /WebhookQueue visibility timeout 720s < 6 x deliverer timeout 120s \+ batching window 1s/,
   },
 ];
 

@@ -898,7 +898,10 @@ export const outboundWebhooks: Check = ({ recording }) => {
     problems.push(`the WebhookQueue subscriber is ${resolve(deliverer.args.handler)}`);
   const visibility = toSeconds(queue.args.visibilityTimeout ?? "30 seconds");
   const timeout = toSeconds(deliverer.args.timeout ?? "20 seconds");
-  if (visibility < 6 * timeout) problems.push(`WebhookQueue visibility timeout ${visibility}s < 6 x deliverer timeout ${timeout}s`);
+  const window = Number(resolve(mapping.args.maximumBatchingWindowInSeconds) ?? 0);
+  if (visibility < 6 * timeout + window) {
+    problems.push(`WebhookQueue visibility timeout ${visibility}s < 6 x deliverer timeout ${timeout}s + batching window ${window}s`);
+  }
   const max = resolve(mapping.args.scalingConfig)?.maximumConcurrency;
   if (!(Number.isInteger(max) && max >= 2)) problems.push(`the deliverer's maximumConcurrency must be capped, got ${JSON.stringify(max)}`);
   for (const handler of [HANDLERS.api, HANDLERS.sender, HANDLERS.sweeper, HANDLERS.webhookDeliverer]) {
