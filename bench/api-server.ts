@@ -1,11 +1,13 @@
 import { campaignTable } from "@fluenzr/core/campaign";
 import { contactTable } from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
+import { createNeonDatabase } from "@fluenzr/core/database/neon";
 import { createPgDatabase } from "@fluenzr/core/database/pg";
 import { createApp } from "@fluenzr/functions/api/app";
 import { serve } from "@hono/node-server";
 import { eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
+import ws from "ws";
 
 /**
  * The process under load in the API bench. `app`: the whole app (auth, rate limit, logging,
@@ -13,7 +15,12 @@ import { Hono } from "hono";
  * the same driver, pool and technique (a named prepared statement, as the app's hot reads use).
  */
 const mode = process.argv[2];
-const handle = createPgDatabase(process.env.BENCH_DATABASE_URL!, { max: Number(process.env.BENCH_POOL ?? 20) });
+const url = process.env.BENCH_DATABASE_URL!;
+const max = Number(process.env.BENCH_POOL ?? 20);
+// BENCH_WS_PROXY: through Neon's serverless driver and a WebSocket proxy (with its added latency).
+const handle = process.env.BENCH_WS_PROXY
+  ? createNeonDatabase(url, { wsProxy: process.env.BENCH_WS_PROXY, webSocketConstructor: ws, max })
+  : createPgDatabase(url, { max });
 Database.install(handle);
 
 let fetch: (request: Request) => Response | Promise<Response>;

@@ -128,3 +128,23 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
 }
+
+/**
+ * One request at a time for `seconds` (keep-alive), each timed to the microsecond: the latency a
+ * single caller sees, where autocannon's whole milliseconds are too coarse.
+ */
+export async function sequential(url: string, headers: Record<string, string>, seconds: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let non2xx = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const started = performance.now();
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    latencies.push(performance.now() - started);
+    if (res.status >= 300) non2xx++;
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 2);
+  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), errors: 0, non2xx };
+}

@@ -17,7 +17,17 @@ export interface WsProxy {
   close(): Promise<void>;
 }
 
-export async function startWsProxy(): Promise<WsProxy> {
+export interface WsProxyOptions {
+  /**
+   * Added to every message in each direction, in milliseconds: a round trip costs twice this
+   * (a Lambda a few milliseconds from Neon). Order is kept: equal delays fire in order.
+   */
+  latencyMs?: number;
+}
+
+export async function startWsProxy(options: WsProxyOptions = {}): Promise<WsProxy> {
+  const latency = options.latencyMs ?? 0;
+  const later = (send: () => void) => (latency > 0 ? setTimeout(send, latency) : send());
   const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
   let connections = 0;
   const open = new Set<{ kill(): void }>();
@@ -42,9 +52,9 @@ export async function startWsProxy(): Promise<WsProxy> {
         socket.terminate();
         return;
       }
-      tcp.write(data);
+      later(() => tcp.write(data));
     });
-    tcp.on("data", (data) => socket.send(data));
+    tcp.on("data", (data) => later(() => socket.send(data)));
     socket.on("close", () => tcp.end());
     tcp.on("close", () => socket.close());
     tcp.on("error", () => socket.close());

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import * as Database from "../database";
-import { compile, type Scoped } from "../database/typed";
+import { compile, placeholder, type Scoped } from "../database/typed";
 import { createId } from "../util/id";
 import { apiKeyTable } from "./auth.sql";
 import { counts, decide, type RateLimitDecision, WINDOW_SECONDS } from "./rate-limit";
@@ -178,6 +178,8 @@ async function counted(row: KeyRow): Promise<Authenticated> {
 }
 
 const AUTH_PREFIX = "auth.";
+const KEY_OUT = ["id", "workspace_id", "rate_limit", "n", "window_start", "window_seq", "prev_window_seq", "now_ms"];
+const KEY_COLUMNS_OUT = KEY_OUT.map((c) => `k.${c} AS "${AUTH_PREFIX}${c}"`).join(", ");
 
 /**
  * Authenticate and read in ONE statement: the key's row (as `authenticate` reads it) and the
@@ -191,18 +193,19 @@ export async function authenticateWith(
   scoped: Scoped<unknown>,
 ): Promise<{ auth: Authenticated; rows: Record<string, unknown>[] } | undefined> {
   if (!KEY_PATTERN.test(key)) return undefined;
-  const keyColumns = ["id", "workspace_id", "rate_limit", "n", "window_start", "window_seq", "prev_window_seq", "now_ms"];
-  const query = sql`
-    WITH k AS MATERIALIZED (SELECT ${sql.raw(KEY_COLUMNS)} FROM api_key WHERE token_hash = ${hashKey(key)} AND revoked_at IS NULL)
-    SELECT ${sql.raw(keyColumns.map((c) => `k.${c} AS "${AUTH_PREFIX}${c}"`).join(", "))}, r.*
-    FROM k LEFT JOIN LATERAL (
-      SELECT row_number() OVER () AS "${sql.raw(AUTH_PREFIX)}ord", q.* FROM (${scoped.query(sql.raw("k.workspace_id"))}) q
-    ) r ON true
-    ORDER BY r."${sql.raw(AUTH_PREFIX)}ord"`;
-  const { name, text, params } = compile(`auth_${scoped.name}`, query);
+  // A page keeps its order through the lateral join (numbered rows); one row needs none of that.
+  const [numbered, ordered] = scoped.many
+    ? [sql.raw(`row_number() OVER () AS "${AUTH_PREFIX}ord", `), sql.raw(`ORDER BY r."${AUTH_PREFIX}ord"`)]
+    : [sql.raw(`true AS "${AUTH_PREFIX}ord", `), sql``];
+  const build = () => sql`
+    WITH k AS MATERIALIZED (SELECT ${sql.raw(KEY_COLUMNS)} FROM api_key WHERE token_hash = ${placeholder("auth.hash")} AND revoked_at IS NULL)
+    SELECT ${sql.raw(KEY_COLUMNS_OUT)}, r.*
+    FROM k LEFT JOIN LATERAL (SELECT ${numbered}q.* FROM (${scoped.query(sql.raw("k.workspace_id"), placeholder)}) q) r ON true
+    ${ordered}`;
+  const { name, text, params } = compile(`auth:${scoped.name}`, build, { ...scoped.params, "auth.hash": hashKey(key) });
   const raw = await Database.prepared<Record<string, unknown>>(name, text, params);
   if (!raw.length) return undefined;
-  const keyRow = Object.fromEntries(keyColumns.map((c) => [c, raw[0]![`${AUTH_PREFIX}${c}`]])) as unknown as KeyRow;
+  const keyRow = Object.fromEntries(KEY_OUT.map((c) => [c, raw[0]![`${AUTH_PREFIX}${c}`]])) as unknown as KeyRow;
   const rows = raw
     .filter((r) => r[`${AUTH_PREFIX}ord`] !== null)
     .map((r) => Object.fromEntries(Object.entries(r).filter(([column]) => !column.startsWith(AUTH_PREFIX))));

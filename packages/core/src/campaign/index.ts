@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type * as v from "valibot";
 import * as Actor from "../actor";
@@ -101,7 +101,9 @@ const COLUMNS = pick(campaignTable, Object.keys(getTableColumns(campaignTable)) 
 export function byId(id: string): Scoped<Campaign | undefined> {
   return {
     name: "campaign_by_id",
-    query: (workspace) => sql`SELECT ${COLUMNS.list}, ${statsOf} AS stats FROM campaign WHERE workspace_id = ${workspace} AND id = ${id}`,
+    query: (workspace, param) =>
+      sql`SELECT ${COLUMNS.list}, ${statsOf} AS stats FROM campaign WHERE workspace_id = ${workspace} AND id = ${param("id")}`,
+    params: { id },
     decode: ([row]) => row && serialize({ ...COLUMNS.decode(row), stats: row.stats as Omit<CampaignStats, "totalContacts"> | null }),
   };
 }
@@ -116,7 +118,7 @@ export async function mustExist(id: string): Promise<Campaign> {
   return campaign;
 }
 
-const SORT: Record<(typeof Schema.SORT_FIELDS)[number], SQL | AnyPgColumn> = {
+const SORT: Record<(typeof Schema.SORT_FIELDS)[number], AnyPgColumn> = {
   createdAt: campaignTable.createdAt,
   updatedAt: campaignTable.updatedAt,
   name: campaignTable.name,
@@ -124,37 +126,49 @@ const SORT: Record<(typeof Schema.SORT_FIELDS)[number], SQL | AnyPgColumn> = {
   startedAt: campaignTable.startedAt,
 };
 
-export async function list(query: v.InferOutput<typeof Schema.listQuery>): Promise<Page<Campaign>> {
-  const workspaceId = Actor.workspaceId();
-  const where = and(eq(campaignTable.workspaceId, workspaceId), query.status ? eq(campaignTable.status, query.status) : undefined);
-  const by = query.order === "asc" ? asc : desc;
-  const total = sql<number>`(SELECT count(*)::int FROM campaign c WHERE c.workspace_id = ${workspaceId}${
-    query.status ? sql` AND c.status = ${query.status}` : sql``
-  })`;
-  const ordering = [sql`${SORT[query.sort]} ${sql.raw(query.order)} NULLS LAST`, by(campaignTable.id)];
-  const rows = await Database.use((db) => {
-    // Page first (index order, ids only), then the counters of those rows alone: the counters
-    // subquery never runs for the rows an OFFSET skips.
-    const page = db
-      .select({ pageId: campaignTable.id })
-      .from(campaignTable)
-      .where(where)
-      .orderBy(...ordering)
-      .limit(query.perPage)
-      .offset((query.page - 1) * query.perPage)
-      .as("page");
-    return db
-      .select({ ...withoutWorkflow, stats: statsOf, total })
-      .from(campaignTable)
-      .innerJoin(page, eq(campaignTable.id, page.pageId))
-      .orderBy(...ordering);
-  });
-  let count = rows[0]?.total ?? 0;
-  if (!rows.length && query.page > 1) {
-    const [row] = await Database.use((db) => db.select({ n: sql<number>`count(*)::int` }).from(campaignTable).where(where));
-    count = row?.n ?? 0;
-  }
-  return { data: rows.map(({ total: _, ...row }) => serialize(row)), meta: pageMeta(query.page, query.perPage, count) };
+const LISTED = pick(campaignTable, Object.keys(withoutWorkflow) as Array<keyof typeof withoutWorkflow>);
+
+/**
+ * A page of the workspace's campaigns (without workflows), with the filter's total: one
+ * statement, alone or fused with the API key's. The page is chosen first (index order, ids
+ * only), then the counters of those rows alone: the counters never run for rows an OFFSET skips.
+ */
+export function listOf(query: v.InferOutput<typeof Schema.listQuery>): Scoped<Page<Campaign>> {
+  const order = sql.raw(query.order === "asc" ? "ASC" : "DESC");
+  const sort = sql.raw(`"${SORT[query.sort].name}"`);
+  const filter = (alias: string, param: (name: string) => SQL) =>
+    query.status ? sql` AND ${sql.raw(alias)}.status = ${param("status")}` : sql``;
+  return {
+    name: `campaign_list_${query.status ? "status" : "all"}_${query.sort}_${query.order}`,
+    params: { status: query.status, limit: query.perPage, offset: (query.page - 1) * query.perPage },
+    many: true,
+    query: (workspace, param) => sql`
+      SELECT ${LISTED.list}, ${statsOf} AS stats,
+             (SELECT count(*)::int FROM campaign x WHERE x.workspace_id = ${workspace}${filter("x", param)}) AS total
+      FROM campaign JOIN (
+        SELECT p.id AS page_id FROM campaign p WHERE p.workspace_id = ${workspace}${filter("p", param)}
+        ORDER BY p.${sort} ${order} NULLS LAST, p.id ${order}
+        LIMIT ${param("limit")} OFFSET ${param("offset")}
+      ) page ON campaign.id = page.page_id
+      ORDER BY campaign.${sort} ${order} NULLS LAST, campaign.id ${order}`,
+    decode: async (rows) => {
+      let total = Number(rows[0]?.total ?? 0);
+      if (!rows.length && query.page > 1) {
+        // Past the last page: the total still counts (rare, a second statement).
+        const status = query.status ? sql` AND x.status = ${query.status}` : sql``;
+        const [row] = await Database.rows<{ n: number }>(
+          sql`SELECT count(*)::int AS n FROM campaign x WHERE x.workspace_id = ${Actor.workspaceId()}${status}`,
+        );
+        total = row?.n ?? 0;
+      }
+      const data = rows.map((row) => serialize({ ...LISTED.decode(row), stats: row.stats as Omit<CampaignStats, "totalContacts"> | null }));
+      return { data, meta: pageMeta(query.page, query.perPage, total) };
+    },
+  };
+}
+
+export function list(query: v.InferOutput<typeof Schema.listQuery>): Promise<Page<Campaign>> {
+  return read(listOf(query));
 }
 
 async function assertEmailAccount(id: string, path = "emailAccountId") {

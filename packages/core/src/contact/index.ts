@@ -61,8 +61,9 @@ const PUBLIC = pick(contactTable, Object.keys(publicColumns) as Array<keyof type
 export function byId(id: string): Scoped<Contact | undefined> {
   return {
     name: "contact_by_id",
-    query: (workspace) =>
-      sql`SELECT ${PUBLIC.list}, ${groupsOfContact} AS groups FROM contact WHERE workspace_id = ${workspace} AND id = ${id}`,
+    query: (workspace, param) =>
+      sql`SELECT ${PUBLIC.list}, ${groupsOfContact} AS groups FROM contact WHERE workspace_id = ${workspace} AND id = ${param("id")}`,
+    params: { id },
     decode: ([row]) => row && { ...PUBLIC.decode(row), groups: row.groups as Contact["groups"] },
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, type Column, eq, getTableColumns, inArray, type SQL, sql, type Table } from "drizzle-orm";
+import { and, type Column, eq, fillPlaceholders, getTableColumns, inArray, type SQL, sql, type Table } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import * as Actor from "../actor";
 import { array, inTransaction, prepared, rows } from "./index";
@@ -89,28 +89,51 @@ export function owned(table: { workspaceId: Column; id: Column }, id: string | r
  * A read of one workspace's rows whose workspace is an SQL expression: the actor's id as a
  * parameter when run alone (`read`), or a column of the API key's row when the authentication
  * and the read are fused into one statement (auth/authenticateWith): one round trip either way.
+ * Values go in through `param(name)`: placeholders filled from `params`, so a statement's text is
+ * built once per `name` (and kind) and then only filled: no SQL is assembled per request.
  */
 export interface Scoped<T> {
-  /** A stable name for the statement (its text may still vary: the prepared name adds a hash). */
+  /** Names the statement's text: reads whose text differs (a filter, a sort) differ in name. */
   name: string;
-  query(workspace: SQL): SQL;
+  /** The statement; `param(name)` stands for the value `params[name]`. */
+  query(workspace: SQL, param: (name: string) => SQL): SQL;
+  /** The placeholders' values. */
+  params: Record<string, unknown>;
+  /** Several rows, in the statement's order (a page); else at most one row. */
+  many?: boolean;
   /** The value from the statement's rows (it may read more, rarely: an empty page's total). */
   decode(rows: Record<string, unknown>[]): T | Promise<T>;
 }
 
 const dialect = new PgDialect();
+const compiled = new Map<string, { name: string; text: string; params: unknown[] }>();
 
-/** Text and parameters of a statement, and a prepared-statement name unique to its text. */
-export function compile(name: string, query: SQL): { name: string; text: string; params: unknown[] } {
-  const { sql: text, params } = dialect.sqlToQuery(query);
-  const hash = createHash("sha1").update(text).digest("hex").slice(0, 12);
-  return { name: `fluenzr_${name}_${hash}`, text, params };
+/**
+ * The statement's text and parameters (placeholders filled with `values`), and a
+ * prepared-statement name for its text; the text is built the first time a `key` is seen.
+ */
+export function compile(key: string, build: () => SQL, values: Record<string, unknown>): { name: string; text: string; params: unknown[] } {
+  let statement = compiled.get(key);
+  if (!statement) {
+    const { sql: text, params } = dialect.sqlToQuery(build());
+    const hash = createHash("sha1").update(text).digest("hex").slice(0, 12);
+    statement = { name: `fluenzr_${key.replace(/[^a-z0-9_]/gi, "_").slice(0, 40)}_${hash}`, text, params };
+    compiled.set(key, statement);
+  }
+  return { ...statement, params: fillPlaceholders(statement.params, values) };
 }
+
+/** Placeholders, for a statement compiled once and filled per call. */
+export const placeholder = (name: string) => sql.placeholder(name) as unknown as SQL;
 
 /** Run a scoped read in the actor's workspace: a named prepared statement outside transactions. */
 export async function read<T>(scoped: Scoped<T>): Promise<T> {
-  const query = scoped.query(sql`${Actor.workspaceId()}`);
-  if (inTransaction()) return scoped.decode(await rows<Record<string, unknown>>(query));
-  const { name, text, params } = compile(scoped.name, query);
+  const workspaceId = Actor.workspaceId();
+  if (inTransaction()) {
+    // Inside a transaction, a plain statement on its connection (named ones stay outside).
+    return scoped.decode(await rows<Record<string, unknown>>(scoped.query(sql`${workspaceId}`, (name) => sql`${scoped.params[name]}`)));
+  }
+  const build = () => scoped.query(placeholder("workspace"), placeholder);
+  const { name, text, params } = compile(`alone:${scoped.name}`, build, { ...scoped.params, workspace: workspaceId });
   return scoped.decode(await prepared<Record<string, unknown>>(name, text, params));
 }

@@ -50,7 +50,7 @@ export interface EmailStats extends Engagement {
 }
 
 /** The counters of one campaign of the workspace, summed over nodes and shards (one row, or none). */
-export function globalQuery(workspace: SQL | string, campaignId: string): SQL {
+export function globalQuery(workspace: SQL | string, campaignId: SQL | string): SQL {
   return sql`
     SELECT c.total_contacts AS "totalContacts",
            coalesce(sum(s.sent), 0)::bigint AS sent, coalesce(sum(s.delivered), 0)::bigint AS delivered,
@@ -67,7 +67,12 @@ export function globalQuery(workspace: SQL | string, campaignId: string): SQL {
  * `sent`); undefined when the workspace has no such campaign. One statement, alone or fused.
  */
 export function globalOf(campaignId: string): Scoped<GlobalStats | undefined> {
-  return { name: "stats_global", query: (workspace) => globalQuery(workspace, campaignId), decode: ([row]) => row && globalStats(row) };
+  return {
+    name: "stats_global",
+    query: (workspace, param) => globalQuery(workspace, param("id")),
+    params: { id: campaignId },
+    decode: ([row]) => row && globalStats(row),
+  };
 }
 
 export async function global(campaignId: string): Promise<GlobalStats> {

@@ -1,9 +1,9 @@
 import { VisibleError } from "@fluenzr/core/error";
 import { type Issue, issuesToDetails, objectOnly } from "@fluenzr/core/util";
 import { toJsonSchema } from "@valibot/to-json-schema";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { describeRoute, generateSpecs, validator } from "hono-openapi";
-import type * as v from "valibot";
+import * as v from "valibot";
 import { EXAMPLES } from "./examples";
 import * as Out from "./schemas";
 
@@ -25,6 +25,17 @@ function failOn(result: ValidationResult) {
 /** A JSON body: an object (a top-level array is refused, not read as `{}`). */
 export const body = <S extends v.GenericSchema>(schema: S) => validator("json", objectOnly(schema), failOn);
 export const query = <S extends v.GenericSchema>(schema: S) => validator("query", schema, failOn);
+
+/**
+ * The query parameters as `query()` validates them (repeated ones as arrays), for a fused read
+ * that must build its statement before the validator runs: the same errors, the same output.
+ */
+export function parseQuery<S extends v.GenericSchema>(c: Context, schema: S): v.InferOutput<S> {
+  const raw = Object.fromEntries(Object.entries(c.req.queries()).map(([k, values]) => [k, values.length === 1 ? values[0] : values]));
+  const result = v.safeParse(schema, raw);
+  failOn(result.success ? { success: true } : { success: false, error: result.issues });
+  return (result as { output: v.InferOutput<S> }).output;
+}
 
 /** Entities of the API, each one named component. */
 export const ENTITIES = {

@@ -1,5 +1,14 @@
 import * as Auth from "@fluenzr/core/auth";
-import { apiClient, expectError, expectOk, factory, roundTripCounter, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
+import {
+  apiClient,
+  expectError,
+  expectOk,
+  expectValidation,
+  factory,
+  roundTripCounter,
+  SEED_WORKFLOW,
+  useTestDatabase,
+} from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -18,8 +27,14 @@ const ROUTES = {
   campaign: (id: string) => `/v1/campaigns/${id}`,
   contact: (id: string) => `/v1/contacts/${id}`,
   stats: (id: string) => `/v1/campaigns/${id}/stats`,
+  list: (status: string) => `/v1/campaigns?status=${status}&sort=name&order=asc`,
 };
-const mine = () => ({ campaign: ROUTES.campaign(ids.campaign), contact: ROUTES.contact(ids.contact), stats: ROUTES.stats(ids.campaign) });
+const mine = () => ({
+  campaign: ROUTES.campaign(ids.campaign),
+  contact: ROUTES.contact(ids.contact),
+  stats: ROUTES.stats(ids.campaign),
+  list: ROUTES.list("draft"),
+});
 
 beforeAll(async () => {
   [ws, other] = [await factory.workspace(), await factory.workspace()];
@@ -71,6 +86,12 @@ describe("hot reads in one round trip", () => {
     });
     expect(expectOk(await api.get(mine().contact))).toMatchObject({ id: ids.contact, groups: [] });
     expect(expectOk(await api.get(mine().stats))).toMatchObject({ totalContacts: 0, sent: 0, openRate: 0 });
+    const page = await api.get(mine().list);
+    expect(expectOk(page).map((c: { id: string }) => c.id)).toEqual([ids.campaign]);
+    expect(page.body.meta).toEqual({ page: 1, perPage: 20, total: 1, totalPages: 1 });
+    // Past the last page the total still counts; another workspace's campaigns never do.
+    const past = await api.get("/v1/campaigns", { query: { page: 3 } });
+    expect([expectOk(past), past.body.meta.total]).toEqual([[], 1]);
   });
 
   it("401 for a missing, unknown or malformed key, before the id is looked at", async () => {
@@ -99,6 +120,12 @@ describe("hot reads in one round trip", () => {
       expectError(res, 404, "NOT_FOUND", { message });
       expect(res.headers.get("x-ratelimit-limit")).toBe("1000");
     }
+  });
+
+  it("400 naming the parameter for a bad list query, once the key is good", async () => {
+    expectValidation(await apiClient(undefined, ws.key).get(ROUTES.list("bogus")), {
+      status: "must be one of draft, active, paused, completed, archived",
+    });
   });
 
   it("a revoked key is refused at once", async () => {

@@ -6,13 +6,14 @@ import { EXAMPLES } from "../examples";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
-import { body, doc, query } from "../openapi";
+import { body, doc, parseQuery, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const tag = "Campaigns";
 
 /** The hot read: authenticated and read in one statement. */
 const campaignRead = fused((c) => Campaign.byId(pathId(c, "campaign")));
+const listRead = fused((c) => Campaign.listOf(parseQuery(c, Campaign.Schema.listQuery)));
 
 /** The seed's campaign, as `POST /campaigns` takes it (the /docs "Try it out" body: a test sends it). */
 /** The request of the seed's create example: the example campaign's writable fields. */
@@ -37,8 +38,9 @@ export const campaigns = new Hono<ApiEnv>()
       data: "Campaign",
       paged: true,
     }),
+    listRead.middleware,
     query(Campaign.Schema.listQuery),
-    async (c) => okPage(c, await Campaign.list(c.req.valid("query"))),
+    (c) => okPage(c, listRead.value(c)),
   )
   .post(
     "/",
