@@ -7,6 +7,7 @@
 export * as Address from "./address";
 export * as Deliverer from "./deliverer";
 export * as Deliveries from "./deliveries";
+export { eraseContact } from "./erase";
 export { EVENT_TYPES, type EventType } from "./events";
 export * as Http from "./http";
 export * as Outbox from "./outbox";
