@@ -135,8 +135,8 @@ export async function listCampaigns(): Promise<BenchResult[]> {
   const { ws, account } = await workspaceWithAccount();
   const { key } = await Auth.createKey({ workspaceId: ws.id, name: "bench", rateLimit: 100_000_000 });
   await db.pool.query(
-    `INSERT INTO campaign (id, workspace_id, name, email_account_id, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour, workflow, created_at, updated_at)
-     SELECT 'cmp_bench' || lpad(g::text, 6, '0'), $1, 'Campaign ' || g, $2, '{monday}', 9, 18, 'UTC', 30, $3::jsonb,
+    `INSERT INTO campaign (id, workspace_id, name, email_account_id, email_account_ids, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour, workflow, created_at, updated_at)
+     SELECT 'cmp_bench' || lpad(g::text, 6, '0'), $1, 'Campaign ' || g, $2, ARRAY[$2::text], '{monday}', 9, 18, 'UTC', 30, $3::jsonb,
             now() - g * interval '1 minute', now() - g * interval '1 minute'
      FROM generate_series(1, 10000) g`,
     [ws.id, account.id, JSON.stringify(WORKFLOW)],

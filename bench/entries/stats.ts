@@ -207,8 +207,8 @@ async function seed(pool: Pool, ctx: { workspaceId: string; campaignId: string; 
   );
   // Neighbours: 100 other campaigns of the workspace with 10,000 events each, so the tables are not this campaign's alone.
   await pool.query(
-    `INSERT INTO campaign (id, workspace_id, name, email_account_id, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour, status)
-     SELECT 'cmp_other' || lpad(c::text, 3, '0'), $1, 'Other ' || c, $2, '{monday}', 9, 18, 'UTC', 30, 'active' FROM generate_series(1, $3) c`,
+    `INSERT INTO campaign (id, workspace_id, name, email_account_id, email_account_ids, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour, status)
+     SELECT 'cmp_other' || lpad(c::text, 3, '0'), $1, 'Other ' || c, $2, ARRAY[$2::text], '{monday}', 9, 18, 'UTC', 30, 'active' FROM generate_series(1, $3) c`,
     [ctx.workspaceId, ctx.accountId, OTHER_CAMPAIGNS],
   );
   await pool.query(

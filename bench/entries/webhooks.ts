@@ -26,8 +26,8 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
     `INSERT INTO email_account (id, workspace_id, email, name, daily_limit, status) VALUES ('acc_bench', 'ws_bench', 'bench@example.com', 'Bench', 1000, 'verified')`,
   );
   await db.pool.query(
-    `INSERT INTO campaign (id, workspace_id, name, status, email_account_id, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour)
-     VALUES ('cmp_bench', 'ws_bench', 'Bench', 'active', 'acc_bench', '{monday}', 9, 18, 'UTC', 30)`,
+    `INSERT INTO campaign (id, workspace_id, name, status, email_account_id, email_account_ids, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour)
+     VALUES ('cmp_bench', 'ws_bench', 'Bench', 'active', 'acc_bench', '{acc_bench}', '{monday}', 9, 18, 'UTC', 30)`,
   );
   await db.pool.query(
     `INSERT INTO contact (id, workspace_id, email) SELECT 'con_b' || g, 'ws_bench', 'c' || g || '@example.org' FROM generate_series(1, $1) g`,

@@ -270,12 +270,12 @@ export interface paths {
         };
         /**
          * Get an email account
-         * @description `status` is refreshed from SES when it is not verified yet.
+         * @description `status` is refreshed from SES when it is not verified yet. `today` counts the emails the account sent since 00:00 UTC across all campaigns (accounts count their days in UTC), against the day's cap (daily limit, or the warm-up's).
          */
         get: operations["getEmailAccount"];
         /**
          * Update an email account
-         * @description Partial: name, reply-to address, daily limit.
+         * @description Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails.
          */
         put: operations["updateEmailAccount"];
         post?: never;
@@ -300,7 +300,7 @@ export interface paths {
         put?: never;
         /**
          * Create a campaign
-         * @description A draft. Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Honours `Idempotency-Key`.
+         * @description A draft. Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Send from one account (`emailAccountId`) or several (`emailAccountIds`, 1–50, verified when the campaign starts): each contact is given, at its first email, the account with the most remaining budget that day, and keeps it for its follow-ups. Honours `Idempotency-Key`.
          */
         post: operations["createCampaign"];
         delete?: never;
@@ -323,7 +323,7 @@ export interface paths {
         get: operations["getCampaign"];
         /**
          * Update a draft or paused campaign
-         * @description `settings` merge key by key; `workflow` replaces the whole workflow.
+         * @description `settings` merge key by key; `workflow` replaces the whole workflow; `emailAccountIds` (or `emailAccountId`) replaces the list of accounts: contacts of an account taken out move to another at their next email, in a new thread.
          */
         put: operations["updateCampaign"];
         post?: never;
@@ -396,7 +396,7 @@ export interface paths {
         put?: never;
         /**
          * Start a campaign
-         * @description Launch a draft campaign. Needs a verified email account, a valid workflow with an email, and contacts.
+         * @description Launch a draft campaign. Needs verified email accounts, a valid workflow with an email, and contacts.
          */
         post: operations["startCampaign"];
         delete?: never;
@@ -497,6 +497,26 @@ export interface paths {
          * @description One row per email node, in sequence order, with the subject as written in the template; emails not sent yet show zeros. Rates are over the email's `sent`.
          */
         get: operations["getCampaignEmailStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/campaigns/{id}/stats/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Statistics of each sending account
+         * @description One row per account of the campaign, in its order, then any account that sent for it before leaving the list. `sent`, `delivered`, `bounced` and `replied` count this campaign's emails; `bounceRate` is over `sent`, `replyRate` over `delivered`. `todaySent` and `todayCap` are the account's day (since 00:00 UTC) across all campaigns.
+         */
+        get: operations["getCampaignAccountStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -913,6 +933,13 @@ export interface components {
          *       "name": "Acme Sales",
          *       "replyTo": null,
          *       "dailyLimit": 500,
+         *       "warmup": {
+         *         "enabled": true,
+         *         "startPerDay": 5,
+         *         "incrementPerDay": 3,
+         *         "startedAt": "2025-01-09T12:00:00.000Z"
+         *       },
+         *       "minSecondsBetweenEmails": 60,
          *       "status": "verified",
          *       "createdAt": "2025-01-09T12:00:00.000Z",
          *       "updatedAt": "2025-01-09T12:00:00.000Z"
@@ -924,12 +951,28 @@ export interface components {
             name: string;
             replyTo: string | null;
             dailyLimit: number;
+            /** @description While enabled, the day's cap is min(dailyLimit, startPerDay + incrementPerDay × UTC days since startedAt). */
+            warmup: {
+                enabled: boolean;
+                startPerDay: number;
+                incrementPerDay: number;
+                /** @description When warm-up was turned on: its day 0 (UTC days); null while off. */
+                startedAt: string | null;
+            };
+            /** @description At least this many seconds between two emails of the account, across campaigns. */
+            minSecondsBetweenEmails: number;
             /** @enum {string} */
             status: "pending" | "verified" | "failed";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description Only on `GET /email-accounts/:id`: emails reserved since 00:00 UTC across all campaigns, the day's cap (daily limit or warm-up), and what is left. */
+            today?: {
+                sent: number;
+                cap: number;
+                remaining: number;
+            };
         };
         /**
          * @example {
@@ -938,6 +981,9 @@ export interface components {
          *       "description": "3 email sequence for LinkedIn leads",
          *       "status": "active",
          *       "emailAccountId": "acc_xyz789",
+         *       "emailAccountIds": [
+         *         "acc_xyz789"
+         *       ],
          *       "settings": {
          *         "sendDays": [
          *           "monday",
@@ -1028,7 +1074,10 @@ export interface components {
             description: string | null;
             /** @enum {string} */
             status: "draft" | "active" | "paused" | "completed" | "archived";
+            /** @description The first of `emailAccountIds`. */
             emailAccountId: string;
+            /** @description The accounts the campaign sends from (1–50), in order. */
+            emailAccountIds: string[];
             settings: {
                 sendDays: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[];
                 sendHoursStart: number;
@@ -1056,12 +1105,13 @@ export interface components {
                     /** @constant */
                     type: "email";
                     data: {
-                        subject: string;
+                        subject?: string;
                         body: string;
                         /** @default true */
                         trackOpens: boolean;
                         /** @default true */
                         trackClicks: boolean;
+                        thread?: boolean;
                     };
                 } | {
                     id: string;
@@ -1194,6 +1244,34 @@ export interface components {
         };
         /**
          * @example {
+         *       "emailAccountId": "acc_xyz789",
+         *       "email": "sales@acme.example.com",
+         *       "sent": 300,
+         *       "delivered": 296,
+         *       "bounced": 4,
+         *       "bounceRate": 1.3,
+         *       "replied": 12,
+         *       "replyRate": 4.1,
+         *       "todaySent": 41,
+         *       "todayCap": 50
+         *     }
+         */
+        AccountStats: {
+            emailAccountId: string;
+            email: string;
+            sent: number;
+            delivered: number;
+            bounced: number;
+            bounceRate: number;
+            replied: number;
+            replyRate: number;
+            /** @description The account's emails since 00:00 UTC, across all campaigns. */
+            todaySent: number;
+            /** @description The account's cap for today: its daily limit, or the warm-up's. */
+            todayCap: number;
+        };
+        /**
+         * @example {
          *       "date": "2025-01-16",
          *       "sent": 50,
          *       "delivered": 50,
@@ -1232,7 +1310,7 @@ export interface components {
         ActivityEvent: {
             id: string;
             /** @enum {string} */
-            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed";
+            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned";
             contactId: string;
             contactEmail: string | null;
             emailNodeId: string | null;
@@ -4080,6 +4158,13 @@ export interface operations {
                      *           "name": "Acme Sales",
                      *           "replyTo": null,
                      *           "dailyLimit": 500,
+                     *           "warmup": {
+                     *             "enabled": true,
+                     *             "startPerDay": 5,
+                     *             "incrementPerDay": 3,
+                     *             "startedAt": "2025-01-09T12:00:00.000Z"
+                     *           },
+                     *           "minSecondsBetweenEmails": 60,
                      *           "status": "verified",
                      *           "createdAt": "2025-01-09T12:00:00.000Z",
                      *           "updatedAt": "2025-01-09T12:00:00.000Z"
@@ -4125,7 +4210,13 @@ export interface operations {
                  * @example {
                  *       "email": "sales@acme.example.com",
                  *       "name": "Acme Sales",
-                 *       "dailyLimit": 500
+                 *       "dailyLimit": 500,
+                 *       "warmup": {
+                 *         "enabled": true,
+                 *         "startPerDay": 5,
+                 *         "incrementPerDay": 3
+                 *       },
+                 *       "minSecondsBetweenEmails": 60
                  *     }
                  */
                 "application/json": {
@@ -4135,6 +4226,13 @@ export interface operations {
                     replyTo?: string | null;
                     /** @default 200 */
                     dailyLimit?: number;
+                    warmup?: {
+                        enabled?: boolean;
+                        startPerDay?: number;
+                        incrementPerDay?: number;
+                    };
+                    /** @default 0 */
+                    minSecondsBetweenEmails?: number;
                 };
             };
         };
@@ -4159,6 +4257,13 @@ export interface operations {
                      *         "name": "Acme Sales",
                      *         "replyTo": null,
                      *         "dailyLimit": 500,
+                     *         "warmup": {
+                     *           "enabled": true,
+                     *           "startPerDay": 5,
+                     *           "incrementPerDay": 3,
+                     *           "startedAt": "2025-01-09T12:00:00.000Z"
+                     *         },
+                     *         "minSecondsBetweenEmails": 60,
                      *         "status": "verified",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
@@ -4240,6 +4345,13 @@ export interface operations {
                      *         "name": "Acme Sales",
                      *         "replyTo": null,
                      *         "dailyLimit": 500,
+                     *         "warmup": {
+                     *           "enabled": true,
+                     *           "startPerDay": 5,
+                     *           "incrementPerDay": 3,
+                     *           "startedAt": "2025-01-09T12:00:00.000Z"
+                     *         },
+                     *         "minSecondsBetweenEmails": 60,
                      *         "status": "verified",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
@@ -4304,6 +4416,12 @@ export interface operations {
                     name?: string;
                     replyTo?: string | null;
                     dailyLimit?: number;
+                    warmup?: {
+                        enabled?: boolean;
+                        startPerDay?: number;
+                        incrementPerDay?: number;
+                    };
+                    minSecondsBetweenEmails?: number;
                 };
             };
         };
@@ -4327,6 +4445,13 @@ export interface operations {
                      *         "name": "Acme Sales",
                      *         "replyTo": null,
                      *         "dailyLimit": 500,
+                     *         "warmup": {
+                     *           "enabled": true,
+                     *           "startPerDay": 5,
+                     *           "incrementPerDay": 3,
+                     *           "startedAt": "2025-01-09T12:00:00.000Z"
+                     *         },
+                     *         "minSecondsBetweenEmails": 60,
                      *         "status": "verified",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
@@ -4411,6 +4536,9 @@ export interface operations {
                      *           "description": "3 email sequence for LinkedIn leads",
                      *           "status": "active",
                      *           "emailAccountId": "acc_xyz789",
+                     *           "emailAccountIds": [
+                     *             "acc_xyz789"
+                     *           ],
                      *           "settings": {
                      *             "sendDays": [
                      *               "monday",
@@ -4610,7 +4738,8 @@ export interface operations {
                 "application/json": {
                     name: string;
                     description?: string | null;
-                    emailAccountId: string;
+                    emailAccountId?: string;
+                    emailAccountIds?: string[];
                     settings?: {
                         sendDays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[];
                         sendHoursStart?: number;
@@ -4628,12 +4757,13 @@ export interface operations {
                             /** @constant */
                             type: "email";
                             data: {
-                                subject: string;
+                                subject?: string;
                                 body: string;
                                 /** @default true */
                                 trackOpens?: boolean;
                                 /** @default true */
                                 trackClicks?: boolean;
+                                thread?: boolean;
                             };
                         } | {
                             id: string;
@@ -4680,6 +4810,9 @@ export interface operations {
                      *         "description": "3 email sequence for LinkedIn leads",
                      *         "status": "active",
                      *         "emailAccountId": "acc_xyz789",
+                     *         "emailAccountIds": [
+                     *           "acc_xyz789"
+                     *         ],
                      *         "settings": {
                      *           "sendDays": [
                      *             "monday",
@@ -4862,6 +4995,9 @@ export interface operations {
                      *         "description": "3 email sequence for LinkedIn leads",
                      *         "status": "active",
                      *         "emailAccountId": "acc_xyz789",
+                     *         "emailAccountIds": [
+                     *           "acc_xyz789"
+                     *         ],
                      *         "settings": {
                      *           "sendDays": [
                      *             "monday",
@@ -5008,6 +5144,7 @@ export interface operations {
                     name?: string;
                     description?: string | null;
                     emailAccountId?: string;
+                    emailAccountIds?: string[];
                     settings?: {
                         sendDays?: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[];
                         sendHoursStart?: number;
@@ -5025,12 +5162,13 @@ export interface operations {
                             /** @constant */
                             type: "email";
                             data: {
-                                subject: string;
+                                subject?: string;
                                 body: string;
                                 /** @default true */
                                 trackOpens?: boolean;
                                 /** @default true */
                                 trackClicks?: boolean;
+                                thread?: boolean;
                             };
                         } | {
                             id: string;
@@ -5076,6 +5214,9 @@ export interface operations {
                      *         "description": "3 email sequence for LinkedIn leads",
                      *         "status": "active",
                      *         "emailAccountId": "acc_xyz789",
+                     *         "emailAccountIds": [
+                     *           "acc_xyz789"
+                     *         ],
                      *         "settings": {
                      *           "sendDays": [
                      *             "monday",
@@ -5823,6 +5964,9 @@ export interface operations {
                      *         "description": "3 email sequence for LinkedIn leads",
                      *         "status": "active",
                      *         "emailAccountId": "acc_xyz789",
+                     *         "emailAccountIds": [
+                     *           "acc_xyz789"
+                     *         ],
                      *         "settings": {
                      *           "sendDays": [
                      *             "monday",
@@ -6011,6 +6155,9 @@ export interface operations {
                      *         "description": "3 email sequence for LinkedIn leads",
                      *         "status": "active",
                      *         "emailAccountId": "acc_xyz789",
+                     *         "emailAccountIds": [
+                     *           "acc_xyz789"
+                     *         ],
                      *         "settings": {
                      *           "sendDays": [
                      *             "monday",
@@ -6199,6 +6346,9 @@ export interface operations {
                      *         "description": "3 email sequence for LinkedIn leads",
                      *         "status": "active",
                      *         "emailAccountId": "acc_xyz789",
+                     *         "emailAccountIds": [
+                     *           "acc_xyz789"
+                     *         ],
                      *         "settings": {
                      *           "sendDays": [
                      *             "monday",
@@ -6387,6 +6537,9 @@ export interface operations {
                      *         "description": "3 email sequence for LinkedIn leads",
                      *         "status": "active",
                      *         "emailAccountId": "acc_xyz789",
+                     *         "emailAccountIds": [
+                     *           "acc_xyz789"
+                     *         ],
                      *         "settings": {
                      *           "sendDays": [
                      *             "monday",
@@ -6703,6 +6856,96 @@ export interface operations {
             429: components["responses"]["RateLimited"];
         };
     };
+    getCampaignAccountStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The campaign's id (`cmp_…`).
+                 * @example cmp_abc123
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": [
+                     *         {
+                     *           "emailAccountId": "acc_xyz789",
+                     *           "email": "sales@acme.example.com",
+                     *           "sent": 300,
+                     *           "delivered": 296,
+                     *           "bounced": 4,
+                     *           "bounceRate": 1.3,
+                     *           "replied": 12,
+                     *           "replyRate": 4.1,
+                     *           "todaySent": 41,
+                     *           "todayCap": 50
+                     *         },
+                     *         {
+                     *           "emailAccountId": "acc_def456",
+                     *           "email": "hello@acme.example.com",
+                     *           "sent": 150,
+                     *           "delivered": 149,
+                     *           "bounced": 1,
+                     *           "bounceRate": 0.7,
+                     *           "replied": 11,
+                     *           "replyRate": 7.4,
+                     *           "todaySent": 20,
+                     *           "todayCap": 20
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["AccountStats"][];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No campaign with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
     getCampaignTimeline: {
         parameters: {
             query?: {
@@ -6806,7 +7049,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed";
+                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned";
                 contactId?: string;
                 from?: string;
                 to?: string;

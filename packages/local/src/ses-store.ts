@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import * as Database from "@fluenzr/core/database";
 import * as Log from "@fluenzr/core/log";
 import { Evidence } from "@fluenzr/core/sending";
@@ -38,6 +39,8 @@ export interface StoredEmail {
 
 /** Journal every accepted email to `file`, after loading what it already holds into the store. */
 export function persistStore(store: SesStore, file: string): { loaded: number } {
+  // The data folder may not exist yet (a DATA_DIR beside a DATABASE_URL: nothing else creates it).
+  mkdirSync(dirname(file), { recursive: true });
   const loaded = existsSync(file)
     ? readFileSync(file, "utf8")
         .split("\n")

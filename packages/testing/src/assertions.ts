@@ -39,7 +39,7 @@ export const FIELDS = {
     "website",
   ],
   group: ["contactCount", "createdAt", "description", "id", "name", "updatedAt"],
-  emailAccount: ["createdAt", "dailyLimit", "email", "id", "name", "replyTo", "status", "updatedAt"],
+  emailAccount: ["createdAt", "dailyLimit", "email", "id", "minSecondsBetweenEmails", "name", "replyTo", "status", "updatedAt", "warmup"],
 };
 
 /** A success envelope with this status; returns `data`. */

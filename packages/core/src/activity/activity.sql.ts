@@ -15,6 +15,8 @@ export const EVENT_TYPES = [
   "delayed",
   /** A suppression entry an event had added was deleted by the user: the contact may be emailed again. */
   "unsuppressed",
+  /** The contact's sending account left the campaign or stopped being usable: it moved to another (a new thread). */
+  "reassigned",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

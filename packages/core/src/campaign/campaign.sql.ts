@@ -20,6 +20,8 @@ export const campaignTable = pgTable(
     emailAccountId: text("email_account_id")
       .notNull()
       .references(() => emailAccountTable.id),
+    /** The sending accounts, in order (1–50); `email_account_id` is the first. */
+    emailAccountIds: text("email_account_ids").array().notNull(),
     sendDays: text("send_days").array().$type<Day[]>().notNull(),
     sendHoursStart: integer("send_hours_start").notNull(),
     sendHoursEnd: integer("send_hours_end").notNull(),
@@ -66,6 +68,8 @@ export const campaignContactTable = pgTable(
     claimedAt: timestamptz("claimed_at"),
     claimId: text("claim_id"),
     lastSentAt: timestamptz("last_sent_at"),
+    /** The account that sends this contact's emails, chosen at its first email. */
+    emailAccountId: text("email_account_id"),
     /** Why the contact failed (a template variable without value, a rejected address, ...). */
     error: text("error"),
     ...timestamps,

@@ -41,7 +41,10 @@ export interface Campaign {
   name: string;
   description: string | null;
   status: CampaignStatus;
+  /** The first of `emailAccountIds`. */
   emailAccountId: string;
+  /** The accounts the campaign sends from, in order. */
+  emailAccountIds: string[];
   settings: Schema.Settings;
   stats: CampaignStats;
   workflow?: Workflow.Workflow | null;
@@ -74,6 +77,7 @@ function serialize(
     description: row.description,
     status: row.status,
     emailAccountId: row.emailAccountId,
+    emailAccountIds: row.emailAccountIds,
     settings: settingsOf(row),
     stats: {
       totalContacts: row.totalContacts,
@@ -171,10 +175,13 @@ export function list(query: v.InferOutput<typeof Schema.listQuery>): Promise<Pag
   return read(listOf(query));
 }
 
-async function assertEmailAccount(id: string, path = "emailAccountId") {
-  const account = await EmailAccount.fromID(id);
-  if (!account) throw new VisibleError("not_found", `Email account ${id} not found`, [{ path, message: "no email account with this id" }]);
-  return account;
+/** Every account named exists in the workspace (404 naming the first missing one otherwise). */
+async function assertEmailAccounts(ids: string[], given: { emailAccountIds?: string[] }) {
+  const found = new Set((await EmailAccount.fromIDs(ids)).map((a) => a.id));
+  const missing = ids.findIndex((id) => !found.has(id));
+  if (missing < 0) return;
+  const path = given.emailAccountIds ? `emailAccountIds[${missing}]` : "emailAccountId";
+  throw new VisibleError("not_found", `Email account ${ids[missing]} not found`, [{ path, message: "no email account with this id" }]);
 }
 
 function checkWorkflow(workflow: Workflow.Workflow | null | undefined): ErrorDetail[] {
@@ -183,10 +190,13 @@ function checkWorkflow(workflow: Workflow.Workflow | null | undefined): ErrorDet
 
 export const create = fn(Schema.createSchema, async (body): Promise<Campaign> => {
   const { settings, errors } = Schema.mergeSettings(Schema.DEFAULT_SETTINGS, body.settings);
+  const accounts = Schema.accountsOf(body);
+  errors.push(...accounts.errors);
   errors.push(...checkWorkflow(body.workflow));
   if (errors.length) throw invalid(errors);
+  const emailAccountIds = accounts.ids!;
   const workspaceId = Actor.workspaceId();
-  await assertEmailAccount(body.emailAccountId);
+  await assertEmailAccounts(emailAccountIds, body);
   const id = createId("campaign", Clock.nowMs());
   await Database.use((db) =>
     db.insert(campaignTable).values({
@@ -194,7 +204,8 @@ export const create = fn(Schema.createSchema, async (body): Promise<Campaign> =>
       workspaceId,
       name: body.name,
       description: body.description ?? null,
-      emailAccountId: body.emailAccountId,
+      emailAccountId: emailAccountIds[0]!,
+      emailAccountIds,
       ...settings,
       workflow: body.workflow ?? null,
     }),
@@ -223,9 +234,11 @@ export const update = fnFor(Schema.updateSchema, async (id: string, body): Promi
       ]);
     }
     const { settings, errors } = Schema.mergeSettings(settingsOf(row), body.settings);
+    const accounts = Schema.accountsOf(body);
+    errors.push(...accounts.errors);
     if (body.workflow !== undefined) errors.push(...checkWorkflow(body.workflow));
     if (errors.length) throw invalid(errors);
-    if (body.emailAccountId) await assertEmailAccount(body.emailAccountId);
+    if (accounts.ids) await assertEmailAccounts(accounts.ids, body);
     if (body.workflow !== undefined && row.status === "paused") {
       const stranded = await contactsOnRemovedNodes(id, body.workflow);
       if (stranded.length) {
@@ -241,7 +254,7 @@ export const update = fnFor(Schema.updateSchema, async (id: string, body): Promi
         .set({
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.description !== undefined ? { description: body.description } : {}),
-          ...(body.emailAccountId !== undefined ? { emailAccountId: body.emailAccountId } : {}),
+          ...(accounts.ids ? { emailAccountId: accounts.ids[0]!, emailAccountIds: accounts.ids } : {}),
           ...(body.workflow !== undefined ? { workflow: body.workflow } : {}),
           ...settings,
           updatedAt: Clock.now(),
@@ -288,23 +301,25 @@ export const TRANSITIONS: Record<Action, { from: CampaignStatus[]; to: CampaignS
   archive: { from: ["completed", "paused", "draft"], to: "archived" },
 };
 
-async function refreshAccount(campaignId: string): Promise<void> {
+async function refreshAccounts(campaignId: string): Promise<void> {
   const [campaign] = await Database.use((db) =>
     db
-      .select({ emailAccountId: campaignTable.emailAccountId })
+      .select({ emailAccountIds: campaignTable.emailAccountIds })
       .from(campaignTable)
       .where(and(eq(campaignTable.workspaceId, Actor.workspaceId()), eq(campaignTable.id, campaignId))),
   );
-  const account = campaign && (await EmailAccount.fromID(campaign.emailAccountId));
-  if (account) await EmailAccount.refreshStatus(account);
+  for (const account of campaign ? await EmailAccount.fromIDs(campaign.emailAccountIds) : []) await EmailAccount.refreshStatus(account);
 }
 
 async function startProblems(row: Row): Promise<ErrorDetail[]> {
   const problems: ErrorDetail[] = [];
-  const status = (await EmailAccount.fromID(row.emailAccountId))?.status;
-  if (status !== "verified") {
-    problems.push({ path: "emailAccountId", message: `email account ${row.emailAccountId} is ${status ?? "missing"}, not verified` });
-  }
+  const statuses = new Map((await EmailAccount.fromIDs(row.emailAccountIds)).map((a) => [a.id, a.status]));
+  row.emailAccountIds.forEach((id, i) => {
+    const status = statuses.get(id);
+    if (status === "verified") return;
+    const path = row.emailAccountIds.length === 1 ? "emailAccountId" : `emailAccountIds[${i}]`;
+    problems.push({ path, message: `email account ${id} is ${status ?? "missing"}, not verified` });
+  });
   if (!row.workflow) problems.push({ path: "workflow", message: "the campaign has no workflow" });
   else {
     problems.push(...Workflow.graphErrors(row.workflow));
@@ -322,7 +337,7 @@ export async function transition(id: string, action: Action): Promise<Campaign> 
   const rule = TRANSITIONS[action];
   // The account's verification is asked of SES before the row is locked: no SES call while a
   // transaction holds the campaign (the start then reads the status this refresh stored).
-  if (action === "start") await refreshAccount(id);
+  if (action === "start") await refreshAccounts(id);
   await Database.transaction(async () => {
     const row = await lock(id);
     if (!rule.from.includes(row.status)) {

@@ -71,18 +71,53 @@ export function mergeSettings(base: Settings, input: SettingsInput | undefined):
   return { settings, errors };
 }
 
-export const createSchema = v.object({
-  name: requiredText(255),
-  description: optionalText(2000),
-  emailAccountId: idOf("acc"),
-  settings: v.optional(settingsInput),
-  workflow: v.optional(v.nullable(Workflow.schema)),
-});
+/** A campaign's sending accounts: 1 to 50, each once. */
+export const MAX_EMAIL_ACCOUNTS = 50;
+const emailAccountIds = v.pipe(
+  idList("acc", MAX_EMAIL_ACCOUNTS),
+  v.check((ids) => new Set(ids).size === ids.length, "must not list an account twice"),
+);
+
+/**
+ * The accounts a body names: `emailAccountIds`, or `emailAccountId` as a list of one; when both
+ * are given, `emailAccountId` must be the list's first. Undefined when neither is.
+ */
+export function accountsOf(body: { emailAccountId?: string; emailAccountIds?: string[] }): {
+  ids?: string[];
+  errors: ErrorDetail[];
+} {
+  if (!body.emailAccountIds) return { ids: body.emailAccountId ? [body.emailAccountId] : undefined, errors: [] };
+  if (body.emailAccountId && body.emailAccountId !== body.emailAccountIds[0]) {
+    return { errors: [{ path: "emailAccountId", message: "must be the first of emailAccountIds (or left out)" }] };
+  }
+  return { ids: body.emailAccountIds, errors: [] };
+}
+
+export const createSchema = v.pipe(
+  v.object({
+    name: requiredText(255),
+    description: optionalText(2000),
+    emailAccountId: v.optional(idOf("acc")),
+    emailAccountIds: v.optional(emailAccountIds),
+    settings: v.optional(settingsInput),
+    workflow: v.optional(v.nullable(Workflow.schema)),
+  }),
+  // Checked even when other fields are wrong, so that `{}` names every missing field.
+  v.forward(
+    v.partialCheck(
+      [["emailAccountId"], ["emailAccountIds"]],
+      (body) => body.emailAccountId !== undefined || body.emailAccountIds !== undefined,
+      "is required (or emailAccountIds, a list of accounts)",
+    ),
+    ["emailAccountId"],
+  ),
+);
 
 export const updateSchema = v.object({
   name: v.optional(requiredText(255)),
   description: optionalText(2000),
   emailAccountId: v.optional(idOf("acc")),
+  emailAccountIds: v.optional(emailAccountIds),
   settings: v.optional(settingsInput),
   workflow: v.optional(v.nullable(Workflow.schema)),
 });

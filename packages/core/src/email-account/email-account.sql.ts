@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
-import { index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps } from "../database/columns";
+import { boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { timestamps, timestamptz } from "../database/columns";
 import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const EMAIL_ACCOUNT_STATUSES = ["pending", "verified", "failed"] as const;
@@ -18,6 +18,13 @@ export const emailAccountTable = pgTable(
     replyTo: text("reply_to"),
     dailyLimit: integer("daily_limit").notNull(),
     status: text("status", { enum: EMAIL_ACCOUNT_STATUSES }).notNull().default("pending"),
+    /** Warm-up: the day's cap grows from `start` by `increment` a day since `warmupStartedAt` (UTC days). */
+    warmupEnabled: boolean("warmup_enabled").notNull().default(false),
+    warmupStartPerDay: integer("warmup_start_per_day").notNull().default(5),
+    warmupIncrementPerDay: integer("warmup_increment_per_day").notNull().default(3),
+    warmupStartedAt: timestamptz("warmup_started_at"),
+    /** At least this long between two emails of the account, whatever the campaign. */
+    minSecondsBetweenEmails: integer("min_seconds_between_emails").notNull().default(0),
     ...timestamps,
   },
   (t) => [

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import * as v from "valibot";
 import * as Actor from "../actor";
+import * as Clock from "../clock";
 import * as Database from "../database";
 import { owned } from "../database/typed";
 import { conflict, notFound } from "../error";
@@ -13,18 +14,92 @@ import * as Identity from "./identity";
 export { EMAIL_ACCOUNT_STATUSES, type EmailAccountStatus, emailAccountTable } from "./email-account.sql";
 export * as Identity from "./identity";
 
+export interface Warmup {
+  enabled: boolean;
+  startPerDay: number;
+  incrementPerDay: number;
+  /** When warm-up was last turned on (its day 0, a UTC day); null while it is off. */
+  startedAt: Date | null;
+}
+
+/** What the account sent on the current UTC day, and what it may still send. */
+export interface Today {
+  sent: number;
+  cap: number;
+  remaining: number;
+}
+
 export interface EmailAccount {
   id: string;
   email: string;
   name: string;
   replyTo: string | null;
   dailyLimit: number;
+  warmup: Warmup;
+  minSecondsBetweenEmails: number;
   status: EmailAccountStatus;
   createdAt: Date;
   updatedAt: Date;
+  /** Only on `GET /email-accounts/:id`. */
+  today?: Today;
 }
 
-const { emailKey: _key, workspaceId: _ws, ...selection } = getTableColumns(emailAccountTable);
+const {
+  emailKey: _key,
+  workspaceId: _ws,
+  warmupEnabled: _we,
+  warmupStartPerDay: _ws2,
+  warmupIncrementPerDay: _wi,
+  warmupStartedAt: _wsa,
+  ...columns
+} = getTableColumns(emailAccountTable);
+const selection = {
+  ...columns,
+  warmupEnabled: emailAccountTable.warmupEnabled,
+  warmupStartPerDay: emailAccountTable.warmupStartPerDay,
+  warmupIncrementPerDay: emailAccountTable.warmupIncrementPerDay,
+  warmupStartedAt: emailAccountTable.warmupStartedAt,
+};
+type Row = Omit<typeof emailAccountTable.$inferSelect, "emailKey" | "workspaceId">;
+
+function serialize(row: Row): EmailAccount {
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    replyTo: row.replyTo,
+    dailyLimit: row.dailyLimit,
+    warmup: {
+      enabled: row.warmupEnabled,
+      startPerDay: row.warmupStartPerDay,
+      incrementPerDay: row.warmupIncrementPerDay,
+      startedAt: row.warmupStartedAt,
+    },
+    minSecondsBetweenEmails: row.minSecondsBetweenEmails,
+    status: row.status,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+const DAY = 86_400_000;
+
+/** The start of the UTC day of `at`: accounts count their days in UTC (see docs/decisions.md). */
+export const dayStart = (at: Date) => new Date(Math.floor(at.getTime() / DAY) * DAY);
+
+/**
+ * The account's cap for the UTC day of `at`: its daily limit, or less while warming up
+ * (`startPerDay + incrementPerDay × days since warm-up began`).
+ */
+export function capOn(
+  account: Pick<Row, "dailyLimit" | "warmupEnabled" | "warmupStartPerDay" | "warmupIncrementPerDay" | "warmupStartedAt">,
+  at: Date,
+): number {
+  if (!account.warmupEnabled) return account.dailyLimit;
+  const began = account.warmupStartedAt ?? at;
+  const days = Math.max(0, Math.round((dayStart(at).getTime() - dayStart(began).getTime()) / DAY));
+  return Math.min(account.dailyLimit, account.warmupStartPerDay + account.warmupIncrementPerDay * days);
+}
 
 const dailyLimit = v.pipe(
   v.number(),
@@ -33,18 +108,55 @@ const dailyLimit = v.pipe(
   v.maxValue(10000, "must be at most 10000"),
 );
 
+const perDay = (min: number) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.integer("must be an integer"),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(10000, "must be at most 10000"),
+  );
+
+const warmupInput = v.object({
+  enabled: v.optional(v.boolean("must be true or false")),
+  startPerDay: v.optional(perDay(1)),
+  incrementPerDay: v.optional(perDay(0)),
+});
+
+const minSecondsBetweenEmails = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be an integer"),
+  v.minValue(0, "must be 0 or more"),
+  v.maxValue(86400, "must be at most 86400"),
+);
+
 export const createSchema = v.object({
   email: emailAddress,
   name: requiredText(255),
   replyTo: v.optional(v.nullable(emailAddress)),
   dailyLimit: v.optional(dailyLimit, 200),
+  warmup: v.optional(warmupInput),
+  minSecondsBetweenEmails: v.optional(minSecondsBetweenEmails, 0),
 });
 
 export const updateSchema = v.object({
   name: v.optional(requiredText(255)),
   replyTo: v.optional(v.nullable(emailAddress)),
   dailyLimit: v.optional(dailyLimit),
+  warmup: v.optional(warmupInput),
+  minSecondsBetweenEmails: v.optional(minSecondsBetweenEmails),
 });
+
+/** The warm-up columns an input sets: turning it on (from off) starts its day 0 now. */
+function warmupColumns(input: v.InferOutput<typeof warmupInput> | undefined, wasEnabled: boolean, now: Date) {
+  if (!input) return {};
+  return {
+    ...(input.enabled !== undefined ? { warmupEnabled: input.enabled } : {}),
+    ...(input.enabled === true && !wasEnabled ? { warmupStartedAt: now } : {}),
+    ...(input.enabled === false ? { warmupStartedAt: null } : {}),
+    ...(input.startPerDay !== undefined ? { warmupStartPerDay: input.startPerDay } : {}),
+    ...(input.incrementPerDay !== undefined ? { warmupIncrementPerDay: input.incrementPerDay } : {}),
+  };
+}
 
 export const listQuery = v.object({
   ...pageQuery,
@@ -55,7 +167,14 @@ export const listQuery = v.object({
 
 export async function fromID(id: string): Promise<EmailAccount | undefined> {
   const [row] = await Database.use((db) => db.select(selection).from(emailAccountTable).where(owned(emailAccountTable, id)));
-  return row;
+  return row && serialize(row);
+}
+
+/** The workspace's accounts among `ids` (those that exist), as stored. */
+export async function fromIDs(ids: readonly string[]): Promise<EmailAccount[]> {
+  if (!ids.length) return [];
+  const rows = await Database.use((db) => db.select(selection).from(emailAccountTable).where(owned(emailAccountTable, ids)));
+  return rows.map(serialize);
 }
 
 /**
@@ -69,7 +188,7 @@ export async function refreshStatus(account: EmailAccount): Promise<EmailAccount
   const [row] = await Database.use((db) =>
     db.update(emailAccountTable).set({ status, updatedAt: sql`now()` }).where(eq(emailAccountTable.id, account.id)).returning(selection),
   );
-  return row ?? account;
+  return row ? { ...serialize(row), ...(account.today ? { today: account.today } : {}) } : account;
 }
 
 export const create = fn(createSchema, async (input): Promise<EmailAccount> => {
@@ -85,25 +204,39 @@ export const create = fn(createSchema, async (input): Promise<EmailAccount> => {
         name: input.name,
         replyTo: input.replyTo ?? null,
         dailyLimit: input.dailyLimit,
+        ...warmupColumns(input.warmup, false, Clock.now()),
+        minSecondsBetweenEmails: input.minSecondsBetweenEmails,
         status,
       })
       .onConflictDoNothing()
       .returning(selection),
   );
   if (!row) throw conflict(`An email account for ${input.email} already exists`, [{ path: "email", message: "already exists" }]);
-  return row;
+  return serialize(row);
 });
 
 export const update = fnFor(updateSchema, async (id: string, patch): Promise<EmailAccount> => {
-  const [row] = await Database.use((db) =>
-    db
-      .update(emailAccountTable)
-      .set({ ...patch, updatedAt: sql`now()` })
-      .where(owned(emailAccountTable, id))
-      .returning(selection),
-  );
-  if (!row) throw notFound("Email account", id);
-  return row;
+  const { warmup, ...rest } = patch;
+  const row = await Database.transaction(async () => {
+    // Turning warm-up on starts its day 0 now: what it was decides, so it is read under a lock.
+    const [before] = await Database.use((db) =>
+      db
+        .select({ warmupEnabled: emailAccountTable.warmupEnabled })
+        .from(emailAccountTable)
+        .where(owned(emailAccountTable, id))
+        .for("update"),
+    );
+    if (!before) throw notFound("Email account", id);
+    const [after] = await Database.use((db) =>
+      db
+        .update(emailAccountTable)
+        .set({ ...rest, ...warmupColumns(warmup, before.warmupEnabled, Clock.now()), updatedAt: sql`now()` })
+        .where(owned(emailAccountTable, id))
+        .returning(selection),
+    );
+    return after!;
+  });
+  return serialize(row);
 });
 
 const SORT = {
@@ -131,5 +264,5 @@ export async function list(query: v.InferOutput<typeof listQuery>): Promise<Page
     const [row] = await Database.use((db) => db.select({ n: sql<number>`count(*)::int` }).from(emailAccountTable).where(where));
     total = row?.n ?? 0;
   }
-  return { data: rows.map(({ total: _, ...account }) => account), meta: pageMeta(query.page, query.perPage, total) };
+  return { data: rows.map(({ total: _, ...account }) => serialize(account)), meta: pageMeta(query.page, query.perPage, total) };
 }

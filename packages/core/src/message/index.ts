@@ -23,14 +23,16 @@ const REF = ["id", "workspaceId", "campaignId", "contactId", "nodeId"] as const;
 const t = messageTable;
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
-const DAY = 24 * HOUR;
 
 /** An email about to be handed to SES, reserved under its unique key before the call. */
-export type Reservation = Pick<Message, "id" | "contactId" | "nodeId" | "toEmail" | "subject" | "claimId" | "unsubscribeTokenHash">;
+export type Reservation = Pick<
+  Message,
+  "id" | "contactId" | "nodeId" | "emailAccountId" | "toEmail" | "subject" | "claimId" | "unsubscribeTokenHash"
+>;
 
-/** Reserve emails (`sending`) for one campaign and account, in one statement. */
+/** Reserve emails (`sending`) for one campaign, each from its account, in one statement. */
 export async function reserve(
-  campaign: { id: string; workspaceId: string; emailAccountId: string },
+  campaign: { id: string; workspaceId: string },
   reservations: readonly Reservation[],
   at: Date,
 ): Promise<void> {
@@ -39,12 +41,13 @@ export async function reserve(
     INSERT INTO message (${col(t.id)}, ${col(t.workspaceId)}, ${col(t.campaignId)}, ${col(t.contactId)}, ${col(t.nodeId)},
                          ${col(t.emailAccountId)}, ${col(t.toEmail)}, ${col(t.subject)}, ${col(t.status)}, ${col(t.claimId)},
                          ${col(t.unsubscribeTokenHash)}, ${col(t.createdAt)})
-    SELECT v.id, ${campaign.workspaceId}, ${campaign.id}, v.contact_id, v.node_id, ${campaign.emailAccountId}, v.to_email, v.subject,
+    SELECT v.id, ${campaign.workspaceId}, ${campaign.id}, v.contact_id, v.node_id, v.account_id, v.to_email, v.subject,
            'sending', v.claim_id, v.token_hash, ${at}
     FROM ${unnest(reservations, {
       id: ["text", (r) => r.id],
       contact_id: ["text", (r) => r.contactId],
       node_id: ["text", (r) => r.nodeId],
+      account_id: ["text", (r) => r.emailAccountId],
       to_email: ["text", (r) => r.toEmail],
       subject: ["text", (r) => r.subject],
       claim_id: ["text", (r) => r.claimId],
@@ -60,7 +63,7 @@ export interface Acceptance {
   sendEventAt?: Date;
 }
 
-export type SentRow = Ref & Pick<Message, "sesMessageId"> & { sentAt: Date };
+export type SentRow = Ref & Pick<Message, "sesMessageId" | "emailAccountId"> & { sentAt: Date };
 
 /**
  * SES accepted these emails: `sending` → `sent`. Only emails still `sending` move, so the sender
@@ -68,7 +71,7 @@ export type SentRow = Ref & Pick<Message, "sesMessageId"> & { sentAt: Date };
  */
 export async function markSent(accepted: readonly Acceptance[]): Promise<SentRow[]> {
   if (!accepted.length) return [];
-  const picked = pick(t, [...REF, "sesMessageId", "sentAt"], "m");
+  const picked = pick(t, [...REF, "sesMessageId", "emailAccountId", "sentAt"], "m");
   const rows = await select(
     picked,
     sql`
@@ -165,16 +168,47 @@ export async function markUnknown(olderThan: Date, error: string): Promise<Ref[]
 /**
  * The send counts the limits need, as SQL to embed in the statement that decides (the tick's
  * budget, the sender's reservation under the campaign lock): one definition, so both count the
- * same emails. `campaignId` and `accountId` are SQL expressions (a parameter or a column).
+ * same emails. `campaignId` is an SQL expression (a parameter or a column).
  */
-export function recentCounts(campaignId: SQL, accountId: SQL, now: Date): { lastHour: SQL; lastMinute: SQL; accountDay: SQL } {
+export function recentCounts(campaignId: SQL, now: Date): { lastHour: SQL; lastMinute: SQL } {
   const since = (ms: number) => new Date(now.getTime() - ms);
   return {
     lastHour: sql`(SELECT count(*)::int FROM message WHERE ${col(t.campaignId)} = ${campaignId} AND ${col(t.createdAt)} > ${since(HOUR)})`,
     lastMinute: sql`(SELECT count(*)::int FROM message WHERE ${col(t.campaignId)} = ${campaignId} AND ${col(t.createdAt)} > ${since(MINUTE)})`,
-    accountDay: sql`(SELECT count(*)::int FROM message WHERE ${col(t.emailAccountId)} = ${accountId} AND ${col(t.createdAt)} > ${since(DAY)})`,
   };
 }
 
+/**
+ * A sending account's counts across all campaigns: emails reserved since `dayStart` (its day) and
+ * when it last reserved one (its minimum gap), as SQL to embed; `accountId` is an SQL expression.
+ */
+export function accountCounts(accountId: SQL, dayStart: Date): { day: SQL; lastAt: SQL } {
+  return {
+    day: sql`(SELECT count(*)::int FROM message WHERE ${col(t.emailAccountId)} = ${accountId} AND ${col(t.createdAt)} >= ${dayStart})`,
+    lastAt: sql`(SELECT max(${col(t.createdAt)}) FROM message WHERE ${col(t.emailAccountId)} = ${accountId})`,
+  };
+}
+
+/** What a threaded follow-up needs of the contact's previous email in the campaign. */
+export type Previous = Pick<Message, "id" | "nodeId" | "emailAccountId" | "subject" | "sesMessageId">;
+
 /** At most this many emails a minute, so an hour's budget is spread over the hour. */
 export const perMinuteLimit = (maxPerHour: number) => Math.ceil(maxPerHour / 60);
+
+/** One campaign's emails by sending account: how many were sent, delivered, bounced, replied to. */
+export interface AccountCounts {
+  emailAccountId: string;
+  sent: number;
+  delivered: number;
+  bounced: number;
+  replied: number;
+}
+
+export async function countsByAccount(campaignId: string): Promise<AccountCounts[]> {
+  return Database.rows<AccountCounts>(sql`
+    SELECT ${col(t.emailAccountId)} AS "emailAccountId", count(${col(t.sentAt)})::int AS sent,
+           count(${col(t.deliveredAt)})::int AS delivered, count(${col(t.bouncedAt)})::int AS bounced,
+           count(${col(t.repliedAt)})::int AS replied
+    FROM message WHERE ${col(t.campaignId)} = ${campaignId}
+    GROUP BY ${col(t.emailAccountId)}`);
+}

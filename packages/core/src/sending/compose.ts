@@ -12,6 +12,15 @@ export interface ComposeInput {
   account: { email: string; name: string; replyTo: string | null };
   contact: Pick<Contact.Contact, "id" | "email" | "firstName" | "lastName" | "company" | "jobTitle" | "phone" | "website" | "customFields">;
   unsubscribeToken: string;
+  /** The contact's previous email in the campaign, if any (its subject as sent). */
+  previous?: { subject: string; sesMessageId: string | null } | null;
+  /** Answer `previous` in its thread (`Re:` subject unless the node sets one, `In-Reply-To`, `References`). */
+  thread?: boolean;
+}
+
+/** `Re: <subject>`, without stacking a second `Re:` on a subject that has one. */
+export function replySubject(subject: string): string {
+  return /^re:/i.test(subject) ? subject : `Re: ${subject}`;
 }
 
 export function unsubscribeUrl(token: string): string {
@@ -36,7 +45,13 @@ export function compose(input: ComposeInput): OutgoingEmail {
     website: contact.website,
     unsubscribeUrl: url,
   };
-  const subject = Template.render(node.data.subject, values).replace(/[\r\n]+/g, " ");
+  const { previous, thread } = input;
+  const own = node.data.subject === undefined ? undefined : Template.render(node.data.subject, values).replace(/[\r\n]+/g, " ");
+  // A follow-up without its own subject answers the previous email's; moved to another account
+  // (a new thread), it takes that subject without the `Re:`.
+  const subject =
+    own ?? (previous ? (thread ? replySubject(previous.subject) : previous.subject.replace(/^(re:\s*)+/i, "")) : "(no subject)");
+  const answered = thread && previous?.sesMessageId ? Config.rfcMessageId(previous.sesMessageId) : undefined;
   const tracking = node.data.trackOpens || node.data.trackClicks;
   let text: string;
   let html: string | undefined;
@@ -59,6 +74,12 @@ export function compose(input: ComposeInput): OutgoingEmail {
     headers: [
       { name: "List-Unsubscribe", value: `<${url}>` },
       { name: "List-Unsubscribe-Post", value: "List-Unsubscribe=One-Click" },
+      ...(answered
+        ? [
+            { name: "In-Reply-To", value: answered },
+            { name: "References", value: answered },
+          ]
+        : []),
     ],
     tags: {
       workspace: input.workspaceId,

@@ -1,6 +1,6 @@
 import type { campaignContactTable } from "../campaign/campaign.sql";
 import type { contactTable } from "../contact/contact.sql";
-import type { Message } from "../message";
+import type { Message, Previous } from "../message";
 import type { SendJob } from "../queue";
 import { MissingVariableError } from "../template";
 import type { EmailNode, Workflow } from "../workflow";
@@ -15,7 +15,7 @@ import type { EmailNode, Workflow } from "../workflow";
 
 /** A campaign contact's step as the sender reads it, with its contact and any email already reserved. */
 export interface Step {
-  progress: Pick<typeof campaignContactTable.$inferSelect, "contactId" | "status" | "currentNodeId" | "claimId">;
+  progress: Pick<typeof campaignContactTable.$inferSelect, "contactId" | "status" | "currentNodeId" | "claimId" | "emailAccountId">;
   contact: Pick<
     typeof contactTable.$inferSelect,
     "email" | "firstName" | "lastName" | "company" | "jobTitle" | "phone" | "website" | "customFields" | "status"
@@ -24,6 +24,28 @@ export interface Step {
   suppressed: boolean;
   /** The email of this (campaign, contact, node), if one was reserved before. */
   message: Pick<Message, "id" | "status" | "sentAt" | "claimId"> | null;
+  /** The contact's latest email in the campaign that SES took, if any: what a follow-up answers. */
+  previous: Previous | null;
+}
+
+/** A sending account as decisions see it. */
+export interface AccountRoom {
+  id: string;
+  /** Verified: it may send. */
+  usable: boolean;
+  /** Emails it may still send today. */
+  remaining: number;
+  /** Emails it may send now (its minimum gap can make this 0 or 1). */
+  now: number;
+}
+
+/** Whom an email goes out from, and whether it answers the contact's previous email. */
+export interface Sending {
+  accountId: string;
+  /** The contact had another account, which was removed from the campaign or stopped being usable. */
+  reassignedFrom?: string;
+  /** The email it answers (same account, threading on), or null for a new thread. */
+  replyTo: Previous | null;
 }
 
 export type Decision<Email> =
@@ -42,14 +64,35 @@ export type Decision<Email> =
   /** The contact fails with this reason. */
   | { kind: "fail"; reason: string }
   /** Reserve this email and hand it to SES. */
-  | { kind: "send"; node: EmailNode; email: Email };
+  | { kind: "send"; node: EmailNode; email: Email; sending: Sending };
 
 export interface Situation {
   active: boolean;
   windowOpen: boolean;
-  /** Emails the limits leave room for now. */
+  /** Emails the campaign's own limits (hourly, per minute) leave room for now. */
   room: number;
+  /** The campaign's sending accounts, in its order. */
+  accounts: readonly AccountRoom[];
   workflow: Workflow | null;
+}
+
+/**
+ * The account a contact's email goes from: the one it was assigned if that is still in the
+ * campaign and usable (or nothing now, if that one has no room: it waits for its own account);
+ * otherwise the usable account with the most remaining budget today that can send now (ties: the
+ * campaign's order, and as room is used the turn passes to the next).
+ */
+function chooseAccount(accounts: readonly AccountRoom[], assigned: string | null): { account?: AccountRoom; reassigned: boolean } {
+  const own = assigned ? accounts.find((a) => a.id === assigned && a.usable) : undefined;
+  if (own) return { account: own.now > 0 ? own : undefined, reassigned: false };
+  let best: AccountRoom | undefined;
+  for (const a of accounts) if (a.usable && a.now > 0 && (!best || a.remaining > best.remaining)) best = a;
+  return { account: best, reassigned: assigned !== null };
+}
+
+/** Whether an email node continues the thread: `data.thread`, by default every email after the first. */
+export function threads(node: EmailNode, previous: Previous | null): boolean {
+  return previous !== null && (node.data.thread ?? true);
 }
 
 const OPEN = new Set(["pending", "in_progress"]);
@@ -63,9 +106,10 @@ export function decide<Email>(
   situation: Situation,
   jobs: readonly SendJob[],
   steps: ReadonlyMap<string, Step>,
-  render: (job: SendJob, step: Step, node: EmailNode) => Email,
+  render: (job: SendJob, step: Step, node: EmailNode, sending: Sending) => Email,
 ): Array<{ job: SendJob; decision: Decision<Email> }> {
   let room = situation.room;
+  const accounts = situation.accounts.map((a) => ({ ...a }));
   return jobs.map((job) => {
     const decision = ((): Decision<Email> => {
       const step = steps.get(job.contactId);
@@ -86,12 +130,23 @@ export function decide<Email>(
         return sentAt ? { kind: "advance", sentAt } : { kind: "stale" };
       }
       if (room <= 0) return { kind: "defer" };
+      const { account, reassigned } = chooseAccount(accounts, step.progress.emailAccountId);
+      if (!account) return { kind: "defer" };
       const node = situation.workflow?.nodes.find((n): n is EmailNode => n.id === job.nodeId && n.type === "email");
       if (!node) return { kind: "fail", reason: `node ${job.nodeId} is not an email` };
+      // A contact moved to another account starts a new thread: the old one is another sender's.
+      const continues = !reassigned && threads(node, step.previous) && step.previous?.emailAccountId === account.id;
+      const sending: Sending = {
+        accountId: account.id,
+        ...(reassigned ? { reassignedFrom: step.progress.emailAccountId! } : {}),
+        replyTo: continues ? step.previous : null,
+      };
       try {
-        const email = render(job, step, node);
+        const email = render(job, step, node, sending);
         room--;
-        return { kind: "send", node, email };
+        account.now--;
+        account.remaining--;
+        return { kind: "send", node, email, sending };
       } catch (error) {
         if (!(error instanceof MissingVariableError)) throw error;
         return { kind: "fail", reason: error.message };

@@ -1,3 +1,4 @@
+export * as AccountStats from "./account-stats";
 export * as SendBatch from "./batch";
 export * as Budget from "./budget";
 export * as Config from "./config";

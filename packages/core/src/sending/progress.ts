@@ -97,12 +97,13 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
       MOVED,
       sql`
       UPDATE campaign_contact cc
-      SET status = v.status, current_node_id = v.next_node, next_run_at = v.next_at,
+      SET status = v.status, current_node_id = v.next_node, next_run_at = v.next_at, email_account_id = v.account_id,
           claimed_at = NULL, claim_id = NULL, last_sent_at = v.sent_at, error = NULL, updated_at = ${Clock.now()}
       FROM ${unnest(moves, {
         campaign_id: ["text", ({ m }) => m.campaignId],
         contact_id: ["text", ({ m }) => m.contactId],
         node_id: ["text", ({ m }) => m.nodeId],
+        account_id: ["text", ({ m }) => m.emailAccountId],
         status: ["text", ({ next }) => next.status],
         next_node: ["text", ({ next }) => next.nodeId],
         next_at: ["timestamptz", ({ next }) => next.at],

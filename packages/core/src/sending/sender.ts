@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
+import * as Activity from "../activity";
 import { campaignContactTable } from "../campaign/campaign.sql";
 import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
@@ -53,13 +54,13 @@ interface Outgoing {
 interface Reservations {
   workspaceId?: string;
   outcomes: Map<SendJob, Outcome>;
-  reserved: Array<{ job: SendJob } & Outgoing>;
+  reserved: Array<{ job: SendJob; accountId: string } & Outgoing>;
   /** Contacts to fail after commit (a variable without value, a rejected email earlier). */
   failures: Array<{ job: SendJob; reason: string }>;
   stopped: boolean;
 }
 
-const PROGRESS = pick(campaignContactTable, ["contactId", "status", "currentNodeId", "claimId"], "cc");
+const PROGRESS = pick(campaignContactTable, ["contactId", "status", "currentNodeId", "claimId", "emailAccountId"], "cc");
 const CONTACT = pick(
   contactTable,
   ["email", "firstName", "lastName", "company", "jobTitle", "phone", "website", "customFields", "status"],
@@ -78,14 +79,24 @@ const OUTCOME: Record<Exclude<Decision<unknown>["kind"], "send">, Outcome> = {
   fail: "failed",
 };
 
-/** The steps of these jobs, locked, with their contacts and any email already reserved. */
+const PREVIOUS = pick(Message.messageTable, ["id", "nodeId", "emailAccountId", "subject", "sesMessageId"], "p", "previous_");
+
+/**
+ * The steps of these jobs, locked, with their contacts, any email already reserved, and the
+ * contact's latest email SES took in the campaign (what a threaded follow-up answers).
+ */
 async function readSteps(campaignId: string, jobs: readonly SendJob[]): Promise<Map<string, Step>> {
   const raw = await Database.rows<Record<string, unknown> & { suppressed: boolean }>(sql`
-    SELECT ${PROGRESS.list}, ${CONTACT.list}, ${MESSAGE.list},
+    SELECT ${PROGRESS.list}, ${CONTACT.list}, ${MESSAGE.list}, ${PREVIOUS.list},
            ${Suppression.isSuppressed(sql`cc.workspace_id`, sql`c.email`)} AS suppressed
     FROM campaign_contact cc
     JOIN contact c ON c.id = cc.contact_id
     LEFT JOIN message m ON m.campaign_id = cc.campaign_id AND m.contact_id = cc.contact_id AND m.node_id = cc.current_node_id
+    LEFT JOIN LATERAL (
+      SELECT * FROM message x
+      WHERE x.campaign_id = cc.campaign_id AND x.contact_id = cc.contact_id AND x.status = 'sent'
+      ORDER BY x.created_at DESC LIMIT 1
+    ) p ON true
     WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = ANY(${Database.array(
       jobs.map((j) => j.contactId),
       "text",
@@ -95,15 +106,43 @@ async function readSteps(campaignId: string, jobs: readonly SendJob[]): Promise<
   return new Map(
     raw.map((row) => {
       const message = MESSAGE.decode(row);
+      const previous = PREVIOUS.decode(row);
+      const progress = PROGRESS.decode(row);
       const step: Step = {
-        progress: PROGRESS.decode(row),
+        progress,
         contact: CONTACT.decode(row),
         suppressed: row.suppressed,
         message: message.id ? message : null,
+        previous: previous.id ? previous : null,
       };
       return [step.progress.contactId, step];
     }),
   );
+}
+
+/**
+ * Contacts moved to another account (theirs left the campaign or stopped being usable): recorded
+ * in the activity feed. The account itself is stored on the contact when SES takes the email
+ * (`settleSentMany`), like everything else about a sent email.
+ */
+async function recordReassignments(
+  workspaceId: string,
+  campaignId: string,
+  moves: Array<{ job: SendJob; accountId: string; from: string }>,
+  now: Date,
+): Promise<void> {
+  for (const { job, accountId, from } of moves) {
+    await Activity.record({
+      workspaceId,
+      campaignId,
+      contactId: job.contactId,
+      nodeId: job.nodeId,
+      type: "reassigned",
+      occurredAt: now,
+      metadata: { fromEmailAccountId: from, toEmailAccountId: accountId },
+      providerKey: `reassigned:${job.claimId}`,
+    });
+  }
 }
 
 /** Reserve, under the campaign's row lock, what may be sent now; settle everything else. */
@@ -115,18 +154,21 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
       for (const job of jobs) result.outcomes.set(job, "stale");
       return result;
     }
-    const { campaign, account } = locked;
+    const { campaign } = locked;
     result.workspaceId = campaign.workspaceId;
     const steps = await readSteps(campaignId, jobs);
+    const accounts = new Map(locked.accounts.map((a) => [a.account.id, a.account]));
     const situation = {
       active: campaign.status === "active",
       windowOpen: isOpen(now, locked.window),
       room: Budget.room(locked),
+      accounts: locked.accounts.map((a) => ({ id: a.account.id, usable: a.usable, remaining: a.remaining, now: a.now })),
       workflow: campaign.workflow,
     };
-    const decisions = decide(situation, jobs, steps, (job, step, node): Outgoing => {
+    const decisions = decide(situation, jobs, steps, (job, step, node, sending): Outgoing => {
       const messageId = createId("message", now.getTime());
       const token = randomBytes(24).toString("base64url");
+      const account = accounts.get(sending.accountId)!;
       const email = compose({
         workspaceId: campaign.workspaceId,
         campaignId,
@@ -135,6 +177,8 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
         account: { email: account.email, name: account.name, replyTo: account.replyTo },
         contact: { id: job.contactId, ...step.contact },
         unsubscribeToken: token,
+        previous: step.previous,
+        thread: sending.replyTo !== null,
       });
       return { messageId, token, email };
     });
@@ -142,10 +186,14 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     const release: SendJob[] = [];
     const unknown: SendJob[] = [];
     const stop: Array<{ job: SendJob; status: string }> = [];
+    const moves: Array<{ job: SendJob; accountId: string; from: string }> = [];
     for (const { job, decision } of decisions) {
       switch (decision.kind) {
         case "send":
-          result.reserved.push({ job, ...decision.email });
+          result.reserved.push({ job, accountId: decision.sending.accountId, ...decision.email });
+          if (decision.sending.reassignedFrom) {
+            moves.push({ job, accountId: decision.sending.accountId, from: decision.sending.reassignedFrom });
+          }
           continue;
         case "defer":
           release.push(job);
@@ -191,12 +239,14 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
         FROM ${unnest(stop, { contact_id: ["text", (s) => s.job.contactId], status: ["text", (s) => s.status] })}
         WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = v.contact_id`);
     }
+    if (moves.length) await recordReassignments(campaign.workspaceId, campaignId, moves, now);
     await Message.reserve(
-      { id: campaignId, workspaceId: campaign.workspaceId, emailAccountId: campaign.emailAccountId },
-      result.reserved.map(({ job, messageId, token, email }) => ({
+      { id: campaignId, workspaceId: campaign.workspaceId },
+      result.reserved.map(({ job, messageId, token, email, accountId }) => ({
         id: messageId,
         contactId: job.contactId,
         nodeId: job.nodeId,
+        emailAccountId: accountId,
         toEmail: email.to,
         subject: email.subject,
         claimId: job.claimId,

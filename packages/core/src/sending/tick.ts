@@ -28,10 +28,15 @@ export async function tick(campaignId: string): Promise<TickResult> {
     const locked = await Budget.lock(campaignId, now);
     if (locked?.campaign.status !== "active") return { reason: "not-active" as const };
     if (!isOpen(now, locked.window)) return { reason: "window-closed" as const };
-    // Spread sends: at most ceil(max/60) a minute, and never past the hourly or daily limits,
-    // counting steps already queued but not sent yet.
-    const budget = Budget.room(locked) - locked.inFlight;
+    // Spread sends: at most ceil(max/60) a minute, and never past the hourly limit or what the
+    // accounts can send (daily and warm-up caps, minimum gaps), counting steps already queued but
+    // not sent yet.
+    const budget = Math.min(Budget.room(locked), Budget.accountsRoom(locked.accounts)) - locked.inFlight;
     if (budget <= 0) return { reason: "limit-reached" as const };
+    // Contacts waiting for an account that cannot send now are left for later: an account at its
+    // cap never holds back the others (contacts of an unusable or removed account are claimed, to
+    // move to another).
+    const waiting = locked.accounts.filter((a) => a.usable && a.now <= 0).map((a) => a.account.id);
 
     const rows = await select(
       CLAIMED,
@@ -39,7 +44,9 @@ export async function tick(campaignId: string): Promise<TickResult> {
       UPDATE campaign_contact cc SET claimed_at = ${now}, claim_id = gen_random_uuid()::text
       FROM (
         SELECT contact_id FROM campaign_contact
-        WHERE campaign_id = ${campaignId} AND next_run_at <= ${now} AND claimed_at IS NULL
+        WHERE campaign_id = ${campaignId} AND next_run_at <= ${now} AND claimed_at IS NULL${
+          waiting.length ? sql` AND (email_account_id IS NULL OR email_account_id <> ALL(${Database.array(waiting, "text")}))` : sql``
+        }
         ORDER BY next_run_at
         LIMIT ${budget}
         FOR UPDATE SKIP LOCKED

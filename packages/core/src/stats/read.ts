@@ -135,7 +135,9 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
   if (!row.nodes) return [];
   const counters = typeof row.counters === "string" ? (JSON.parse(row.counters) as NodeCounters[]) : row.counters;
   const byNode = new Map(counters.map((c) => [c.nodeId, c]));
-  return Workflow.emailNodes({ nodes: row.nodes, edges: row.edges ?? [] }).map((node, i) => {
+  const emails = Workflow.emailNodes({ nodes: row.nodes, edges: row.edges ?? [] });
+  const subjects = Workflow.subjects(emails);
+  return emails.map((node, i) => {
     const c = byNode.get(node.id);
     const [sent, opened, clicked, replied] = [c?.sent, c?.opened, c?.clicked, c?.replied].map((x) => Number(x ?? 0)) as [
       number,
@@ -146,7 +148,7 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
     return {
       nodeId: node.id,
       emailNumber: i + 1,
-      subject: node.data.subject,
+      subject: subjects[i]!,
       sent,
       opened,
       openRate: rate(opened, sent),

@@ -25,12 +25,9 @@ const integer = (max: number) =>
   );
 
 export const emailData = v.object({
-  subject: v.pipe(
-    v.string("must be a string"),
-    v.trim(),
-    v.nonEmpty("is required"),
-    v.maxLength(998, "must be at most 998 characters"),
-    noNul,
+  /** Required, except on a threaded follow-up: that one goes out as `Re: <previous subject>`. */
+  subject: v.optional(
+    v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("is required"), v.maxLength(998, "must be at most 998 characters"), noNul),
   ),
   body: v.pipe(
     v.string("must be a string"),
@@ -41,6 +38,11 @@ export const emailData = v.object({
   ),
   trackOpens: v.optional(v.boolean("must be true or false"), true),
   trackClicks: v.optional(v.boolean("must be true or false"), true),
+  /**
+   * Answer the contact's previous email (same account, `Re:` subject unless set here,
+   * `In-Reply-To`/`References`). Default: true on every email after the first.
+   */
+  thread: v.optional(v.boolean("must be true or false")),
 });
 
 export const delayData = v.pipe(
@@ -161,10 +163,16 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
   );
   if (cycle) errors.push({ path: nodePath(cycle[0]!), message: `the workflow loops: ${cycle.join(" → ")}`, nodeId: cycle[0] });
 
+  // Only a threaded follow-up may leave its subject out (it answers the previous email's).
+  const first = errors.length ? undefined : emailNodes(workflow)[0];
   for (const node of nodes) {
     if (node.type !== "email") continue;
+    if (node.data.subject === undefined && (node === first || node.data.thread === false || (!first && !errors.length))) {
+      const why = node.data.thread === false ? "an email with thread: false needs one" : "the first email needs one";
+      errors.push({ path: `${nodePath(node.id)}.data.subject`, message: `is required (${why})`, nodeId: node.id });
+    }
     for (const field of ["subject", "body"] as const) {
-      const { issues } = Template.parse(node.data[field]);
+      const { issues } = Template.parse(node.data[field] ?? "");
       const path = `${nodePath(node.id)}.data.${field}`;
       // A few per field: a body of 100,000 characters can hold 50,000 malformed variables.
       for (const issue of issues.slice(0, TEMPLATE_ISSUES_SHOWN)) errors.push({ path, message: issue.message, nodeId: node.id });
@@ -221,6 +229,16 @@ export function sequence(workflow: Workflow): WorkflowNode[] {
 
 export function emailNodes(workflow: Workflow): EmailNode[] {
   return sequence(workflow).filter((n): n is EmailNode => n.type === "email");
+}
+
+/** Each email's subject as written; a follow-up without one shows `Re: <the previous one>`. */
+export function subjects(emails: readonly EmailNode[]): string[] {
+  const out: string[] = [];
+  for (const node of emails) {
+    const previous = out.at(-1) ?? "";
+    out.push(node.data.subject ?? (/^re:/i.test(previous) ? previous : `Re: ${previous}`));
+  }
+  return out;
 }
 
 export interface Step {

@@ -40,13 +40,14 @@ async function sendAll(c: StatsCampaign): Promise<string[]> {
     id: `msg_${c.campaign.id}_${i}`,
     contactId: contact.id,
     nodeId: "node_2",
+    emailAccountId: c.campaign.emailAccountId,
     toEmail: contact.email,
     subject: "Hello",
     claimId: null,
     unsubscribeTokenHash: `${c.campaign.id}-${i}`,
   }));
   const at = new Date(START - 60_000);
-  await Message.reserve({ id: c.campaign.id, workspaceId: c.ws.id, emailAccountId: c.campaign.emailAccountId }, reservations, at);
+  await Message.reserve({ id: c.campaign.id, workspaceId: c.ws.id }, reservations, at);
   const sent = await Message.markSent(reservations.map((r) => ({ messageId: r.id, sesMessageId: `ses-${r.id}`, at })));
   expect(sent).toHaveLength(EMAILS);
   return reservations.map((r) => r.id);

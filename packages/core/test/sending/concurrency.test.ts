@@ -63,4 +63,47 @@ describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
       engine.restore();
     }
   }, 300_000);
+
+  it("keeps a shared account under its daily cap and its gap, whichever campaign sends", async () => {
+    const engine = testEngine({ start: "2026-01-12T10:00:00Z", queue: { faults: { duplicate: 1 } } });
+    try {
+      const ws = await factory.workspace();
+      const shared = await factory.emailAccount(ws, { dailyLimit: 150 });
+      const gapped = await factory.emailAccount(ws, { dailyLimit: 10_000, minSecondsBetweenEmails: 60 });
+      const Contact = await import("@fluenzr/core/contact");
+      const campaigns: string[] = [];
+      for (let c = 0; c < 3; c++) {
+        const group = await factory.group(ws);
+        const rows = Array.from({ length: 100 }, (_, i) => ({ email: `share${c}-${i}@example.org`, firstName: `S${i}` }));
+        await ws.as(() => Contact.bulk({ contacts: rows, groupIds: [group.id] }));
+        const campaign = await ws.as(() =>
+          Campaign.create({
+            name: `shared ${c}`,
+            emailAccountIds: [shared.id, gapped.id],
+            settings: { sendDays: ["monday"], sendHoursStart: 0, sendHoursEnd: 24, maxEmailsPerHour: 6000 },
+            workflow: linear([{ id: "a", email: { subject: "A {{firstName}}", body: "a" } }], { start: "s", end: "e" }),
+          }),
+        );
+        await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
+        await ws.as(() => Campaign.transition(campaign.id, "start"));
+        campaigns.push(campaign.id);
+      }
+      for (let minute = 0; minute < 20; minute++) {
+        const consumers = Array.from({ length: 4 }, () => engine.queue.drain(SendBatch.handle));
+        await Promise.all([...campaigns.flatMap((id) => [tick(id), tick(id)]), ...consumers]);
+        await Promise.all(Array.from({ length: 4 }, () => engine.queue.drain(SendBatch.handle)));
+        engine.clock.advance(60_000);
+        for (const m of engine.queue.messages) m.visibleAt = 0;
+      }
+      const keys = engine.mailer.sent.map((e) => `${e.tags.campaign}/${e.tags.contact}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      const bySender = (email: string) => engine.mailer.sent.filter((e) => e.from.email === email);
+      expect(bySender(shared.email)).toHaveLength(150);
+      const gaps = bySender(gapped.email).map((e) => e.at);
+      expect(gaps.length).toBeGreaterThanOrEqual(15);
+      for (let i = 1; i < gaps.length; i++) expect(gaps[i]! - gaps[i - 1]!).toBeGreaterThanOrEqual(60_000);
+    } finally {
+      engine.restore();
+    }
+  }, 300_000);
 });

@@ -16,7 +16,7 @@ const job = (contactId: string, over: Partial<SendJob> = {}): SendJob => ({
 });
 
 const step = (contactId: string, over: Partial<Step> = {}): Step => ({
-  progress: { contactId, status: "pending", currentNodeId: "node_2", claimId: `claim_${contactId}` },
+  progress: { contactId, status: "pending", currentNodeId: "node_2", claimId: `claim_${contactId}`, emailAccountId: null },
   contact: {
     email: `${contactId}@example.com`,
     firstName: "Ada",
@@ -30,6 +30,7 @@ const step = (contactId: string, over: Partial<Step> = {}): Step => ({
   },
   suppressed: false,
   message: null,
+  previous: null,
   ...over,
 });
 
@@ -37,6 +38,7 @@ const situation = (over: Partial<Situation> = {}): Situation => ({
   active: true,
   windowOpen: true,
   room: 10,
+  accounts: [{ id: "acc_1", usable: true, remaining: 100, now: 100 }],
   workflow: SEED_WORKFLOW as Situation["workflow"],
   ...over,
 });
@@ -53,9 +55,9 @@ describe("decide", () => {
 
   it("leaves jobs that no longer match their step (missing, another claim, another node, finished)", () => {
     const steps = [
-      step("b", { progress: { contactId: "b", status: "pending", currentNodeId: "node_2", claimId: "other" } }),
-      step("c", { progress: { contactId: "c", status: "pending", currentNodeId: "node_4", claimId: "claim_c" } }),
-      step("d", { progress: { contactId: "d", status: "completed", currentNodeId: "node_2", claimId: "claim_d" } }),
+      step("b", { progress: { contactId: "b", status: "pending", currentNodeId: "node_2", claimId: "other", emailAccountId: null } }),
+      step("c", { progress: { contactId: "c", status: "pending", currentNodeId: "node_4", claimId: "claim_c", emailAccountId: null } }),
+      step("d", { progress: { contactId: "d", status: "completed", currentNodeId: "node_2", claimId: "claim_d", emailAccountId: null } }),
     ];
     expect(kinds(situation(), [job("a"), job("b"), job("c"), job("d")], steps)).toEqual(["stale", "stale", "stale", "stale"]);
   });
@@ -143,5 +145,78 @@ describe("decide", () => {
       throw new Error("boom");
     };
     expect(() => kinds(situation(), [job("a")], [step("a")], broken)).toThrow("boom");
+  });
+
+  describe("accounts", () => {
+    const accounts = (...rooms: Array<[string, number, number?, boolean?]>) =>
+      rooms.map(([id, remaining, now, usable]) => ({ id, usable: usable ?? true, remaining, now: now ?? remaining }));
+    const assigned = (contactId: string, emailAccountId: string | null) =>
+      step(contactId, { progress: { ...step(contactId).progress, emailAccountId } });
+    const sendings = (s: Situation, steps: Step[]) =>
+      decide(
+        s,
+        steps.map((x) => job(x.progress.contactId)),
+        new Map(steps.map((x) => [x.progress.contactId, x])),
+        render,
+      ).map(({ decision }) => (decision.kind === "send" ? decision.sending.accountId : decision.kind));
+
+    it("gives a new contact the account with the most remaining today, taking turns on ties", () => {
+      const s = situation({ accounts: accounts(["a", 3], ["b", 5], ["c", 5]) });
+      expect(
+        sendings(
+          s,
+          ["w", "x", "y", "z"].map((id) => assigned(id, null)),
+        ),
+      ).toEqual(["b", "c", "b", "c"]);
+      const even = situation({ accounts: accounts(["a", 9], ["b", 9], ["c", 9]) });
+      expect(
+        sendings(
+          even,
+          ["w", "x", "y"].map((id) => assigned(id, null)),
+        ),
+      ).toEqual(["a", "b", "c"]);
+    });
+
+    it("keeps a contact on its account; one at its cap or gap defers only its own contacts", () => {
+      const s = situation({ accounts: accounts(["a", 0], ["b", 5, 1]) });
+      expect(sendings(s, [assigned("x", "a"), assigned("y", "b"), assigned("z", "b"), assigned("w", null)])).toEqual([
+        "defer",
+        "b",
+        "defer",
+        "defer",
+      ]);
+    });
+
+    it("moves a contact whose account left the campaign or is not usable, in a new thread", () => {
+      const s = situation({ accounts: accounts(["a", 5, 5, false], ["b", 5]) });
+      const previous = { id: "msg_1", nodeId: "node_2", emailAccountId: "a", subject: "Hello", sesMessageId: "ses-1" };
+      const gone = step("x", { progress: { ...step("x").progress, emailAccountId: "z" }, previous: { ...previous, emailAccountId: "z" } });
+      const unusable = step("y", { progress: { ...step("y").progress, emailAccountId: "a" }, previous });
+      const decisions = decide(
+        s,
+        [job("x"), job("y")],
+        new Map([
+          ["x", gone],
+          ["y", unusable],
+        ]),
+        render,
+      );
+      expect(decisions.map(({ decision }) => decision)).toMatchObject([
+        { kind: "send", sending: { accountId: "b", reassignedFrom: "z", replyTo: null } },
+        { kind: "send", sending: { accountId: "b", reassignedFrom: "a", replyTo: null } },
+      ]);
+    });
+
+    it("threads a follow-up from the same account unless the node says thread: false", () => {
+      const s = situation({ accounts: accounts(["a", 5]) });
+      const previous = { id: "msg_1", nodeId: "node_2", emailAccountId: "a", subject: "Hello", sesMessageId: "ses-1" };
+      const x = step("x", { progress: { ...step("x").progress, emailAccountId: "a" }, previous });
+      const [threaded] = decide(s, [job("x")], new Map([["x", x]]), render);
+      expect(threaded!.decision).toMatchObject({ kind: "send", sending: { accountId: "a", replyTo: previous } });
+      const wf = structuredClone(SEED_WORKFLOW) as unknown as NonNullable<Situation["workflow"]>;
+      for (const node of wf.nodes) if (node.type === "email") node.data.thread = false;
+      const [fresh] = decide(situation({ accounts: s.accounts, workflow: wf }), [job("x")], new Map([["x", x]]), render);
+      expect(fresh!.decision).toMatchObject({ kind: "send", sending: { accountId: "a", replyTo: null } });
+    });
   });
 });

@@ -1,5 +1,6 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
+import * as EmailAccount from "@fluenzr/core/email-account";
 import * as Message from "@fluenzr/core/message";
 import * as Privacy from "@fluenzr/core/privacy";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
@@ -100,11 +101,28 @@ describe("sending simulation", () => {
     // some before the EU one on March 29), various limits and delays.
     const plans: Plan[] = [];
     const campaigns = CAMPAIGNS;
+    // Mailboxes (#12): campaigns come four to a workspace, which has three sending accounts with
+    // small daily caps (one warming up, one with a minimum gap), each shared by several campaigns.
+    const workspaces: Array<{ ws: TestWorkspace; accounts: EmailAccount.EmailAccount[] }> = [];
     for (let i = 0; i < campaigns; i++) {
-      const ws = await factory.workspace();
-      // Every workspace has a webhook wanting every event (no deliverer runs: the outbox is checked below).
-      await ws.as(() => Subscriptions.create({ url: "https://93.184.216.34/hook", events: ["*"] }));
-      const account = await factory.emailAccount(ws, { dailyLimit: 10_000 });
+      if (i % 4 === 0) {
+        const ws = await factory.workspace();
+        // Every workspace has a webhook wanting every event (no deliverer runs: the outbox is checked below).
+        await ws.as(() => Subscriptions.create({ url: "https://93.184.216.34/hook", events: ["*"] }));
+        const accounts = [
+          await factory.emailAccount(ws, { email: `a@ws${i}.example`, dailyLimit: CONTACTS }),
+          await factory.emailAccount(ws, {
+            email: `b@ws${i}.example`,
+            dailyLimit: CONTACTS,
+            warmup: { enabled: true, startPerDay: 20, incrementPerDay: 20 },
+          }),
+          await factory.emailAccount(ws, { email: `c@ws${i}.example`, dailyLimit: CONTACTS / 2, minSecondsBetweenEmails: 60 }),
+        ];
+        workspaces.push({ ws, accounts });
+      }
+      const { ws, accounts } = workspaces.at(-1)!;
+      const [a, b, c] = accounts as [EmailAccount.EmailAccount, EmailAccount.EmailAccount, EmailAccount.EmailAccount];
+      const emailAccountIds = [[a, b, c], [b, c], [c, a], [b]][i % 4]!.map((x) => x.id);
       const timezone = TIMEZONES[i % TIMEZONES.length]!;
       const window: SendWindow = { sendDays: [...WEEKDAYS], sendHoursStart: 8 + (i % 3), sendHoursEnd: 17 + (i % 2), timezone };
       const maxPerHour = pick([120, 180, 240, 300]);
@@ -127,10 +145,13 @@ describe("sending simulation", () => {
           last = `d${e}`;
         }
         const tracking = { trackOpens: e !== 2, trackClicks: e === 1 };
+        // Follow-ups answer the first email in its thread (`Re: #1 …`); the second of every
+        // other campaign sets its own subject (threaded all the same).
+        const subject = e === 1 || (e === 2 && i % 2 === 0) ? { subject: `#${e} {{firstName}}` } : {};
         nodes.push({
           id: `e${e}`,
           type: "email",
-          data: { subject: `#${e} {{firstName}}`, body: `Hi {{firstName}}, {{company|there}}`, ...tracking },
+          data: { ...subject, body: `Hi {{firstName}}, {{company|there}}`, ...tracking },
         });
         edges.push({ from: last, to: `e${e}` });
         last = `e${e}`;
@@ -140,7 +161,7 @@ describe("sending simulation", () => {
       const campaign = await ws.as(() =>
         Campaign.create({
           name: `sim ${i}`,
-          emailAccountId: account.id,
+          emailAccountIds,
           settings: { ...window, sendDays: [...window.sendDays], maxEmailsPerHour: maxPerHour },
           workflow: { nodes, edges } as never,
         }),
@@ -312,6 +333,70 @@ describe("sending simulation", () => {
         );
       }
     }
+
+    // Mailboxes: no account over its cap on any UTC day (across the campaigns sharing it, the
+    // warm-up's cap while it ramps), none closer than its minimum gap, every follow-up from the
+    // account of the contact's first email, answering the previous email.
+    const accounts = workspaces.flatMap((w) => w.accounts);
+    const byAccount = new Map(accounts.map((a) => [a.email, a]));
+    const perAccountDay = new Map<string, number>();
+    for (const e of accepted) {
+      const key = `${e.from.email}|${Math.floor(e.at / 86_400_000)}`;
+      perAccountDay.set(key, (perAccountDay.get(key) ?? 0) + 1);
+    }
+    const overCap = [...perAccountDay].filter(([key, n]) => {
+      const [email, day] = key.split("|") as [string, string];
+      const a = byAccount.get(email)!;
+      const cap = EmailAccount.capOn(
+        {
+          dailyLimit: a.dailyLimit,
+          warmupEnabled: a.warmup.enabled,
+          warmupStartPerDay: a.warmup.startPerDay,
+          warmupIncrementPerDay: a.warmup.incrementPerDay,
+          warmupStartedAt: a.warmup.startedAt,
+        },
+        new Date(Number(day) * 86_400_000),
+      );
+      return n > cap;
+    });
+    expect(overCap, "accounts over their cap on a day").toEqual([]);
+    expect(new Set([...perAccountDay.keys()].map((k) => k.split("|")[0])).size, "accounts that sent").toBe(accounts.length);
+    const tooClose: string[] = [];
+    for (const a of accounts.filter((x) => x.minSecondsBetweenEmails > 0)) {
+      const times = accepted
+        .filter((e) => e.from.email === a.email)
+        .map((e) => e.at)
+        .sort((x, y) => x - y);
+      for (let i = 1; i < times.length; i++) {
+        if (times[i]! - times[i - 1]! < a.minSecondsBetweenEmails * 1000)
+          tooClose.push(`${a.email} at ${new Date(times[i]!).toISOString()}`);
+      }
+    }
+    expect(tooClose, "emails closer than their account's minimum gap").toEqual([]);
+    const emailOf = new Map(accepted.map((e) => [`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e]));
+    let threaded = 0;
+    const unthreaded: string[] = [];
+    for (const [key, e] of emailOf) {
+      const [campaignId, contactId, node] = key.split("/") as [string, string, string];
+      const n = Number(node.slice(1));
+      if (n === 1) continue;
+      const previous = emailOf.get(`${campaignId}/${contactId}/e${n - 1}`);
+      const first = emailOf.get(`${campaignId}/${contactId}/e1`);
+      if (!previous || !first) continue;
+      const inReplyTo = e.headers.find((h) => h.name === "In-Reply-To")?.value;
+      const ownSubject = n === 2 && plans.findIndex((p) => p.id === campaignId) % 2 === 0;
+      const subject = ownSubject
+        ? `#2 ${first.subject.slice(3)}`
+        : previous.subject.startsWith("Re: ")
+          ? previous.subject
+          : `Re: ${previous.subject}`;
+      if (e.from.email !== first.from.email || inReplyTo !== `<${previous.messageId}@email.amazonses.com>` || e.subject !== subject) {
+        unthreaded.push(`${key}: from ${e.from.email} (first ${first.from.email}), In-Reply-To ${inReplyTo}, subject ${e.subject}`);
+      }
+      threaded++;
+    }
+    expect(unthreaded, "follow-ups not in their thread").toEqual([]);
+    expect(threaded).toBeGreaterThan(accepted.length * 0.5);
 
     // Delays, checked with luxon directly: business days counted as weekdays in the campaign's zone.
     const sentAt = new Map<string, number>();

@@ -46,6 +46,7 @@ export const ENTITIES = {
   CampaignContact: Out.CampaignContact,
   CampaignStats: Out.CampaignStats,
   EmailStats: Out.EmailStats,
+  AccountStats: Out.AccountStats,
   TimelinePoint: Out.TimelinePoint,
   ActivityEvent: Out.ActivityEvent,
   Deleted: Out.Deleted,
@@ -74,7 +75,7 @@ export const TAGS = [
   {
     name: "Campaigns",
     description:
-      "A campaign sends a sequence of emails (the workflow: start → email → delay → email … → end) from one email account to its contacts, within sending days, hours and an hourly limit. Lifecycle: draft → active ⇄ paused → completed → archived.",
+      "A campaign sends a sequence of emails (the workflow: start → email → delay → email … → end) from one or more email accounts (each contact keeps the account of its first email) to its contacts, within sending days, hours and an hourly limit. Lifecycle: draft → active ⇄ paused → completed → archived.",
   },
   {
     name: "Statistics",

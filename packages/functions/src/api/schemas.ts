@@ -84,9 +84,25 @@ export const EmailAccount = v.object({
   name: v.string(),
   replyTo: nullableText,
   dailyLimit: count,
+  warmup: v.pipe(
+    v.object({
+      enabled: v.boolean(),
+      startPerDay: count,
+      incrementPerDay: count,
+      startedAt: v.pipe(v.nullable(timestamp), v.description("When warm-up was turned on: its day 0 (UTC days); null while off.")),
+    }),
+    v.description("While enabled, the day's cap is min(dailyLimit, startPerDay + incrementPerDay × UTC days since startedAt)."),
+  ),
+  minSecondsBetweenEmails: v.pipe(count, v.description("At least this many seconds between two emails of the account, across campaigns.")),
   status: v.picklist(EMAIL_ACCOUNT_STATUSES),
   createdAt: timestamp,
   updatedAt: timestamp,
+  today: v.pipe(
+    v.optional(v.object({ sent: count, cap: count, remaining: count })),
+    v.description(
+      "Only on `GET /email-accounts/:id`: emails reserved since 00:00 UTC across all campaigns, the day's cap (daily limit or warm-up), and what is left.",
+    ),
+  ),
 });
 
 export const Removed = v.object({ removed: count });
@@ -175,7 +191,8 @@ export const Campaign = v.object({
   name: v.string(),
   description: nullableText,
   status: v.picklist(CAMPAIGN_STATUSES),
-  emailAccountId: v.string(),
+  emailAccountId: v.pipe(v.string(), v.description("The first of `emailAccountIds`.")),
+  emailAccountIds: v.pipe(v.array(v.string()), v.description("The accounts the campaign sends from (1–50), in order.")),
   settings: Settings,
   stats: Stats,
   workflow: v.optional(v.nullable(Workflow.schema)),
@@ -230,6 +247,14 @@ export const EmailStats = v.object({
   emailNumber: count,
   subject: v.string(),
   ...v.pick(CampaignStats, ["sent", "opened", "openRate", "clicked", "clickRate", "replied", "replyRate"]).entries,
+});
+
+export const AccountStats = v.object({
+  emailAccountId: v.string(),
+  email: v.string(),
+  ...v.pick(CampaignStats, ["sent", "delivered", "bounced", "bounceRate", "replied", "replyRate"]).entries,
+  todaySent: v.pipe(count, v.description("The account's emails since 00:00 UTC, across all campaigns.")),
+  todayCap: v.pipe(count, v.description("The account's cap for today: its daily limit, or the warm-up's.")),
 });
 
 export const TimelinePoint = v.object({ date: v.string(), ...COUNTERS });
@@ -332,6 +357,7 @@ same<Same<Wire<import("@fluenzr/core/group").Group>, v.InferOutput<typeof Group>
 same<Same<Wire<import("@fluenzr/core/email-account").EmailAccount>, v.InferOutput<typeof EmailAccount>>>();
 same<Same<Wire<import("@fluenzr/core/stats").GlobalStats>, v.InferOutput<typeof CampaignStats>>>();
 same<Same<Wire<import("@fluenzr/core/stats").EmailStats>, v.InferOutput<typeof EmailStats>>>();
+same<Same<Wire<import("@fluenzr/core/sending").AccountStats.AccountStats>, v.InferOutput<typeof AccountStats>>>();
 same<Same<Wire<import("@fluenzr/core/stats").TimelinePoint>, v.InferOutput<typeof TimelinePoint>>>();
 same<Same<Wire<import("@fluenzr/core/suppression").Entry>, v.InferOutput<typeof Suppression>>>();
 same<Same<Wire<import("@fluenzr/core/privacy").ContactExport>, v.InferOutput<typeof ContactExport>>>();

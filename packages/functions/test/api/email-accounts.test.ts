@@ -36,12 +36,14 @@ describe("POST /v1/email-accounts", () => {
       name: "Sales",
       replyTo: null,
       dailyLimit: 200,
+      warmup: { enabled: false, startPerDay: 5, incrementPerDay: 3, startedAt: null },
+      minSecondsBetweenEmails: 0,
       status: "verified",
       createdAt: expect.stringMatching(ISO_UTC),
       updatedAt: data.createdAt,
     });
     expect(res.text).not.toContain(s.other.id);
-    expect(expectOk(await s.api.get(`/v1/email-accounts/${data.id}`))).toEqual(data);
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${data.id}`))).toEqual({ ...data, today: { sent: 0, cap: 200, remaining: 200 } });
   });
 
   it("keeps replyTo and dailyLimit", async () => {
@@ -88,6 +90,20 @@ describe("POST /v1/email-accounts", () => {
     ["a huge dailyLimit", { email: "a@b.co", name: "A", dailyLimit: 10001 }, { dailyLimit: "must be at most 10000" }],
     ["a fractional dailyLimit", { email: "a@b.co", name: "A", dailyLimit: 1.5 }, { dailyLimit: "must be an integer" }],
     ["a string dailyLimit", { email: "a@b.co", name: "A", dailyLimit: "10" }, { dailyLimit: expect.any(String) }],
+    ["a zero warm-up start", { email: "a@b.co", name: "A", warmup: { startPerDay: 0 } }, { "warmup.startPerDay": "must be at least 1" }],
+    [
+      "a negative warm-up increment",
+      { email: "a@b.co", name: "A", warmup: { incrementPerDay: -1 } },
+      { "warmup.incrementPerDay": "must be at least 0" },
+    ],
+    ["a string warm-up switch", { email: "a@b.co", name: "A", warmup: { enabled: "yes" } }, { "warmup.enabled": "must be true or false" }],
+    ["a warm-up that is not an object", { email: "a@b.co", name: "A", warmup: true }, { warmup: expect.any(String) }],
+    ["a negative gap", { email: "a@b.co", name: "A", minSecondsBetweenEmails: -5 }, { minSecondsBetweenEmails: "must be 0 or more" }],
+    [
+      "a gap over a day",
+      { email: "a@b.co", name: "A", minSecondsBetweenEmails: 86401 },
+      { minSecondsBetweenEmails: "must be at most 86400" },
+    ],
   ])("answers 400 for %s and writes nothing", async (_, body, details) => {
     const { w, api } = await s.fresh();
     expectValidation(await api.post("/v1/email-accounts", body), details);
@@ -165,7 +181,27 @@ describe("PUT /v1/email-accounts/:id", () => {
     expect(await stored(s.ws, account.id)).toMatchObject({ email: account.email, name: "Renamed", dailyLimit: 50, replyTo: null });
   });
 
+  it("turns warm-up on (its day 0 is now), tunes it, and off; sets the minimum gap; today follows the cap", async () => {
+    const account = await factory.emailAccount(s.ws, { dailyLimit: 40 });
+    const on = expectOk(
+      await s.api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: true, startPerDay: 4 }, minSecondsBetweenEmails: 90 }),
+    );
+    expect(on).toMatchObject({
+      warmup: { enabled: true, startPerDay: 4, incrementPerDay: 3, startedAt: expect.stringMatching(ISO_UTC) },
+      minSecondsBetweenEmails: 90,
+    });
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${account.id}`)).today).toEqual({ sent: 0, cap: 4, remaining: 4 });
+    // Tuning a running warm-up keeps its day 0.
+    const tuned = expectOk(await s.api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: true, incrementPerDay: 10 } }));
+    expect(tuned.warmup).toEqual({ ...on.warmup, incrementPerDay: 10 });
+    const off = expectOk(await s.api.put(`/v1/email-accounts/${account.id}`, { warmup: { enabled: false } }));
+    expect(off.warmup).toEqual({ enabled: false, startPerDay: 4, incrementPerDay: 10, startedAt: null });
+    expect(expectOk(await s.api.get(`/v1/email-accounts/${account.id}`)).today).toEqual({ sent: 0, cap: 40, remaining: 40 });
+  });
+
   it.each<[Record<string, unknown>, Record<string, string>]>([
+    [{ warmup: { startPerDay: 10001 } }, { "warmup.startPerDay": "must be at most 10000" }],
+    [{ minSecondsBetweenEmails: 1.5 }, { minSecondsBetweenEmails: "must be an integer" }],
     [{ name: "" }, { name: "is required" }],
     [{ dailyLimit: -1 }, { dailyLimit: "must be at least 1" }],
     [{ replyTo: "not-an-email" }, { replyTo: "must be a valid email address" }],

@@ -204,7 +204,8 @@ const WRITTEN_LIST_CONTACTS = String.raw`curl -X GET "https://api.fluenzr.co/v1/
 // ---- shapes ------------------------------------------------------------------------------------
 
 const campaignObject = JSON.parse(SEED_CAMPAIGN_OBJECT) as Record<string, unknown>;
-const CAMPAIGN_FIELDS = Object.keys(campaignObject).sort();
+// The seed's fields, and the list of sending accounts (#12: `emailAccountId` is its first).
+const CAMPAIGN_FIELDS = [...Object.keys(campaignObject), "emailAccountIds"].sort();
 const SETTINGS_FIELDS = Object.keys(campaignObject.settings as object).sort();
 const STATS_FIELDS = Object.keys(campaignObject.stats as object).sort();
 const workflow = JSON.parse(SEED_WORKFLOW) as { nodes: unknown[]; edges: unknown[] };

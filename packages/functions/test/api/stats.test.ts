@@ -22,6 +22,7 @@ useTestDatabase();
 const ROUTES = (id: string) => [
   `/v1/campaigns/${id}/stats`,
   `/v1/campaigns/${id}/stats/emails`,
+  `/v1/campaigns/${id}/stats/accounts`,
   `/v1/campaigns/${id}/stats/timeline`,
   `/v1/campaigns/${id}/activity`,
 ];

@@ -21,7 +21,7 @@ const { name, description, emailAccountId, settings, workflow } = EXAMPLES.Campa
 const EXAMPLE_CREATE = { name, description, emailAccountId, settings, workflow };
 
 const CONTROL: Record<Campaign.Action, string> = {
-  start: "Launch a draft campaign. Needs a verified email account, a valid workflow with an email, and contacts.",
+  start: "Launch a draft campaign. Needs verified email accounts, a valid workflow with an email, and contacts.",
   pause: "Suspend an active campaign: nothing is sent while paused, including emails already queued.",
   resume: "Restart a paused campaign: steps that fell due during the pause are due now (within window and limit).",
   archive: "Archive a completed, paused or draft campaign: it never sends again and becomes read-only.",
@@ -48,7 +48,10 @@ export const campaigns = new Hono<ApiEnv>()
       tag,
       operationId: "createCampaign",
       summary: "Create a campaign",
-      description: "A draft. Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Honours `Idempotency-Key`.",
+      description:
+        "A draft. Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Send from one account (`emailAccountId`) or several " +
+        "(`emailAccountIds`, 1–50, verified when the campaign starts): each contact is given, at its first email, the account with the " +
+        "most remaining budget that day, and keeps it for its follow-ups. Honours `Idempotency-Key`.",
       data: "Campaign",
       status: 201,
       body: true,
@@ -82,7 +85,9 @@ export const campaigns = new Hono<ApiEnv>()
       operationId: "updateCampaign",
       tag,
       summary: "Update a draft or paused campaign",
-      description: "`settings` merge key by key; `workflow` replaces the whole workflow.",
+      description:
+        "`settings` merge key by key; `workflow` replaces the whole workflow; `emailAccountIds` (or `emailAccountId`) replaces the list of " +
+        "accounts: contacts of an account taken out move to another at their next email, in a new thread.",
       data: "Campaign",
       body: true,
       errors: { 404: "No such campaign, or its email account does not exist.", 409: "The campaign is active, completed or archived." },

@@ -1,5 +1,7 @@
+import * as Clock from "@fluenzr/core/clock";
 import * as EmailAccount from "@fluenzr/core/email-account";
 import { notFound } from "@fluenzr/core/error";
+import { Budget } from "@fluenzr/core/sending";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { pathId } from "../ids";
@@ -35,7 +37,13 @@ export const emailAccounts = new Hono<ApiEnv>()
       body: true,
       idempotent: true,
       errors: { 409: "An account with this email exists, or the `Idempotency-Key` was used for another request." },
-      requestExample: { email: "sales@acme.example.com", name: "Acme Sales", dailyLimit: 500 },
+      requestExample: {
+        email: "sales@acme.example.com",
+        name: "Acme Sales",
+        dailyLimit: 500,
+        warmup: { enabled: true, startPerDay: 5, incrementPerDay: 3 },
+        minSecondsBetweenEmails: 60,
+      },
     }),
     idempotent,
     body(EmailAccount.createSchema),
@@ -47,7 +55,8 @@ export const emailAccounts = new Hono<ApiEnv>()
       operationId: "getEmailAccount",
       tag,
       summary: "Get an email account",
-      description: "`status` is refreshed from SES when it is not verified yet.",
+      description:
+        "`status` is refreshed from SES when it is not verified yet. `today` counts the emails the account sent since 00:00 UTC across all campaigns (accounts count their days in UTC), against the day's cap (daily limit, or the warm-up's).",
       data: "EmailAccount",
       errors: { 404: "No email account with this id in the workspace." },
     }),
@@ -55,7 +64,8 @@ export const emailAccounts = new Hono<ApiEnv>()
       const id = pathId(c, "emailAccount");
       const account = await EmailAccount.fromID(id);
       if (!account) throw notFound("Email account", id);
-      return ok(c, await EmailAccount.refreshStatus(account));
+      const refreshed = await EmailAccount.refreshStatus(account);
+      return ok(c, { ...refreshed, today: await Budget.today(refreshed, Clock.now()) });
     },
   )
   .put(
@@ -64,7 +74,8 @@ export const emailAccounts = new Hono<ApiEnv>()
       operationId: "updateEmailAccount",
       tag,
       summary: "Update an email account",
-      description: "Partial: name, reply-to address, daily limit.",
+      description:
+        "Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails.",
       data: "EmailAccount",
       body: true,
       errors: { 404: "No email account with this id in the workspace." },

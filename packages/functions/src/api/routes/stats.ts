@@ -1,4 +1,5 @@
 import * as Activity from "@fluenzr/core/activity";
+import { AccountStats } from "@fluenzr/core/sending";
 import * as Stats from "@fluenzr/core/stats";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
@@ -42,6 +43,22 @@ export const stats = new Hono<ApiEnv>()
       errors: { 404: "No campaign with this id in the workspace." },
     }),
     async (c) => ok(c, await Stats.byEmail(pathId(c, "campaign"))),
+  )
+  .get(
+    "/:id/stats/accounts",
+    doc({
+      operationId: "getCampaignAccountStats",
+      tag,
+      summary: "Statistics of each sending account",
+      description:
+        "One row per account of the campaign, in its order, then any account that sent for it before leaving the list. `sent`, `delivered`, " +
+        "`bounced` and `replied` count this campaign's emails; `bounceRate` is over `sent`, `replyRate` over `delivered`. `todaySent` and " +
+        "`todayCap` are the account's day (since 00:00 UTC) across all campaigns.",
+      data: "AccountStats",
+      list: true,
+      errors: { 404: "No campaign with this id in the workspace." },
+    }),
+    async (c) => ok(c, await AccountStats.byAccount(pathId(c, "campaign"))),
   )
   .get(
     "/:id/stats/timeline",
