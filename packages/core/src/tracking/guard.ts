@@ -5,6 +5,7 @@ import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Log from "../log";
 import * as Scheduler from "../scheduler";
+import * as Webhook from "../webhook";
 import type { MessageRef } from "./state";
 
 /**
@@ -74,10 +75,12 @@ export async function check(campaign: Locked | undefined, message: MessageRef, p
     send_hours_start: number;
     send_hours_end: number;
     timezone: string;
+    workspace_id: string;
+    name: string;
   }>(sql`
     UPDATE campaign SET status = 'paused', paused_reason = ${JSON.stringify(reason)}::jsonb, paused_at = ${now}, updated_at = ${now}
     WHERE id = ${campaign.id} AND status = 'active'
-    RETURNING id, send_days, send_hours_start, send_hours_end, timezone`);
+    RETURNING id, send_days, send_hours_start, send_hours_end, timezone, workspace_id, name`);
   if (!row) return undefined;
   await Activity.recordAbout(message, {
     type: "paused",
@@ -85,6 +88,15 @@ export async function check(campaign: Locked | undefined, message: MessageRef, p
     metadata: { ...reason, sent: Number(counts!.sent), bounced: Number(counts!.bounced), complained: Number(counts!.complained) },
     providerKey: `paused:${providerKey}`,
   });
+  await Webhook.emit([
+    {
+      type: "campaign.paused",
+      key: `${row.id}:${now.getTime()}`,
+      at: now,
+      workspaceId: row.workspace_id,
+      data: { campaign: { id: row.id, name: row.name, status: "paused" }, reason: reason.code, pausedReason: reason },
+    },
+  ]);
   const window = {
     sendDays: row.send_days as never,
     sendHoursStart: row.send_hours_start,

@@ -1,6 +1,7 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import { applySesEvent, Guard } from "@fluenzr/core/tracking";
+import { Subscriptions } from "@fluenzr/core/webhook";
 import * as Records from "@fluenzr/local/records";
 import { factory, linear, prng, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
@@ -25,6 +26,7 @@ describe("simulation: bounce storm", () => {
     try {
       const ws = await factory.workspace();
       const account = await factory.emailAccount(ws);
+      await ws.as(() => Subscriptions.create({ url: "https://93.184.216.34/hook", events: ["*"] }));
       const bad = new Set<string>();
       const ids: string[] = [];
       for (let i = 0; i < 300; i++) {
@@ -103,6 +105,16 @@ describe("simulation: bounce storm", () => {
         sql`SELECT count(*)::int AS n FROM event WHERE campaign_id = ${campaign.id} AND type = 'paused'`,
       );
       expect(Number(events[0]!.n)).toBe(1);
+      // Outbound webhooks: one campaign.paused carrying the reason, then the resume.
+      const hooks = await Database.rows<{ type: string; body: string }>(
+        sql`SELECT type, body FROM webhook_event WHERE type IN ('campaign.paused', 'campaign.resumed') ORDER BY occurred_at`,
+      );
+      expect(hooks.map((h) => h.type)).toEqual(["campaign.paused", "campaign.resumed"]);
+      expect(JSON.parse(hooks[0]!.body).data).toMatchObject({
+        campaign: { id: campaign.id, status: "paused" },
+        reason: "BOUNCE_RATE",
+        pausedReason: paused.pausedReason,
+      });
     } finally {
       engine.restore();
     }

@@ -208,7 +208,11 @@ const campaignObject = JSON.parse(SEED_CAMPAIGN_OBJECT) as Record<string, unknow
 const CAMPAIGN_FIELDS = [...Object.keys(campaignObject), "emailAccountIds"].sort();
 // The seed's settings, and the bounce and complaint limits of the deliverability guard (#13).
 const SETTINGS_FIELDS = [...Object.keys(campaignObject.settings as object), "maxBounceRate", "maxComplaintRate"].sort();
-const SETTINGS_SAMPLE: Record<string, unknown> = { ...(campaignObject.settings as Record<string, unknown>), maxBounceRate: 5, maxComplaintRate: 0.3 };
+const SETTINGS_SAMPLE: Record<string, unknown> = {
+  ...(campaignObject.settings as Record<string, unknown>),
+  maxBounceRate: 5,
+  maxComplaintRate: 0.3,
+};
 const STATS_FIELDS = Object.keys(campaignObject.stats as object).sort();
 const workflow = JSON.parse(SEED_WORKFLOW) as { nodes: unknown[]; edges: unknown[] };
 
