@@ -343,7 +343,7 @@ export async function transition(id: string, action: Action): Promise<Campaign> 
       if (problems.length) throw conflict(`Campaign cannot start: ${problems.map((p) => p.message).join("; ")}`, problems);
       set.startedAt = row.startedAt ?? now;
       set.pauseReason = null;
-      await Enrolment.scheduleFirstSteps(row.id, row.workflow!, row.timezone, now);
+      await Enrolment.scheduleFirstSteps(row.id, row.workflow!, settingsOf(row), now);
     }
     if (action === "pause") set.pausedAt = now;
     if (action === "resume") set.pauseReason = null;

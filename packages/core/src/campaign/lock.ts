@@ -17,12 +17,13 @@ export async function lock(id: string): Promise<Row> {
   return row;
 }
 
-export function settingsOf(row: Pick<Row, "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour">): Settings {
+export function settingsOf(row: Pick<Row, "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "timezoneMode">): Settings {
   return {
     sendDays: row.sendDays,
     sendHoursStart: row.sendHoursStart,
     sendHoursEnd: row.sendHoursEnd,
     timezone: row.timezone,
     maxEmailsPerHour: row.maxEmailsPerHour,
+    timezoneMode: row.timezoneMode,
   };
 }

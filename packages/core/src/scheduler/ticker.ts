@@ -9,7 +9,8 @@ import type { MemoryScheduler } from "./memory";
 export function dueSchedules(scheduler: MemoryScheduler, now: Date): string[] {
   return scheduler
     .enabled()
-    .filter((s) => isOpen(now, s.window))
+    // A campaign in `contact` timezone mode ticks every minute (its contacts' windows are their own).
+    .filter((s) => s.window.timezoneMode === "contact" || isOpen(now, s.window))
     .map((s) => s.campaignId);
 }
 

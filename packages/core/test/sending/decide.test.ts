@@ -27,6 +27,7 @@ const step = (contactId: string, over: Partial<Step> = {}): Step => ({
     website: null,
     customFields: {},
     status: "active",
+    timezone: null,
   },
   suppressed: false,
   message: null,
