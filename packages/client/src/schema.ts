@@ -726,6 +726,7 @@ export interface components {
          *         "plan": "enterprise",
          *         "seats": 40
          *       },
+         *       "timezone": "Europe/Paris",
          *       "createdAt": "2025-01-10T08:15:00.000Z",
          *       "updatedAt": "2025-01-12T16:20:00.000Z"
          *     }
@@ -749,6 +750,8 @@ export interface components {
             customFields: {
                 [key: string]: string | number | boolean;
             };
+            /** @description IANA timezone; campaigns in `contact` timezone mode send in it (null: the campaign's timezone) */
+            timezone: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -843,7 +846,8 @@ export interface components {
          *         "sendHoursStart": 9,
          *         "sendHoursEnd": 18,
          *         "timezone": "Europe/Paris",
-         *         "maxEmailsPerHour": 30
+         *         "maxEmailsPerHour": 30,
+         *         "timezoneMode": "campaign"
          *       },
          *       "stats": {
          *         "totalContacts": 500,
@@ -932,6 +936,11 @@ export interface components {
                 sendHoursEnd: number;
                 timezone: string;
                 maxEmailsPerHour: number;
+                /**
+                 * @description `campaign` (default): every contact's window and business days in the campaign's timezone; `contact`: in each contact's own timezone, the campaign's for contacts without one
+                 * @enum {string}
+                 */
+                timezoneMode: "campaign" | "contact";
             };
             stats: {
                 totalContacts: number;
@@ -1337,6 +1346,7 @@ export interface components {
          *           "plan": "enterprise",
          *           "seats": 40
          *         },
+         *         "timezone": "Europe/Paris",
          *         "createdAt": "2025-01-10T08:15:00.000Z",
          *         "updatedAt": "2025-01-15T10:31:00.000Z"
          *       },
@@ -1415,6 +1425,8 @@ export interface components {
                 customFields: {
                     [key: string]: string | number | boolean;
                 };
+                /** @description IANA timezone; campaigns in `contact` timezone mode send in it (null: the campaign's timezone) */
+                timezone: string | null;
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -1829,6 +1841,7 @@ export interface operations {
                 status?: "active" | "unsubscribed" | "bounced" | "complained";
                 groupId?: string;
                 tag?: string;
+                timezone?: string;
                 sort?: "createdAt" | "updatedAt" | "email" | "firstName" | "lastName" | "company";
                 order?: "asc" | "desc";
             };
@@ -1876,6 +1889,7 @@ export interface operations {
                      *             "plan": "enterprise",
                      *             "seats": 40
                      *           },
+                     *           "timezone": "Europe/Paris",
                      *           "createdAt": "2025-01-10T08:15:00.000Z",
                      *           "updatedAt": "2025-01-12T16:20:00.000Z"
                      *         }
@@ -1927,7 +1941,8 @@ export interface operations {
                  *       ],
                  *       "customFields": {
                  *         "plan": "enterprise"
-                 *       }
+                 *       },
+                 *       "timezone": "Europe/Paris"
                  *     }
                  */
                 "application/json": {
@@ -1939,6 +1954,7 @@ export interface operations {
                     jobTitle?: string | null;
                     phone?: string | null;
                     website?: string | null;
+                    timezone?: string | null;
                     /** @enum {string} */
                     status?: "active" | "unsubscribed" | "bounced" | "complained";
                     tags?: string[];
@@ -1988,6 +2004,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -2076,11 +2093,13 @@ export interface operations {
                  *       "contacts": [
                  *         {
                  *           "email": "john@example.com",
-                 *           "firstName": "John"
+                 *           "firstName": "John",
+                 *           "timezone": "Europe/Paris"
                  *         },
                  *         {
                  *           "email": "jane@example.com",
-                 *           "firstName": "Jane"
+                 *           "firstName": "Jane",
+                 *           "timezone": "America/New_York"
                  *         }
                  *       ],
                  *       "onDuplicate": "skip"
@@ -2096,6 +2115,7 @@ export interface operations {
                         jobTitle?: string | null;
                         phone?: string | null;
                         website?: string | null;
+                        timezone?: string | null;
                         /** @enum {string} */
                         status?: "active" | "unsubscribed" | "bounced" | "complained";
                         tags?: string[];
@@ -2238,6 +2258,7 @@ export interface operations {
                         customFields?: {
                             [key: string]: string | number | boolean;
                         };
+                        timezone?: string;
                     };
                     /**
                      * @default {
@@ -2303,6 +2324,7 @@ export interface operations {
                      *             "plan": "enterprise",
                      *             "seats": 40
                      *           },
+                     *           "timezone": "Europe/Paris",
                      *           "createdAt": "2025-01-10T08:15:00.000Z",
                      *           "updatedAt": "2025-01-12T16:20:00.000Z"
                      *         }
@@ -2381,6 +2403,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -2452,6 +2475,7 @@ export interface operations {
                     jobTitle?: string | null;
                     phone?: string | null;
                     website?: string | null;
+                    timezone?: string | null;
                     /** @enum {string} */
                     status?: "active" | "unsubscribed" | "bounced" | "complained";
                     tags?: string[];
@@ -2499,6 +2523,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -2690,6 +2715,7 @@ export interface operations {
                      *             "plan": "enterprise",
                      *             "seats": 40
                      *           },
+                     *           "timezone": "Europe/Paris",
                      *           "createdAt": "2025-01-10T08:15:00.000Z",
                      *           "updatedAt": "2025-01-15T10:31:00.000Z"
                      *         },
@@ -2848,6 +2874,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -2953,6 +2980,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -3058,6 +3086,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -3163,6 +3192,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -4191,7 +4221,8 @@ export interface operations {
                      *             "sendHoursStart": 9,
                      *             "sendHoursEnd": 18,
                      *             "timezone": "Europe/Paris",
-                     *             "maxEmailsPerHour": 30
+                     *             "maxEmailsPerHour": 30,
+                     *             "timezoneMode": "campaign"
                      *           },
                      *           "stats": {
                      *             "totalContacts": 500,
@@ -4316,7 +4347,8 @@ export interface operations {
                  *         "sendHoursStart": 9,
                  *         "sendHoursEnd": 18,
                  *         "timezone": "Europe/Paris",
-                 *         "maxEmailsPerHour": 30
+                 *         "maxEmailsPerHour": 30,
+                 *         "timezoneMode": "campaign"
                  *       },
                  *       "workflow": {
                  *         "nodes": [
@@ -4387,6 +4419,8 @@ export interface operations {
                         sendHoursEnd?: number;
                         timezone?: string;
                         maxEmailsPerHour?: number;
+                        /** @enum {string} */
+                        timezoneMode?: "campaign" | "contact";
                     };
                     workflow?: {
                         nodes: ({
@@ -4465,7 +4499,8 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign"
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -4650,7 +4685,8 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign"
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -4777,7 +4813,8 @@ export interface operations {
                  * @example {
                  *       "name": "Q1 2025 Prospecting (EMEA)",
                  *       "settings": {
-                 *         "maxEmailsPerHour": 40
+                 *         "maxEmailsPerHour": 40,
+                 *         "timezoneMode": "contact"
                  *       }
                  *     }
                  */
@@ -4792,6 +4829,8 @@ export interface operations {
                         sendHoursEnd?: number;
                         timezone?: string;
                         maxEmailsPerHour?: number;
+                        /** @enum {string} */
+                        timezoneMode?: "campaign" | "contact";
                     };
                     workflow?: {
                         nodes: ({
@@ -4869,7 +4908,8 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign"
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5239,6 +5279,7 @@ export interface operations {
                         customFields?: {
                             [key: string]: string | number | boolean;
                         };
+                        timezone?: string;
                     };
                 } & (unknown | unknown | unknown);
             };
@@ -5619,7 +5660,8 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign"
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5810,7 +5852,8 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign"
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6001,7 +6044,8 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign"
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6192,7 +6236,8 @@ export interface operations {
                      *           "sendHoursStart": 9,
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
-                     *           "maxEmailsPerHour": 30
+                     *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign"
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,

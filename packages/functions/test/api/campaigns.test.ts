@@ -228,6 +228,7 @@ describe("PUT /v1/campaigns/:id", () => {
       sendHoursEnd: 18,
       timezone: "Europe/Paris",
       maxEmailsPerHour: 50,
+      timezoneMode: "campaign",
     });
   });
 

@@ -206,7 +206,9 @@ const WRITTEN_LIST_CONTACTS = String.raw`curl -X GET "https://api.fluenzr.co/v1/
 const campaignObject = JSON.parse(SEED_CAMPAIGN_OBJECT) as Record<string, unknown>;
 // The seed's fields, and the list of sending accounts (#12: `emailAccountId` is its first).
 const CAMPAIGN_FIELDS = [...Object.keys(campaignObject), "emailAccountIds"].sort();
-const SETTINGS_FIELDS = Object.keys(campaignObject.settings as object).sort();
+// The seed's settings, and whose timezone the window is read in (#14: `timezoneMode`, default "campaign").
+const SETTINGS_FIELDS = [...Object.keys(campaignObject.settings as object), "timezoneMode"].sort();
+const SETTINGS_SAMPLE = { ...(campaignObject.settings as Record<string, unknown>), timezoneMode: "campaign" };
 const STATS_FIELDS = Object.keys(campaignObject.stats as object).sort();
 const workflow = JSON.parse(SEED_WORKFLOW) as { nodes: unknown[]; edges: unknown[] };
 
@@ -225,7 +227,7 @@ function expectCampaign(campaign: Record<string, any>, options: { workflow: bool
   expect(["draft", "active", "paused", "completed", "archived"]).toContain(campaign.status);
   expect(Object.keys(campaign.settings).sort()).toEqual(SETTINGS_FIELDS);
   for (const field of SETTINGS_FIELDS) {
-    const sample = (campaignObject.settings as Record<string, unknown>)[field];
+    const sample = SETTINGS_SAMPLE[field];
     if (Array.isArray(sample)) expect(Array.isArray(campaign.settings[field]), field).toBe(true);
     else expect(typeof campaign.settings[field], field).toBe(typeof sample);
   }
