@@ -121,7 +121,12 @@ export const add = fnFor(addContactsSchema, async (campaignId: string, body): Pr
     }
     const zones =
       step.nodeId && row.workflow
-        ? await dueByZone(row.workflow, window, sql`WITH requested AS (${requested}), known AS (${known}) SELECT id FROM (${candidates}) c`, now)
+        ? await dueByZone(
+            row.workflow,
+            window,
+            sql`WITH requested AS (${requested}), known AS (${known}) SELECT id FROM (${candidates}) c`,
+            now,
+          )
         : [];
     const [result] = await Database.rows<{
       matched: number;

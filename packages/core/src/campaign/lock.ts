@@ -17,7 +17,9 @@ export async function lock(id: string): Promise<Row> {
   return row;
 }
 
-export function settingsOf(row: Pick<Row, "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "timezoneMode">): Settings {
+export function settingsOf(
+  row: Pick<Row, "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "timezoneMode">,
+): Settings {
   return {
     sendDays: row.sendDays,
     sendHoursStart: row.sendHoursStart,

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { emailAddress, idOf, noNul, objectOnly, optionalText, order, pageBody, pageQuery, sortBy, trimmed } from "../util/schema";
 import { canonicalTimezone, isValidTimezone } from "../schedule";
+import { emailAddress, idOf, noNul, objectOnly, optionalText, order, pageBody, pageQuery, sortBy, trimmed } from "../util/schema";
 import { CONTACT_STATUSES } from "./contact.sql";
 
 /** An IANA timezone, stored as the current database spells it (`europe/paris` → `Europe/Paris`), as campaigns do. */

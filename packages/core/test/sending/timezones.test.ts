@@ -26,7 +26,7 @@ async function contactModeCampaign(
 ) {
   const ws = await factory.workspace();
   const account = await factory.emailAccount(ws);
-  const contacts = [];
+  const contacts: Array<{ id: string; email: string }> = [];
   for (const [i, timezone] of zones.entries()) contacts.push(await factory.contact(ws, { firstName: `C${i}`, timezone }));
   const campaign = await ws.as(() =>
     Campaign.create({
@@ -46,7 +46,7 @@ describe("contact timezone mode", () => {
     // Monday 12 January 2026, 08:00Z: 09:00 in Paris, 17:00 in Tokyo, 03:00 in New York.
     const engine = startEngine({ start: "2026-01-12T08:00:00Z" });
     const { campaign, contacts } = await contactModeCampaign(["Asia/Tokyo", "America/New_York", null]);
-    const [tokyo, newYork, none] = contacts as [{ id: string; email: string }, { id: string; email: string }, { id: string; email: string }];
+    const [tokyo, newYork, none] = contacts as [(typeof contacts)[0], (typeof contacts)[0], (typeof contacts)[0]];
     const due = new Map((await campaignContactRows(campaign.id)).map((r) => [r.contact_id, Database.toDate(r.next_run_at).toISOString()]));
     expect(due.get(tokyo.id)).toBe("2026-01-12T08:00:00.000Z"); // open now (17:00 Tokyo)
     expect(due.get(newYork.id)).toBe("2026-01-12T14:00:00.000Z"); // 09:00 New York

@@ -208,7 +208,7 @@ const campaignObject = JSON.parse(SEED_CAMPAIGN_OBJECT) as Record<string, unknow
 const CAMPAIGN_FIELDS = [...Object.keys(campaignObject), "emailAccountIds"].sort();
 // The seed's settings, and whose timezone the window is read in (#14: `timezoneMode`, default "campaign").
 const SETTINGS_FIELDS = [...Object.keys(campaignObject.settings as object), "timezoneMode"].sort();
-const SETTINGS_SAMPLE = { ...(campaignObject.settings as Record<string, unknown>), timezoneMode: "campaign" };
+const SETTINGS_SAMPLE: Record<string, unknown> = { ...(campaignObject.settings as Record<string, unknown>), timezoneMode: "campaign" };
 const STATS_FIELDS = Object.keys(campaignObject.stats as object).sort();
 const workflow = JSON.parse(SEED_WORKFLOW) as { nodes: unknown[]; edges: unknown[] };
 

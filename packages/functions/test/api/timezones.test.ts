@@ -1,12 +1,4 @@
-import {
-  apiSuite,
-  expectAuthFailures,
-  expectError,
-  expectOk,
-  expectValidation,
-  factory,
-  revokedKey,
-} from "@fluenzr/testing";
+import { apiSuite, expectAuthFailures, expectError, expectOk, expectValidation, factory, revokedKey } from "@fluenzr/testing";
 import { describe, expect, it } from "vitest";
 
 /** The recipient's timezone (#14): contacts' `timezone` and the campaign's `timezoneMode`. */
