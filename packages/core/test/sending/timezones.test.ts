@@ -67,6 +67,23 @@ describe("contact timezone mode", () => {
     expect(next.get(tokyo.id)).toBe("2026-01-15T08:00:00.000Z"); // Thursday 17:00 Tokyo
   });
 
+  it("contacts added to an active campaign (by group, by filter) are due at their own zone's opening", async () => {
+    startEngine({ start: "2026-01-12T08:00:00Z" }); // Monday 09:00 Paris
+    const { ws, campaign } = await contactModeCampaign(["Europe/Paris"]);
+    const group = await factory.group(ws);
+    const lima = await factory.contact(ws, { timezone: "America/Lima", groupIds: [group.id] });
+    const sydney = await factory.contact(ws, { timezone: "Australia/Sydney", groupIds: [group.id] });
+    const kathmandu = await factory.contact(ws, { timezone: "Asia/Kathmandu", tags: ["np"] });
+    const bare = await factory.contact(ws, { groupIds: [group.id] });
+    await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
+    await ws.as(() => Campaign.Enrolment.add(campaign.id, { filters: { timezone: "Asia/Kathmandu", tags: ["np"] } }));
+    const due = new Map((await campaignContactRows(campaign.id)).map((r) => [r.contact_id, Database.toDate(r.next_run_at).toISOString()]));
+    expect(due.get(lima.id)).toBe("2026-01-12T14:00:00.000Z"); // 09:00 Lima (UTC-5)
+    expect(due.get(sydney.id)).toBe("2026-01-12T22:00:00.000Z"); // 19:00 in Sydney now: Tuesday 09:00 there
+    expect(due.get(kathmandu.id)).toBe("2026-01-12T08:00:00.000Z"); // 13:45 Kathmandu: open now
+    expect(due.get(bare.id)).toBe("2026-01-12T08:00:00.000Z"); // the campaign's zone, open now
+  });
+
   it("a contact's late-claimed step outside its window is deferred to its next opening, not re-claimed every minute", async () => {
     const engine = startEngine({ start: "2026-01-12T08:00:00Z" });
     const { campaign, contacts } = await contactModeCampaign(["Asia/Tokyo"], { settings: { sendHoursStart: 9, sendHoursEnd: 18 } });
