@@ -68,6 +68,13 @@ describe("decide", () => {
     expect(kinds(situation({ windowOpen: false }), [job("a")], [step("a")])).toEqual(["defer"]);
   });
 
+  it("in contact timezone mode, asks each step's own window: defers the closed ones, sends the open ones", () => {
+    const tokyo = step("a", { contact: { ...step("a").contact, timezone: "Asia/Tokyo" } });
+    const lima = step("b", { contact: { ...step("b").contact, timezone: "America/Lima" } });
+    const windowOpen = (s: Step) => s.contact.timezone === "Asia/Tokyo";
+    expect(kinds(situation({ windowOpen }), [job("a"), job("b")], [tokyo, lima])).toEqual(["send", "defer"]);
+  });
+
   it("stops contacts that may not be emailed, with the status their sequence ends in", () => {
     const bounced = step("a", { contact: { ...step("a").contact, status: "bounced" } });
     const complained = step("b", { contact: { ...step("b").contact, status: "complained" } });
