@@ -29,6 +29,7 @@ export default $config({
     if (tracking.note) console.warn(`TRACKING_DOMAIN ${tracking.note}`);
     await import("./infra/database");
     const { sendDlq, sendQueue } = await import("./infra/queue");
+    const { webhookDlq, webhookQueue } = await import("./infra/outbound-webhooks");
     const { scheduleGroup, tickDlq } = await import("./infra/scheduler");
     const { inboundMail, sesEvents, sesInbound } = await import("./infra/events");
     const { configurationSets, dkimRecords, emailIdentity } = await import("./infra/email");
@@ -56,6 +57,7 @@ export default $config({
       deadLetters: {
         send: { arn: sendDlq.arn, url: sendDlq.url, redriveTo: sendQueue.arn },
         tick: { arn: tickDlq.arn, url: tickDlq.url },
+        webhooks: { arn: webhookDlq.arn, url: webhookDlq.url, redriveTo: webhookQueue.arn },
       },
       ...(inboundMail && inbound ? { inbound: { bucket: inboundMail.name, ruleSet: inbound.ruleSetName } } : {}),
       ...(tracking.note ? { trackingDomain: tracking.note } : tracking.apply ? { trackingDomain: `${tracking.apply} (applied)` } : {}),

@@ -2,6 +2,7 @@ import { apiReads } from "./entries/api";
 import { bundleSizes } from "./entries/bundles";
 import { addContactsByGroup, listCampaigns } from "./entries/campaigns";
 import { engineThroughput, tickMillion } from "./entries/engine";
+import { outboundDeliveries, outboundIngestionCost } from "./entries/outbound-webhooks";
 import { statsBench } from "./entries/stats";
 import { webhookIngestion } from "./entries/webhooks";
 import { type BenchResult, print } from "./lib";
@@ -21,6 +22,8 @@ const ENTRIES: Record<string, () => Promise<BenchResult[]>> = {
   "engine.emails-per-second": engineThroughput,
   "engine.tick-1m-contacts": tickMillion,
   "webhooks.ses-events-per-second": webhookIngestion,
+  "webhooks.outbound-deliveries-per-second": outboundDeliveries,
+  "webhooks.outbound-ses-ingestion-cost": outboundIngestionCost,
   stats: statsBench,
 };
 

@@ -1,4 +1,5 @@
 import { prefix, settings } from "./config";
+import { webhookDlq } from "./outbound-webhooks";
 import { sendDlq } from "./queue";
 import { tick, tickDlq } from "./scheduler";
 import { sender } from "./sender";
@@ -23,6 +24,22 @@ export const sendDlqAlarm = new aws.cloudwatch.MetricAlarm("SendDlqNotEmpty", {
   namespace: "AWS/SQS",
   metricName: "ApproximateNumberOfMessagesVisible",
   dimensions: { QueueName: sendDlq.nodes.queue.name },
+  statistic: "Maximum",
+  period: 300,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: "GreaterThanThreshold",
+});
+
+/** Outbound webhook messages the deliverer failed to run five times (not endpoint failures: those are logged per delivery). */
+export const webhookDlqAlarm = new aws.cloudwatch.MetricAlarm("WebhookDlqNotEmpty", {
+  ...notify,
+  name: `${prefix}-webhook-dlq-not-empty`,
+  alarmDescription:
+    "The webhook deliverer failed to run deliveries; they wait in the webhook dead-letter queue (docs/operations.md#alarms).",
+  namespace: "AWS/SQS",
+  metricName: "ApproximateNumberOfMessagesVisible",
+  dimensions: { QueueName: webhookDlq.nodes.queue.name },
   statistic: "Maximum",
   period: 300,
   evaluationPeriods: 1,

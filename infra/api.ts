@@ -2,6 +2,7 @@ import { lambda, logLevel, settings } from "./config";
 import { databaseUrl } from "./database";
 import { sesIdentities } from "./email";
 import { tracking } from "./events";
+import { webhookQueue } from "./outbound-webhooks";
 import { scheduling } from "./scheduler";
 
 /**
@@ -15,7 +16,7 @@ export const apiFunction = {
   handler: "packages/functions/src/api.handler",
   timeout: "29 seconds",
   memory: "1024 MB",
-  link: [databaseUrl, scheduling, tracking],
+  link: [databaseUrl, scheduling, tracking, webhookQueue],
   permissions: [
     // Email accounts are checked against SES identities (verified address or domain).
     { actions: ["ses:GetEmailIdentity"], resources: [sesIdentities] },

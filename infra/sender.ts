@@ -2,6 +2,7 @@ import { apiUrl } from "./api";
 import { lambda, logLevel, settings } from "./config";
 import { databaseUrl } from "./database";
 import { configurationSets, sesIdentities } from "./email";
+import { webhookQueue } from "./outbound-webhooks";
 import { SENDER_TIMEOUT, sendQueue } from "./queue";
 import { scheduling } from "./scheduler";
 
@@ -45,7 +46,7 @@ export const senderSubscriber = sendQueue.subscribe(
     handler: "packages/functions/src/sender.handler",
     timeout: SENDER_TIMEOUT,
     memory: "1024 MB",
-    link: [databaseUrl, scheduling, sending],
+    link: [databaseUrl, scheduling, sending, webhookQueue],
     environment: { LOG_LEVEL: logLevel },
   },
   {

@@ -159,13 +159,25 @@ const BREAKAGES: Breakage[] = [
   {
     fact: "the sender not linked to Sending",
     check: "links",
-    mutations: [{ file: "infra/sender.ts", from: "link: [databaseUrl, scheduling, sending],", to: "link: [databaseUrl, scheduling]," }],
+    mutations: [
+      {
+        file: "infra/sender.ts",
+        from: "link: [databaseUrl, scheduling, sending, webhookQueue],",
+        to: "link: [databaseUrl, scheduling, webhookQueue],",
+      },
+    ],
     reports: /reads Resource\.Sending but is not linked to it/,
   },
   {
     fact: "the API not linked to Tracking",
     check: "links",
-    mutations: [{ file: "infra/api.ts", from: "link: [databaseUrl, scheduling, tracking],", to: "link: [databaseUrl, scheduling]," }],
+    mutations: [
+      {
+        file: "infra/api.ts",
+        from: "link: [databaseUrl, scheduling, tracking, webhookQueue],",
+        to: "link: [databaseUrl, scheduling, webhookQueue],",
+      },
+    ],
     reports: /reads Resource\.Tracking but is not linked to it/,
   },
   {
@@ -514,6 +526,30 @@ const BREAKAGES: Breakage[] = [
       { file: "infra/api.ts", from: `{ from: "node_modules/swagger-ui-dist/swagger-ui.css", to: "swagger-ui/swagger-ui.css" },`, to: "" },
     ],
     reports: /does not carry swagger-ui\/swagger-ui\.css/,
+  },
+  {
+    fact: "the webhook queue without a dead-letter queue",
+    check: "outboundWebhooks",
+    mutations: [{ file: "infra/outbound-webhooks.ts", from: "  dlq: { queue: webhookDlq.arn, retry: DELIVERY_RETRIES },\n", to: "" }],
+    reports: /WebhookQueue has no dead-letter queue/,
+  },
+  {
+    fact: "the sender not linked to the webhook queue",
+    check: "outboundWebhooks",
+    mutations: [
+      {
+        file: "infra/sender.ts",
+        from: "link: [databaseUrl, scheduling, sending, webhookQueue],",
+        to: "link: [databaseUrl, scheduling, sending],",
+      },
+    ],
+    reports: /sender\.handler\) emits webhook events but is not linked to WebhookQueue/,
+  },
+  {
+    fact: "the webhook queue's visibility timeout shorter than 6 deliverer timeouts",
+    check: "outboundWebhooks",
+    mutations: [{ file: "infra/outbound-webhooks.ts", from: `visibilityTimeout: "13 minutes"`, to: `visibilityTimeout: "12 minutes"` }],
+    reports: /WebhookQueue visibility timeout 720s < 6 x deliverer timeout 120s \+ batching window 1s/,
   },
 ];
 

@@ -94,7 +94,7 @@ describe("what the deploy builds", () => {
     expect(resolve(sender.args.handler)).toBe(HANDLERS.sender);
     expect(resolve(sendMapping(recording)!.args.batchSize)).toBe(10);
     const links = (resolve(sender.args.link) as unknown[]).map((l) => recording.recordOf(l)?.name);
-    expect(links.sort()).toEqual(["DatabaseUrl", "Scheduling", "Sending"]);
+    expect(links.sort()).toEqual(["DatabaseUrl", "Scheduling", "Sending", "WebhookQueue"]);
   });
 
   test("invalid deploy-time settings stop the deploy with a clear message", async () => {
@@ -126,7 +126,7 @@ describe("what the deploy builds", () => {
 });
 
 describe("cold start: AWS SDK clients only in the functions that use them", () => {
-  test("each bundle carries the clients its code calls, the API's SES and S3 clients loaded lazily", async () => {
+  test("each bundle carries the clients its code calls, the API's SES, S3 and SQS clients loaded lazily", async () => {
     const { recording } = await evaluate({ stage: "staging" });
     const fns = Object.entries(HANDLERS).map(([key, handler]) => [key, recording.functionByHandler(handler)!] as const);
     const analyses = await analyzeHandlers(fns.map(([, fn]) => fn.args));
@@ -137,12 +137,14 @@ describe("cold start: AWS SDK clients only in the functions that use them", () =
       ]),
     );
     expect(clients).toEqual({
-      api: { bundled: ["client-s3", "client-scheduler", "client-sesv2"], atImport: ["client-scheduler"] },
+      // SQS (outbound webhook deliveries) is loaded on first use, where it is not the function's own queue.
+      api: { bundled: ["client-s3", "client-scheduler", "client-sesv2", "client-sqs"], atImport: ["client-scheduler"] },
       tick: { bundled: ["client-sqs"], atImport: ["client-sqs"] },
-      sender: { bundled: ["client-scheduler", "client-sesv2"], atImport: ["client-scheduler", "client-sesv2"] },
-      sweeper: { bundled: ["client-scheduler", "client-sesv2"], atImport: ["client-scheduler", "client-sesv2"] },
+      sender: { bundled: ["client-scheduler", "client-sesv2", "client-sqs"], atImport: ["client-scheduler", "client-sesv2"] },
+      sweeper: { bundled: ["client-scheduler", "client-sesv2", "client-sqs"], atImport: ["client-scheduler", "client-sesv2"] },
       migrate: { bundled: [], atImport: [] },
       apiReady: { bundled: [], atImport: [] },
+      webhookDeliverer: { bundled: ["client-sqs"], atImport: [] },
     });
   });
 });

@@ -8,6 +8,7 @@ declare module "sst" {
   export interface Resource {
     DatabaseUrl: { type: "sst.sst.Secret"; value: string };
     SendQueue: { type: "sst.aws.Queue"; url: string };
+    WebhookQueue: { type: "sst.aws.Queue"; url: string };
     Scheduling: { type: "sst.sst.Linkable"; groupName: string; roleArn: string; tickArn: string; deadLetterArn: string };
     Sending: {
       type: "sst.sst.Linkable";

@@ -20,6 +20,7 @@ export const HANDLERS = {
   sweeper: "packages/functions/src/sweeper.handler",
   migrate: "packages/functions/src/migrate.handler",
   apiReady: "packages/functions/src/api-ready.handler",
+  webhookDeliverer: "packages/functions/src/webhook-deliverer.handler",
 };
 
 /** Published by every configuration set; OPEN and CLICK only where that set tracks them. */
@@ -873,6 +874,44 @@ export const operations: Check = ({ recording, outputs, config, stage }) => {
   return problems;
 };
 
+/**
+ * Outbound webhooks: their own queue with a dead-letter queue, a deliverer subscribed with
+ * partial batch responses, a visibility timeout at least 6 times its timeout and a capped
+ * concurrency; every function that emits events (API, sender, sweeper, deliverer) linked to it.
+ */
+export const outboundWebhooks: Check = ({ recording }) => {
+  const queue = recording.find("sst.aws.Queue", "WebhookQueue");
+  if (!queue) return ["no WebhookQueue"];
+  const problems: string[] = [];
+  const dlq = resolve(queue.args.dlq);
+  const dlqArn = typeof dlq === "string" ? dlq : dlq?.queue;
+  const target = recording.all("sst.aws.Queue").find((q) => resolve(q.instance.arn) === dlqArn);
+  if (!target || target === queue) problems.push("WebhookQueue has no dead-letter queue of its own");
+  const call = queue.calls.find((c) => c.method === "subscribe");
+  if (!call) return [...problems, "WebhookQueue has no subscriber"];
+  if (resolve((call.args[1] as any)?.batch)?.partialResponses !== true)
+    problems.push("WebhookQueue.subscribe: batch.partialResponses is not true");
+  const deliverer = recording.functions().find((f) => f.via === "subscriber of WebhookQueue");
+  const mapping = recording.all("aws.lambda.EventSourceMapping").find((m) => m.via === "subscriber of WebhookQueue");
+  if (!deliverer || !mapping) return [...problems, "no deliverer function subscribed to WebhookQueue"];
+  if (resolve(deliverer.args.handler) !== HANDLERS.webhookDeliverer)
+    problems.push(`the WebhookQueue subscriber is ${resolve(deliverer.args.handler)}`);
+  const visibility = toSeconds(queue.args.visibilityTimeout ?? "30 seconds");
+  const timeout = toSeconds(deliverer.args.timeout ?? "20 seconds");
+  const window = Number(resolve(mapping.args.maximumBatchingWindowInSeconds) ?? 0);
+  if (visibility < 6 * timeout + window) {
+    problems.push(`WebhookQueue visibility timeout ${visibility}s < 6 x deliverer timeout ${timeout}s + batching window ${window}s`);
+  }
+  const max = resolve(mapping.args.scalingConfig)?.maximumConcurrency;
+  if (!(Number.isInteger(max) && max >= 2)) problems.push(`the deliverer's maximumConcurrency must be capped, got ${JSON.stringify(max)}`);
+  for (const handler of [HANDLERS.api, HANDLERS.sender, HANDLERS.sweeper, HANDLERS.webhookDeliverer]) {
+    const fn = fnByHandler(recording, handler);
+    if (fn && !linkNames(recording, fn).includes("WebhookQueue"))
+      problems.push(`${label(fn)} emits webhook events but is not linked to WebhookQueue`);
+  }
+  return problems;
+};
+
 export const CHECKS: Record<string, Check> = {
   handlers,
   queueDlq,
@@ -895,6 +934,7 @@ export const CHECKS: Record<string, Check> = {
   operations,
   alarms,
   apiAndSweeper,
+  outboundWebhooks,
 };
 
 export async function runChecks(ev: Evaluation, names: string[] = Object.keys(CHECKS)): Promise<Record<string, string[]>> {

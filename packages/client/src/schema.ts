@@ -633,6 +633,158 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook subscriptions
+         * @description Newest first. Secrets are never listed.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to events
+         * @description Events are POSTed to `url` as `{id, type, timestamp, workspaceId, data}`, signed: `X-FluenzR-Signature: sha256=<hex HMAC-SHA256(secret, "<X-FluenzR-Timestamp>.<raw body>")>`. `events` lists event types, or `"*"` for all; an unknown type is refused (400, naming it). The URL must be `https` and resolve to public addresses (local mode also allows `http://127.0.0.1` and `localhost`). The answer holds the `secret`, shown only here and on rotation. Honours `Idempotency-Key`.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook subscription
+         * @description With `disabledReason` when it was disabled (410 Gone, 24 hours of failures, or by hand).
+         */
+        get: operations["getWebhook"];
+        /**
+         * Update a webhook subscription
+         * @description Any of `url`, `events`, `description`, `enabled`. Enabling a disabled subscription clears its `disabledReason`.
+         */
+        put: operations["updateWebhook"];
+        post?: never;
+        /**
+         * Delete a webhook subscription
+         * @description Its pending deliveries are dropped with it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate a webhook's secret
+         * @description A new secret signs from now on; the previous one keeps signing for 24 hours (`previousSecretExpiresAt`), beside it: the signature header then carries one `sha256=` value per secret, comma-separated, newest first.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event
+         * @description Delivers a `webhook.test` event to this subscription now and answers the attempt's outcome (status code, duration, error). The delivery is logged like any other (and retried if the endpoint failed with a 5xx).
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook's deliveries
+         * @description Newest first, filtered by `status` and `eventType`. `responseBodyPreview` is the first 1 KB of the endpoint's last answer.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a delivery
+         * @description The delivery with the event as delivered (`payload`).
+         */
+        get: operations["getWebhookDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver now
+         * @description One more attempt now, whatever the delivery's status; answers the delivery after it.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/unsubscribe/{token}": {
         parameters: {
             query?: never;
@@ -1528,6 +1680,213 @@ export interface components {
             kind: "confirmed" | "unsubscribed" | "event";
             result?: string;
             topicArn?: string;
+        };
+        /**
+         * @example {
+         *       "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+         *       "url": "https://hooks.example.com/fluenzr",
+         *       "events": [
+         *         "email.replied",
+         *         "email.bounced"
+         *       ],
+         *       "description": "CRM sync",
+         *       "enabled": true,
+         *       "disabledReason": null,
+         *       "createdAt": "2026-01-12T10:02:00.000Z",
+         *       "updatedAt": "2026-01-12T10:02:00.000Z"
+         *     }
+         */
+        Webhook: {
+            id: string;
+            url: string;
+            events: string[];
+            description: string | null;
+            enabled: boolean;
+            /** @description Why it was disabled (410 Gone, 24 hours of failures, by hand); null while enabled */
+            disabledReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /**
+         * @example {
+         *       "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+         *       "url": "https://hooks.example.com/fluenzr",
+         *       "events": [
+         *         "email.replied",
+         *         "email.bounced"
+         *       ],
+         *       "description": "CRM sync",
+         *       "enabled": true,
+         *       "disabledReason": null,
+         *       "createdAt": "2026-01-12T10:02:00.000Z",
+         *       "updatedAt": "2026-01-12T10:02:00.000Z",
+         *       "secret": "whsec_3q2-7wZx0JkV9mB4nR8tL1yC5dF6hG2s"
+         *     }
+         */
+        WebhookWithSecret: {
+            id: string;
+            url: string;
+            events: string[];
+            description: string | null;
+            enabled: boolean;
+            /** @description Why it was disabled (410 Gone, 24 hours of failures, by hand); null while enabled */
+            disabledReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description `whsec_…`: signs every delivery. Shown only at creation and on rotation */
+            secret: string;
+        };
+        /**
+         * @example {
+         *       "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+         *       "url": "https://hooks.example.com/fluenzr",
+         *       "events": [
+         *         "email.replied",
+         *         "email.bounced"
+         *       ],
+         *       "description": "CRM sync",
+         *       "enabled": true,
+         *       "disabledReason": null,
+         *       "createdAt": "2026-01-12T10:02:00.000Z",
+         *       "updatedAt": "2026-01-20T08:00:00.000Z",
+         *       "secret": "whsec_Vb7nM2kQ9xR4tY1uI8oP3aS6dF0gH5jK",
+         *       "previousSecretExpiresAt": "2026-01-21T08:00:00.000Z"
+         *     }
+         */
+        WebhookRotated: {
+            id: string;
+            url: string;
+            events: string[];
+            description: string | null;
+            enabled: boolean;
+            /** @description Why it was disabled (410 Gone, 24 hours of failures, by hand); null while enabled */
+            disabledReason: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description `whsec_…`: signs every delivery. Shown only at creation and on rotation */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too
+             */
+            previousSecretExpiresAt: string;
+        };
+        /**
+         * @example {
+         *       "deliveryId": "whd_01jq0ca1b2ab12cd34ef56ab78",
+         *       "eventId": "evt_01jq0ca1b2xyz9876543210abc",
+         *       "success": true,
+         *       "statusCode": 200,
+         *       "durationMs": 84,
+         *       "error": null
+         *     }
+         */
+        WebhookTestResult: {
+            deliveryId: string;
+            eventId: string;
+            success: boolean;
+            /** @description The endpoint's status; null when there was none (refused, timeout, connection error) */
+            statusCode: number | null;
+            durationMs: number;
+            error: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "whd_01jq0c9r4tab12cd34ef56ab78",
+         *       "eventId": "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+         *       "eventType": "email.replied",
+         *       "status": "succeeded",
+         *       "attempts": 1,
+         *       "lastStatusCode": 200,
+         *       "lastError": null,
+         *       "lastDurationMs": 112,
+         *       "nextAttemptAt": null,
+         *       "createdAt": "2026-01-15T10:31:00.000Z",
+         *       "deliveredAt": "2026-01-15T10:31:00.412Z",
+         *       "responseBodyPreview": "ok"
+         *     }
+         */
+        WebhookDelivery: {
+            id: string;
+            eventId: string;
+            eventType: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            lastDurationMs: number | null;
+            /** @description When the next attempt is due; null once succeeded or failed */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            deliveredAt: string | null;
+            /** @description The first 1 KB of the endpoint's last answer */
+            responseBodyPreview: string | null;
+        };
+        /**
+         * @example {
+         *       "id": "whd_01jq0c9r4tab12cd34ef56ab78",
+         *       "eventId": "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+         *       "eventType": "email.replied",
+         *       "status": "succeeded",
+         *       "attempts": 1,
+         *       "lastStatusCode": 200,
+         *       "lastError": null,
+         *       "lastDurationMs": 112,
+         *       "nextAttemptAt": null,
+         *       "createdAt": "2026-01-15T10:31:00.000Z",
+         *       "deliveredAt": "2026-01-15T10:31:00.412Z",
+         *       "responseBodyPreview": "ok",
+         *       "payload": {
+         *         "id": "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+         *         "type": "email.replied",
+         *         "timestamp": "2026-01-15T10:31:00.000Z",
+         *         "workspaceId": "ws_01jq0b2c3d4e5f6g7h8j9k0m1n",
+         *         "data": {
+         *           "campaign": {
+         *             "id": "cmp_abc123"
+         *           },
+         *           "contact": {
+         *             "id": "con_xyz789",
+         *             "email": "john@example.com"
+         *           },
+         *           "emailNodeId": "node_2",
+         *           "messageId": "msg_01jhx3k9w2e8r5t7y6u4i3o2p1",
+         *           "details": {
+         *             "snippet": "Sounds good, let's talk Tuesday"
+         *           }
+         *         }
+         *       }
+         *     }
+         */
+        WebhookDeliveryWithPayload: {
+            id: string;
+            eventId: string;
+            eventType: string;
+            /** @enum {string} */
+            status: "pending" | "succeeded" | "failed";
+            attempts: number;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            lastDurationMs: number | null;
+            /** @description When the next attempt is due; null once succeeded or failed */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            deliveredAt: string | null;
+            /** @description The first 1 KB of the endpoint's last answer */
+            responseBodyPreview: string | null;
+            /** @description The event as delivered: `{id, type, timestamp, workspaceId, data}` */
+            payload: {
+                [key: string]: unknown;
+            };
         };
         /**
          * @example {
@@ -7237,6 +7596,905 @@ export interface operations {
                 };
             };
             /** @description The entry was added by a bounce, complaint or unsubscribe and `confirm=true` was not given. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Cannot start a campaign that is active",
+                     *         "details": [
+                     *           {
+                     *             "path": "status",
+                     *             "message": "is active; start needs draft"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page.
+                 * @example 20
+                 */
+                perPage?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": [
+                     *         {
+                     *           "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+                     *           "url": "https://hooks.example.com/fluenzr",
+                     *           "events": [
+                     *             "email.replied",
+                     *             "email.bounced"
+                     *           ],
+                     *           "description": "CRM sync",
+                     *           "enabled": true,
+                     *           "disabledReason": null,
+                     *           "createdAt": "2026-01-12T10:02:00.000Z",
+                     *           "updatedAt": "2026-01-12T10:02:00.000Z"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "page": 1,
+                     *         "perPage": 20,
+                     *         "total": 1,
+                     *         "totalPages": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"][];
+                        meta: components["schemas"]["PageMeta"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer (below 500) is stored for 24 h and replayed to a repeat; the key reused with another request answers 409, and a repeat while the first runs waits for it (up to 5 s), then 409 with `Retry-After`.
+                 * @example 2b6f0cc9-create-campaign-q1
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/fluenzr",
+                 *       "events": [
+                 *         "email.replied",
+                 *         "email.bounced"
+                 *       ],
+                 *       "description": "CRM sync"
+                 *     }
+                 */
+                "application/json": {
+                    url: string;
+                    events: string[];
+                    description?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+                     *         "url": "https://hooks.example.com/fluenzr",
+                     *         "events": [
+                     *           "email.replied",
+                     *           "email.bounced"
+                     *         ],
+                     *         "description": "CRM sync",
+                     *         "enabled": true,
+                     *         "disabledReason": null,
+                     *         "createdAt": "2026-01-12T10:02:00.000Z",
+                     *         "updatedAt": "2026-01-12T10:02:00.000Z",
+                     *         "secret": "whsec_3q2-7wZx0JkV9mB4nR8tL1yC5dF6hG2s"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookWithSecret"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The `Idempotency-Key` was used for another request. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "CONFLICT",
+                     *         "message": "Cannot start a campaign that is active",
+                     *         "details": [
+                     *           {
+                     *             "path": "status",
+                     *             "message": "is active; start needs draft"
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConflictError"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook subscription's id (`whk_…`).
+                 * @example whk_01jq0c7k2dab12cd34ef56ab78
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+                     *         "url": "https://hooks.example.com/fluenzr",
+                     *         "events": [
+                     *           "email.replied",
+                     *           "email.bounced"
+                     *         ],
+                     *         "description": "CRM sync",
+                     *         "enabled": true,
+                     *         "disabledReason": null,
+                     *         "createdAt": "2026-01-12T10:02:00.000Z",
+                     *         "updatedAt": "2026-01-12T10:02:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No webhook with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook subscription's id (`whk_…`).
+                 * @example whk_01jq0c7k2dab12cd34ef56ab78
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/fluenzr/v2",
+                 *       "events": [
+                 *         "*"
+                 *       ],
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": {
+                    url?: string;
+                    events?: string[];
+                    description?: string | null;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+                     *         "url": "https://hooks.example.com/fluenzr",
+                     *         "events": [
+                     *           "email.replied",
+                     *           "email.bounced"
+                     *         ],
+                     *         "description": "CRM sync",
+                     *         "enabled": true,
+                     *         "disabledReason": null,
+                     *         "createdAt": "2026-01-12T10:02:00.000Z",
+                     *         "updatedAt": "2026-01-12T10:02:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Webhook"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No webhook with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook subscription's id (`whk_…`).
+                 * @example whk_01jq0c7k2dab12cd34ef56ab78
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+                     *         "deleted": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["Deleted"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No webhook with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook subscription's id (`whk_…`).
+                 * @example whk_01jq0c7k2dab12cd34ef56ab78
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "whk_01jq0c7k2dab12cd34ef56ab78",
+                     *         "url": "https://hooks.example.com/fluenzr",
+                     *         "events": [
+                     *           "email.replied",
+                     *           "email.bounced"
+                     *         ],
+                     *         "description": "CRM sync",
+                     *         "enabled": true,
+                     *         "disabledReason": null,
+                     *         "createdAt": "2026-01-12T10:02:00.000Z",
+                     *         "updatedAt": "2026-01-20T08:00:00.000Z",
+                     *         "secret": "whsec_Vb7nM2kQ9xR4tY1uI8oP3aS6dF0gH5jK",
+                     *         "previousSecretExpiresAt": "2026-01-21T08:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookRotated"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No webhook with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook subscription's id (`whk_…`).
+                 * @example whk_01jq0c7k2dab12cd34ef56ab78
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "deliveryId": "whd_01jq0ca1b2ab12cd34ef56ab78",
+                     *         "eventId": "evt_01jq0ca1b2xyz9876543210abc",
+                     *         "success": true,
+                     *         "statusCode": 200,
+                     *         "durationMs": 84,
+                     *         "error": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookTestResult"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No webhook with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Page number, from 1.
+                 * @example 1
+                 */
+                page?: number;
+                /**
+                 * @description Items per page.
+                 * @example 20
+                 */
+                perPage?: number;
+                status?: "pending" | "succeeded" | "failed";
+                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook subscription's id (`whk_…`).
+                 * @example whk_01jq0c7k2dab12cd34ef56ab78
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": [
+                     *         {
+                     *           "id": "whd_01jq0c9r4tab12cd34ef56ab78",
+                     *           "eventId": "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+                     *           "eventType": "email.replied",
+                     *           "status": "succeeded",
+                     *           "attempts": 1,
+                     *           "lastStatusCode": 200,
+                     *           "lastError": null,
+                     *           "lastDurationMs": 112,
+                     *           "nextAttemptAt": null,
+                     *           "createdAt": "2026-01-15T10:31:00.000Z",
+                     *           "deliveredAt": "2026-01-15T10:31:00.412Z",
+                     *           "responseBodyPreview": "ok"
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "page": 1,
+                     *         "perPage": 20,
+                     *         "total": 1,
+                     *         "totalPages": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"][];
+                        meta: components["schemas"]["PageMeta"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No webhook with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    getWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook subscription's id (`whk_…`).
+                 * @example whk_01jq0c7k2dab12cd34ef56ab78
+                 */
+                id: string;
+                /**
+                 * @description The delivery's id (`whd_…`).
+                 * @example whd_01jq0c9r4tab12cd34ef56ab78
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "whd_01jq0c9r4tab12cd34ef56ab78",
+                     *         "eventId": "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+                     *         "eventType": "email.replied",
+                     *         "status": "succeeded",
+                     *         "attempts": 1,
+                     *         "lastStatusCode": 200,
+                     *         "lastError": null,
+                     *         "lastDurationMs": 112,
+                     *         "nextAttemptAt": null,
+                     *         "createdAt": "2026-01-15T10:31:00.000Z",
+                     *         "deliveredAt": "2026-01-15T10:31:00.412Z",
+                     *         "responseBodyPreview": "ok",
+                     *         "payload": {
+                     *           "id": "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+                     *           "type": "email.replied",
+                     *           "timestamp": "2026-01-15T10:31:00.000Z",
+                     *           "workspaceId": "ws_01jq0b2c3d4e5f6g7h8j9k0m1n",
+                     *           "data": {
+                     *             "campaign": {
+                     *               "id": "cmp_abc123"
+                     *             },
+                     *             "contact": {
+                     *               "id": "con_xyz789",
+                     *               "email": "john@example.com"
+                     *             },
+                     *             "emailNodeId": "node_2",
+                     *             "messageId": "msg_01jhx3k9w2e8r5t7y6u4i3o2p1",
+                     *             "details": {
+                     *               "snippet": "Sounds good, let's talk Tuesday"
+                     *             }
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDeliveryWithPayload"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No webhook with this id in the workspace, or no such delivery of it. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The webhook subscription's id (`whk_…`).
+                 * @example whk_01jq0c7k2dab12cd34ef56ab78
+                 */
+                id: string;
+                /**
+                 * @description The delivery's id (`whd_…`).
+                 * @example whd_01jq0c9r4tab12cd34ef56ab78
+                 */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "whd_01jq0c9r4tab12cd34ef56ab78",
+                     *         "eventId": "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+                     *         "eventType": "email.replied",
+                     *         "status": "succeeded",
+                     *         "attempts": 1,
+                     *         "lastStatusCode": 200,
+                     *         "lastError": null,
+                     *         "lastDurationMs": 112,
+                     *         "nextAttemptAt": null,
+                     *         "createdAt": "2026-01-15T10:31:00.000Z",
+                     *         "deliveredAt": "2026-01-15T10:31:00.412Z",
+                     *         "responseBodyPreview": "ok",
+                     *         "payload": {
+                     *           "id": "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+                     *           "type": "email.replied",
+                     *           "timestamp": "2026-01-15T10:31:00.000Z",
+                     *           "workspaceId": "ws_01jq0b2c3d4e5f6g7h8j9k0m1n",
+                     *           "data": {
+                     *             "campaign": {
+                     *               "id": "cmp_abc123"
+                     *             },
+                     *             "contact": {
+                     *               "id": "con_xyz789",
+                     *               "email": "john@example.com"
+                     *             },
+                     *             "emailNodeId": "node_2",
+                     *             "messageId": "msg_01jhx3k9w2e8r5t7y6u4i3o2p1",
+                     *             "details": {
+                     *               "snippet": "Sounds good, let's talk Tuesday"
+                     *             }
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["WebhookDeliveryWithPayload"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No webhook with this id in the workspace, or no such delivery of it. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
+            /** @description The webhook is disabled, or an attempt of this delivery is in flight. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

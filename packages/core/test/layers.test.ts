@@ -22,6 +22,7 @@ const LAYERS = [
   "scheduler",
   "auth",
   "idempotency",
+  "webhook",
   "suppression",
   "contact",
   "group",

@@ -6,12 +6,14 @@ import { installDatabase } from "./setup/database";
 import { once } from "./setup/once";
 import { installScheduler } from "./setup/scheduler";
 import { installTracking } from "./setup/tracking";
+import { installWebhooks } from "./setup/webhooks";
 
 /** API Gateway (HTTP API, payload v2) → the Hono app. */
 const setup = once(async () => {
   await installDatabase();
   installScheduler();
   installTracking();
+  installWebhooks();
   Identity.install(sesIdentityVerifier());
 });
 

@@ -4,12 +4,14 @@ import { installDatabase } from "./setup/database";
 import { once } from "./setup/once";
 import { installScheduler } from "./setup/scheduler";
 import { installSending } from "./setup/sending";
+import { installWebhooks } from "./setup/webhooks";
 
 /** SQS → the sender, with partial batch responses: only failed records come back. */
 const setup = once(async () => {
   await installDatabase();
   installScheduler();
   installSending();
+  installWebhooks();
 });
 
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {

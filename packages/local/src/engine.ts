@@ -9,6 +9,8 @@ import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { startTicker } from "@fluenzr/core/scheduler/ticker";
 import { Config, Mailer, SendBatch, sweep, tick } from "@fluenzr/core/sending";
 import { sesMailer } from "@fluenzr/core/sending/ses-mailer";
+import { Address, Deliverer, DeliveryQueue } from "@fluenzr/core/webhook";
+import { memoryDeliveryQueue } from "@fluenzr/core/webhook/memory";
 import { persistStore, type SesStore, startPump } from "./ses-store";
 
 export interface LocalEngineOptions {
@@ -28,6 +30,8 @@ export interface LocalEngineOptions {
 export interface LocalEngine {
   sesUrl: string;
   queue: MemoryQueue;
+  /** Outbound webhook deliveries, on a queue of their own. */
+  webhookQueue: MemoryQueue;
   scheduler: MemoryScheduler;
   stop(): Promise<void>;
 }
@@ -64,6 +68,10 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   Queue.install(queue);
   const scheduler = new MemoryScheduler();
   Scheduler.install(scheduler);
+  // Outbound webhooks: their own queue and deliverer; local endpoints (http://127.0.0.1, localhost) allowed.
+  const webhookQueue = new MemoryQueue({ visibilityTimeoutMs: 120_000 });
+  DeliveryQueue.install(memoryDeliveryQueue(webhookQueue));
+  Address.install("local");
 
   // Recover from whatever stopped the last run before anything is claimed: this process is the
   // only sender of its database, so every claim is a dead one; schedules (in memory) come back.
@@ -71,20 +79,28 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
   await pump.drain();
   const unknownMarginMs = options.unknownMarginMs;
   await sweep({ claimTimeoutMs: 0, unknownMarginMs }).catch((error) => Log.error("start-up sweep failed", { error }));
+  // This process is the only deliverer: whatever is pending was left by the last stop.
+  await Deliverer.sweep({ freshMs: 0 }).catch((error) => Log.error("start-up webhook sweep failed", { error }));
   queue.start(SendBatch.handle, { intervalMs: 200, concurrency: 4 });
+  // Batches of 50: one statement leases them, one records them (the endpoint's cap still applies).
+  webhookQueue.start(Deliverer.handle, { intervalMs: 200, concurrency: 4, batchSize: 50 });
   const stopTicker = startTicker({ scheduler, tick, intervalMs: options.tickIntervalMs });
   const sweeper = setInterval(() => {
     sweep({ unknownMarginMs }).catch((error) => Log.error("sweep failed", { error }));
+    Deliverer.sweep().catch((error) => Log.error("webhook sweep failed", { error }));
   }, options.sweepIntervalMs);
 
   return {
     sesUrl,
     queue,
+    webhookQueue,
     scheduler,
     async stop() {
       clearInterval(sweeper);
       await stopTicker();
       await queue.stop();
+      await webhookQueue.stop();
+      DeliveryQueue.install(undefined);
       await pump.stop();
       await new Promise<void>((resolve) => ses.close(() => resolve()));
     },

@@ -10,4 +10,5 @@ export * from "./queries";
 export * from "./random";
 export * from "./scale";
 export * from "./sns";
+export * from "./webhook-receiver";
 export * from "./workflows";

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import * as Database from "../database";
 import { createId } from "../util/id";
+import { Outbox } from "../webhook";
 import type { EventType } from "./activity.sql";
 
 export { EVENT_TYPES, type EventType, eventTable } from "./activity.sql";
@@ -40,12 +41,17 @@ export function recordAbout(
 
 /** Record an event; false when an event with the same provider key was already recorded. */
 export async function record(event: NewEvent): Promise<boolean> {
-  const rows = await Database.rows<{ id: string }>(sql`
-    INSERT INTO event (id, workspace_id, campaign_id, contact_id, message_id, node_id, type, occurred_at, metadata, provider_key)
-    VALUES (${createId("event", event.occurredAt.getTime())}, ${event.workspaceId}, ${event.campaignId}, ${event.contactId},
-            ${event.messageId ?? null}, ${event.nodeId ?? null}, ${event.type}, ${event.occurredAt},
-            ${JSON.stringify(event.metadata ?? {})}::jsonb, ${event.providerKey ?? null})
-    ON CONFLICT (provider_key) DO NOTHING
-    RETURNING id`);
-  return rows.length > 0;
+  // The email events customers subscribed to go to the webhook outbox in the same statement.
+  const [row] = await Database.rows<{ recorded: boolean; deliveries: string[] | null }>(sql`
+    WITH recorded AS (
+      INSERT INTO event (id, workspace_id, campaign_id, contact_id, message_id, node_id, type, occurred_at, metadata, provider_key)
+      VALUES (${createId("event", event.occurredAt.getTime())}, ${event.workspaceId}, ${event.campaignId}, ${event.contactId},
+              ${event.messageId ?? null}, ${event.nodeId ?? null}, ${event.type}, ${event.occurredAt},
+              ${JSON.stringify(event.metadata ?? {})}::jsonb, ${event.providerKey ?? null})
+      ON CONFLICT (provider_key) DO NOTHING
+      RETURNING *
+    ), source AS (${sql.raw(Outbox.emailSource("recorded"))}), ${sql.raw(Outbox.fanOut("source"))}
+    SELECT EXISTS (SELECT 1 FROM recorded) AS recorded, ARRAY(SELECT id FROM wh_delivery) AS deliveries`);
+  await Outbox.queueAfterCommit(row?.deliveries);
+  return row?.recorded === true;
 }

@@ -11,6 +11,7 @@ import * as Scheduler from "../scheduler";
 import { createId } from "../util/id";
 import { type Page, pageMeta } from "../util/schema";
 import { fn, fnFor } from "../util/validation";
+import * as Webhook from "../webhook";
 import * as Workflow from "../workflow";
 import { type CampaignStatus, campaignTable } from "./campaign.sql";
 import * as Enrolment from "./enrolment";
@@ -284,6 +285,14 @@ export async function remove(id: string): Promise<{ id: string; deleted: true }>
 
 export type Action = "start" | "pause" | "resume" | "archive";
 
+/** What each action tells the workspace's webhooks (in the action's transaction). */
+const WEBHOOK_EVENTS = {
+  start: "campaign.started",
+  pause: "campaign.paused",
+  resume: "campaign.resumed",
+  archive: undefined,
+} as const satisfies Record<Action, Webhook.NewEvent["type"] | undefined>;
+
 /** SPEC §2's status machine: which statuses each action leaves from, and where it goes. */
 export const TRANSITIONS: Record<Action, { from: CampaignStatus[]; to: CampaignStatus }> = {
   start: { from: ["draft"], to: "active" },
@@ -349,6 +358,10 @@ export async function transition(id: string, action: Action): Promise<Campaign> 
     if (action === "resume") set.pauseReason = null;
     if (action === "archive") set.archivedAt = now;
     await Database.use((db) => db.update(campaignTable).set(set).where(eq(campaignTable.id, id)));
+    const type = WEBHOOK_EVENTS[action];
+    if (type) {
+      await Webhook.emit([{ type, key: `${id}:${now.getTime()}`, at: now, data: { campaign: { id, name: row.name, status: rule.to } } }]);
+    }
     const window = settingsOf(row);
     await Database.afterCommit(() =>
       action === "archive" ? Scheduler.use().remove(id) : Scheduler.use().put({ campaignId: id, window, enabled: rule.to === "active" }),

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, inArray, type SQL, sql } from "drizzle-orm";
 import * as v from "valibot";
 import * as Actor from "../actor";
+import * as Clock from "../clock";
 import * as Database from "../database";
 import { owned, pick, read, type Scoped } from "../database/typed";
 import { conflict, notFound } from "../error";
@@ -10,6 +11,7 @@ import * as Suppression from "../suppression";
 import { createId } from "../util/id";
 import { type Page, pageMeta } from "../util/schema";
 import { fn, fnFor, rowDetails } from "../util/validation";
+import * as Webhook from "../webhook";
 import { type ContactStatus, type CustomFieldValue, contactTable } from "./contact.sql";
 import { type ContactFilter, contactConditions } from "./filter";
 import * as Schema from "./schema";
@@ -72,6 +74,17 @@ export function fromID(id: string): Promise<Contact | undefined> {
   return read(byId(id));
 }
 
+/** Many contacts of the workspace by id (in no particular order). */
+async function contactsByIds(ids: readonly string[]): Promise<Contact[]> {
+  const workspaceId = Actor.workspaceId();
+  return Database.use((db) =>
+    db
+      .select(selection)
+      .from(contactTable)
+      .where(and(eq(contactTable.workspaceId, workspaceId), inArray(contactTable.id, [...ids]))),
+  );
+}
+
 async function mustExist(id: string): Promise<Contact> {
   const contact = await fromID(id);
   if (!contact) throw notFound("Contact", id);
@@ -104,7 +117,9 @@ export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
     if (!inserted.length)
       throw conflict(`A contact with email ${input.email} already exists`, [{ path: "email", message: "already exists" }]);
     await addMemberships(workspaceId, [id], input.groupIds ?? []);
-    return mustExist(id);
+    const contact = await mustExist(id);
+    await Webhook.emit([{ type: "contact.created", key: id, at: contact.createdAt, data: { contact } }]);
+    return contact;
   });
 });
 
@@ -197,14 +212,17 @@ async function updateParsed(id: string, patch: v.InferOutput<typeof Schema.updat
     db.update(contactTable).set(set).where(owned(contactTable, id)).returning({ id: contactTable.id }),
   );
   if (!row) throw notFound("Contact", id);
-  return mustExist(id);
+  const contact = await mustExist(id);
+  await Webhook.emit([{ type: "contact.updated", key: `${id}:${contact.updatedAt.getTime()}`, at: contact.updatedAt, data: { contact } }]);
+  return contact;
 }
 
 export async function remove(id: string): Promise<{ id: string; deleted: true }> {
   const workspaceId = Actor.workspaceId();
   // Its enrolments go with it (the foreign key cascades); each campaign's `totalContacts` is
   // lowered in the same statement (a data-modifying CTE always runs), so `start` sees a campaign left with no contact (SPEC §2: 409).
-  const [row] = await Database.rows<{ id: string }>(sql`
+  return Database.transaction(async () => {
+    const [row] = await Database.rows<{ id: string; email: string }>(sql`
     WITH enrolled AS (
       DELETE FROM campaign_contact WHERE workspace_id = ${workspaceId} AND contact_id = ${id} RETURNING campaign_id
     ),
@@ -213,9 +231,12 @@ export async function remove(id: string): Promise<{ id: string; deleted: true }>
       FROM (SELECT campaign_id, count(*)::int AS count FROM enrolled GROUP BY campaign_id) n
       WHERE campaign.id = n.campaign_id RETURNING 1
     )
-    DELETE FROM contact WHERE workspace_id = ${workspaceId} AND id = ${id} RETURNING id`);
-  if (!row) throw notFound("Contact", id);
-  return { id, deleted: true };
+    DELETE FROM contact WHERE workspace_id = ${workspaceId} AND id = ${id} RETURNING id, email`);
+    if (!row) throw notFound("Contact", id);
+    const at = Clock.now();
+    await Webhook.emit([{ type: "contact.deleted", key: id, at, data: { contact: { id, email: row.email } } }]);
+    return { id, deleted: true as const };
+  });
 }
 
 const SORT_COLUMNS = {
@@ -397,6 +418,20 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
           FROM contact c CROSS JOIN unnest(${textArray(groupIds)}) AS g(id)
           WHERE c.workspace_id = ${workspaceId} AND c.email_key = ANY(${textArray(keys)})
           ON CONFLICT DO NOTHING`),
+      );
+    }
+    // One event per contact written, in one statement: created, or updated (`onDuplicate: "update"`).
+    if (written.length && (await Webhook.Outbox.wants(workspaceId, ["contact.created", "contact.updated"]))) {
+      const at = Clock.now();
+      const byId = new Map((await contactsByIds(written.map((row) => row.id))).map((c) => [c.id, c]));
+      await Webhook.emit(
+        written.flatMap((row) => {
+          const contact = byId.get(row.id);
+          if (!contact) return [];
+          const type = row.inserted ? ("contact.created" as const) : ("contact.updated" as const);
+          const key = row.inserted ? row.id : `${row.id}:${contact.updatedAt.getTime()}`;
+          return [{ type, key, at: row.inserted ? contact.createdAt : at, data: { contact } }];
+        }),
       );
     }
     const created = written.filter((row) => row.inserted).length;

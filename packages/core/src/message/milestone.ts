@@ -3,6 +3,7 @@ import * as Database from "../database";
 import type { Counter } from "../stats";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
+import { Outbox } from "../webhook";
 import { messageTable } from "./message.sql";
 
 /**
@@ -95,8 +96,8 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
       SELECT $3, workspace_id, campaign_id, contact_id, id, node_id, '${milestone}', $4::timestamptz, $5::jsonb, $6
       FROM m WHERE m.status = 'sent'
       ON CONFLICT (provider_key) DO NOTHING
-      RETURNING message_id
-    ), reached AS (
+      RETURNING *
+    ), source AS (${Outbox.emailSource("recorded")}), ${Outbox.fanOut("source")}, reached AS (
       UPDATE message SET ${column} = LEAST(coalesce(message.${column}, $4::timestamptz), $4::timestamptz)
       FROM m WHERE message.id = m.id AND EXISTS (SELECT 1 FROM recorded)
       RETURNING m.campaign_id, m.node_id, m.previous
@@ -119,7 +120,8 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
       RETURNING 1
     )
     SELECT (SELECT status FROM m) AS status, (SELECT count(*)::int FROM recorded) AS recorded,
-           (SELECT count(*) FROM totals) + (SELECT count(*) FROM buckets) AS counted`;
+           (SELECT count(*) FROM totals) + (SELECT count(*) FROM buckets) AS counted,
+           ARRAY(SELECT id FROM wh_delivery) AS deliveries`;
 }
 
 const STATEMENTS = Object.fromEntries(
@@ -131,7 +133,7 @@ const STATEMENTS = Object.fromEntries(
 
 export async function applyMilestone(event: FastEvent): Promise<FastResult> {
   const by = event.messageId ? "id" : "ses";
-  const [row] = await Database.prepared<{ status: string | null; recorded: number }>(
+  const [row] = await Database.prepared<{ status: string | null; recorded: number; deliveries: string[] | null }>(
     `fluenzr_${event.milestone}_by_${by}`,
     STATEMENTS[`${event.milestone}:${by}`]!,
     [
@@ -144,6 +146,8 @@ export async function applyMilestone(event: FastEvent): Promise<FastResult> {
     ],
   );
   if (!row || row.status === null) return "unmatched";
+  // Subscribed webhooks: the statement wrote their outbox rows; it has committed, queue them now.
+  if (row.deliveries?.length) await Outbox.queueAfterCommit(row.deliveries);
   if (row.status !== "sent") return "slow";
   return row.recorded ? "applied" : "duplicate";
 }

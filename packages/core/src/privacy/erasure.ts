@@ -10,6 +10,7 @@ import { pick, select } from "../database/typed";
 import { notFound } from "../error";
 import * as Message from "../message";
 import * as Suppression from "../suppression";
+import * as Webhook from "../webhook";
 
 /**
  * GDPR articles 15 and 17 for one contact: everything held about it, as JSON (`exportContact`),
@@ -44,6 +45,8 @@ export async function erase(contactId: string): Promise<Erased> {
       sql`SELECT campaign_id FROM campaign_contact WHERE workspace_id = ${workspaceId} AND contact_id = ${contactId}`,
     );
     await Contact.remove(contactId);
+    // Events for the workspace's webhooks that name the person (including the deletion just emitted).
+    await Webhook.eraseContact(workspaceId, contactId, address);
     // Its emails: by contact, and any other email of the workspace to the same address (a contact
     // deleted and created again before). The statements on message are the message module's.
     const ids = await Message.eraseRecipient(workspaceId, contactId, address);

@@ -61,9 +61,9 @@ export class MemoryQueue implements SendQueue {
     }
   }
 
-  /** Raw access for tests: put any body on the queue (poison messages). */
-  enqueueRaw(body: string) {
-    this.messages.push({ id: randomUUID(), body, receiveCount: 0, visibleAt: this.now() });
+  /** Raw access: put any body on the queue (poison messages in tests; other queues' messages), visible after `delayMs`. */
+  enqueueRaw(body: string, delayMs = 0) {
+    this.messages.push({ id: randomUUID(), body, receiveCount: 0, visibleAt: this.now() + delayMs });
   }
 
   receive(max = 10): Stored[] {
@@ -125,9 +125,9 @@ export class MemoryQueue implements SendQueue {
   }
 
   /** Poll in the background (local mode). */
-  start(handler: BatchHandler, options: { intervalMs?: number; concurrency?: number } = {}) {
+  start(handler: BatchHandler, options: { intervalMs?: number; concurrency?: number; batchSize?: number } = {}) {
     const loop = async () => {
-      this.running = this.drain(handler, { concurrency: options.concurrency ?? 4 }).then(() => undefined);
+      this.running = this.drain(handler, { concurrency: options.concurrency ?? 4, batchSize: options.batchSize }).then(() => undefined);
       await this.running;
       this.running = undefined;
       if (this.timer !== undefined) this.timer = setTimeout(loop, options.intervalMs ?? 250);

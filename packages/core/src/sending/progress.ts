@@ -9,6 +9,7 @@ import * as Message from "../message";
 import { addDelays, dueAt, type SendWindow, windowOf } from "../schedule";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
+import { Outbox } from "../webhook";
 import * as Workflow from "../workflow";
 
 /**
@@ -58,7 +59,8 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
   const settled = await Database.transaction(async () => {
     const messages = await Message.markSent(accepted);
     if (!messages.length) return [];
-    await Database.rows(sql`
+    const [hooked] = await Database.rows<{ deliveries: string[] | null }>(sql`
+      WITH recorded AS (
       INSERT INTO event (id, workspace_id, campaign_id, contact_id, message_id, node_id, type, occurred_at, metadata, provider_key)
       SELECT * FROM ${unnest(messages, {
         id: ["text", (m) => createId("event", m.sentAt.getTime())],
@@ -72,7 +74,12 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
         metadata: ["jsonb", (m) => JSON.stringify({ sesMessageId: m.sesMessageId })],
         provider_key: ["text", (m) => `sent:${m.id}`],
       })}
-      ON CONFLICT (provider_key) DO NOTHING`);
+      ON CONFLICT (provider_key) DO NOTHING
+      RETURNING *
+      ), source AS (${sql.raw(Outbox.emailSource("recorded"))}), ${sql.raw(Outbox.fanOut("source"))}
+      SELECT ARRAY(SELECT id FROM wh_delivery) AS deliveries`);
+    // \`email.sent\` to the workspaces' webhooks, queued once this commits.
+    await Outbox.queueAfterCommit(hooked?.deliveries);
     const groups = new Map<string, { campaignId: string; nodeId: string; at: Date; n: number }>();
     for (const m of messages) {
       const key = `${m.campaignId}|${m.nodeId}|${Stats.bucketOf(m.sentAt).getTime()}`;

@@ -6,6 +6,7 @@ import * as Log from "../log";
 import * as Message from "../message";
 import type { SendJob } from "../queue";
 import * as Scheduler from "../scheduler";
+import * as Webhook from "../webhook";
 import * as Budget from "./budget";
 import type * as Mailer from "./mailer";
 import { failContact, releaseClaim } from "./progress";
@@ -75,6 +76,18 @@ async function pauseForAccount(job: SendJob, messageId: string, reason: string, 
           RETURNING ${Budget.WINDOW.list}`,
     );
     if (row) {
+      const [campaign] = await Database.rows<{ workspace_id: string; name: string }>(
+        sql`SELECT workspace_id, name FROM campaign WHERE id = ${job.campaignId}`,
+      );
+      await Webhook.emit([
+        {
+          type: "campaign.paused",
+          key: `${job.campaignId}:${now.getTime()}`,
+          at: now,
+          workspaceId: campaign!.workspace_id,
+          data: { campaign: { id: job.campaignId, name: campaign!.name, status: "paused" }, reason },
+        },
+      ]);
       const { id, status: _, ...window } = row;
       await Database.afterCommit(() => Scheduler.use().put({ campaignId: id, window, enabled: false }));
     }

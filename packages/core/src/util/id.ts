@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 
 /** Crockford base32, lowercase: URL-safe and sorts the same as the values it encodes. */
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   message: "msg",
   event: "evt",
   webhook: "whk",
+  webhookDelivery: "whd",
   sesProbe: "prb",
   suppression: "sup",
 } as const;
@@ -62,6 +63,15 @@ function nextRandom(time: number): Uint8Array {
  */
 export function createId(kind: IdKind, now: number = Date.now()): string {
   return `${ID_PREFIXES[kind]}_${encodeTime(now)}${encodeRandom(nextRandom(now))}`;
+}
+
+/**
+ * An id derived from what it names rather than drawn at random: the same `key` (and time) always
+ * gives the same id, so recording the same change twice cannot make two of them. Sorts by `at`.
+ */
+export function derivedId(kind: IdKind, key: string, at: number): string {
+  const digest = createHash("sha256").update(key).digest();
+  return `${ID_PREFIXES[kind]}_${encodeTime(at)}${encodeRandom(digest.subarray(0, 16))}`;
 }
 
 /** Does `value` look like an id of this kind? Used to answer 404 early for malformed ids. */

@@ -6,6 +6,7 @@ import * as Privacy from "@fluenzr/core/privacy";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
+import { Subscriptions } from "@fluenzr/core/webhook";
 import { FakeMailer, FULL, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
@@ -106,6 +107,8 @@ describe("sending simulation", () => {
     for (let i = 0; i < campaigns; i++) {
       if (i % 4 === 0) {
         const ws = await factory.workspace();
+        // Every workspace has a webhook wanting every event (no deliverer runs: the outbox is checked below).
+        await ws.as(() => Subscriptions.create({ url: "https://93.184.216.34/hook", events: ["*"] }));
         const accounts = [
           await factory.emailAccount(ws, { email: `a@ws${i}.example`, dailyLimit: CONTACTS }),
           await factory.emailAccount(ws, {
@@ -446,6 +449,31 @@ describe("sending simulation", () => {
       sql`SELECT count(*)::int AS n FROM campaign_contact WHERE status = 'failed' AND error LIKE '%outcome of an email is unknown%'`,
     );
     expect(givenUp[0]!.n, "contacts failed for an unknown outcome").toBe(0);
+    // Outbound webhooks: through duplicated queue messages, crashes and replays, each email event,
+    // campaign start and completion was written to the outbox exactly once, one delivery each.
+    const outbox = await Database.rows<{ type: string; n: number }>(
+      sql`SELECT type, count(*)::int AS n FROM webhook_event
+          WHERE type LIKE 'email.%' OR type IN ('campaign.started', 'campaign.completed') GROUP BY type ORDER BY type`,
+    );
+    // Every campaign completed, so each pause (by the simulation, or by an account SES refused) was resumed.
+    const pauses = await Database.rows<{ paused: number; resumed: number }>(
+      sql`SELECT count(*) FILTER (WHERE type = 'campaign.paused')::int AS paused, count(*) FILTER (WHERE type = 'campaign.resumed')::int AS resumed
+          FROM webhook_event`,
+    );
+    expect(pauses[0]!.paused).toBe(pauses[0]!.resumed);
+    const activity = await Database.rows<{ type: string; n: number }>(
+      sql`SELECT 'email.' || type AS type, count(*)::int AS n FROM event
+          WHERE type IN ('sent', 'delivered', 'opened', 'clicked', 'replied', 'bounced', 'complained', 'unsubscribed') GROUP BY type ORDER BY 1`,
+    );
+    expect(outbox).toEqual(
+      [...activity, { type: "campaign.completed", n: plans.length }, { type: "campaign.started", n: plans.length }].sort((a, b) =>
+        a.type < b.type ? -1 : 1,
+      ),
+    );
+    const [fanOut] = await Database.rows<{ events: number; deliveries: number }>(
+      sql`SELECT (SELECT count(*)::int FROM webhook_event) AS events, (SELECT count(*)::int FROM webhook_delivery) AS deliveries`,
+    );
+    expect(fanOut!.deliveries).toBe(fanOut!.events);
     for (const plan of plans) {
       const stats = (await plan.ws.as(() => Campaign.fromID(plan.id)))!.stats;
       const sent = accepted.filter((e) => e.tags.campaign === plan.id).length;

@@ -10,6 +10,7 @@ import { campaigns } from "./routes/campaigns";
 import { contacts } from "./routes/contacts";
 import { emailAccounts } from "./routes/email-accounts";
 import { groups } from "./routes/groups";
+import { outboundWebhooks } from "./routes/outbound-webhooks";
 import { stats } from "./routes/stats";
 import { suppressions } from "./routes/suppressions";
 import { unsubscribe } from "./routes/unsubscribe";
@@ -42,6 +43,7 @@ export function createApp(options: AppOptions = {}) {
     .use("/email-accounts/*", auth)
     .use("/campaigns/*", auth)
     .use("/suppressions/*", auth)
+    .use("/webhooks/*", auth)
     .use((c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limitBody(c, next)))
     .route("/contacts", contacts)
     .route("/groups", groups)
@@ -49,6 +51,7 @@ export function createApp(options: AppOptions = {}) {
     .route("/campaigns", campaigns)
     .route("/campaigns", stats)
     .route("/suppressions", suppressions)
+    .route("/webhooks", outboundWebhooks)
     .route("/unsubscribe", unsubscribe);
   if (options.local) v1.use("/local/*", auth).route("/local", options.local);
 

@@ -4,6 +4,32 @@
  * the server (they must be accepted).
  */
 
+const WEBHOOK = {
+  id: "whk_01jq0c7k2dab12cd34ef56ab78",
+  url: "https://hooks.example.com/fluenzr",
+  events: ["email.replied", "email.bounced"],
+  description: "CRM sync",
+  enabled: true,
+  disabledReason: null,
+  createdAt: "2026-01-12T10:02:00.000Z",
+  updatedAt: "2026-01-12T10:02:00.000Z",
+};
+
+const DELIVERY = {
+  id: "whd_01jq0c9r4tab12cd34ef56ab78",
+  eventId: "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+  eventType: "email.replied",
+  status: "succeeded",
+  attempts: 1,
+  lastStatusCode: 200,
+  lastError: null,
+  lastDurationMs: 112,
+  nextAttemptAt: null,
+  createdAt: "2026-01-15T10:31:00.000Z",
+  deliveredAt: "2026-01-15T10:31:00.412Z",
+  responseBodyPreview: "ok",
+};
+
 export const SEED_WORKFLOW = {
   nodes: [
     { id: "node_1", type: "start" },
@@ -268,6 +294,39 @@ export const EXAMPLES = {
   },
   ReplyReported: { recorded: true, messageId: "msg_01jhx3k9w2e8r5t7y6u4i3o2p1" },
   WebhookResult: { kind: "event", result: "delivery" },
+  Webhook: WEBHOOK,
+  WebhookWithSecret: { ...WEBHOOK, secret: "whsec_3q2-7wZx0JkV9mB4nR8tL1yC5dF6hG2s" },
+  WebhookRotated: {
+    ...WEBHOOK,
+    updatedAt: "2026-01-20T08:00:00.000Z",
+    secret: "whsec_Vb7nM2kQ9xR4tY1uI8oP3aS6dF0gH5jK",
+    previousSecretExpiresAt: "2026-01-21T08:00:00.000Z",
+  },
+  WebhookTestResult: {
+    deliveryId: "whd_01jq0ca1b2ab12cd34ef56ab78",
+    eventId: "evt_01jq0ca1b2xyz9876543210abc",
+    success: true,
+    statusCode: 200,
+    durationMs: 84,
+    error: null,
+  },
+  WebhookDelivery: DELIVERY,
+  WebhookDeliveryWithPayload: {
+    ...DELIVERY,
+    payload: {
+      id: "evt_01jq0c9r4t7m2k5x8b1n3v6c9z",
+      type: "email.replied",
+      timestamp: "2026-01-15T10:31:00.000Z",
+      workspaceId: "ws_01jq0b2c3d4e5f6g7h8j9k0m1n",
+      data: {
+        campaign: { id: "cmp_abc123" },
+        contact: { id: "con_xyz789", email: "john@example.com" },
+        emailNodeId: "node_2",
+        messageId: "msg_01jhx3k9w2e8r5t7y6u4i3o2p1",
+        details: { snippet: "Sounds good, let's talk Tuesday" },
+      },
+    },
+  },
   PageMeta: { page: 1, perPage: 20, total: 1, totalPages: 1 },
   FeedMeta: { page: 1, perPage: 20, total: 1, totalPages: 1, nextCursor: null },
 } as const;

@@ -8,6 +8,8 @@ const NAMES = {
   emailAccount: "Email account",
   campaign: "Campaign",
   suppression: "Suppression",
+  webhook: "Webhook",
+  webhookDelivery: "Delivery",
 } as const;
 export type ResourceKind = keyof typeof NAMES & IdKind;
 

@@ -59,6 +59,12 @@ export const ENTITIES = {
   SuppressionBulkResult: Out.SuppressionBulkResult,
   ReplyReported: Out.ReplyReported,
   WebhookResult: Out.WebhookResult,
+  Webhook: Out.Webhook,
+  WebhookWithSecret: Out.WebhookWithSecret,
+  WebhookRotated: Out.WebhookRotated,
+  WebhookTestResult: Out.WebhookTestResult,
+  WebhookDelivery: Out.WebhookDelivery,
+  WebhookDeliveryWithPayload: Out.WebhookDeliveryWithPayload,
   PageMeta: Out.PageMeta,
   FeedMeta: Out.FeedMeta,
 } as const;
@@ -82,6 +88,11 @@ export const TAGS = [
     name: "Suppressions",
     description:
       "Addresses and domains the workspace never emails, whatever happens to its contacts: added by hard bounces, complaints and unsubscribes, or by hand. Contacts created, imported or updated to a listed address arrive with the matching status; enrolment skips them; the sender re-checks at send time.",
+  },
+  {
+    name: "Outbound webhooks",
+    description:
+      "Events POSTed to your endpoints as they happen: emails sent, delivered, opened, clicked, replied to, bounced, complained about, unsubscribed from; campaigns started, paused, resumed, completed; contacts created, updated, deleted. Signed with HMAC-SHA256 over `<timestamp>.<raw body>`, retried after 1 min, 5 min, 30 min and 2 h on 5xx, timeouts (10 s) and connection errors, each with a stable event id (`X-FluenzR-Event-Id`) to deduplicate on.",
   },
   { name: "Unsubscribe", description: "The List-Unsubscribe link of every email: HTML pages for the recipient, no API key." },
   { name: "Webhooks", description: "SNS deliveries of SES events and received replies, authenticated by the SNS signature, no API key." },
@@ -323,6 +334,7 @@ const RESOURCE_IDS: Record<Tag, { description: string; example: string } | undef
   Groups: { description: "The group's id (`grp_…`).", example: "grp_a1b2c3" },
   "Email accounts": { description: "The email account's id (`acc_…`).", example: "acc_xyz789" },
   Suppressions: { description: "The entry's id (`sup_…`).", example: "sup_01jq0c6b7s" },
+  "Outbound webhooks": { description: "The webhook subscription's id (`whk_…`).", example: "whk_01jq0c7k2dab12cd34ef56ab78" },
   Unsubscribe: undefined,
   Webhooks: undefined,
   Local: undefined,

@@ -284,6 +284,59 @@ export const ActivityEvent = v.object({
 /** Paging of lists. */
 export const PageMeta = v.object({ page: count, perPage: count, total: count, totalPages: count });
 
+export const Webhook = v.object({
+  id: v.string(),
+  url: v.string(),
+  events: v.array(v.string()),
+  description: nullableText,
+  enabled: v.boolean(),
+  disabledReason: v.pipe(nullableText, v.description("Why it was disabled (410 Gone, 24 hours of failures, by hand); null while enabled")),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+export const WebhookWithSecret = v.object({
+  ...Webhook.entries,
+  secret: v.pipe(v.string(), v.description("`whsec_…`: signs every delivery. Shown only at creation and on rotation")),
+});
+
+export const WebhookRotated = v.object({
+  ...WebhookWithSecret.entries,
+  previousSecretExpiresAt: v.pipe(timestamp, v.description("Until then the previous secret signs too")),
+});
+
+export const WebhookTestResult = v.object({
+  deliveryId: v.string(),
+  eventId: v.string(),
+  success: v.boolean(),
+  statusCode: v.pipe(
+    v.nullable(count),
+    v.description("The endpoint's status; null when there was none (refused, timeout, connection error)"),
+  ),
+  durationMs: count,
+  error: nullableText,
+});
+
+export const WebhookDelivery = v.object({
+  id: v.string(),
+  eventId: v.string(),
+  eventType: v.string(),
+  status: v.picklist(["pending", "succeeded", "failed"]),
+  attempts: count,
+  lastStatusCode: v.nullable(count),
+  lastError: nullableText,
+  lastDurationMs: v.nullable(count),
+  nextAttemptAt: v.pipe(v.nullable(timestamp), v.description("When the next attempt is due; null once succeeded or failed")),
+  createdAt: timestamp,
+  deliveredAt: v.nullable(timestamp),
+  responseBodyPreview: v.pipe(nullableText, v.description("The first 1 KB of the endpoint's last answer")),
+});
+
+export const WebhookDeliveryWithPayload = v.object({
+  ...WebhookDelivery.entries,
+  payload: v.pipe(v.record(v.string(), v.unknown()), v.description("The event as delivered: `{id, type, timestamp, workspaceId, data}`")),
+});
+
 /** What a webhook delivery did. */
 export const WebhookResult = v.object({
   kind: v.picklist(["confirmed", "unsubscribed", "event"]),
@@ -319,3 +372,7 @@ same<Same<Wire<import("@fluenzr/core/stats").TimelinePoint>, v.InferOutput<typeo
 same<Same<Wire<import("@fluenzr/core/suppression").Entry>, v.InferOutput<typeof Suppression>>>();
 same<Same<Wire<import("@fluenzr/core/privacy").ContactExport>, v.InferOutput<typeof ContactExport>>>();
 same<Same<Wire<import("@fluenzr/core/privacy").Suppressions.BulkResult>, v.InferOutput<typeof SuppressionBulkResult>>>();
+same<Same<Wire<import("@fluenzr/core/webhook").Subscriptions.Subscription>, v.InferOutput<typeof Webhook>>>();
+same<Same<Wire<import("@fluenzr/core/webhook").Subscriptions.Rotated>, v.InferOutput<typeof WebhookRotated>>>();
+same<Same<Wire<import("@fluenzr/core/webhook").Deliverer.TestResult>, v.InferOutput<typeof WebhookTestResult>>>();
+same<Same<Wire<import("@fluenzr/core/webhook").Deliveries.DeliveryWithPayload>, v.InferOutput<typeof WebhookDeliveryWithPayload>>>();

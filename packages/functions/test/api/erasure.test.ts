@@ -1,5 +1,6 @@
 import * as Database from "@fluenzr/core/database";
 import { applySesEvent } from "@fluenzr/core/tracking";
+import * as Webhook from "@fluenzr/core/webhook";
 import {
   apiSuite,
   expectAuthFailures,
@@ -58,6 +59,8 @@ const sesEvent = (type: string, messageId: string, sesMessageId: string, detail:
 
 /** A contact that got an email, opened and clicked it, replied, and complained; its traces everywhere. */
 async function history() {
+  // A webhook wanting everything: its outbox holds the person's events too (erased below).
+  await s.ws.as(() => Webhook.Subscriptions.create({ url: "https://93.184.216.34/hook", events: ["*"] }));
   const account = await factory.emailAccount(s.ws);
   const created = await s.api.post(
     "/v1/contacts",

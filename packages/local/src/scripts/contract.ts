@@ -141,6 +141,11 @@ async function seed(url: string): Promise<Record<string, string>> {
   const suppression = await api("POST", "/v1/suppressions", { email: "no@contract.example", note: "seed" });
   const deleteSuppression = await api("POST", "/v1/suppressions", { domain: "gone.contract.example", note: "seed" });
 
+  // Outbound webhooks to the server itself (local mode allows http://localhost): a test event gives a delivery.
+  const webhook = await api("POST", "/v1/webhooks", { url: `${url}/contract-hook`, events: ["contact.created"] });
+  const deleteWebhook = await api("POST", "/v1/webhooks", { url: `${url}/contract-hook-gone`, events: ["*"] });
+  const tested = await api<{ deliveryId: string }>("POST", `/v1/webhooks/${webhook.id}/test`);
+
   return {
     accountId: account.id,
     groupId: group.id,
@@ -155,6 +160,9 @@ async function seed(url: string): Promise<Record<string, string>> {
     sentCampaignId: sent.id,
     suppressionId: suppression.id,
     deleteSuppressionId: deleteSuppression.id,
+    webhookId: webhook.id,
+    deleteWebhookId: deleteWebhook.id,
+    deliveryId: tested.deliveryId,
   };
 }
 
