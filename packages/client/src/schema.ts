@@ -878,6 +878,7 @@ export interface components {
          *         "plan": "enterprise",
          *         "seats": 40
          *       },
+         *       "timezone": "Europe/Paris",
          *       "createdAt": "2025-01-10T08:15:00.000Z",
          *       "updatedAt": "2025-01-12T16:20:00.000Z"
          *     }
@@ -901,6 +902,8 @@ export interface components {
             customFields: {
                 [key: string]: string | number | boolean;
             };
+            /** @description IANA timezone; campaigns in `contact` timezone mode send in it (null: the campaign's timezone) */
+            timezone: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -996,6 +999,7 @@ export interface components {
          *         "sendHoursEnd": 18,
          *         "timezone": "Europe/Paris",
          *         "maxEmailsPerHour": 30,
+         *         "timezoneMode": "campaign",
          *         "maxBounceRate": 5,
          *         "maxComplaintRate": 0.3
          *       },
@@ -1086,6 +1090,11 @@ export interface components {
                 sendHoursEnd: number;
                 timezone: string;
                 maxEmailsPerHour: number;
+                /**
+                 * @description `campaign` (default): every contact's window and business days in the campaign's timezone; `contact`: in each contact's own timezone, the campaign's for contacts without one
+                 * @enum {string}
+                 */
+                timezoneMode: "campaign" | "contact";
                 /** @description Percent of hard bounces over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 5. */
                 maxBounceRate: number;
                 /** @description Percent of complaints over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 0.3. */
@@ -1514,6 +1523,7 @@ export interface components {
          *           "plan": "enterprise",
          *           "seats": 40
          *         },
+         *         "timezone": "Europe/Paris",
          *         "createdAt": "2025-01-10T08:15:00.000Z",
          *         "updatedAt": "2025-01-15T10:31:00.000Z"
          *       },
@@ -1592,6 +1602,8 @@ export interface components {
                 customFields: {
                     [key: string]: string | number | boolean;
                 };
+                /** @description IANA timezone; campaigns in `contact` timezone mode send in it (null: the campaign's timezone) */
+                timezone: string | null;
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -2213,6 +2225,7 @@ export interface operations {
                 status?: "active" | "unsubscribed" | "bounced" | "complained";
                 groupId?: string;
                 tag?: string;
+                timezone?: string;
                 sort?: "createdAt" | "updatedAt" | "email" | "firstName" | "lastName" | "company";
                 order?: "asc" | "desc";
             };
@@ -2260,6 +2273,7 @@ export interface operations {
                      *             "plan": "enterprise",
                      *             "seats": 40
                      *           },
+                     *           "timezone": "Europe/Paris",
                      *           "createdAt": "2025-01-10T08:15:00.000Z",
                      *           "updatedAt": "2025-01-12T16:20:00.000Z"
                      *         }
@@ -2311,7 +2325,8 @@ export interface operations {
                  *       ],
                  *       "customFields": {
                  *         "plan": "enterprise"
-                 *       }
+                 *       },
+                 *       "timezone": "Europe/Paris"
                  *     }
                  */
                 "application/json": {
@@ -2323,6 +2338,7 @@ export interface operations {
                     jobTitle?: string | null;
                     phone?: string | null;
                     website?: string | null;
+                    timezone?: string | null;
                     /** @enum {string} */
                     status?: "active" | "unsubscribed" | "bounced" | "complained";
                     tags?: string[];
@@ -2372,6 +2388,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -2460,11 +2477,13 @@ export interface operations {
                  *       "contacts": [
                  *         {
                  *           "email": "john@example.com",
-                 *           "firstName": "John"
+                 *           "firstName": "John",
+                 *           "timezone": "Europe/Paris"
                  *         },
                  *         {
                  *           "email": "jane@example.com",
-                 *           "firstName": "Jane"
+                 *           "firstName": "Jane",
+                 *           "timezone": "America/New_York"
                  *         }
                  *       ],
                  *       "onDuplicate": "skip"
@@ -2480,6 +2499,7 @@ export interface operations {
                         jobTitle?: string | null;
                         phone?: string | null;
                         website?: string | null;
+                        timezone?: string | null;
                         /** @enum {string} */
                         status?: "active" | "unsubscribed" | "bounced" | "complained";
                         tags?: string[];
@@ -2622,6 +2642,7 @@ export interface operations {
                         customFields?: {
                             [key: string]: string | number | boolean;
                         };
+                        timezone?: string;
                     };
                     /**
                      * @default {
@@ -2687,6 +2708,7 @@ export interface operations {
                      *             "plan": "enterprise",
                      *             "seats": 40
                      *           },
+                     *           "timezone": "Europe/Paris",
                      *           "createdAt": "2025-01-10T08:15:00.000Z",
                      *           "updatedAt": "2025-01-12T16:20:00.000Z"
                      *         }
@@ -2765,6 +2787,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -2836,6 +2859,7 @@ export interface operations {
                     jobTitle?: string | null;
                     phone?: string | null;
                     website?: string | null;
+                    timezone?: string | null;
                     /** @enum {string} */
                     status?: "active" | "unsubscribed" | "bounced" | "complained";
                     tags?: string[];
@@ -2883,6 +2907,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -3074,6 +3099,7 @@ export interface operations {
                      *             "plan": "enterprise",
                      *             "seats": 40
                      *           },
+                     *           "timezone": "Europe/Paris",
                      *           "createdAt": "2025-01-10T08:15:00.000Z",
                      *           "updatedAt": "2025-01-15T10:31:00.000Z"
                      *         },
@@ -3232,6 +3258,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -3337,6 +3364,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -3442,6 +3470,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -3547,6 +3576,7 @@ export interface operations {
                      *           "plan": "enterprise",
                      *           "seats": 40
                      *         },
+                     *         "timezone": "Europe/Paris",
                      *         "createdAt": "2025-01-10T08:15:00.000Z",
                      *         "updatedAt": "2025-01-12T16:20:00.000Z"
                      *       }
@@ -4576,6 +4606,7 @@ export interface operations {
                      *             "sendHoursEnd": 18,
                      *             "timezone": "Europe/Paris",
                      *             "maxEmailsPerHour": 30,
+                     *             "timezoneMode": "campaign",
                      *             "maxBounceRate": 5,
                      *             "maxComplaintRate": 0.3
                      *           },
@@ -4703,6 +4734,7 @@ export interface operations {
                  *         "sendHoursEnd": 18,
                  *         "timezone": "Europe/Paris",
                  *         "maxEmailsPerHour": 30,
+                 *         "timezoneMode": "campaign",
                  *         "maxBounceRate": 5,
                  *         "maxComplaintRate": 0.3
                  *       },
@@ -4775,6 +4807,8 @@ export interface operations {
                         sendHoursEnd?: number;
                         timezone?: string;
                         maxEmailsPerHour?: number;
+                        /** @enum {string} */
+                        timezoneMode?: "campaign" | "contact";
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
                     };
@@ -4856,6 +4890,7 @@ export interface operations {
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
                      *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3
                      *         },
@@ -5043,6 +5078,7 @@ export interface operations {
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
                      *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3
                      *         },
@@ -5171,7 +5207,8 @@ export interface operations {
                  * @example {
                  *       "name": "Q1 2025 Prospecting (EMEA)",
                  *       "settings": {
-                 *         "maxEmailsPerHour": 40
+                 *         "maxEmailsPerHour": 40,
+                 *         "timezoneMode": "contact"
                  *       }
                  *     }
                  */
@@ -5186,6 +5223,8 @@ export interface operations {
                         sendHoursEnd?: number;
                         timezone?: string;
                         maxEmailsPerHour?: number;
+                        /** @enum {string} */
+                        timezoneMode?: "campaign" | "contact";
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
                     };
@@ -5266,6 +5305,7 @@ export interface operations {
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
                      *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3
                      *         },
@@ -5637,6 +5677,7 @@ export interface operations {
                         customFields?: {
                             [key: string]: string | number | boolean;
                         };
+                        timezone?: string;
                     };
                 } & (unknown | unknown | unknown);
             };
@@ -6018,6 +6059,7 @@ export interface operations {
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
                      *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3
                      *         },
@@ -6211,6 +6253,7 @@ export interface operations {
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
                      *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3
                      *         },
@@ -6404,6 +6447,7 @@ export interface operations {
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
                      *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3
                      *         },
@@ -6597,6 +6641,7 @@ export interface operations {
                      *           "sendHoursEnd": 18,
                      *           "timezone": "Europe/Paris",
                      *           "maxEmailsPerHour": 30,
+                     *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3
                      *         },

@@ -35,6 +35,7 @@ export const FIELDS = {
     "phone",
     "status",
     "tags",
+    "timezone",
     "updatedAt",
     "website",
   ],

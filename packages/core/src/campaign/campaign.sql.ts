@@ -3,7 +3,7 @@ import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text } fro
 import { contactTable } from "../contact/contact.sql";
 import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
 import { emailAccountTable } from "../email-account/email-account.sql";
-import type { Day } from "../schedule";
+import type { Day, TimezoneMode } from "../schedule";
 import type { Workflow } from "../workflow";
 import { workspaceRecord } from "../workspace/workspace.sql";
 
@@ -35,6 +35,8 @@ export const campaignTable = pgTable(
     sendHoursStart: integer("send_hours_start").notNull(),
     sendHoursEnd: integer("send_hours_end").notNull(),
     timezone: text("timezone").notNull(),
+    /** `contact`: each contact's window and business days in its own timezone (the campaign's when it has none). */
+    timezoneMode: text("timezone_mode").$type<TimezoneMode>().notNull().default("campaign"),
     maxEmailsPerHour: integer("max_emails_per_hour").notNull(),
     /** Pause when hard bounces exceed this percent of the guard's window of sent emails. */
     maxBounceRate: doublePrecision("max_bounce_rate").notNull().default(5),

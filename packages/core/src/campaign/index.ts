@@ -363,7 +363,7 @@ export async function transition(id: string, action: Action): Promise<Campaign> 
       set.startedAt = row.startedAt ?? now;
       set.pauseReason = null;
       set.pausedReason = null;
-      await Enrolment.scheduleFirstSteps(row.id, row.workflow!, row.timezone, now);
+      await Enrolment.scheduleFirstSteps(row.id, row.workflow!, settingsOf(row), now);
     }
     if (action === "pause") set.pausedAt = now;
     if (action === "resume") {

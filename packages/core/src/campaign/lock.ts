@@ -18,7 +18,10 @@ export async function lock(id: string): Promise<Row> {
 }
 
 export function settingsOf(
-  row: Pick<Row, "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "maxBounceRate" | "maxComplaintRate">,
+  row: Pick<
+    Row,
+    "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "timezoneMode" | "maxBounceRate" | "maxComplaintRate"
+  >,
 ): Settings {
   return {
     sendDays: row.sendDays,
@@ -26,6 +29,7 @@ export function settingsOf(
     sendHoursEnd: row.sendHoursEnd,
     timezone: row.timezone,
     maxEmailsPerHour: row.maxEmailsPerHour,
+    timezoneMode: row.timezoneMode,
     maxBounceRate: row.maxBounceRate,
     maxComplaintRate: row.maxComplaintRate,
   };

@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { filtersObject } from "../contact/schema";
 import type { ErrorDetail } from "../error";
-import { canonicalTimezone, DAYS, type Day, isValidTimezone, type SendWindow } from "../schedule";
+import { canonicalTimezone, DAYS, type Day, isValidTimezone, type SendWindow, TIMEZONE_MODES, type TimezoneMode } from "../schedule";
 import { idList, idOf, objectOnly, optionalText, order, pageQuery, requiredText, sortBy } from "../util/schema";
 import * as Workflow from "../workflow";
 import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "./campaign.sql";
@@ -39,6 +39,7 @@ export const settingsInput = objectOnly(
       ),
     ),
     maxEmailsPerHour: v.optional(hour(1, 10000)),
+    timezoneMode: v.optional(v.picklist(TIMEZONE_MODES, `must be one of ${TIMEZONE_MODES.join(", ")}`)),
     maxBounceRate: v.optional(percent),
     maxComplaintRate: v.optional(percent),
   }),
@@ -49,6 +50,7 @@ export type SettingsInput = v.InferOutput<typeof settingsInput>;
 export interface Settings extends SendWindow {
   sendDays: Day[];
   maxEmailsPerHour: number;
+  timezoneMode: TimezoneMode;
   /** Percent of hard bounces over the last 200 sent emails that pauses the campaign. */
   maxBounceRate: number;
   /** Percent of complaints over the last 200 sent emails that pauses the campaign. */
@@ -61,6 +63,7 @@ export const DEFAULT_SETTINGS: Settings = {
   sendHoursEnd: 18,
   timezone: "UTC",
   maxEmailsPerHour: 30,
+  timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
 };
@@ -153,8 +156,9 @@ export const addContactsSchema = v.pipe(
       v.pipe(
         objectOnly(v.omit(filtersObject, ["groups"])),
         v.check(
-          (f) => f.status !== undefined || (f.tags?.length ?? 0) > 0 || Object.keys(f.customFields ?? {}).length > 0,
-          "name at least one condition: status, tags or customFields",
+          (f) =>
+            f.status !== undefined || f.timezone !== undefined || (f.tags?.length ?? 0) > 0 || Object.keys(f.customFields ?? {}).length > 0,
+          "name at least one condition: status, tags, customFields or timezone",
         ),
       ),
     ),

@@ -26,6 +26,8 @@ export const contactTable = pgTable(
     status: text("status", { enum: CONTACT_STATUSES }).notNull().default("active"),
     tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
     customFields: jsonb("custom_fields").$type<Record<string, CustomFieldValue>>().notNull().default({}),
+    /** The contact's IANA timezone (campaigns in `contact` timezone mode send in it); null: the campaign's. */
+    timezone: text("timezone"),
     ...timestamps,
   },
   (t) => [

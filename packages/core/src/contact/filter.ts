@@ -18,6 +18,8 @@ export interface ContactFilter {
   tags?: string[];
   /** Custom fields equal to these values (exact match, every key). */
   customFields?: Record<string, string | number | boolean>;
+  /** In this IANA timezone (as stored: canonical spelling). */
+  timezone?: string;
 }
 
 const contains = (column: SQL | typeof contactTable.email, value: string) => sql`${column} ILIKE ${`%${escapeLike(value)}%`}`;
@@ -32,6 +34,7 @@ export function contactConditions(workspaceId: string, filter: ContactFilter): S
   }
   if (filter.email) conditions.push(contains(contactTable.email, filter.email));
   if (filter.status) conditions.push(eq(contactTable.status, filter.status));
+  if (filter.timezone) conditions.push(eq(contactTable.timezone, filter.timezone));
   if (filter.groupIds?.length) {
     conditions.push(
       // The outer column is spelled out: drizzle renders columns unqualified in one-table selects.

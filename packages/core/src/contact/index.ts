@@ -33,6 +33,8 @@ export interface Contact {
   groups: Array<{ id: string; name: string }>;
   tags: string[];
   customFields: Record<string, CustomFieldValue>;
+  /** IANA timezone, or null (campaigns then use their own). */
+  timezone: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -141,6 +143,7 @@ function newRow(
     status,
     tags: normalizeTags(input.tags),
     customFields: input.customFields ?? {},
+    timezone: input.timezone ?? null,
   };
 }
 
@@ -290,6 +293,7 @@ export const list = (query: v.InferOutput<typeof Schema.listQuery>) =>
       status: query.status,
       groupIds: query.groupId ? [query.groupId] : undefined,
       tags: query.tag ? [query.tag] : undefined,
+      timezone: query.timezone,
     },
     query.sort,
     query.order,
@@ -305,6 +309,7 @@ export const search = fn(Schema.searchSchema, (input) =>
       groupIds: input.filters.groups,
       tags: input.filters.tags,
       customFields: input.filters.customFields,
+      timezone: input.filters.timezone,
     },
     input.sort.field,
     input.sort.order,
@@ -396,6 +401,7 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
                 website: sql`coalesce(excluded.website, ${contactTable.website})`,
                 tags: sql`ARRAY(SELECT DISTINCT t FROM unnest(${contactTable.tags} || excluded.tags) t ORDER BY t)`,
                 customFields: sql`${contactTable.customFields} || excluded.custom_fields`,
+                timezone: sql`coalesce(excluded.timezone, ${contactTable.timezone})`,
                 updatedAt: sql`now()`,
               },
             })

@@ -1,6 +1,15 @@
 import * as v from "valibot";
+import { canonicalTimezone, isValidTimezone } from "../schedule";
 import { emailAddress, idOf, noNul, objectOnly, optionalText, order, pageBody, pageQuery, sortBy, trimmed } from "../util/schema";
 import { CONTACT_STATUSES } from "./contact.sql";
+
+/** An IANA timezone, stored as the current database spells it (`europe/paris` → `Europe/Paris`), as campaigns do. */
+export const timezone = v.pipe(
+  v.string("must be a string"),
+  v.trim(),
+  v.check(isValidTimezone, "must be an IANA timezone such as Europe/Paris"),
+  v.transform((zone) => canonicalTimezone(zone)!),
+);
 
 /** Custom field keys double as template variables (`{{sector}}`), so they are identifiers. */
 export const customFieldKey = v.pipe(
@@ -61,6 +70,8 @@ const fields = {
   jobTitle: optionalText(255),
   phone: optionalText(64),
   website: optionalText(2048),
+  /** The contact's timezone (campaigns in `contact` timezone mode); null clears it. */
+  timezone: v.optional(v.nullable(timezone)),
 };
 
 export const createSchema = v.object({
@@ -104,6 +115,7 @@ export const filtersObject = v.object({
   groups: v.optional(v.pipe(v.array(idOf("grp")), v.maxLength(100, "at most 100 groups"))),
   tags: v.optional(tagList),
   customFields: v.optional(customFields),
+  timezone: v.optional(timezone),
 });
 
 export const filtersSchema = objectOnly(filtersObject);
@@ -116,6 +128,7 @@ export const listQuery = v.object({
   status: v.optional(status),
   groupId: v.optional(idOf("grp")),
   tag: v.optional(trimmed(64)),
+  timezone: v.optional(timezone),
   sort: sortBy(SORT_FIELDS, "createdAt"),
   order,
 });

@@ -9,6 +9,10 @@ import type { Delay } from "../workflow";
 export const DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as const;
 export type Day = (typeof DAYS)[number];
 
+/** `campaign`: every contact's window in the campaign's timezone; `contact`: in the contact's own (the campaign's when it has none). */
+export const TIMEZONE_MODES = ["campaign", "contact"] as const;
+export type TimezoneMode = (typeof TIMEZONE_MODES)[number];
+
 export interface SendWindow {
   sendDays: readonly Day[];
   /** First hour of sending, 0–23, local time. */
@@ -16,6 +20,26 @@ export interface SendWindow {
   /** Sending stops at this hour, 1–24, local time (exclusive). */
   sendHoursEnd: number;
   timezone: string;
+  /** Whose timezone the window and business days are evaluated in (default `campaign`). */
+  timezoneMode?: TimezoneMode;
+}
+
+/**
+ * The window that applies to one contact: in `contact` mode the same days and hours in the
+ * contact's timezone, falling back to the campaign's when the contact has none.
+ */
+export function windowOf(window: SendWindow, contactTimezone: string | null | undefined): SendWindow {
+  return window.timezoneMode === "contact" && contactTimezone ? { ...window, timezone: contactTimezone } : window;
+}
+
+/**
+ * When a step that becomes due at `at` should be claimed. In `contact` mode the step is stored at
+ * the next opening of the contact's own window, so the tick (which then runs every minute of the
+ * day) claims, through the due-steps index, only contacts whose window is open. In `campaign`
+ * mode it is `at`: the tick runs only inside the campaign's window anyway.
+ */
+export function dueAt(at: Date, window: SendWindow): Date {
+  return window.timezoneMode === "contact" ? nextOpening(at, window) : at;
 }
 
 const local = (at: Date, timezone: string) => DateTime.fromJSDate(at, { zone: timezone });

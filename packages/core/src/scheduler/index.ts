@@ -32,8 +32,12 @@ const CRON_DAYS = { monday: "MON", tuesday: "TUE", wednesday: "WED", thursday: "
 /**
  * Every minute of the window, evaluated in the campaign's timezone: `cron(* 9-17 ? * MON-FRI *)`
  * for 09:00–18:00 on weekdays. The tick re-checks the window itself (DST edges, late ticks).
+ * A campaign in `contact` timezone mode ticks every minute of every day.
  */
 export function cronExpression(window: SendWindow): string {
+  // In `contact` mode the windows present are the campaign's days and hours in any contact's
+  // timezone: every minute covers their union (the tick claims only contacts due, by the index).
+  if (window.timezoneMode === "contact") return "cron(* * ? * * *)";
   const last = window.sendHoursEnd - 1;
   const hours = last === window.sendHoursStart ? `${last}` : `${window.sendHoursStart}-${last}`;
   const days = window.sendDays.map((d) => CRON_DAYS[d]).join(",");

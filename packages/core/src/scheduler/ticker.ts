@@ -7,10 +7,13 @@ import type { MemoryScheduler } from "./memory";
  * window is open now. Locally it runs every few seconds so a started campaign sends at once.
  */
 export function dueSchedules(scheduler: MemoryScheduler, now: Date): string[] {
-  return scheduler
-    .enabled()
-    .filter((s) => isOpen(now, s.window))
-    .map((s) => s.campaignId);
+  return (
+    scheduler
+      .enabled()
+      // A campaign in `contact` timezone mode ticks every minute (its contacts' windows are their own).
+      .filter((s) => s.window.timezoneMode === "contact" || isOpen(now, s.window))
+      .map((s) => s.campaignId)
+  );
 }
 
 export function startTicker(options: {

@@ -28,6 +28,7 @@ const CAMPAIGN = pick(
     "sendHoursStart",
     "sendHoursEnd",
     "timezone",
+    "timezoneMode",
     "maxEmailsPerHour",
   ],
   "c",
@@ -82,7 +83,7 @@ export interface Locked {
 }
 
 /** A campaign's send window (and status), as schedules need it: `const { id, status, ...window } = row`. */
-export const WINDOW = pick(campaignTable, ["id", "status", "sendDays", "sendHoursStart", "sendHoursEnd", "timezone"]);
+export const WINDOW = pick(campaignTable, ["id", "status", "sendDays", "sendHoursStart", "sendHoursEnd", "timezone", "timezoneMode"]);
 
 /** An account's budget from its counts: the cap of the UTC day of `now`, and its minimum gap. */
 export function budgetOf(account: Account, counts: { day: number; lastAt: Date | null }, now: Date): AccountBudget {
@@ -153,6 +154,7 @@ export async function lock(campaignId: string, now: Date): Promise<Locked | unde
       sendHoursStart: campaign.sendHoursStart,
       sendHoursEnd: campaign.sendHoursEnd,
       timezone: campaign.timezone,
+      timezoneMode: campaign.timezoneMode,
     },
     used: { lastHour: first.last_hour, lastMinute: first.last_minute },
     inFlight: first.in_flight,

@@ -18,7 +18,7 @@ export interface Step {
   progress: Pick<typeof campaignContactTable.$inferSelect, "contactId" | "status" | "currentNodeId" | "claimId" | "emailAccountId">;
   contact: Pick<
     typeof contactTable.$inferSelect,
-    "email" | "firstName" | "lastName" | "company" | "jobTitle" | "phone" | "website" | "customFields" | "status"
+    "email" | "firstName" | "lastName" | "company" | "jobTitle" | "phone" | "website" | "customFields" | "status" | "timezone"
   >;
   /** On the workspace's suppression list. */
   suppressed: boolean;
@@ -68,7 +68,8 @@ export type Decision<Email> =
 
 export interface Situation {
   active: boolean;
-  windowOpen: boolean;
+  /** The campaign's window is open now; in `contact` timezone mode, asked of each step (its contact's window). */
+  windowOpen: boolean | ((step: Step) => boolean);
   /** Emails the campaign's own limits (hourly, per minute) leave room for now. */
   room: number;
   /** The campaign's sending accounts, in its order. */
@@ -117,7 +118,8 @@ export function decide<Email>(
       if (!step || !progress || progress.claimId !== job.claimId || progress.currentNodeId !== job.nodeId || !OPEN.has(progress.status)) {
         return { kind: "stale" };
       }
-      if (!situation.active || !situation.windowOpen) return { kind: "defer" };
+      const windowOpen = typeof situation.windowOpen === "function" ? situation.windowOpen(step) : situation.windowOpen;
+      if (!situation.active || !windowOpen) return { kind: "defer" };
       if (step.contact.status !== "active" || step.suppressed) {
         // Never email a contact who unsubscribed, bounced or complained, in any campaign, nor an
         // address or domain on the suppression list.

@@ -6,7 +6,7 @@ import * as Clock from "../clock";
 import * as Database from "../database";
 import { pick, select, unnest } from "../database/typed";
 import * as Message from "../message";
-import { addDelays } from "../schedule";
+import { addDelays, dueAt, type SendWindow, windowOf } from "../schedule";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
 import { Outbox } from "../webhook";
@@ -24,16 +24,21 @@ export interface Next {
   at: Date | null;
 }
 
-/** After `nodeId` was sent at `sentAt`: the next email and when it is due, or the end. */
-export function nextAfter(workflow: Workflow.Workflow | null, timezone: string, nodeId: string, sentAt: Date): Next {
+/**
+ * After `nodeId` was sent at `sentAt`: the next email and when it is due, or the end. `window` is
+ * the contact's (`windowOf`): in `contact` mode its timezone is the contact's.
+ */
+export function nextAfter(workflow: Workflow.Workflow | null, window: SendWindow, nodeId: string, sentAt: Date): Next {
   const step = workflow ? Workflow.nextStep(workflow, nodeId) : { nodeId: null, delays: [] };
   if (!step.nodeId) return { status: "completed", nodeId: null, at: null };
-  // Delays count from the moment the previous email was sent, in the campaign's timezone.
-  return { status: "in_progress", nodeId: step.nodeId, at: addDelays(sentAt, step.delays, timezone) };
+  // Delays count from the moment the previous email was sent, in the window's timezone.
+  return { status: "in_progress", nodeId: step.nodeId, at: dueAt(addDelays(sentAt, step.delays, window.timezone), window) };
 }
 
-const SEQUENCE = pick(campaignTable, ["id", "workflow", "timezone"]);
+const SEQUENCE = pick(campaignTable, ["id", "workflow", "sendDays", "sendHoursStart", "sendHoursEnd", "timezone", "timezoneMode"]);
 const MOVED = pick(campaignContactTable, ["campaignId", "contactId", "status"], "cc");
+
+const UTC_WINDOW: SendWindow = { sendDays: [], sendHoursStart: 0, sendHoursEnd: 24, timezone: "UTC" };
 
 export interface Settled {
   campaignId: string;
@@ -84,14 +89,20 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
     }
     for (const g of groups.values()) await Stats.bump(g.campaignId, g.nodeId, g.at, { sent: g.n });
 
-    const campaigns = await select(
-      SEQUENCE,
-      sql`SELECT ${SEQUENCE.list} FROM campaign WHERE id = ANY(${Database.array([...new Set(messages.map((m) => m.campaignId))], "text")})`,
+    // The contacts' timezones come with their campaign when it is in `contact` mode (same statement).
+    const raw = await Database.rows<Record<string, unknown> & { zones: Record<string, string> | null }>(
+      sql`SELECT ${SEQUENCE.list},
+                 CASE WHEN timezone_mode = 'contact' THEN (
+                   SELECT json_object_agg(k.id, k.timezone) FROM contact k
+                   WHERE k.id = ANY(${Database.array([...new Set(messages.map((m) => m.contactId))], "text")}) AND k.timezone IS NOT NULL
+                 ) END AS zones
+          FROM campaign WHERE id = ANY(${Database.array([...new Set(messages.map((m) => m.campaignId))], "text")})`,
     );
-    const byId = new Map(campaigns.map((c) => [c.id, c]));
+    const byId = new Map(raw.map((row) => [row.id as string, { ...SEQUENCE.decode(row), zones: row.zones ?? {} }]));
     const moves = messages.map((m) => {
       const campaign = byId.get(m.campaignId);
-      return { m, next: nextAfter(campaign?.workflow ?? null, campaign?.timezone ?? "UTC", m.nodeId, m.sentAt) };
+      const window = campaign ? windowOf(campaign, campaign.zones[m.contactId]) : UTC_WINDOW;
+      return { m, next: nextAfter(campaign?.workflow ?? null, window, m.nodeId, m.sentAt) };
     });
     return select(
       MOVED,

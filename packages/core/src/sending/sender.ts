@@ -9,7 +9,7 @@ import * as Database from "../database";
 import { pick, unnest } from "../database/typed";
 import * as Message from "../message";
 import type { SendJob } from "../queue";
-import { isOpen } from "../schedule";
+import { isOpen, nextOpening, windowOf } from "../schedule";
 import * as Suppression from "../suppression";
 import { createId } from "../util/id";
 import * as Budget from "./budget";
@@ -63,7 +63,7 @@ interface Reservations {
 const PROGRESS = pick(campaignContactTable, ["contactId", "status", "currentNodeId", "claimId", "emailAccountId"], "cc");
 const CONTACT = pick(
   contactTable,
-  ["email", "firstName", "lastName", "company", "jobTitle", "phone", "website", "customFields", "status"],
+  ["email", "firstName", "lastName", "company", "jobTitle", "phone", "website", "customFields", "status", "timezone"],
   "c",
   "contact_",
 );
@@ -158,9 +158,11 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     result.workspaceId = campaign.workspaceId;
     const steps = await readSteps(campaignId, jobs);
     const accounts = new Map(locked.accounts.map((a) => [a.account.id, a.account]));
+    // In `contact` mode the window is each contact's own.
+    const windowFor = (step: Step) => windowOf(locked.window, step.contact.timezone);
     const situation = {
       active: campaign.status === "active",
-      windowOpen: isOpen(now, locked.window),
+      windowOpen: locked.window.timezoneMode === "contact" ? (step: Step) => isOpen(now, windowFor(step)) : isOpen(now, locked.window),
       room: Budget.room(locked),
       accounts: locked.accounts.map((a) => ({ id: a.account.id, usable: a.usable, remaining: a.remaining, now: a.now })),
       workflow: campaign.workflow,
@@ -208,7 +210,7 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
           result.failures.push({ job, reason: decision.reason });
           break;
         case "advance": {
-          const next = nextAfter(campaign.workflow, campaign.timezone, job.nodeId, decision.sentAt);
+          const next = nextAfter(campaign.workflow, windowFor(steps.get(job.contactId)!), job.nodeId, decision.sentAt);
           await Database.rows(sql`
             UPDATE campaign_contact SET status = ${next.status}, current_node_id = ${next.nodeId}, next_run_at = ${next.at},
                    claimed_at = NULL, claim_id = NULL, updated_at = ${now}
@@ -219,16 +221,26 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
       result.outcomes.set(job, OUTCOME[decision.kind]);
     }
 
-    // Deferred steps stay due; steps of unknown outcome wait for evidence (never resent).
-    for (const [claims, dueAgain] of [
-      [release, true],
-      [unknown, false],
-    ] as const) {
-      if (!claims.length) continue;
+    // Deferred steps stay due (in `contact` mode, a contact whose own window is closed becomes due
+    // at its next opening, so the tick does not claim it again every minute until then); steps of
+    // unknown outcome wait for evidence (never resent).
+    if (release.length) {
+      const dueAgain = (job: SendJob): Date | null => {
+        const step = steps.get(job.contactId);
+        if (locked.window.timezoneMode !== "contact" || !step) return null;
+        const window = windowFor(step);
+        return isOpen(now, window) ? null : nextOpening(now, window);
+      };
       await Database.rows(sql`
-        UPDATE campaign_contact SET ${dueAgain ? sql`` : sql`next_run_at = NULL, `}claimed_at = NULL, claim_id = NULL, updated_at = ${now}
+        UPDATE campaign_contact cc SET next_run_at = coalesce(v.due_at, cc.next_run_at), claimed_at = NULL, claim_id = NULL, updated_at = ${now}
+        FROM ${unnest(release, { claim_id: ["text", (j) => j.claimId], due_at: ["timestamptz", dueAgain] })}
+        WHERE cc.campaign_id = ${campaignId} AND cc.claim_id = v.claim_id`);
+    }
+    if (unknown.length) {
+      await Database.rows(sql`
+        UPDATE campaign_contact SET next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${now}
         WHERE campaign_id = ${campaignId} AND claim_id = ANY(${Database.array(
-          claims.map((j) => j.claimId),
+          unknown.map((j) => j.claimId),
           "text",
         )})`);
     }

@@ -27,7 +27,9 @@ export async function tick(campaignId: string): Promise<TickResult> {
   const claimed = await Database.transaction(async () => {
     const locked = await Budget.lock(campaignId, now);
     if (locked?.campaign.status !== "active") return { reason: "not-active" as const };
-    if (!isOpen(now, locked.window)) return { reason: "window-closed" as const };
+    // In `contact` mode each contact's window is its own: due steps are stored at their window's
+    // opening (schedule `dueAt`) and the sender re-checks it.
+    if (locked.window.timezoneMode !== "contact" && !isOpen(now, locked.window)) return { reason: "window-closed" as const };
     // Spread sends: at most ceil(max/60) a minute, and never past the hourly limit or what the
     // accounts can send (daily and warm-up caps, minimum gaps), counting steps already queued but
     // not sent yet.

@@ -42,8 +42,7 @@ for (const [net, prefix] of [
 ] as const)
   blocked.addSubnet(net, prefix, "ipv4");
 for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
+  ["::", 96], // unspecified, loopback and the deprecated IPv4-compatible form (::127.0.0.1)
   ["64:ff9b::", 96],
   ["64:ff9b:1::", 48],
   ["100::", 64],

@@ -27,6 +27,7 @@ const step = (contactId: string, over: Partial<Step> = {}): Step => ({
     website: null,
     customFields: {},
     status: "active",
+    timezone: null,
   },
   suppressed: false,
   message: null,
@@ -65,6 +66,13 @@ describe("decide", () => {
   it("defers everything while paused or outside the window", () => {
     expect(kinds(situation({ active: false }), [job("a")], [step("a")])).toEqual(["defer"]);
     expect(kinds(situation({ windowOpen: false }), [job("a")], [step("a")])).toEqual(["defer"]);
+  });
+
+  it("in contact timezone mode, asks each step's own window: defers the closed ones, sends the open ones", () => {
+    const tokyo = step("a", { contact: { ...step("a").contact, timezone: "Asia/Tokyo" } });
+    const lima = step("b", { contact: { ...step("b").contact, timezone: "America/Lima" } });
+    const windowOpen = (s: Step) => s.contact.timezone === "Asia/Tokyo";
+    expect(kinds(situation({ windowOpen }), [job("a"), job("b")], [tokyo, lima])).toEqual(["send", "defer"]);
   });
 
   it("stops contacts that may not be emailed, with the status their sequence ends in", () => {

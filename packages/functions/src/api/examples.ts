@@ -61,6 +61,7 @@ const SETTINGS = {
   sendHoursEnd: 18,
   timezone: "Europe/Paris",
   maxEmailsPerHour: 30,
+  timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
 };
@@ -78,6 +79,7 @@ const CONTACT = {
   groups: [{ id: "grp_a1b2c3", name: "LinkedIn leads" }],
   tags: ["prospect", "saas"],
   customFields: { plan: "enterprise", seats: 40 },
+  timezone: "Europe/Paris",
   createdAt: "2025-01-10T08:15:00.000Z",
   updatedAt: "2025-01-12T16:20:00.000Z",
 };

@@ -2,7 +2,7 @@ import { EVENT_TYPES } from "@fluenzr/core/activity";
 import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "@fluenzr/core/campaign";
 import { CONTACT_STATUSES } from "@fluenzr/core/contact";
 import { EMAIL_ACCOUNT_STATUSES } from "@fluenzr/core/email-account";
-import { DAYS } from "@fluenzr/core/schedule";
+import { DAYS, TIMEZONE_MODES } from "@fluenzr/core/schedule";
 import { SUPPRESSION_REASONS } from "@fluenzr/core/suppression";
 import * as Workflow from "@fluenzr/core/workflow";
 import * as v from "valibot";
@@ -29,6 +29,10 @@ export const Contact = v.object({
   groups: v.array(v.object({ id: v.string(), name: v.string() })),
   tags: v.array(v.string()),
   customFields: v.record(v.string(), v.union([v.string(), v.number(), v.boolean()])),
+  timezone: v.pipe(
+    v.nullable(v.string()),
+    v.description("IANA timezone; campaigns in `contact` timezone mode send in it (null: the campaign's timezone)"),
+  ),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -171,6 +175,12 @@ const Settings = v.object({
   sendHoursEnd: count,
   timezone: v.string(),
   maxEmailsPerHour: count,
+  timezoneMode: v.pipe(
+    v.picklist(TIMEZONE_MODES),
+    v.description(
+      "`campaign` (default): every contact's window and business days in the campaign's timezone; `contact`: in each contact's own timezone, the campaign's for contacts without one",
+    ),
+  ),
   maxBounceRate: v.pipe(
     v.number(),
     v.description("Percent of hard bounces over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 5."),

@@ -43,6 +43,7 @@ interface Settings {
   sendHoursEnd: number;
   timezone: string;
   maxEmailsPerHour: number;
+  timezoneMode: string;
   maxBounceRate: number;
   maxComplaintRate: number;
 }
@@ -52,6 +53,7 @@ const DEFAULT_SETTINGS: Settings = {
   sendHoursEnd: 18,
   timezone: "UTC",
   maxEmailsPerHour: 30,
+  timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
 };
@@ -108,6 +110,11 @@ function settingsVerdict(input: unknown, base: Settings): Verdict<Settings> {
     const zone = typeof input.timezone === "string" ? timeZoneName(input.timezone.trim()) : undefined;
     if (zone === undefined) return invalid("timezone is not an IANA zone");
     merged.timezone = zone;
+  }
+  // #14: whose timezone the window is read in; exactly one of two words.
+  if (input.timezoneMode !== undefined) {
+    if (input.timezoneMode !== "campaign" && input.timezoneMode !== "contact") return invalid("timezoneMode is not campaign or contact");
+    merged.timezoneMode = input.timezoneMode;
   }
   if (merged.sendHoursEnd <= merged.sendHoursStart) return invalid("sendHoursEnd is not after sendHoursStart");
   return valid(merged);
@@ -509,6 +516,10 @@ const settingValue = {
     { weight: 4, arbitrary: fc.integer({ min: 1, max: 10_000 }) },
     fc.constantFrom(0, -1, 10_001, 30.5, "30", null, 1e9, 2 ** 31),
   ),
+  timezoneMode: fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom("campaign", "contact") },
+    fc.constantFrom("Contact", "recipient", "", null, 1, ["contact"]),
+  ),
 };
 const settingsArb: fc.Arbitrary<unknown> = fc.oneof(
   {
@@ -522,6 +533,7 @@ const settingsArb: fc.Arbitrary<unknown> = fc.oneof(
             sendHoursEnd: settingValue.hour,
             timezone: settingValue.timezone,
             maxEmailsPerHour: settingValue.maxEmailsPerHour,
+            timezoneMode: settingValue.timezoneMode,
           },
           { requiredKeys: [] },
         ),
@@ -543,6 +555,7 @@ const sensibleSettings = fc.record(
     sendHoursEnd: fc.integer({ min: 12, max: 24 }),
     timezone: fc.constantFrom(...ZONES),
     maxEmailsPerHour: fc.integer({ min: 1, max: 10_000 }),
+    timezoneMode: fc.constantFrom("campaign", "contact"),
   },
   { requiredKeys: [] },
 );

@@ -234,6 +234,7 @@ describe("PUT /v1/campaigns/:id", () => {
       sendHoursEnd: 18,
       timezone: "Europe/Paris",
       maxEmailsPerHour: 50,
+      timezoneMode: "campaign",
       maxBounceRate: 5,
       maxComplaintRate: 0.3,
     });

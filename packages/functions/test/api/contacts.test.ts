@@ -51,6 +51,7 @@ describe("POST /v1/contacts", () => {
       groups: [{ id: group.id, name: "Leads" }],
       tags: ["b", "vip"],
       customFields: { sector: "Fintech", size: 12, paid: true },
+      timezone: null,
       createdAt: expect.stringMatching(ISO_UTC),
       updatedAt: data.createdAt,
     });

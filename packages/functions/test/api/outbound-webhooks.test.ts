@@ -111,6 +111,9 @@ describe("POST /v1/webhooks", () => {
       "https://[::1]/hook",
       "https://[fd00:ec2::254]/",
       "https://[::ffff:10.0.0.1]/",
+      "https://[::ffff:a9fe:a9fe]/latest",
+      "https://[::127.0.0.1]/hook",
+      "https://2130706433/hook",
       "https://localhost/hook",
       "http://93.184.216.34/hook",
     ]) {

@@ -206,10 +206,12 @@ const WRITTEN_LIST_CONTACTS = String.raw`curl -X GET "https://api.fluenzr.co/v1/
 const campaignObject = JSON.parse(SEED_CAMPAIGN_OBJECT) as Record<string, unknown>;
 // The seed's fields, and the list of sending accounts (#12: `emailAccountId` is its first).
 const CAMPAIGN_FIELDS = [...Object.keys(campaignObject), "emailAccountIds"].sort();
-// The seed's settings, and the bounce and complaint limits of the deliverability guard (#13).
-const SETTINGS_FIELDS = [...Object.keys(campaignObject.settings as object), "maxBounceRate", "maxComplaintRate"].sort();
+// The seed's settings, whose timezone the window is read in (#14: `timezoneMode`, default "campaign"),
+// and the bounce and complaint limits of the deliverability guard (#13).
+const SETTINGS_FIELDS = [...Object.keys(campaignObject.settings as object), "timezoneMode", "maxBounceRate", "maxComplaintRate"].sort();
 const SETTINGS_SAMPLE: Record<string, unknown> = {
   ...(campaignObject.settings as Record<string, unknown>),
+  timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
 };

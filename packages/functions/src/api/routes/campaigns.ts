@@ -93,7 +93,7 @@ export const campaigns = new Hono<ApiEnv>()
       data: "Campaign",
       body: true,
       errors: { 404: "No such campaign, or its email account does not exist.", 409: "The campaign is active, completed or archived." },
-      requestExample: { name: "Q1 2025 Prospecting (EMEA)", settings: { maxEmailsPerHour: 40 } },
+      requestExample: { name: "Q1 2025 Prospecting (EMEA)", settings: { maxEmailsPerHour: 40, timezoneMode: "contact" } },
     }),
     body(Campaign.Schema.updateSchema),
     async (c) => ok(c, await Campaign.update(pathId(c, "campaign"), c.req.valid("json"))),

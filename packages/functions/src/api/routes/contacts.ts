@@ -49,6 +49,7 @@ export const contacts = new Hono<ApiEnv>()
         company: "Acme Inc",
         tags: ["prospect"],
         customFields: { plan: "enterprise" },
+        timezone: "Europe/Paris",
       },
     }),
     idempotent,
@@ -71,8 +72,8 @@ export const contacts = new Hono<ApiEnv>()
       rows: Contact.Schema.bulkRowSchema,
       requestExample: {
         contacts: [
-          { email: "john@example.com", firstName: "John" },
-          { email: "jane@example.com", firstName: "Jane" },
+          { email: "john@example.com", firstName: "John", timezone: "Europe/Paris" },
+          { email: "jane@example.com", firstName: "Jane", timezone: "America/New_York" },
         ],
         onDuplicate: "skip",
       },
