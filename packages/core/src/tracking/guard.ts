@@ -55,7 +55,7 @@ export function verdict(
 
 /** Check the campaign locked by `lock` after `message`'s bounce or complaint was recorded. */
 export async function check(campaign: Locked | undefined, message: MessageRef, providerKey: string): Promise<PausedReason | undefined> {
-  if (!campaign || campaign.status !== "active") return undefined;
+  if (campaign?.status !== "active") return undefined;
   const since = campaign.guard_window_start ? new Date(campaign.guard_window_start) : null;
   const [counts] = await Database.rows<{ sent: number; bounced: number; complained: number }>(sql`
     SELECT count(*)::int AS sent, count(bounced_at)::int AS bounced, count(complained_at)::int AS complained
