@@ -7,6 +7,13 @@ import { persistStore, type SesStore } from "../src/ses-store";
 const root = mkdtempSync(join(tmpdir(), "fluenzr-ses-store-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** The message ids the journal file holds, in order. */
+const journaled = (file: string) =>
+  readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line).messageId);
+
 const email = (id: string) => ({ messageId: id, destination: { to: ["a@example.org"] }, subject: "Hi", at: 1_767_000_000 });
 
 describe("the local SES's journal", () => {
@@ -15,12 +22,7 @@ describe("the local SES's journal", () => {
     const store: SesStore = { emails: [] };
     expect(persistStore(store, file)).toEqual({ loaded: 0 });
     store.emails.push(email("ses-1"));
-    expect(
-      readFileSync(file, "utf8")
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line).messageId),
-    ).toEqual(["ses-1"]);
+    expect(journaled(file)).toEqual(["ses-1"]);
   });
 
   it("loads what it holds back into a new store, and journals the store when it is replaced", () => {
@@ -32,11 +34,6 @@ describe("the local SES's journal", () => {
     expect(persistStore(second, file)).toEqual({ loaded: 2 });
     expect(second.emails.map((e) => e.messageId)).toEqual(["ses-a", "ses-b"]);
     second.emails = [email("ses-c")];
-    expect(
-      readFileSync(file, "utf8")
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line).messageId),
-    ).toEqual(["ses-c"]);
+    expect(journaled(file)).toEqual(["ses-c"]);
   });
 });

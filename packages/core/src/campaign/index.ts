@@ -181,10 +181,6 @@ export function listOf(query: v.InferOutput<typeof Schema.listQuery>): Scoped<Pa
   };
 }
 
-export function list(query: v.InferOutput<typeof Schema.listQuery>): Promise<Page<Campaign>> {
-  return read(listOf(query));
-}
-
 /** Every account named exists in the workspace (404 naming the first missing one otherwise). */
 async function assertEmailAccounts(ids: string[], given: { emailAccountIds?: string[] }) {
   const found = new Set((await EmailAccount.fromIDs(ids)).map((a) => a.id));

@@ -77,13 +77,19 @@ export function fused<T>(read: (c: Context<ApiEnv>) => Scoped<T>): Fused<T> {
     } catch (error) {
       malformed = error;
     }
-    const found = key && scoped ? await Auth.authenticateWith(key, scoped) : undefined;
-    const result = found ? found.auth : key && !scoped ? await Auth.authenticate(key) : undefined;
+    let result: Auth.Authenticated | undefined;
+    let rows: Record<string, unknown>[] = [];
+    if (key && scoped) {
+      const found = await Auth.authenticateWith(key, scoped);
+      [result, rows] = [found?.auth, found?.rows ?? []];
+    } else if (key) {
+      result = await Auth.authenticate(key);
+    }
     const refused = admit(c, result);
     if (refused) return refused;
     await Actor.provide(actorOf(result!), async () => {
       if (malformed !== undefined) throw malformed;
-      values.set(c, await scoped!.decode(found!.rows));
+      values.set(c, await scoped!.decode(rows));
       await next();
     });
   });
