@@ -5971,7 +5971,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundError"];
                 };
             };
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
