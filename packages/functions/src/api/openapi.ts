@@ -160,6 +160,9 @@ export function doc(options: DocOptions) {
 /** The 409 of every operation that honours `Idempotency-Key`, unless it names its own. */
 const KEY_CONFLICT = "The `Idempotency-Key` was used for another request, or its first request still runs.";
 
+/** A page of an entity: `data` is an array of it, `meta` the paging. */
+export const pageOf = (data: Entity) => ({ data, paged: true }) as const;
+
 /** A create: answers 201, reads a body and honours `Idempotency-Key`. */
 export const CREATES = { status: 201, body: true, idempotent: true } as const;
 

@@ -6,7 +6,7 @@ import { EXAMPLES } from "../examples";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, doc, operations, parseQuery, query } from "../openapi";
+import { body, CREATES, doc, operations, pageOf, parseQuery, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const tag = "Campaigns";
@@ -35,8 +35,7 @@ const op = operations(tag, {
   listCampaigns: {
     summary: "List campaigns",
     description: "Filter by `status`; sort on createdAt, updatedAt, name, status or startedAt.",
-    data: "Campaign",
-    paged: true,
+    ...pageOf("Campaign"),
   },
   createCampaign: {
     summary: "Create a campaign",
@@ -103,8 +102,7 @@ const op = operations(tag, {
   listCampaignContacts: {
     summary: "List a campaign's contacts",
     description: "Each enrolled contact and where it is in the sequence.",
-    data: "CampaignContact",
-    paged: true,
+    ...pageOf("CampaignContact"),
     errors: { 404: missing },
   },
 });

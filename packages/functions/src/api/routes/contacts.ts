@@ -5,7 +5,7 @@ import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, query } from "../openapi";
+import { body, CREATES, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No contact with this id in the workspace.";
@@ -20,12 +20,7 @@ const groupChange = {
 const tagChange = { data: "Contact", body: true, errors: { 404: missing }, requestExample: { tags: ["hot-lead"] } } as const;
 
 const op = operations("Contacts", {
-  listContacts: {
-    summary: "List contacts",
-    description: "Filters: `email` (contains), `status`, `groupId`, `tag`.",
-    data: "Contact",
-    paged: true,
-  },
+  listContacts: { summary: "List contacts", description: "Filters: `email` (contains), `status`, `groupId`, `tag`.", ...pageOf("Contact") },
   createContact: {
     summary: "Create a contact",
     description: "Unique by email (case-insensitive) in the workspace. Honours `Idempotency-Key`.",
@@ -66,8 +61,7 @@ const op = operations("Contacts", {
   searchContacts: {
     summary: "Search contacts",
     description: "Full-text `query` over email, names and company, with the list filters.",
-    data: "Contact",
-    paged: true,
+    ...pageOf("Contact"),
     body: true,
     requestExample: { query: "acme", page: 1, perPage: 20 },
   },

@@ -5,18 +5,13 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, query } from "../openapi";
+import { body, CREATES, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No email account with this id in the workspace.";
 
 const op = operations("Email accounts", {
-  listEmailAccounts: {
-    summary: "List email accounts",
-    description: "Sort on createdAt, updatedAt or email.",
-    data: "EmailAccount",
-    paged: true,
-  },
+  listEmailAccounts: { summary: "List email accounts", description: "Sort on createdAt, updatedAt or email.", ...pageOf("EmailAccount") },
   createEmailAccount: {
     summary: "Add an email account",
     description: "`status` reflects the SES identity of the address or its domain (locally, every account is verified).",

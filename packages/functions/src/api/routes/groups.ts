@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, query } from "../openapi";
+import { body, CREATES, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No group with this id in the workspace.";
@@ -11,7 +11,7 @@ const missing = "No group with this id in the workspace.";
 const members = { body: true, errors: { 404: missing }, requestExample: { contactIds: ["con_xyz789"] } } as const;
 
 const op = operations("Groups", {
-  listGroups: { summary: "List groups", description: "Sort on createdAt, updatedAt or name.", data: "Group", paged: true },
+  listGroups: { summary: "List groups", description: "Sort on createdAt, updatedAt or name.", ...pageOf("Group") },
   createGroup: {
     summary: "Create a group",
     description: "Honours `Idempotency-Key`.",

@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, query } from "../openapi";
+import { body, CREATES, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 /**
@@ -19,12 +19,7 @@ const delivery = {
 const deliveryMissing = "No webhook with this id in the workspace, or no such delivery of it.";
 
 const op = operations("Outbound webhooks", {
-  listWebhooks: {
-    summary: "List webhook subscriptions",
-    description: "Newest first. Secrets are never listed.",
-    data: "Webhook",
-    paged: true,
-  },
+  listWebhooks: { summary: "List webhook subscriptions", description: "Newest first. Secrets are never listed.", ...pageOf("Webhook") },
   createWebhook: {
     summary: "Subscribe a URL to events",
     description:
@@ -71,8 +66,7 @@ const op = operations("Outbound webhooks", {
     summary: "List a webhook's deliveries",
     description:
       "Newest first, filtered by `status` and `eventType`. `responseBodyPreview` is the first 1 KB of the endpoint's last answer.",
-    data: "WebhookDelivery",
-    paged: true,
+    ...pageOf("WebhookDelivery"),
     errors: { 404: missing },
   },
   getWebhookDelivery: {

@@ -5,7 +5,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
-import { operations, query } from "../openapi";
+import { operations, pageOf, query } from "../openapi";
 import { json, ok } from "../respond";
 
 /** Every statistic is of one campaign, named in the path. */
@@ -53,8 +53,7 @@ const op = operations("Statistics", {
     description:
       "Filters `type`, `contactId`, `from`, `to`. Page with `cursor` (`meta.nextCursor`, fast at any depth; it wins over `page`) " +
       `or with \`page\`. \`total\` and \`totalPages\` are given up to ${Activity.TOTAL_CAP} events.`,
-    data: "ActivityEvent",
-    paged: true,
+    ...pageOf("ActivityEvent"),
     meta: "FeedMeta",
     ...ofCampaign,
   },

@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, query } from "../openapi";
+import { body, CREATES, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No suppression entry with this id in the workspace.";
@@ -13,8 +13,7 @@ const op = operations("Suppressions", {
     summary: "List suppressed addresses and domains",
     description:
       "Newest first. `email` finds what suppresses that address (its own entry or its domain's); `domain` lists the domain's entry and the addresses listed at that domain.",
-    data: "Suppression",
-    paged: true,
+    ...pageOf("Suppression"),
   },
   createSuppression: {
     summary: "Suppress an address or a domain",
