@@ -20,36 +20,27 @@ import { finishSequence, type MessageRef, reach, suppress } from "./state";
  */
 
 const tags = v.optional(v.record(v.string(), v.array(v.string())), {});
-const mail = v.object({ messageId: v.pipe(v.string(), v.nonEmpty()), timestamp: v.pipe(v.string(), v.isoTimestamp()), tags });
 const timestamp = v.pipe(v.string(), v.isoTimestamp());
+const mail = v.object({ messageId: v.pipe(v.string(), v.nonEmpty()), timestamp, tags });
+/** A text field SES may leave out. */
+const maybe = v.optional(v.string());
 
 export const sesEventSchema = v.variant("eventType", [
   v.object({ eventType: v.literal("Send"), mail, send: v.optional(v.unknown()) }),
   v.object({
     eventType: v.literal("Delivery"),
     mail,
-    delivery: v.object({
-      timestamp,
-      processingTimeMillis: v.optional(v.number()),
-      smtpResponse: v.optional(v.string()),
-      reportingMTA: v.optional(v.string()),
-    }),
+    delivery: v.object({ timestamp, processingTimeMillis: v.optional(v.number()), smtpResponse: maybe, reportingMTA: maybe }),
   }),
   v.object({
     eventType: v.literal("Open"),
     mail,
-    open: v.object({ timestamp, ipAddress: v.optional(v.string()), userAgent: v.optional(v.string()) }),
+    open: v.object({ timestamp, ipAddress: maybe, userAgent: maybe }),
   }),
   v.object({
     eventType: v.literal("Click"),
     mail,
-    click: v.object({
-      timestamp,
-      link: v.optional(v.string(), ""),
-      ipAddress: v.optional(v.string()),
-      userAgent: v.optional(v.string()),
-      linkTags: v.optional(v.unknown()),
-    }),
+    click: v.object({ timestamp, link: v.optional(v.string(), ""), ipAddress: maybe, userAgent: maybe, linkTags: v.optional(v.unknown()) }),
   }),
   v.object({
     eventType: v.literal("Bounce"),
@@ -57,30 +48,15 @@ export const sesEventSchema = v.variant("eventType", [
     bounce: v.object({
       timestamp,
       bounceType: v.string(),
-      bounceSubType: v.optional(v.string()),
-      feedbackId: v.optional(v.string()),
-      bouncedRecipients: v.optional(
-        v.array(
-          v.object({
-            emailAddress: v.optional(v.string()),
-            status: v.optional(v.string()),
-            diagnosticCode: v.optional(v.string()),
-            action: v.optional(v.string()),
-          }),
-        ),
-        [],
-      ),
+      bounceSubType: maybe,
+      feedbackId: maybe,
+      bouncedRecipients: v.optional(v.array(v.object({ emailAddress: maybe, status: maybe, diagnosticCode: maybe, action: maybe })), []),
     }),
   }),
   v.object({
     eventType: v.literal("Complaint"),
     mail,
-    complaint: v.object({
-      timestamp,
-      complaintFeedbackType: v.optional(v.string()),
-      feedbackId: v.optional(v.string()),
-      userAgent: v.optional(v.string()),
-    }),
+    complaint: v.object({ timestamp, complaintFeedbackType: maybe, feedbackId: maybe, userAgent: maybe }),
   }),
   v.object({ eventType: v.literal("Reject"), mail, reject: v.object({ reason: v.optional(v.string(), "rejected") }) }),
   v.object({
@@ -91,7 +67,7 @@ export const sesEventSchema = v.variant("eventType", [
   v.object({
     eventType: v.literal("DeliveryDelay"),
     mail,
-    deliveryDelay: v.object({ timestamp, delayType: v.optional(v.string()), expirationTime: v.optional(v.string()) }),
+    deliveryDelay: v.object({ timestamp, delayType: maybe, expirationTime: maybe }),
   }),
   v.object({ eventType: v.literal("Subscription"), mail, subscription: v.optional(v.unknown()) }),
 ]);
