@@ -76,27 +76,36 @@ export type SesEvent = v.InferOutput<typeof sesEventSchema>;
 
 export type Applied = "applied" | "duplicate" | "unmatched" | "ignored";
 
-/** The provider's identity of an event: the same event delivered again has the same key. */
-export function providerKey(event: SesEvent): string {
-  const id = event.mail.messageId;
+/** The part of an event SES stamps with when it happened (`delivery`, `open`, …); Send, Reject, Rendering Failure and Subscription have none. */
+function stamped(event: SesEvent): { timestamp: string; feedbackId?: string } | undefined {
   switch (event.eventType) {
-    case "Send":
-      return `ses:${id}:Send`;
     case "Delivery":
-      return `ses:${id}:Delivery:${event.delivery.timestamp}`;
+      return event.delivery;
     case "Open":
-      return `ses:${id}:Open:${event.open.timestamp}`;
+      return event.open;
     case "Click":
-      return `ses:${id}:Click:${event.click.timestamp}:${event.click.link}`;
+      return event.click;
     case "Bounce":
-      return `ses:${id}:Bounce:${event.bounce.feedbackId ?? event.bounce.timestamp}`;
+      return event.bounce;
     case "Complaint":
-      return `ses:${id}:Complaint:${event.complaint.feedbackId ?? event.complaint.timestamp}`;
+      return event.complaint;
     case "DeliveryDelay":
-      return `ses:${id}:DeliveryDelay:${event.deliveryDelay.timestamp}`;
+      return event.deliveryDelay;
     default:
-      return `ses:${id}:${event.eventType}`;
+      return undefined;
   }
+}
+
+/**
+ * The provider's identity of an event: the same event delivered again has the same key. The type
+ * and the moment; a click also its link; a bounce or complaint its feedback id when SES gives one.
+ */
+export function providerKey(event: SesEvent): string {
+  const key = `ses:${event.mail.messageId}:${event.eventType}`;
+  const part = stamped(event);
+  if (!part) return key;
+  if (event.eventType === "Click") return `${key}:${part.timestamp}:${event.click.link}`;
+  return `${key}:${part.feedbackId ?? part.timestamp}`;
 }
 
 /** The email an event is about: by our tag, confirmed by SES's id; or by SES's id alone. */
@@ -113,22 +122,7 @@ export async function recordUnmatched(providerKey: string, kind: string, reason:
 }
 
 function eventTime(event: SesEvent): Date {
-  switch (event.eventType) {
-    case "Delivery":
-      return new Date(event.delivery.timestamp);
-    case "Open":
-      return new Date(event.open.timestamp);
-    case "Click":
-      return new Date(event.click.timestamp);
-    case "Bounce":
-      return new Date(event.bounce.timestamp);
-    case "Complaint":
-      return new Date(event.complaint.timestamp);
-    case "DeliveryDelay":
-      return new Date(event.deliveryDelay.timestamp);
-    default:
-      return new Date(event.mail.timestamp);
-  }
+  return new Date(stamped(event)?.timestamp ?? event.mail.timestamp);
 }
 
 const MILESTONES: Partial<Record<SesEvent["eventType"], FastMilestone>> = { Delivery: "delivered", Open: "opened", Click: "clicked" };
