@@ -2640,7 +2640,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundError"];
                 };
             };
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6139,7 +6139,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundError"];
                 };
             };
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7639,7 +7639,7 @@ export interface operations {
             };
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7986,7 +7986,7 @@ export interface operations {
             };
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
