@@ -96,5 +96,5 @@ describe("local SES account", () => {
     } finally {
       await system.stop();
     }
-  }, 60_000);
+  }, 180_000); // starting the local system (a fresh PGlite, its migrations) took 39 s of it on a busy machine
 });
