@@ -28,7 +28,7 @@ const textArray = (values: readonly string[]) => Database.array(values, "text");
 /** The first email and when it is due, for contacts starting now (`window`: the contact's, see `windowOf`). */
 export function firstStep(workflow: Workflow.Workflow, window: SendWindow, from: Date) {
   const step = Workflow.nextStep(workflow);
-  return { nodeId: step.nodeId, at: dueAt(addDelays(from, step.delays, window.timezone), window) };
+  return { nodeId: step.nodeId, at: dueAt(addDelays(from, step.delays, window), window) };
 }
 
 /**

@@ -20,7 +20,17 @@ export async function lock(id: string): Promise<Row> {
 export function settingsOf(
   row: Pick<
     Row,
-    "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "timezoneMode" | "maxBounceRate" | "maxComplaintRate"
+    | "sendDays"
+    | "sendHoursStart"
+    | "sendHoursEnd"
+    | "timezone"
+    | "maxEmailsPerHour"
+    | "timezoneMode"
+    | "maxBounceRate"
+    | "maxComplaintRate"
+    | "holidays"
+    | "skipDates"
+    | "outOfOfficeHoldDays"
   >,
 ): Settings {
   return {
@@ -32,5 +42,8 @@ export function settingsOf(
     timezoneMode: row.timezoneMode,
     maxBounceRate: row.maxBounceRate,
     maxComplaintRate: row.maxComplaintRate,
+    holidays: row.holidays ?? null,
+    skipDates: row.skipDates,
+    outOfOfficeHoldDays: row.outOfOfficeHoldDays,
   };
 }

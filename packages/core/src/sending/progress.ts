@@ -32,10 +32,20 @@ export function nextAfter(workflow: Workflow.Workflow | null, window: SendWindow
   const step = workflow ? Workflow.nextStep(workflow, nodeId) : { nodeId: null, delays: [] };
   if (!step.nodeId) return { status: "completed", nodeId: null, at: null };
   // Delays count from the moment the previous email was sent, in the window's timezone.
-  return { status: "in_progress", nodeId: step.nodeId, at: dueAt(addDelays(sentAt, step.delays, window.timezone), window) };
+  return { status: "in_progress", nodeId: step.nodeId, at: dueAt(addDelays(sentAt, step.delays, window), window) };
 }
 
-const SEQUENCE = pick(campaignTable, ["id", "workflow", "sendDays", "sendHoursStart", "sendHoursEnd", "timezone", "timezoneMode"]);
+const SEQUENCE = pick(campaignTable, [
+  "id",
+  "workflow",
+  "sendDays",
+  "sendHoursStart",
+  "sendHoursEnd",
+  "timezone",
+  "timezoneMode",
+  "holidays",
+  "skipDates",
+]);
 const MOVED = pick(campaignContactTable, ["campaignId", "contactId", "status"], "cc");
 
 const UTC_WINDOW: SendWindow = { sendDays: [], sendHoursStart: 0, sendHoursEnd: 24, timezone: "UTC" };
