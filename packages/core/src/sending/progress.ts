@@ -118,7 +118,9 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
       MOVED,
       sql`
       UPDATE campaign_contact cc
-      SET status = v.status, current_node_id = v.next_node, next_run_at = v.next_at, email_account_id = v.account_id,
+      SET status = v.status, current_node_id = v.next_node, email_account_id = v.account_id,
+          -- An out-of-office hold that arrived while this email was in flight still holds the next one.
+          next_run_at = CASE WHEN v.next_at IS NULL THEN NULL ELSE greatest(v.next_at, cc.hold_until) END,
           claimed_at = NULL, claim_id = NULL, last_sent_at = v.sent_at, error = NULL, updated_at = ${Clock.now()}
       FROM ${unnest(moves, {
         campaign_id: ["text", ({ m }) => m.campaignId],

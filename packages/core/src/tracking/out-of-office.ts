@@ -58,15 +58,22 @@ export function returnDate(text: string, receivedAt: Date, timezone: string): st
   const today = localDate(receivedAt, timezone);
   const last = plusDays(today, MAX_HOLD_DAYS);
   const reference = { instant: receivedAt, timezone: offsetMinutes(receivedAt, timezone) };
+  // Every language's parser reads the text; where two read overlapping words, the longer reading
+  // wins ("31 décembre" in French over "31 d", 31 days, in English).
+  const readings = PARSERS.flatMap((parser) => parser.parse(text, reference, { forwardDate: true })).sort(
+    (a, b) => b.text.length - a.text.length || a.index - b.index,
+  );
+  const taken: Array<[number, number]> = [];
   let latest: string | undefined;
-  for (const parser of PARSERS) {
-    for (const result of parser.parse(text, reference, { forwardDate: true })) {
-      for (const c of [result.start, result.end]) {
-        if (!c || !(c.isCertain("day") || c.isCertain("weekday"))) continue;
-        const date = iso(c);
-        if (date < today || date > last) continue;
-        if (!latest || date > latest) latest = date;
-      }
+  for (const result of readings) {
+    const [from, to] = [result.index, result.index + result.text.length];
+    if (taken.some(([f, t]) => from < t && f < to)) continue;
+    taken.push([from, to]);
+    for (const c of [result.start, result.end]) {
+      if (!c || !(c.isCertain("day") || c.isCertain("weekday"))) continue;
+      const date = iso(c);
+      if (date < today || date > last) continue;
+      if (!latest || date > latest) latest = date;
     }
   }
   return latest;
@@ -84,7 +91,8 @@ const LEFT_COMPANY = [
   /\bne (fait|travaille) plus (partie|chez|pour|dans|au sein)\b/i,
   /\bn['’]est plus (en poste|chez|dans|employée?|salariée?|au sein|membre|parmi nous)\b/i,
   /\ba quitté (la société|l['’]entreprise|le groupe|notre|nos|ses fonctions)/i,
-  /\bnicht mehr (bei|für) (uns|\p{Lu}\S*)\b/iu,
+  /\b(ist|sind) nicht mehr (bei|für|Teil)\b/i,
+  /\bnicht mehr (bei|für) uns\b/i,
   /\bnicht mehr (in unserem|im) Unternehmen\b/i,
   /\b(hat|haben) (das|unser) Unternehmen verlassen\b/i,
   /\baus dem Unternehmen ausgeschieden\b/i,

@@ -46,6 +46,9 @@ describe("POST /v1/campaigns", () => {
         maxEmailsPerHour: 30,
         maxBounceRate: 5,
         maxComplaintRate: 0.3,
+        holidays: null,
+        skipDates: [],
+        outOfOfficeHoldDays: 7,
       },
       stats: { totalContacts: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, unsubscribed: 0 },
       startedAt: null,
@@ -237,6 +240,9 @@ describe("PUT /v1/campaigns/:id", () => {
       timezoneMode: "campaign",
       maxBounceRate: 5,
       maxComplaintRate: 0.3,
+      holidays: null,
+      skipDates: [],
+      outOfOfficeHoldDays: 7,
     });
   });
 
