@@ -57,7 +57,9 @@ const holidayCalendar = v.pipe(
     ),
     ["region"],
   ),
-  v.transform((h): HolidayCalendar => (h.region ? { country: h.country, region: canonicalRegion(h.country, h.region)! } : { country: h.country })),
+  v.transform(
+    (h): HolidayCalendar => (h.region ? { country: h.country, region: canonicalRegion(h.country, h.region)! } : { country: h.country }),
+  ),
 );
 
 /** A real calendar date, `YYYY-MM-DD` (2000–2100). */

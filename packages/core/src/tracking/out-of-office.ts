@@ -106,8 +106,7 @@ export function saysLeftCompany(text: string): boolean {
 
 export type Verdict =
   /** Hold the next step until `holdUntil`; `returnDate` when the text gave one. */
-  | { kind: "hold"; holdUntil: Date; returnDate?: string }
-  | { kind: "left_company" };
+  { kind: "hold"; holdUntil: Date; returnDate?: string } | { kind: "left_company" };
 
 /**
  * What an automatic reply means for the contact's sequence. `window` is the contact's (see
@@ -118,5 +117,8 @@ export function verdict(text: string, receivedAt: Date, window: SendWindow, hold
   if (saysLeftCompany(text)) return { kind: "left_company" };
   const date = returnDate(text, receivedAt, window.timezone);
   if (date) return { kind: "hold", holdUntil: firstSendDayAfter(date, window), returnDate: date };
-  return { kind: "hold", holdUntil: nextOpening(addDelay(receivedAt, { days: holdDays, hours: 0, businessDays: false }, window.timezone), window) };
+  return {
+    kind: "hold",
+    holdUntil: nextOpening(addDelay(receivedAt, { days: holdDays, hours: 0, businessDays: false }, window.timezone), window),
+  };
 }

@@ -116,7 +116,13 @@ describe("delays", () => {
 
 describe("holidays and skipped dates (#14)", () => {
   const week = ["monday", "tuesday", "wednesday", "thursday", "friday"] as const;
-  const france: SendWindow = { sendDays: [...week], sendHoursStart: 9, sendHoursEnd: 18, timezone: "Europe/Paris", holidays: { country: "FR" } };
+  const france: SendWindow = {
+    sendDays: [...week],
+    sendHoursStart: 9,
+    sendHoursEnd: 18,
+    timezone: "Europe/Paris",
+    holidays: { country: "FR" },
+  };
 
   it("knows a country's public holidays from the calendar package, and a region's own", () => {
     const fr = publicHolidays({ country: "FR" }, 2026);

@@ -54,7 +54,12 @@ describe("out-of-office replies", () => {
   it("takes the latest date named (the end of an absence), and the hold days when none is", () => {
     const at = new Date("2026-12-14T10:00:00Z");
     expect(returnDate("I am away from 21 December to 4 January; urgent: before 18 December call Ana.", at, "UTC")).toBe("2027-01-04");
-    const w: SendWindow = { sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"], sendHoursStart: 9, sendHoursEnd: 18, timezone: "UTC" };
+    const w: SendWindow = {
+      sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
+      sendHoursStart: 9,
+      sendHoursEnd: 18,
+      timezone: "UTC",
+    };
     const v = verdict("Automatic reply: I am away.", at, w, 3);
     expect(v).toEqual({ kind: "hold", holdUntil: new Date("2026-12-17T10:00:00Z") });
     // Times alone are not dates.
