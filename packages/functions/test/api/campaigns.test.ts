@@ -109,7 +109,11 @@ describe("POST /v1/campaigns", () => {
   it("keeps holidays (country and region as the calendar spells them) and skipped dates sorted, once each; null clears", async () => {
     const { create, api } = await setup();
     const res = await create({
-      settings: { holidays: { country: "de", region: "by" }, skipDates: ["2026-12-31", "2026-12-24", "2026-12-31"], outOfOfficeHoldDays: 14 },
+      settings: {
+        holidays: { country: "de", region: "by" },
+        skipDates: ["2026-12-31", "2026-12-24", "2026-12-31"],
+        outOfOfficeHoldDays: 14,
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body.data.settings).toMatchObject({
