@@ -1001,7 +1001,15 @@ export interface components {
          *         "maxEmailsPerHour": 30,
          *         "timezoneMode": "campaign",
          *         "maxBounceRate": 5,
-         *         "maxComplaintRate": 0.3
+         *         "maxComplaintRate": 0.3,
+         *         "holidays": {
+         *           "country": "FR"
+         *         },
+         *         "skipDates": [
+         *           "2025-12-24",
+         *           "2025-12-31"
+         *         ],
+         *         "outOfOfficeHoldDays": 7
          *       },
          *       "stats": {
          *         "totalContacts": 500,
@@ -1099,6 +1107,30 @@ export interface components {
                 maxBounceRate: number;
                 /** @description Percent of complaints over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 0.3. */
                 maxComplaintRate: number;
+                /**
+                 * @description No email on the public holidays of this country (ISO 3166-1 code) and, optionally, region (the holiday calendar's code, such as `67` for Bas-Rhin or `BY` for Bavaria), read in the timezone that applies to each contact; business-day delays do not count them. Null (default): none. An unknown country or region is a 400 naming `settings.holidays.country` or `settings.holidays.region`.
+                 * @example {
+                 *       "country": "FR"
+                 *     }
+                 * @example {
+                 *       "country": "DE",
+                 *       "region": "BY"
+                 *     }
+                 */
+                holidays: {
+                    country: string;
+                    region?: string;
+                } | null;
+                /**
+                 * @description Local dates (`YYYY-MM-DD`, at most 366, sorted and without repeats) with no email, in the timezone that applies to each contact; business-day delays do not count them. Default [].
+                 * @example [
+                 *       "2026-12-24",
+                 *       "2026-12-31"
+                 *     ]
+                 */
+                skipDates: string[];
+                /** @description An automatic reply holds the contact's next email until the first send day after the return date it gives (English, French, German or Spanish; dates in the past or more than 90 days ahead are ignored); with none, this many days (1–90, default 7). */
+                outOfOfficeHoldDays: number;
             };
             stats: {
                 totalContacts: number;
@@ -1189,6 +1221,7 @@ export interface components {
          *       "currentNodeId": "node_4",
          *       "nextSendAt": "2025-01-21T09:00:00.000Z",
          *       "lastSentAt": "2025-01-16T09:12:00.000Z",
+         *       "holdUntil": "2025-01-21T08:00:00.000Z",
          *       "sending": null,
          *       "error": null,
          *       "addedAt": "2025-01-15T10:35:00.000Z",
@@ -1201,10 +1234,12 @@ export interface components {
             firstName: string | null;
             lastName: string | null;
             /** @enum {string} */
-            status: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed";
+            status: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed" | "left_company";
             currentNodeId: string | null;
             nextSendAt: string | null;
             lastSentAt: string | null;
+            /** @description An out-of-office reply holds the next email until this instant (the first send day after the return date it gave, or `settings.outOfOfficeHoldDays` later). Null when nothing holds it. */
+            holdUntil: string | null;
             /** @description The email of the current step when SES's answer is not known yet (the sender stopped around the SES call): settled as sent by SES's Send event, or as never sent by evidence, after which it is sent once. Null otherwise. */
             sending: {
                 messageId: string;
@@ -4608,7 +4643,15 @@ export interface operations {
                      *             "maxEmailsPerHour": 30,
                      *             "timezoneMode": "campaign",
                      *             "maxBounceRate": 5,
-                     *             "maxComplaintRate": 0.3
+                     *             "maxComplaintRate": 0.3,
+                     *             "holidays": {
+                     *               "country": "FR"
+                     *             },
+                     *             "skipDates": [
+                     *               "2025-12-24",
+                     *               "2025-12-31"
+                     *             ],
+                     *             "outOfOfficeHoldDays": 7
                      *           },
                      *           "stats": {
                      *             "totalContacts": 500,
@@ -4736,7 +4779,15 @@ export interface operations {
                  *         "maxEmailsPerHour": 30,
                  *         "timezoneMode": "campaign",
                  *         "maxBounceRate": 5,
-                 *         "maxComplaintRate": 0.3
+                 *         "maxComplaintRate": 0.3,
+                 *         "holidays": {
+                 *           "country": "FR"
+                 *         },
+                 *         "skipDates": [
+                 *           "2025-12-24",
+                 *           "2025-12-31"
+                 *         ],
+                 *         "outOfOfficeHoldDays": 7
                  *       },
                  *       "workflow": {
                  *         "nodes": [
@@ -4811,6 +4862,12 @@ export interface operations {
                         timezoneMode?: "campaign" | "contact";
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
+                        holidays?: {
+                            country: string;
+                            region?: string;
+                        } | null;
+                        skipDates?: string[];
+                        outOfOfficeHoldDays?: number;
                     };
                     workflow?: {
                         nodes: ({
@@ -4892,7 +4949,15 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5080,7 +5145,15 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5227,6 +5300,12 @@ export interface operations {
                         timezoneMode?: "campaign" | "contact";
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
+                        holidays?: {
+                            country: string;
+                            region?: string;
+                        } | null;
+                        skipDates?: string[];
+                        outOfOfficeHoldDays?: number;
                     };
                     workflow?: {
                         nodes: ({
@@ -5307,7 +5386,15 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5553,7 +5640,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                status?: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed";
+                status?: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed" | "left_company";
             };
             header?: never;
             path: {
@@ -5590,6 +5677,7 @@ export interface operations {
                      *           "currentNodeId": "node_4",
                      *           "nextSendAt": "2025-01-21T09:00:00.000Z",
                      *           "lastSentAt": "2025-01-16T09:12:00.000Z",
+                     *           "holdUntil": "2025-01-21T08:00:00.000Z",
                      *           "sending": null,
                      *           "error": null,
                      *           "addedAt": "2025-01-15T10:35:00.000Z",
@@ -6061,7 +6149,15 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6255,7 +6351,15 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6449,7 +6553,15 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6643,7 +6755,15 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
