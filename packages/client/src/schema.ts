@@ -2618,7 +2618,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundError"];
                 };
             };
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6059,7 +6059,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundError"];
                 };
             };
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7587,7 +7587,7 @@ export interface operations {
             };
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7934,7 +7934,7 @@ export interface operations {
             };
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
