@@ -1056,7 +1056,15 @@ export interface components {
          *         "timezoneMode": "campaign",
          *         "maxBounceRate": 5,
          *         "maxComplaintRate": 0.3,
-         *         "stopOnCompanyReply": false
+         *         "stopOnCompanyReply": false,
+         *         "holidays": {
+         *           "country": "FR"
+         *         },
+         *         "skipDates": [
+         *           "2025-12-24",
+         *           "2025-12-31"
+         *         ],
+         *         "outOfOfficeHoldDays": 7
          *       },
          *       "stats": {
          *         "totalContacts": 500,
@@ -1156,6 +1164,30 @@ export interface components {
                 maxComplaintRate: number;
                 /** @description A human reply from a contact of domain D stops every other contact of D in the campaign (each with a `stopped` activity event naming the reply). Free-mail domains (gmail.com, outlook.com, ...) never count as a company. Default false. */
                 stopOnCompanyReply: boolean;
+                /**
+                 * @description No email on the public holidays of this country (ISO 3166-1 code) and, optionally, region (the holiday calendar's code, such as `67` for Bas-Rhin or `BY` for Bavaria), read in the timezone that applies to each contact; business-day delays do not count them. Null (default): none. An unknown country or region is a 400 naming `settings.holidays.country` or `settings.holidays.region`.
+                 * @example {
+                 *       "country": "FR"
+                 *     }
+                 * @example {
+                 *       "country": "DE",
+                 *       "region": "BY"
+                 *     }
+                 */
+                holidays: {
+                    country: string;
+                    region?: string;
+                } | null;
+                /**
+                 * @description Local dates (`YYYY-MM-DD`, at most 366, sorted and without repeats) with no email, in the timezone that applies to each contact; business-day delays do not count them. Default [].
+                 * @example [
+                 *       "2026-12-24",
+                 *       "2026-12-31"
+                 *     ]
+                 */
+                skipDates: string[];
+                /** @description An automatic reply holds the contact's next email until the first send day after the return date it gives (English, French, German or Spanish; dates in the past or more than 90 days ahead are ignored); with none, this many days (1–90, default 7). */
+                outOfOfficeHoldDays: number;
             };
             stats: {
                 totalContacts: number;
@@ -1246,6 +1278,7 @@ export interface components {
          *       "currentNodeId": "node_4",
          *       "nextSendAt": "2025-01-21T09:00:00.000Z",
          *       "lastSentAt": "2025-01-16T09:12:00.000Z",
+         *       "holdUntil": "2025-01-21T08:00:00.000Z",
          *       "sending": null,
          *       "error": null,
          *       "addedAt": "2025-01-15T10:35:00.000Z",
@@ -1258,10 +1291,12 @@ export interface components {
             firstName: string | null;
             lastName: string | null;
             /** @enum {string} */
-            status: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed";
+            status: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed" | "left_company";
             currentNodeId: string | null;
             nextSendAt: string | null;
             lastSentAt: string | null;
+            /** @description An out-of-office reply holds the next email until this instant (the first send day after the return date it gave, or `settings.outOfOfficeHoldDays` later). Null when nothing holds it. */
+            holdUntil: string | null;
             /** @description The email of the current step when SES's answer is not known yet (the sender stopped around the SES call): settled as sent by SES's Send event, or as never sent by evidence, after which it is sent once. Null otherwise. */
             sending: {
                 messageId: string;
@@ -4770,7 +4805,15 @@ export interface operations {
                      *             "timezoneMode": "campaign",
                      *             "maxBounceRate": 5,
                      *             "maxComplaintRate": 0.3,
-                     *             "stopOnCompanyReply": false
+                     *             "stopOnCompanyReply": false,
+                     *             "holidays": {
+                     *               "country": "FR"
+                     *             },
+                     *             "skipDates": [
+                     *               "2025-12-24",
+                     *               "2025-12-31"
+                     *             ],
+                     *             "outOfOfficeHoldDays": 7
                      *           },
                      *           "stats": {
                      *             "totalContacts": 500,
@@ -4899,7 +4942,15 @@ export interface operations {
                  *         "timezoneMode": "campaign",
                  *         "maxBounceRate": 5,
                  *         "maxComplaintRate": 0.3,
-                 *         "stopOnCompanyReply": false
+                 *         "stopOnCompanyReply": false,
+                 *         "holidays": {
+                 *           "country": "FR"
+                 *         },
+                 *         "skipDates": [
+                 *           "2025-12-24",
+                 *           "2025-12-31"
+                 *         ],
+                 *         "outOfOfficeHoldDays": 7
                  *       },
                  *       "workflow": {
                  *         "nodes": [
@@ -4975,6 +5026,12 @@ export interface operations {
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
                         stopOnCompanyReply?: boolean;
+                        holidays?: {
+                            country: string;
+                            region?: string;
+                        } | null;
+                        skipDates?: string[];
+                        outOfOfficeHoldDays?: number;
                     };
                     workflow?: {
                         nodes: ({
@@ -5057,7 +5114,15 @@ export interface operations {
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3,
-                     *           "stopOnCompanyReply": false
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5246,7 +5311,15 @@ export interface operations {
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3,
-                     *           "stopOnCompanyReply": false
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5394,6 +5467,12 @@ export interface operations {
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
                         stopOnCompanyReply?: boolean;
+                        holidays?: {
+                            country: string;
+                            region?: string;
+                        } | null;
+                        skipDates?: string[];
+                        outOfOfficeHoldDays?: number;
                     };
                     workflow?: {
                         nodes: ({
@@ -5475,7 +5554,15 @@ export interface operations {
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3,
-                     *           "stopOnCompanyReply": false
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5721,7 +5808,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                status?: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed";
+                status?: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed" | "left_company";
             };
             header?: never;
             path: {
@@ -5758,6 +5845,7 @@ export interface operations {
                      *           "currentNodeId": "node_4",
                      *           "nextSendAt": "2025-01-21T09:00:00.000Z",
                      *           "lastSentAt": "2025-01-16T09:12:00.000Z",
+                     *           "holdUntil": "2025-01-21T08:00:00.000Z",
                      *           "sending": null,
                      *           "error": null,
                      *           "addedAt": "2025-01-15T10:35:00.000Z",
@@ -6230,7 +6318,15 @@ export interface operations {
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3,
-                     *           "stopOnCompanyReply": false
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6425,7 +6521,15 @@ export interface operations {
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3,
-                     *           "stopOnCompanyReply": false
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6620,7 +6724,15 @@ export interface operations {
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3,
-                     *           "stopOnCompanyReply": false
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6815,7 +6927,15 @@ export interface operations {
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
                      *           "maxComplaintRate": 0.3,
-                     *           "stopOnCompanyReply": false
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,

@@ -29,6 +29,9 @@ export function settingsOf(
     | "maxBounceRate"
     | "maxComplaintRate"
     | "stopOnCompanyReply"
+    | "holidays"
+    | "skipDates"
+    | "outOfOfficeHoldDays"
   >,
 ): Settings {
   return {
@@ -41,5 +44,8 @@ export function settingsOf(
     maxBounceRate: row.maxBounceRate,
     maxComplaintRate: row.maxComplaintRate,
     stopOnCompanyReply: row.stopOnCompanyReply,
+    holidays: row.holidays ?? null,
+    skipDates: row.skipDates,
+    outOfOfficeHoldDays: row.outOfOfficeHoldDays,
   };
 }

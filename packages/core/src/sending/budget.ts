@@ -30,6 +30,8 @@ const CAMPAIGN = pick(
     "sendHoursEnd",
     "timezone",
     "timezoneMode",
+    "holidays",
+    "skipDates",
     "maxEmailsPerHour",
   ],
   "c",
@@ -87,7 +89,17 @@ export interface Locked {
 }
 
 /** A campaign's send window (and status), as schedules need it: `const { id, status, ...window } = row`. */
-export const WINDOW = pick(campaignTable, ["id", "status", "sendDays", "sendHoursStart", "sendHoursEnd", "timezone", "timezoneMode"]);
+export const WINDOW = pick(campaignTable, [
+  "id",
+  "status",
+  "sendDays",
+  "sendHoursStart",
+  "sendHoursEnd",
+  "timezone",
+  "timezoneMode",
+  "holidays",
+  "skipDates",
+]);
 
 /** An account's budget from its counts: the cap of the UTC day of `now`, and its minimum gap. */
 export function budgetOf(account: Account, counts: { day: number; lastAt: Date | null }, now: Date): AccountBudget {
@@ -161,6 +173,8 @@ export async function lock(campaignId: string, now: Date): Promise<Locked | unde
       sendHoursEnd: campaign.sendHoursEnd,
       timezone: campaign.timezone,
       timezoneMode: campaign.timezoneMode,
+      holidays: campaign.holidays,
+      skipDates: campaign.skipDates,
     },
     used: { lastHour: first.last_hour, lastMinute: first.last_minute },
     inFlight: first.in_flight,

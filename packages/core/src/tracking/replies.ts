@@ -11,6 +11,7 @@ import * as Log from "../log";
 import * as Message from "../message";
 import { settleSent } from "../sending/progress";
 import { companyDomain } from "../util/free-mail";
+import * as Hold from "./hold";
 import * as InboundMail from "./inbound-mail";
 import { recordUnmatched } from "./ses-events";
 import { finishSequence, type MessageRef, reach } from "./state";
@@ -18,8 +19,8 @@ import { finishSequence, type MessageRef, reach } from "./state";
 /**
  * Replies: mail received by SES for the reply domain (receipt rule → SNS) is parsed, matched to
  * the email it answers by `In-Reply-To`/`References` against SES's message id, and recorded. A
- * real reply stops the contact's sequence; an automatic one (out of office) is recorded as such
- * and changes nothing else.
+ * real reply stops the contact's sequence; an automatic one (out of office) holds its next step
+ * until the return date it gives (or stops it as `left_company`), see out-of-office.ts.
  */
 
 export const inboundSchema = v.object({
@@ -35,6 +36,8 @@ const AUTO_SUBJECT =
 export interface ParsedReply {
   subject: string;
   preview: string;
+  /** What was written, without the quoted original (at most 20,000 characters). */
+  text: string;
   from?: string;
   automatic: boolean;
   /** SES message ids the reply refers to, most direct first. */
@@ -45,14 +48,19 @@ export interface ParsedReply {
 const sesId = (ref: string) => ref.replace(/^<|>$/g, "").split("@")[0]!;
 
 /** What was written, without the quoted original below it. */
-export function preview(text: string, max = 200): string {
+export function ownText(text: string, max = 20_000): string {
   const lines: string[] = [];
   for (const line of text.split(/\r?\n/)) {
     if (/^>/.test(line) || /^On .+ wrote:\s*$/.test(line) || /^Le .+ a écrit\s*:\s*$/.test(line) || /^-{2,}\s*Original Message/i.test(line))
       break;
     lines.push(line);
   }
-  const compact = lines.join(" ").replace(/\s+/g, " ").trim();
+  return lines.join("\n").slice(0, max);
+}
+
+/** The start of what was written, on one line. */
+export function preview(text: string, max = 200): string {
+  const compact = ownText(text).replace(/\s+/g, " ").trim();
   return compact.length > max ? `${compact.slice(0, max - 1)}…` : compact;
 }
 
@@ -72,6 +80,7 @@ export async function parseReply(raw: string | Uint8Array): Promise<ParsedReply>
   return {
     subject,
     preview: preview(email.text ?? ""),
+    text: ownText(email.text ?? ""),
     from: email.from?.address,
     automatic,
     references: [...new Set(refs.map(sesId))],
@@ -90,28 +99,40 @@ async function messageBySesId(ids: string[]): Promise<(Message.Found & { sesMess
 async function recordReply(
   message: MessageRef,
   at: Date,
-  reply: { subject?: string; preview?: string; from?: string; automatic: boolean; source: string },
+  reply: { subject?: string; preview?: string; text?: string; from?: string; automatic: boolean; source: string },
   providerKey: string | undefined,
 ): Promise<boolean> {
+  let stopped = false;
   const recorded = await Database.transaction(async () => {
     // A human reply in a campaign with `stopOnCompanyReply` stops other contacts' rows: the
     // campaign is locked first, as the sender does before its contacts' rows (one lock order).
     const companyStop = !reply.automatic && (await companyStopOn(message.campaignId));
+    // Out of office: hold the next step until the return date, or stop if the person left.
+    const ooo = reply.automatic ? await Hold.judge(message, at, `${reply.subject ?? ""}\n${reply.text ?? ""}`) : undefined;
     const inserted = await Activity.recordAbout(message, {
       type: "replied",
       occurredAt: at,
-      metadata: { subject: reply.subject, preview: reply.preview, from: reply.from, automatic: reply.automatic, source: reply.source },
+      metadata: {
+        subject: reply.subject,
+        preview: reply.preview,
+        from: reply.from,
+        automatic: reply.automatic,
+        source: reply.source,
+        ...Hold.describe(ooo),
+      },
       providerKey,
     });
     if (!inserted) return false;
+    if (ooo) stopped = await Hold.apply(message, ooo, at);
     if (!reply.automatic) {
       await reach(message, "replied", at);
-      await finishSequence(message.campaignId, message.contactId, "replied", at);
-      if (companyStop) await stopCompany(message, at, { from: reply.from, subject: reply.subject, key: providerKey });
+      stopped = await finishSequence(message.campaignId, message.contactId, "replied", at);
+      if (companyStop && (await stopCompany(message, at, { from: reply.from, subject: reply.subject, key: providerKey })) > 0)
+        stopped = true;
     }
     return true;
   });
-  if (recorded && !reply.automatic) await completeIfDone(message.campaignId);
+  if (recorded && stopped) await completeIfDone(message.campaignId);
   return recorded;
 }
 
@@ -209,7 +230,13 @@ export async function report(
   const recorded = await recordReply(
     message,
     at,
-    { subject: input.subject, preview: input.text ? preview(input.text) : undefined, automatic: input.automatic, source: "api" },
+    {
+      subject: input.subject,
+      preview: input.text ? preview(input.text) : undefined,
+      text: input.text ? ownText(input.text) : undefined,
+      automatic: input.automatic,
+      source: "api",
+    },
     undefined,
   );
   return { recorded, messageId: message.id };

@@ -65,6 +65,9 @@ const SETTINGS = {
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
   stopOnCompanyReply: false,
+  holidays: { country: "FR" },
+  skipDates: ["2025-12-24", "2025-12-31"],
+  outOfOfficeHoldDays: 7,
 };
 
 const CONTACT = {
@@ -133,6 +136,7 @@ export const EXAMPLES = {
     currentNodeId: "node_4",
     nextSendAt: "2025-01-21T09:00:00.000Z",
     lastSentAt: "2025-01-16T09:12:00.000Z",
+    holdUntil: "2025-01-21T08:00:00.000Z",
     sending: null,
     error: null,
     addedAt: "2025-01-15T10:35:00.000Z",

@@ -229,6 +229,26 @@ const Settings = v.object({
       "A human reply from a contact of domain D stops every other contact of D in the campaign (each with a `stopped` activity event naming the reply). Free-mail domains (gmail.com, outlook.com, ...) never count as a company. Default false.",
     ),
   ),
+  holidays: v.pipe(
+    v.nullable(v.object({ country: v.string(), region: v.optional(v.string()) })),
+    v.description(
+      "No email on the public holidays of this country (ISO 3166-1 code) and, optionally, region (the holiday calendar's code, such as `67` for Bas-Rhin or `BY` for Bavaria), read in the timezone that applies to each contact; business-day delays do not count them. Null (default): none. An unknown country or region is a 400 naming `settings.holidays.country` or `settings.holidays.region`.",
+    ),
+    v.metadata({ examples: [{ country: "FR" }, { country: "DE", region: "BY" }] }),
+  ),
+  skipDates: v.pipe(
+    v.array(v.string()),
+    v.description(
+      "Local dates (`YYYY-MM-DD`, at most 366, sorted and without repeats) with no email, in the timezone that applies to each contact; business-day delays do not count them. Default [].",
+    ),
+    v.metadata({ examples: [["2026-12-24", "2026-12-31"]] }),
+  ),
+  outOfOfficeHoldDays: v.pipe(
+    count,
+    v.description(
+      "An automatic reply holds the contact's next email until the first send day after the return date it gives (English, French, German or Spanish; dates in the past or more than 90 days ahead are ignored); with none, this many days (1–90, default 7).",
+    ),
+  ),
 });
 
 const PausedReason = v.pipe(
@@ -278,6 +298,12 @@ export const CampaignContact = v.object({
   currentNodeId: nullableText,
   nextSendAt: v.nullable(timestamp),
   lastSentAt: v.nullable(timestamp),
+  holdUntil: v.pipe(
+    v.nullable(timestamp),
+    v.description(
+      "An out-of-office reply holds the next email until this instant (the first send day after the return date it gave, or `settings.outOfOfficeHoldDays` later). Null when nothing holds it.",
+    ),
+  ),
   sending: v.pipe(
     v.nullable(v.object({ messageId: v.string(), nodeId: v.string(), since: timestamp })),
     v.description(

@@ -47,6 +47,9 @@ interface Settings {
   maxBounceRate: number;
   maxComplaintRate: number;
   stopOnCompanyReply: boolean;
+  holidays: { country: string; region?: string } | null;
+  skipDates: string[];
+  outOfOfficeHoldDays: number;
 }
 const DEFAULT_SETTINGS: Settings = {
   sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
@@ -58,6 +61,9 @@ const DEFAULT_SETTINGS: Settings = {
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
   stopOnCompanyReply: false,
+  holidays: null,
+  skipDates: [],
+  outOfOfficeHoldDays: 7,
 };
 
 type Verdict<T> = { ok: true; value: T } | { ok: false; reason: string };
