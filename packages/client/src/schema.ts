@@ -1011,7 +1011,11 @@ export interface components {
          *         "clicked": 45,
          *         "replied": 23,
          *         "bounced": 5,
-         *         "unsubscribed": 3
+         *         "unsubscribed": 3,
+         *         "humanOpened": 71,
+         *         "machineOpened": 131,
+         *         "humanClicked": 31,
+         *         "machineClicked": 19
          *       },
          *       "workflow": {
          *         "nodes": [
@@ -1109,6 +1113,14 @@ export interface components {
                 replied: number;
                 bounced: number;
                 unsubscribed: number;
+                /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+                humanOpened: number;
+                /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+                machineOpened: number;
+                /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+                humanClicked: number;
+                /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+                machineClicked: number;
             };
             workflow?: {
                 nodes: ({
@@ -1232,7 +1244,13 @@ export interface components {
          *       "bounced": 5,
          *       "bounceRate": 1.1,
          *       "unsubscribed": 3,
-         *       "unsubscribeRate": 0.7
+         *       "unsubscribeRate": 0.7,
+         *       "humanOpened": 71,
+         *       "humanOpenRate": 16,
+         *       "machineOpened": 131,
+         *       "humanClicked": 31,
+         *       "humanClickRate": 7,
+         *       "machineClicked": 19
          *     }
          */
         CampaignStats: {
@@ -1249,6 +1267,18 @@ export interface components {
             bounceRate: number;
             unsubscribed: number;
             unsubscribeRate: number;
+            /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+            humanOpened: number;
+            /** @description humanOpened over delivered (per email: over sent), like openRate. */
+            humanOpenRate: number;
+            /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+            machineOpened: number;
+            /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+            humanClicked: number;
+            /** @description humanClicked over delivered (per email: over sent), like clickRate. */
+            humanClickRate: number;
+            /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+            machineClicked: number;
         };
         /**
          * @example {
@@ -1261,7 +1291,13 @@ export interface components {
          *       "clicked": 45,
          *       "clickRate": 9,
          *       "replied": 15,
-         *       "replyRate": 3
+         *       "replyRate": 3,
+         *       "humanOpened": 64,
+         *       "humanOpenRate": 12.8,
+         *       "machineOpened": 130,
+         *       "humanClicked": 27,
+         *       "humanClickRate": 5.4,
+         *       "machineClicked": 21
          *     }
          */
         EmailStats: {
@@ -1275,6 +1311,18 @@ export interface components {
             clickRate: number;
             replied: number;
             replyRate: number;
+            /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+            humanOpened: number;
+            /** @description humanOpened over delivered (per email: over sent), like openRate. */
+            humanOpenRate: number;
+            /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+            machineOpened: number;
+            /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+            humanClicked: number;
+            /** @description humanClicked over delivered (per email: over sent), like clickRate. */
+            humanClickRate: number;
+            /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+            machineClicked: number;
         };
         /**
          * @example {
@@ -1313,7 +1361,11 @@ export interface components {
          *       "clicked": 4,
          *       "replied": 2,
          *       "bounced": 0,
-         *       "unsubscribed": 0
+         *       "unsubscribed": 0,
+         *       "humanOpened": 7,
+         *       "machineOpened": 13,
+         *       "humanClicked": 3,
+         *       "machineClicked": 1
          *     }
          */
         TimelinePoint: {
@@ -1325,6 +1377,14 @@ export interface components {
             replied: number;
             bounced: number;
             unsubscribed: number;
+            /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+            humanOpened: number;
+            /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+            machineOpened: number;
+            /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+            humanClicked: number;
+            /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+            machineClicked: number;
         };
         /**
          * @example {
@@ -4618,7 +4678,11 @@ export interface operations {
                      *             "clicked": 45,
                      *             "replied": 23,
                      *             "bounced": 5,
-                     *             "unsubscribed": 3
+                     *             "unsubscribed": 3,
+                     *             "humanOpened": 71,
+                     *             "machineOpened": 131,
+                     *             "humanClicked": 31,
+                     *             "machineClicked": 19
                      *           },
                      *           "workflow": {
                      *             "nodes": [
@@ -4902,7 +4966,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -5090,7 +5158,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -5317,7 +5389,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6071,7 +6147,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6265,7 +6345,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6459,7 +6543,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6653,7 +6741,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6820,7 +6912,13 @@ export interface operations {
                      *         "bounced": 5,
                      *         "bounceRate": 1.1,
                      *         "unsubscribed": 3,
-                     *         "unsubscribeRate": 0.7
+                     *         "unsubscribeRate": 0.7,
+                     *         "humanOpened": 71,
+                     *         "humanOpenRate": 16,
+                     *         "machineOpened": 131,
+                     *         "humanClicked": 31,
+                     *         "humanClickRate": 7,
+                     *         "machineClicked": 19
                      *       }
                      *     }
                      */
@@ -6897,7 +6995,13 @@ export interface operations {
                      *           "clicked": 45,
                      *           "clickRate": 9,
                      *           "replied": 15,
-                     *           "replyRate": 3
+                     *           "replyRate": 3,
+                     *           "humanOpened": 64,
+                     *           "humanOpenRate": 12.8,
+                     *           "machineOpened": 130,
+                     *           "humanClicked": 27,
+                     *           "humanClickRate": 5.4,
+                     *           "machineClicked": 21
                      *         },
                      *         {
                      *           "nodeId": "node_4",
@@ -6909,7 +7013,13 @@ export interface operations {
                      *           "clicked": 12,
                      *           "clickRate": 3.4,
                      *           "replied": 8,
-                     *           "replyRate": 2.3
+                     *           "replyRate": 2.3,
+                     *           "humanOpened": 38,
+                     *           "humanOpenRate": 10.9,
+                     *           "machineOpened": 66,
+                     *           "humanClicked": 9,
+                     *           "humanClickRate": 2.6,
+                     *           "machineClicked": 4
                      *         }
                      *       ]
                      *     }
@@ -7079,7 +7189,11 @@ export interface operations {
                      *           "clicked": 4,
                      *           "replied": 2,
                      *           "bounced": 0,
-                     *           "unsubscribed": 0
+                     *           "unsubscribed": 0,
+                     *           "humanOpened": 7,
+                     *           "machineOpened": 13,
+                     *           "humanClicked": 3,
+                     *           "machineClicked": 1
                      *         },
                      *         {
                      *           "date": "2025-01-17",
@@ -7089,7 +7203,11 @@ export interface operations {
                      *           "clicked": 6,
                      *           "replied": 4,
                      *           "bounced": 1,
-                     *           "unsubscribed": 1
+                     *           "unsubscribed": 1,
+                     *           "humanOpened": 11,
+                     *           "machineOpened": 19,
+                     *           "humanClicked": 4,
+                     *           "machineClicked": 3
                      *         }
                      *       ]
                      *     }

@@ -87,7 +87,9 @@ export type Simulated = "send" | "delivery" | "open" | "click" | "bounce" | "sof
 export function sesRecord(type: Simulated, email: SentEmail, at: Date, extra: { link?: string; userAgent?: string; ip?: string } = {}) {
   const timestamp = at.toISOString();
   // A reader's browser by default (an open or click judged human when not too soon after sending).
-  const userAgent = extra.userAgent ?? "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+  const userAgent =
+    extra.userAgent ??
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
   const ipAddress = extra.ip ?? "192.0.2.1";
   switch (type) {
     case "send":

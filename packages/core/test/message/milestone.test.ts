@@ -29,7 +29,10 @@ const TRACKED = ["delivered", "opened", "clicked", "human_opened", "machine_open
 /** The emails were sent at START − 60 s: the first seconds are "too fast" for the timing rules. */
 const SENT = START - 60_000;
 const AGENTS = {
-  reader: { userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)", ipAddress: "198.51.100.7" },
+  reader: {
+    userAgent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)",
+    ipAddress: "198.51.100.7",
+  },
   mpp: { userAgent: "Mozilla/5.0", ipAddress: "17.58.101.12" },
   scanner: { userAgent: "python-requests/2.31.0", ipAddress: "203.0.113.9" },
 } as const;
@@ -239,7 +242,9 @@ describe("milestone counting: fast path and general path", () => {
               .tuple(fc.subarray(list), fc.constantFrom(1, -1))
               .map(([twins, step]) => [
                 ...list,
-                ...twins.filter((o) => o.milestone === "clicked").map((o) => ({ ...o, link: (1 - o.link) as 0 | 1, second: o.second + step })),
+                ...twins
+                  .filter((o) => o.milestone === "clicked")
+                  .map((o) => ({ ...o, link: (1 - o.link) as 0 | 1, second: o.second + step })),
               ]),
           )
           .chain((list) => fc.shuffledSubarray(list).map((again) => [...list, ...again])),

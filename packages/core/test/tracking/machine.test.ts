@@ -59,7 +59,7 @@ const CASES: Array<[fixture: string, reason: string | null]> = [
 
 describe("machine opens and clicks", () => {
   it("each rule's fixture gives its documented class, in the activity feed and on the email", async () => {
-    for (const [i, [name, reason]] of CASES.entries()) {
+    for (const [name, reason] of CASES) {
       const email = (await sentCampaign(1)).sent[0]!;
       expect(await applySesEvent(retimed(name, email)), name).toBe("applied");
       const [event] = await judged(email);

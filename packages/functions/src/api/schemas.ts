@@ -205,13 +205,19 @@ const PausedReason = v.pipe(
 /** The seed's counters of a campaign (also per timeline bucket). */
 /** Machine opens and clicks (docs/machine-events.md): counts beside the seed's, which count every open and click. */
 const HUMAN_MACHINE = {
-  humanOpened: v.pipe(count, v.description("Emails opened at least once by their reader (machine opens left out: docs/machine-events.md).")),
+  humanOpened: v.pipe(
+    count,
+    v.description("Emails opened at least once by their reader (machine opens left out: docs/machine-events.md)."),
+  ),
   machineOpened: v.pipe(
     count,
     v.description("Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner."),
   ),
   humanClicked: v.pipe(count, v.description("Emails with at least one link clicked by their reader (scanner clicks left out).")),
-  machineClicked: v.pipe(count, v.description("Emails with at least one link followed by a machine: a security scanner, too fast, a burst.")),
+  machineClicked: v.pipe(
+    count,
+    v.description("Emails with at least one link followed by a machine: a security scanner, too fast, a burst."),
+  ),
 };
 
 const COUNTERS = {
