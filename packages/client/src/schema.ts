@@ -2643,7 +2643,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundError"];
                 };
             };
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6047,7 +6047,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotFoundError"];
                 };
             };
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7585,7 +7585,7 @@ export interface operations {
             };
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -7932,7 +7932,7 @@ export interface operations {
             };
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
-            /** @description The `Idempotency-Key` was used for another request. */
+            /** @description The `Idempotency-Key` was used for another request, or its first request still runs. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
