@@ -1074,7 +1074,11 @@ export interface components {
          *         "clicked": 45,
          *         "replied": 23,
          *         "bounced": 5,
-         *         "unsubscribed": 3
+         *         "unsubscribed": 3,
+         *         "humanOpened": 71,
+         *         "machineOpened": 131,
+         *         "humanClicked": 31,
+         *         "machineClicked": 19
          *       },
          *       "workflow": {
          *         "nodes": [
@@ -1198,6 +1202,14 @@ export interface components {
                 replied: number;
                 bounced: number;
                 unsubscribed: number;
+                /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+                humanOpened: number;
+                /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+                machineOpened: number;
+                /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+                humanClicked: number;
+                /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+                machineClicked: number;
             };
             workflow?: {
                 nodes: ({
@@ -1324,7 +1336,13 @@ export interface components {
          *       "bounced": 5,
          *       "bounceRate": 1.1,
          *       "unsubscribed": 3,
-         *       "unsubscribeRate": 0.7
+         *       "unsubscribeRate": 0.7,
+         *       "humanOpened": 71,
+         *       "humanOpenRate": 16,
+         *       "machineOpened": 131,
+         *       "humanClicked": 31,
+         *       "humanClickRate": 7,
+         *       "machineClicked": 19
          *     }
          */
         CampaignStats: {
@@ -1341,6 +1359,18 @@ export interface components {
             bounceRate: number;
             unsubscribed: number;
             unsubscribeRate: number;
+            /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+            humanOpened: number;
+            /** @description humanOpened over delivered (per email: over sent), like openRate. */
+            humanOpenRate: number;
+            /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+            machineOpened: number;
+            /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+            humanClicked: number;
+            /** @description humanClicked over delivered (per email: over sent), like clickRate. */
+            humanClickRate: number;
+            /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+            machineClicked: number;
         };
         /**
          * @example {
@@ -1353,7 +1383,13 @@ export interface components {
          *       "clicked": 45,
          *       "clickRate": 9,
          *       "replied": 15,
-         *       "replyRate": 3
+         *       "replyRate": 3,
+         *       "humanOpened": 64,
+         *       "humanOpenRate": 12.8,
+         *       "machineOpened": 130,
+         *       "humanClicked": 27,
+         *       "humanClickRate": 5.4,
+         *       "machineClicked": 21
          *     }
          */
         EmailStats: {
@@ -1367,6 +1403,18 @@ export interface components {
             clickRate: number;
             replied: number;
             replyRate: number;
+            /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+            humanOpened: number;
+            /** @description humanOpened over delivered (per email: over sent), like openRate. */
+            humanOpenRate: number;
+            /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+            machineOpened: number;
+            /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+            humanClicked: number;
+            /** @description humanClicked over delivered (per email: over sent), like clickRate. */
+            humanClickRate: number;
+            /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+            machineClicked: number;
         };
         /**
          * @example {
@@ -1405,7 +1453,11 @@ export interface components {
          *       "clicked": 4,
          *       "replied": 2,
          *       "bounced": 0,
-         *       "unsubscribed": 0
+         *       "unsubscribed": 0,
+         *       "humanOpened": 7,
+         *       "machineOpened": 13,
+         *       "humanClicked": 3,
+         *       "machineClicked": 1
          *     }
          */
         TimelinePoint: {
@@ -1417,6 +1469,14 @@ export interface components {
             replied: number;
             bounced: number;
             unsubscribed: number;
+            /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+            humanOpened: number;
+            /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+            machineOpened: number;
+            /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+            humanClicked: number;
+            /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+            machineClicked: number;
         };
         /**
          * @example {
@@ -4823,7 +4883,11 @@ export interface operations {
                      *             "clicked": 45,
                      *             "replied": 23,
                      *             "bounced": 5,
-                     *             "unsubscribed": 3
+                     *             "unsubscribed": 3,
+                     *             "humanOpened": 71,
+                     *             "machineOpened": 131,
+                     *             "humanClicked": 31,
+                     *             "machineClicked": 19
                      *           },
                      *           "workflow": {
                      *             "nodes": [
@@ -5132,7 +5196,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -5329,7 +5397,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -5572,7 +5644,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6336,7 +6412,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6539,7 +6619,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6742,7 +6826,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -6945,7 +7033,11 @@ export interface operations {
                      *           "clicked": 45,
                      *           "replied": 23,
                      *           "bounced": 5,
-                     *           "unsubscribed": 3
+                     *           "unsubscribed": 3,
+                     *           "humanOpened": 71,
+                     *           "machineOpened": 131,
+                     *           "humanClicked": 31,
+                     *           "machineClicked": 19
                      *         },
                      *         "workflow": {
                      *           "nodes": [
@@ -7112,7 +7204,13 @@ export interface operations {
                      *         "bounced": 5,
                      *         "bounceRate": 1.1,
                      *         "unsubscribed": 3,
-                     *         "unsubscribeRate": 0.7
+                     *         "unsubscribeRate": 0.7,
+                     *         "humanOpened": 71,
+                     *         "humanOpenRate": 16,
+                     *         "machineOpened": 131,
+                     *         "humanClicked": 31,
+                     *         "humanClickRate": 7,
+                     *         "machineClicked": 19
                      *       }
                      *     }
                      */
@@ -7189,7 +7287,13 @@ export interface operations {
                      *           "clicked": 45,
                      *           "clickRate": 9,
                      *           "replied": 15,
-                     *           "replyRate": 3
+                     *           "replyRate": 3,
+                     *           "humanOpened": 64,
+                     *           "humanOpenRate": 12.8,
+                     *           "machineOpened": 130,
+                     *           "humanClicked": 27,
+                     *           "humanClickRate": 5.4,
+                     *           "machineClicked": 21
                      *         },
                      *         {
                      *           "nodeId": "node_4",
@@ -7201,7 +7305,13 @@ export interface operations {
                      *           "clicked": 12,
                      *           "clickRate": 3.4,
                      *           "replied": 8,
-                     *           "replyRate": 2.3
+                     *           "replyRate": 2.3,
+                     *           "humanOpened": 38,
+                     *           "humanOpenRate": 10.9,
+                     *           "machineOpened": 66,
+                     *           "humanClicked": 9,
+                     *           "humanClickRate": 2.6,
+                     *           "machineClicked": 4
                      *         }
                      *       ]
                      *     }
@@ -7371,7 +7481,11 @@ export interface operations {
                      *           "clicked": 4,
                      *           "replied": 2,
                      *           "bounced": 0,
-                     *           "unsubscribed": 0
+                     *           "unsubscribed": 0,
+                     *           "humanOpened": 7,
+                     *           "machineOpened": 13,
+                     *           "humanClicked": 3,
+                     *           "machineClicked": 1
                      *         },
                      *         {
                      *           "date": "2025-01-17",
@@ -7381,7 +7495,11 @@ export interface operations {
                      *           "clicked": 6,
                      *           "replied": 4,
                      *           "bounced": 1,
-                     *           "unsubscribed": 1
+                     *           "unsubscribed": 1,
+                     *           "humanOpened": 11,
+                     *           "machineOpened": 19,
+                     *           "humanClicked": 4,
+                     *           "machineClicked": 3
                      *         }
                      *       ]
                      *     }

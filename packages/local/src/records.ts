@@ -86,7 +86,10 @@ export type Simulated = "send" | "delivery" | "open" | "click" | "bounce" | "sof
 
 export function sesRecord(type: Simulated, email: SentEmail, at: Date, extra: { link?: string; userAgent?: string; ip?: string } = {}) {
   const timestamp = at.toISOString();
-  const userAgent = extra.userAgent ?? "Mozilla/5.0 (simulated)";
+  // A reader's browser by default (an open or click judged human when not too soon after sending).
+  const userAgent =
+    extra.userAgent ??
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
   const ipAddress = extra.ip ?? "192.0.2.1";
   switch (type) {
     case "send":
@@ -166,4 +169,12 @@ export function inboundReply(email: SentEmail, at: Date, options: { text?: strin
     receipt: { timestamp: at.toISOString(), recipients: [email.from], action: { type: "SNS", encoding: "UTF8" } },
     content,
   };
+}
+
+/** How an open or click was judged (docs/machine-events.md), from its activity event. */
+export async function judgement(providerKey: string): Promise<{ machine: boolean; machineReason?: string } | undefined> {
+  const [row] = await Database.rows<{ machine: boolean | null; reason: string | null }>(sql`
+    SELECT (metadata->>'machine')::boolean AS machine, metadata->>'machineReason' AS reason FROM event WHERE provider_key = ${providerKey}`);
+  if (!row || row.machine === null) return undefined;
+  return { machine: row.machine, ...(row.reason ? { machineReason: row.reason } : {}) };
 }

@@ -176,6 +176,33 @@ describe("local system", () => {
       expect(bounce).toMatchObject({ result: "applied", campaign: { status: "completed" } }); // both contacts done; under 20 sent: no pause
       expect((await simulate("msg_unknown0000", "open")).status).toBe(404);
       expect(await counters()).toMatchObject({ sent: 2, delivered: 2, opened: 1, clicked: 1, replied: 1, bounced: 1 });
+      // Machine opens and clicks (docs/machine-events.md): what SES would report makes each class.
+      const adaId = of("ada@example.org").id;
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      const mpp = { messageId: adaId, event: "open", userAgent: "Mozilla/5.0", ipAddress: "17.58.101.12", at: later };
+      expect((await post("/v1/local/simulate", mpp)).body.data).toMatchObject({
+        result: "applied",
+        machine: true,
+        machineReason: "apple-mpp",
+      });
+      const scanner = { messageId: adaId, event: "click", userAgent: "python-requests/2.31.0", link: "https://example.com/b", at: later };
+      expect((await post("/v1/local/simulate", scanner)).body.data).toMatchObject({ machine: true, machineReason: "security-scanner" });
+      const reader = {
+        messageId: adaId,
+        event: "click",
+        link: "https://example.com/c",
+        at: new Date(Date.now() + 7_200_000).toISOString(),
+      };
+      expect((await post("/v1/local/simulate", reader)).body.data).toMatchObject({ machine: false });
+      expect(await counters()).toMatchObject({ opened: 1, machineOpened: 1, clicked: 1, humanClicked: 1, machineClicked: 1 });
+      for (const [field, value] of [
+        ["ipAddress", "not-an-address"],
+        ["at", "yesterday"],
+      ] as const) {
+        const res = await post("/v1/local/simulate", { messageId: adaId, event: "open", [field]: value });
+        expect(res.status).toBe(400);
+        expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(field);
+      }
       const grace = must(await api.GET("/v1/contacts/{id}", { params: { path: { id: of("grace@example.org").contact_id } } })).data;
       expect(grace.status).toBe("bounced");
       const rows = must(await api.GET("/v1/campaigns/{id}/contacts", path)).data;

@@ -41,6 +41,11 @@ export interface CampaignStats {
   replied: number;
   bounced: number;
   unsubscribed: number;
+  /** Emails opened (clicked) by their reader, and by a machine (docs/machine-events.md). */
+  humanOpened: number;
+  machineOpened: number;
+  humanClicked: number;
+  machineClicked: number;
 }
 
 export interface Campaign {
@@ -71,7 +76,9 @@ const statsOf = sql<Omit<CampaignStats, "totalContacts">>`(
     'sent', coalesce(sum(s.sent), 0), 'delivered', coalesce(sum(s.delivered), 0),
     'opened', coalesce(sum(s.opened), 0), 'clicked', coalesce(sum(s.clicked), 0),
     'replied', coalesce(sum(s.replied), 0), 'bounced', coalesce(sum(s.bounced), 0),
-    'unsubscribed', coalesce(sum(s.unsubscribed), 0))
+    'unsubscribed', coalesce(sum(s.unsubscribed), 0),
+    'humanOpened', coalesce(sum(s.human_opened), 0), 'machineOpened', coalesce(sum(s.machine_opened), 0),
+    'humanClicked', coalesce(sum(s.human_clicked), 0), 'machineClicked', coalesce(sum(s.machine_clicked), 0))
   FROM campaign_stat s WHERE s.campaign_id = "campaign"."id")`;
 
 const { workflow: _workflow, ...withoutWorkflow } = getTableColumns(campaignTable);
@@ -79,7 +86,19 @@ const { workflow: _workflow, ...withoutWorkflow } = getTableColumns(campaignTabl
 function serialize(
   row: Omit<Row, "workflow"> & { workflow?: Row["workflow"]; stats: Omit<CampaignStats, "totalContacts"> | null },
 ): Campaign {
-  const stats = row.stats ?? { sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, unsubscribed: 0 };
+  const stats = row.stats ?? {
+    sent: 0,
+    delivered: 0,
+    opened: 0,
+    clicked: 0,
+    replied: 0,
+    bounced: 0,
+    unsubscribed: 0,
+    humanOpened: 0,
+    machineOpened: 0,
+    humanClicked: 0,
+    machineClicked: 0,
+  };
   return {
     id: row.id,
     name: row.name,
@@ -97,6 +116,10 @@ function serialize(
       replied: Number(stats.replied),
       bounced: Number(stats.bounced),
       unsubscribed: Number(stats.unsubscribed),
+      humanOpened: Number(stats.humanOpened),
+      machineOpened: Number(stats.machineOpened),
+      humanClicked: Number(stats.humanClicked),
+      machineClicked: Number(stats.machineClicked),
     },
     ...("workflow" in row ? { workflow: row.workflow ?? null } : {}),
     ...(row.pauseReason ? { pauseReason: row.pauseReason } : {}),

@@ -4,8 +4,18 @@ import { col, pick, select, unnest } from "../database/typed";
 import { messageTable } from "./message.sql";
 
 export { ERASED_SUBJECT, type Exported, eraseRecipient, toContact } from "./erase";
+export * as Machine from "./machine";
 export { MESSAGE_STATUSES, type MessageStatus, messageTable } from "./message.sql";
-export { applyMilestone, type FastEvent, type FastMilestone, type FastResult, type Milestone, reach } from "./milestone";
+export {
+  applyMilestone,
+  type FastEvent,
+  type FastMilestone,
+  type FastResult,
+  judge,
+  type Milestone,
+  machineMetadata,
+  reach,
+} from "./milestone";
 
 /**
  * The one owner of the statements on `message`: an email of a sequence to one contact, at most

@@ -40,6 +40,15 @@ export const messageTable = pgTable(
     deliveredAt: timestamptz("delivered_at"),
     openedAt: timestamptz("opened_at"),
     clickedAt: timestamptz("clicked_at"),
+    /**
+     * The first open and click judged human, and the first judged a machine's (Apple Mail Privacy
+     * Protection, image proxies, link scanners: docs/machine-events.md). Same rule as the others:
+     * the earliest time, counted once. Conditions and A/B winners read the human ones.
+     */
+    humanOpenedAt: timestamptz("human_opened_at"),
+    machineOpenedAt: timestamptz("machine_opened_at"),
+    humanClickedAt: timestamptz("human_clicked_at"),
+    machineClickedAt: timestamptz("machine_clicked_at"),
     repliedAt: timestamptz("replied_at"),
     bouncedAt: timestamptz("bounced_at"),
     complainedAt: timestamptz("complained_at"),

@@ -4,6 +4,7 @@ import type { Counter } from "../stats";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
 import { Outbox } from "../webhook";
+import { type MachineReason, reasonSql, type Verdict } from "./machine";
 import { messageTable } from "./message.sql";
 
 /**
@@ -16,7 +17,19 @@ import { messageTable } from "./message.sql";
  * moves the count to its own bucket.
  */
 
-export type Milestone = "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed";
+export type Milestone =
+  | "delivered"
+  | "opened"
+  | "clicked"
+  | "replied"
+  | "bounced"
+  | "complained"
+  | "unsubscribed"
+  | "failed"
+  | "human_opened"
+  | "machine_opened"
+  | "human_clicked"
+  | "machine_clicked";
 
 /** Each milestone's column in the table: a renamed column fails the type-check here. */
 const COLUMNS = {
@@ -28,6 +41,10 @@ const COLUMNS = {
   complained: messageTable.complainedAt,
   unsubscribed: messageTable.unsubscribedAt,
   failed: messageTable.failedAt,
+  human_opened: messageTable.humanOpenedAt,
+  machine_opened: messageTable.machineOpenedAt,
+  human_clicked: messageTable.humanClickedAt,
+  machine_clicked: messageTable.machineClickedAt,
 } satisfies Record<Milestone, unknown>;
 
 const columnName = (milestone: Milestone) => COLUMNS[milestone].name;
@@ -74,55 +91,106 @@ export interface FastEvent {
   at: Date;
   metadata: Record<string, unknown>;
   providerKey: string;
+  /** Opens and clicks: what the event alone shows (message/machine); the statement finishes the judgement. */
+  verdict?: Verdict;
 }
 
 export type FastResult = "applied" | "duplicate" | "unmatched" | "slow";
 
 /**
  * $1 message id (by "id") or SES message id (by "ses"), $2 SES message id, $3 event id, $4 time,
- * $5 metadata, $6 provider key. Two statements rather than one with a CASE: each keeps a plain
- * index lookup in its cached generic plan.
+ * $5 metadata, $6 provider key; opens and clicks also $7 the event's own machine reason (or
+ * NULL), $8 and $9 the timing rule (seconds after sending, reason). Two statements rather than
+ * one with a CASE: each keeps a plain index lookup in its cached generic plan.
+ *
+ * Opens and clicks are judged human or machine inside the statement (`reasonSql`: too fast after
+ * sending, a burst of clicks on several links), recorded with `metadata.machine` and
+ * `metadata.machineReason`, and move, besides `opened` (`clicked`), the human or the machine
+ * milestone by the same earliest-time rule.
  */
 function statement(milestone: FastMilestone, by: "id" | "ses"): string {
   const column = `"${columnName(milestone)}"`;
+  const judged = milestone !== "delivered";
+  const [human, machine] = [`human_${milestone}`, `machine_${milestone}`] as const;
+  const [humanColumn, machineColumn] = judged ? [columnName(human as Milestone), columnName(machine as Milestone)] : ["", ""];
+  const counters = judged ? [milestone, human, machine] : [milestone];
+  const classCase = `CASE WHEN reason IS NULL THEN '${human}' ELSE '${machine}' END`;
   return `
     WITH m AS (
-      SELECT id, workspace_id, campaign_id, contact_id, node_id, status, ${column} AS previous
+      SELECT id, workspace_id, campaign_id, contact_id, node_id, status, sent_at, ${column} AS previous
+             ${judged ? `, ${humanColumn} AS previous_human, ${machineColumn} AS previous_machine` : ""}
       FROM message
       WHERE ${by === "id" ? "id = $1 AND (ses_message_id = $2 OR ses_message_id IS NULL)" : "ses_message_id = $1 AND ses_message_id = $2"}
       FOR UPDATE
+    ), judged AS (
+      SELECT ${
+        judged
+          ? reasonSql(milestone, {
+              at: "$4::timestamptz",
+              reason: "$7::text",
+              withinSeconds: "$8::int",
+              timedReason: "$9::text",
+              link: "($5::jsonb->>'link')",
+            })
+          : "NULL::text"
+      } AS reason FROM m
     ), recorded AS (
       INSERT INTO event (id, workspace_id, campaign_id, contact_id, message_id, node_id, type, occurred_at, metadata, provider_key)
-      SELECT $3, workspace_id, campaign_id, contact_id, id, node_id, '${milestone}', $4::timestamptz, $5::jsonb, $6
-      FROM m WHERE m.status = 'sent'
+      SELECT $3, workspace_id, campaign_id, contact_id, id, node_id, '${milestone}', $4::timestamptz,
+             ${judged ? `$5::jsonb || ${machineMetadata("judged.reason")}` : "$5::jsonb"}, $6
+      FROM m, judged WHERE m.status = 'sent'
       ON CONFLICT (provider_key) DO NOTHING
       RETURNING *
     ), source AS (${Outbox.emailSource("recorded")}), ${Outbox.fanOut("source")}, reached AS (
       UPDATE message SET ${column} = LEAST(coalesce(message.${column}, $4::timestamptz), $4::timestamptz)
-      FROM m WHERE message.id = m.id AND EXISTS (SELECT 1 FROM recorded)
-      RETURNING m.campaign_id, m.node_id, m.previous
+      ${
+        judged
+          ? `, ${humanColumn} = CASE WHEN judged.reason IS NULL THEN LEAST(coalesce(message.${humanColumn}, $4::timestamptz), $4::timestamptz) ELSE message.${humanColumn} END
+             , ${machineColumn} = CASE WHEN judged.reason IS NULL THEN message.${machineColumn} ELSE LEAST(coalesce(message.${machineColumn}, $4::timestamptz), $4::timestamptz) END`
+          : ""
+      }
+      FROM m, judged WHERE message.id = m.id AND EXISTS (SELECT 1 FROM recorded)
+      RETURNING m.campaign_id, m.node_id, m.previous, judged.reason
+        ${judged ? ", CASE WHEN judged.reason IS NULL THEN m.previous_human ELSE m.previous_machine END AS previous_class" : ""}
     ), deltas AS (
-      SELECT campaign_id, node_id, $4::timestamptz AS at, 1 AS d FROM reached WHERE previous IS NULL OR $4::timestamptz < previous
+      SELECT campaign_id, node_id, $4::timestamptz AS at, '${milestone}' AS c, 1 AS d FROM reached WHERE previous IS NULL OR $4::timestamptz < previous
       UNION ALL
-      SELECT campaign_id, node_id, previous, -1 FROM reached WHERE previous IS NOT NULL AND $4::timestamptz < previous
+      SELECT campaign_id, node_id, previous, '${milestone}', -1 FROM reached WHERE previous IS NOT NULL AND $4::timestamptz < previous
+      ${
+        judged
+          ? `UNION ALL
+      SELECT campaign_id, node_id, $4::timestamptz, ${classCase}, 1 FROM reached WHERE previous_class IS NULL OR $4::timestamptz < previous_class
+      UNION ALL
+      SELECT campaign_id, node_id, previous_class, ${classCase}, -1 FROM reached WHERE previous_class IS NOT NULL AND $4::timestamptz < previous_class`
+          : ""
+      }
     ), shard AS (
       ${Stats.shardSelect("hashtext((SELECT campaign_id FROM m))")}
     ), totals AS (
-      INSERT INTO campaign_stat (campaign_id, node_id, shard, ${milestone})
-      SELECT campaign_id, node_id, (SELECT n FROM shard), sum(d)::int FROM deltas GROUP BY campaign_id, node_id HAVING sum(d) <> 0
-      ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${milestone} = campaign_stat.${milestone} + excluded.${milestone}
+      INSERT INTO campaign_stat (campaign_id, node_id, shard, ${counters.join(", ")})
+      SELECT campaign_id, node_id, (SELECT n FROM shard), ${sums(counters)} FROM deltas GROUP BY campaign_id, node_id
+      HAVING ${nonZero(counters)}
+      ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${added("campaign_stat", counters)}
       RETURNING 1
     ), buckets AS (
-      INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${milestone})
-      SELECT campaign_id, ${Stats.bucketSql("at")} AS b, (SELECT n FROM shard), sum(d)::int
+      INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${counters.join(", ")})
+      SELECT campaign_id, ${Stats.bucketSql("at")} AS b, (SELECT n FROM shard), ${sums(counters)}
       FROM deltas GROUP BY campaign_id, b ORDER BY b
-      ON CONFLICT (campaign_id, bucket, shard) DO UPDATE SET ${milestone} = campaign_stat_bucket.${milestone} + excluded.${milestone}
+      ON CONFLICT (campaign_id, bucket, shard) DO UPDATE SET ${added("campaign_stat_bucket", counters)}
       RETURNING 1
     )
     SELECT (SELECT status FROM m) AS status, (SELECT count(*)::int FROM recorded) AS recorded,
            (SELECT count(*) FROM totals) + (SELECT count(*) FROM buckets) AS counted,
            ARRAY(SELECT id FROM wh_delivery) AS deliveries`;
 }
+
+const sums = (counters: readonly string[]) => counters.map((c) => `coalesce(sum(d) FILTER (WHERE c = '${c}'), 0)::int`).join(", ");
+const nonZero = (counters: readonly string[]) => counters.map((c) => `coalesce(sum(d) FILTER (WHERE c = '${c}'), 0) <> 0`).join(" OR ");
+const added = (table: string, counters: readonly string[]) => counters.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(", ");
+
+/** The `metadata` an open or click carries about its judgement (SQL, from a reason expression). */
+export const machineMetadata = (reason: string) =>
+  `CASE WHEN ${reason} IS NULL THEN '{"machine": false}'::jsonb ELSE jsonb_build_object('machine', true, 'machineReason', ${reason}) END`;
 
 const STATEMENTS = Object.fromEntries(
   (["delivered", "opened", "clicked"] as const).flatMap((m) => [
@@ -143,6 +211,9 @@ export async function applyMilestone(event: FastEvent): Promise<FastResult> {
       event.at,
       JSON.stringify(event.metadata),
       event.providerKey,
+      ...(event.milestone === "delivered"
+        ? []
+        : [event.verdict?.reason ?? null, event.verdict?.withinSeconds ?? 0, event.verdict?.timedReason ?? "too-fast"]),
     ],
   );
   if (!row || row.status === null) return "unmatched";
@@ -150,4 +221,23 @@ export async function applyMilestone(event: FastEvent): Promise<FastResult> {
   if (row.deliveries?.length) await Outbox.queueAfterCommit(row.deliveries);
   if (row.status !== "sent") return "slow";
   return row.recorded ? "applied" : "duplicate";
+}
+
+/**
+ * The general path's judgement of an open or click (inside the caller's transaction, before it is
+ * recorded): the same SQL as the fast statement's, so both paths judge alike.
+ */
+export async function judge(
+  messageId: string,
+  kind: "opened" | "clicked",
+  at: Date,
+  verdict: Verdict,
+  link: string | undefined,
+): Promise<MachineReason | null> {
+  const reason = reasonSql(kind, { at: "p.at", reason: "p.reason", withinSeconds: "p.within", timedReason: "p.timed", link: "p.link" });
+  const [row] = await Database.rows<{ reason: MachineReason | null }>(sql`
+    WITH p AS (SELECT ${at}::timestamptz AS at, ${verdict.reason}::text AS reason, ${verdict.withinSeconds}::int AS within,
+                      ${verdict.timedReason}::text AS timed, ${link ?? null}::text AS link)
+    SELECT ${sql.raw(reason)} AS reason FROM message m, p WHERE m.id = ${messageId}`);
+  return row?.reason ?? null;
 }

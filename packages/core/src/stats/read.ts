@@ -32,6 +32,13 @@ interface Engagement {
   clickRate: number;
   replied: number;
   replyRate: number;
+  /** Emails opened (clicked) at least once by their reader, and at least once by a machine (docs/machine-events.md). */
+  humanOpened: number;
+  humanOpenRate: number;
+  machineOpened: number;
+  humanClicked: number;
+  humanClickRate: number;
+  machineClicked: number;
 }
 
 export interface GlobalStats extends Engagement {
@@ -56,7 +63,9 @@ export function globalQuery(workspace: SQL | string, campaignId: SQL | string): 
            coalesce(sum(s.sent), 0)::bigint AS sent, coalesce(sum(s.delivered), 0)::bigint AS delivered,
            coalesce(sum(s.opened), 0)::bigint AS opened, coalesce(sum(s.clicked), 0)::bigint AS clicked,
            coalesce(sum(s.replied), 0)::bigint AS replied, coalesce(sum(s.bounced), 0)::bigint AS bounced,
-           coalesce(sum(s.unsubscribed), 0)::bigint AS unsubscribed
+           coalesce(sum(s.unsubscribed), 0)::bigint AS unsubscribed,
+           coalesce(sum(s.human_opened), 0)::bigint AS "humanOpened", coalesce(sum(s.machine_opened), 0)::bigint AS "machineOpened",
+           coalesce(sum(s.human_clicked), 0)::bigint AS "humanClicked", coalesce(sum(s.machine_clicked), 0)::bigint AS "machineClicked"
     FROM campaign c LEFT JOIN campaign_stat s ON s.campaign_id = c.id
     WHERE c.id = ${campaignId} AND c.workspace_id = ${workspace}
     GROUP BY c.id`;
@@ -98,6 +107,12 @@ function globalStats(row: Record<string, unknown>): GlobalStats {
     bounceRate: rate(n("bounced"), sent),
     unsubscribed: n("unsubscribed"),
     unsubscribeRate: rate(n("unsubscribed"), delivered),
+    humanOpened: n("humanOpened"),
+    humanOpenRate: rate(n("humanOpened"), delivered),
+    machineOpened: n("machineOpened"),
+    humanClicked: n("humanClicked"),
+    humanClickRate: rate(n("humanClicked"), delivered),
+    machineClicked: n("machineClicked"),
   };
 }
 
@@ -112,13 +127,16 @@ export function byEmailQuery(workspaceId: string, campaignId: string): SQL {
            c.workflow->'edges' AS edges,
            (SELECT coalesce(json_agg(t), '[]') FROM (
               SELECT s.node_id AS "nodeId", sum(s.sent)::bigint AS sent, sum(s.opened)::bigint AS opened,
-                     sum(s.clicked)::bigint AS clicked, sum(s.replied)::bigint AS replied
+                     sum(s.clicked)::bigint AS clicked, sum(s.replied)::bigint AS replied,
+                     sum(s.human_opened)::bigint AS "humanOpened", sum(s.machine_opened)::bigint AS "machineOpened",
+                     sum(s.human_clicked)::bigint AS "humanClicked", sum(s.machine_clicked)::bigint AS "machineClicked"
               FROM campaign_stat s WHERE s.campaign_id = c.id GROUP BY s.node_id) t) AS counters
     FROM campaign c
     WHERE c.id = ${campaignId} AND c.workspace_id = ${workspaceId}`;
 }
 
-type NodeCounters = { nodeId: string; sent: number | string; opened: number | string; clicked: number | string; replied: number | string };
+const NODE_COUNTERS = ["sent", "opened", "clicked", "replied", "humanOpened", "machineOpened", "humanClicked", "machineClicked"] as const;
+type NodeCounters = { nodeId: string } & Record<(typeof NODE_COUNTERS)[number], number | string>;
 
 /**
  * `GET /campaigns/:id/stats/emails`: one row per email node of the workflow, in sequence order,
@@ -139,12 +157,9 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
   const subjects = Workflow.subjects(emails);
   return emails.map((node, i) => {
     const c = byNode.get(node.id);
-    const [sent, opened, clicked, replied] = [c?.sent, c?.opened, c?.clicked, c?.replied].map((x) => Number(x ?? 0)) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [sent, opened, clicked, replied, humanOpened, machineOpened, humanClicked, machineClicked] = NODE_COUNTERS.map((k) =>
+      Number(c?.[k] ?? 0),
+    ) as [number, number, number, number, number, number, number, number];
     return {
       nodeId: node.id,
       emailNumber: i + 1,
@@ -156,6 +171,12 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
       clickRate: rate(clicked, sent),
       replied,
       replyRate: rate(replied, sent),
+      humanOpened,
+      humanOpenRate: rate(humanOpened, sent),
+      machineOpened,
+      humanClicked,
+      humanClickRate: rate(humanClicked, sent),
+      machineClicked,
     };
   });
 }

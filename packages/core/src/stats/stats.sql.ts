@@ -2,7 +2,21 @@ import { integer, type PgColumnBuilderBase, pgTable, primaryKey, smallint, text 
 import { campaignTable } from "../campaign/campaign.sql";
 import { partOf, timestamptz } from "../database/columns";
 
-export const COUNTERS = ["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed", "complained", "failed"] as const;
+export const COUNTERS = [
+  "sent",
+  "delivered",
+  "opened",
+  "clicked",
+  "replied",
+  "bounced",
+  "unsubscribed",
+  "complained",
+  "failed",
+  "human_opened",
+  "machine_opened",
+  "human_clicked",
+  "machine_clicked",
+] as const;
 export type Counter = (typeof COUNTERS)[number];
 
 const counters = {
@@ -15,6 +29,11 @@ const counters = {
   unsubscribed: integer("unsubscribed").notNull().default(0),
   complained: integer("complained").notNull().default(0),
   failed: integer("failed").notNull().default(0),
+  /** Emails with at least one open (click) judged human, and with at least one judged a machine's. */
+  human_opened: integer("human_opened").notNull().default(0),
+  machine_opened: integer("machine_opened").notNull().default(0),
+  human_clicked: integer("human_clicked").notNull().default(0),
+  machine_clicked: integer("machine_clicked").notNull().default(0),
 };
 
 /**

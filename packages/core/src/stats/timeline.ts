@@ -23,7 +23,34 @@ export type Interval = (typeof INTERVALS)[number];
 /** At most this many buckets per answer (more is a 400): 41 days of hours, 2.7 years of days. */
 export const MAX_BUCKETS = 1000;
 
-export const METRICS = ["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"] as const;
+export const METRICS = [
+  "sent",
+  "delivered",
+  "opened",
+  "clicked",
+  "replied",
+  "bounced",
+  "unsubscribed",
+  "humanOpened",
+  "machineOpened",
+  "humanClicked",
+  "machineClicked",
+] as const;
+
+/** Each metric's counter column. */
+const COLUMN: Record<(typeof METRICS)[number], string> = {
+  sent: "sent",
+  delivered: "delivered",
+  opened: "opened",
+  clicked: "clicked",
+  replied: "replied",
+  bounced: "bounced",
+  unsubscribed: "unsubscribed",
+  humanOpened: "human_opened",
+  machineOpened: "machine_opened",
+  humanClicked: "human_clicked",
+  machineClicked: "machine_clicked",
+};
 
 export const timelineQuery = v.object({
   from: v.optional(isoDateTime),
@@ -143,7 +170,7 @@ export function buckets(from: Date, to: Date, interval: Interval, zone: string, 
 /** The sums of the 15-minute rows of a campaign in each bucket: one row per non-empty bucket, `i` from 1. */
 export function bucketQuery(campaignId: string, range: Buckets): SQL {
   const thresholds = `{${range.starts.map((ms) => new Date(ms).toISOString()).join(",")}}`;
-  const sums = sql.raw(METRICS.map((m) => `sum(${m})::bigint AS ${m}`).join(", "));
+  const sums = sql.raw(METRICS.map((m) => `sum(${COLUMN[m]})::bigint AS "${m}"`).join(", "));
   return sql`
     SELECT width_bucket(bucket, ${thresholds}::timestamptz[]) AS i, ${sums}
     FROM campaign_stat_bucket
@@ -198,6 +225,10 @@ export async function timeline(campaignId: string, query: TimelineQuery): Promis
     replied: 0,
     bounced: 0,
     unsubscribed: 0,
+    humanOpened: 0,
+    machineOpened: 0,
+    humanClicked: 0,
+    machineClicked: 0,
   }));
   for (const row of rows) {
     const point = points[Number(row.i) - 1];

@@ -3,7 +3,7 @@ export * as Hold from "./hold";
 export * as InboundMail from "./inbound-mail";
 export * as OutOfOffice from "./out-of-office";
 export * as Replies from "./replies";
-export { type Applied, applySesEvent, providerKey, sesEventSchema } from "./ses-events";
+export { type Applied, applySesEvent, providerKey, type SesEvent, sesEventSchema } from "./ses-events";
 export * as Sns from "./sns";
 export { unmatchedEventTable } from "./tracking.sql";
 export * as Unsubscribe from "./unsubscribe";

@@ -6,7 +6,7 @@ import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Log from "../log";
 import * as Message from "../message";
-import { applyMilestone, type FastMilestone } from "../message";
+import { applyMilestone, type FastMilestone, Machine } from "../message";
 import * as Evidence from "../sending/evidence";
 import { settleSent } from "../sending/progress";
 import * as Guard from "./guard";
@@ -140,6 +140,13 @@ function metadataOf(event: SesEvent): Record<string, unknown> {
   }
 }
 
+/** What an open or click shows by itself (user agent, address): the first half of its judgement. */
+function verdictOf(event: SesEvent): Machine.Verdict | undefined {
+  if (event.eventType === "Open") return Machine.classifyOpen(event.open);
+  if (event.eventType === "Click") return Machine.classifyClick(event.click);
+  return undefined;
+}
+
 /** Apply one SES event record (already authenticated). */
 export async function applySesEvent(input: unknown): Promise<Applied> {
   const parsed = v.safeParse(sesEventSchema, input);
@@ -166,6 +173,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
       at: eventTime(event),
       metadata: metadataOf(event),
       providerKey: key,
+      verdict: verdictOf(event),
     });
     if (fast === "applied" || fast === "duplicate") return fast;
     // "unmatched" and "slow" (an email still `sending`) take the general way below.
@@ -204,12 +212,20 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
     const record = (type: Activity.EventType, metadata: Record<string, unknown>) =>
       Activity.recordAbout(message, { type, occurredAt: at, metadata, providerKey: key });
     switch (event.eventType) {
-      case "Delivery":
+      case "Delivery": {
+        if (!(await record("delivered", metadataOf(event)))) return "duplicate";
+        await reach(message, "delivered", at);
+        return "applied";
+      }
       case "Open":
       case "Click": {
-        const type = MILESTONES[event.eventType]!;
-        if (!(await record(type, metadataOf(event)))) return "duplicate";
+        const type = event.eventType === "Open" ? "opened" : "clicked";
+        const metadata = metadataOf(event);
+        const reason = await Message.judge(message.id, type, at, verdictOf(event)!, metadata.link as string | undefined);
+        if (!(await record(type, { ...metadata, ...(reason ? { machine: true, machineReason: reason } : { machine: false }) })))
+          return "duplicate";
         await reach(message, type, at);
+        await reach(message, reason ? `machine_${type}` : `human_${type}`, at);
         return "applied";
       }
       case "Bounce": {

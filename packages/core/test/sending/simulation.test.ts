@@ -6,8 +6,9 @@ import * as Privacy from "@fluenzr/core/privacy";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
-import { Replies } from "@fluenzr/core/tracking";
+import { applySesEvent, Replies } from "@fluenzr/core/tracking";
 import { Subscriptions } from "@fluenzr/core/webhook";
+import * as Records from "@fluenzr/local/records";
 import { FakeMailer, FULL, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import Holidays from "date-holidays";
 import { sql } from "drizzle-orm";
@@ -589,6 +590,94 @@ describe("sending simulation", () => {
       const stats = (await plan.ws.as(() => Campaign.fromID(plan.id)))!.stats;
       const sent = accepted.filter((e) => e.tags.campaign === plan.id).length;
       expect(stats.sent, `${plan.id}: counted sends`).toBe(sent);
+    }
+
+    // ---- machine opens and clicks (docs/machine-events.md) ------------------------------------
+    // Half the emails get SES's opens and clicks: readers, Apple Mail Privacy Protection, Gmail's
+    // proxy prefetching, link scanners, clicks too soon after sending, bursts on every link; some
+    // delivered twice. The human and machine counters must be exactly the emails each class reached.
+    const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    const GMAIL = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)";
+    const expected = new Map<string, Record<"humanOpened" | "machineOpened" | "humanClicked" | "machineClicked", Set<string>>>();
+    let engaged = 0;
+    const seen = new Set<string>();
+    for (const email of accepted) {
+      if (seen.has(email.tags.message!) || random() < 0.5) continue;
+      seen.add(email.tags.message!);
+      const row = await Records.sentEmail(email.tags.message!);
+      if (!row) continue;
+      engaged++;
+      const counts = expected.get(row.campaignId) ?? {
+        humanOpened: new Set(),
+        machineOpened: new Set(),
+        humanClicked: new Set(),
+        machineClicked: new Set(),
+      };
+      expected.set(row.campaignId, counts);
+      const after = (seconds: number) => new Date(row.sentAt.getTime() + seconds * 1000);
+      const apply = async (type: "open" | "click", at: Date, extra: { userAgent: string; ip: string; link?: string }) => {
+        const record = Records.sesRecord(type, row, at, extra);
+        expect(await applySesEvent(record)).toBe("applied");
+        if (random() < 0.1) expect(await applySesEvent(record)).toBe("duplicate");
+      };
+      const roll = random();
+      if (roll < 0.3) {
+        await apply("open", after(40), { userAgent: "Mozilla/5.0", ip: "17.58.101.12" });
+        counts.machineOpened.add(row.messageId);
+      } else if (roll < 0.45) {
+        await apply("open", after(4), { userAgent: GMAIL, ip: "66.249.84.10" });
+        counts.machineOpened.add(row.messageId);
+      }
+      if (random() < 0.4) {
+        await apply("open", after(600 + Math.floor(random() * 86_400)), { userAgent: pick([CHROME, GMAIL]), ip: "198.51.100.7" });
+        counts.humanOpened.add(row.messageId);
+      }
+      const click = random();
+      if (click < 0.15) {
+        await apply("click", after(3), { userAgent: CHROME, ip: "198.51.100.23", link: "https://example.com/a" });
+        counts.machineClicked.add(row.messageId);
+      } else if (click < 0.3) {
+        await apply("click", after(90), { userAgent: "python-requests/2.31.0", ip: "203.0.113.9", link: "https://example.com/a" });
+        counts.machineClicked.add(row.messageId);
+      } else if (click < 0.4) {
+        // A burst: the first click is judged alone (a browser, not too soon: human), the next ones are a scanner's.
+        await apply("click", after(120), { userAgent: CHROME, ip: "203.0.113.80", link: "https://example.com/a" });
+        await apply("click", after(120.4), { userAgent: CHROME, ip: "203.0.113.80", link: "https://example.com/b" });
+        counts.humanClicked.add(row.messageId);
+        counts.machineClicked.add(row.messageId);
+      } else if (click < 0.55) {
+        await apply("click", after(1800 + Math.floor(random() * 3600)), {
+          userAgent: CHROME,
+          ip: "198.51.100.7",
+          link: "https://example.com/a",
+        });
+        counts.humanClicked.add(row.messageId);
+      }
+    }
+    expect(engaged).toBeGreaterThan(accepted.length * 0.4);
+    for (const plan of plans) {
+      const stats = (await plan.ws.as(() => Campaign.fromID(plan.id)))!.stats;
+      const counts = expected.get(plan.id)!;
+      expect(
+        {
+          humanOpened: stats.humanOpened,
+          machineOpened: stats.machineOpened,
+          humanClicked: stats.humanClicked,
+          machineClicked: stats.machineClicked,
+        },
+        `${plan.id}: human and machine counters`,
+      ).toEqual({
+        humanOpened: counts.humanOpened.size,
+        machineOpened: counts.machineOpened.size,
+        humanClicked: counts.humanClicked.size,
+        machineClicked: counts.machineClicked.size,
+      });
+      expect(stats.opened).toBe(new Set([...counts.humanOpened, ...counts.machineOpened]).size);
+      expect(stats.clicked).toBe(new Set([...counts.humanClicked, ...counts.machineClicked]).size);
+      expect(
+        counts.humanOpened.size * counts.machineOpened.size * counts.machineClicked.size,
+        `${plan.id}: every class seen`,
+      ).toBeGreaterThan(0);
     }
   }, 1_800_000);
 });

@@ -179,11 +179,23 @@ describe("every bucket is present", () => {
 
   it("with zeros where nothing happened, summing every node and shard", async () => {
     const points = await ctx.ws.as(() => Stats.timeline(ctx.campaign.id, { from: "2025-06-01", to: "2025-06-05", interval: "day" }));
-    const zero = { sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, unsubscribed: 0 };
+    const zero = {
+      sent: 0,
+      delivered: 0,
+      opened: 0,
+      clicked: 0,
+      replied: 0,
+      bounced: 0,
+      unsubscribed: 0,
+      humanOpened: 0,
+      machineOpened: 0,
+      humanClicked: 0,
+      machineClicked: 0,
+    };
     expect(points).toEqual([
       { date: "2025-06-01", ...zero },
       { date: "2025-06-02", ...zero },
-      { date: "2025-06-03", sent: 4, delivered: 2, opened: 1, clicked: 1, replied: 1, bounced: 1, unsubscribed: 1 },
+      { date: "2025-06-03", ...zero, sent: 4, delivered: 2, opened: 1, clicked: 1, replied: 1, bounced: 1, unsubscribed: 1 },
       { date: "2025-06-04", ...zero },
       { date: "2025-06-05", ...zero },
     ]);

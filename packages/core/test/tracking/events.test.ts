@@ -30,6 +30,7 @@ describe("SES events", () => {
     expect(recorded.find((e) => e.type === "opened")!.metadata).toEqual({
       userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148",
       ip: "198.51.100.7",
+      machine: false,
     });
     expect(recorded.find((e) => e.type === "clicked")!.metadata).toMatchObject({
       link: expect.stringMatching(/^https:/),

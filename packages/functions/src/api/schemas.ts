@@ -258,6 +258,23 @@ const PausedReason = v.pipe(
 );
 
 /** The seed's counters of a campaign (also per timeline bucket). */
+/** Machine opens and clicks (docs/machine-events.md): counts beside the seed's, which count every open and click. */
+const HUMAN_MACHINE = {
+  humanOpened: v.pipe(
+    count,
+    v.description("Emails opened at least once by their reader (machine opens left out: docs/machine-events.md)."),
+  ),
+  machineOpened: v.pipe(
+    count,
+    v.description("Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner."),
+  ),
+  humanClicked: v.pipe(count, v.description("Emails with at least one link clicked by their reader (scanner clicks left out).")),
+  machineClicked: v.pipe(
+    count,
+    v.description("Emails with at least one link followed by a machine: a security scanner, too fast, a burst."),
+  ),
+};
+
 const COUNTERS = {
   sent: count,
   delivered: count,
@@ -266,6 +283,7 @@ const COUNTERS = {
   replied: count,
   bounced: count,
   unsubscribed: count,
+  ...HUMAN_MACHINE,
 };
 
 const Stats = v.object({ totalContacts: count, ...COUNTERS });
@@ -331,13 +349,33 @@ export const CampaignStats = v.object({
   bounceRate: rate,
   unsubscribed: count,
   unsubscribeRate: rate,
+  humanOpened: HUMAN_MACHINE.humanOpened,
+  humanOpenRate: v.pipe(rate, v.description("humanOpened over delivered (per email: over sent), like openRate.")),
+  machineOpened: HUMAN_MACHINE.machineOpened,
+  humanClicked: HUMAN_MACHINE.humanClicked,
+  humanClickRate: v.pipe(rate, v.description("humanClicked over delivered (per email: over sent), like clickRate.")),
+  machineClicked: HUMAN_MACHINE.machineClicked,
 });
 
 export const EmailStats = v.object({
   nodeId: v.string(),
   emailNumber: count,
   subject: v.string(),
-  ...v.pick(CampaignStats, ["sent", "opened", "openRate", "clicked", "clickRate", "replied", "replyRate"]).entries,
+  ...v.pick(CampaignStats, [
+    "sent",
+    "opened",
+    "openRate",
+    "clicked",
+    "clickRate",
+    "replied",
+    "replyRate",
+    "humanOpened",
+    "humanOpenRate",
+    "machineOpened",
+    "humanClicked",
+    "humanClickRate",
+    "machineClicked",
+  ]).entries,
 });
 
 export const AccountStats = v.object({

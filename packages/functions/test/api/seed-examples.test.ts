@@ -229,7 +229,14 @@ const SETTINGS_SAMPLE: Record<string, unknown> = {
   skipDates: [],
   outOfOfficeHoldDays: 7,
 };
-const STATS_FIELDS = Object.keys(campaignObject.stats as object).sort();
+// Beside the seed's counters: machine opens and clicks (docs/machine-events.md).
+const STATS_FIELDS = [
+  ...Object.keys(campaignObject.stats as object),
+  "humanOpened",
+  "machineOpened",
+  "humanClicked",
+  "machineClicked",
+].sort();
 const workflow = JSON.parse(SEED_WORKFLOW) as { nodes: unknown[]; edges: unknown[] };
 
 /**

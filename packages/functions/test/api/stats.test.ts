@@ -31,6 +31,8 @@ describe("the seed's example numbers", () => {
   let seed: StatsCampaign;
   /** The seed's counters, as every view of them must show them. */
   const COUNTED = { sent: 450, delivered: 445, opened: 178, clicked: 45, replied: 23, bounced: 5, unsubscribed: 3 };
+  /** The seed's history records opens and clicks without judging them (docs/machine-events.md): neither human nor machine. */
+  const UNJUDGED = { humanOpened: 0, machineOpened: 0, humanClicked: 0, machineClicked: 0 };
 
   beforeAll(async () => {
     // 500 enrolled; 450 emails sent (300 first emails, 150 follow-ups), 445 delivered, 5 bounced,
@@ -64,16 +66,17 @@ describe("the seed's example numbers", () => {
         bounceRate: 1.1,
         unsubscribed: 3,
         unsubscribeRate: 0.7,
+        ...UNJUDGED_RATES,
       },
     });
-    // The keys in the seed's order.
-    expect(Object.keys(res.body.data)).toEqual(SEED_ORDER);
+    // The keys in the seed's order, then the additions.
+    expect(Object.keys(res.body.data)).toEqual([...SEED_ORDER, ...Object.keys(UNJUDGED_RATES)]);
   });
 
   it("the campaign object shows the same counters", async () => {
     const api = apiClient(undefined, seed.ws.key);
     const campaign = expectOk(await api.get(`/v1/campaigns/${seed.campaign.id}`));
-    expect(campaign.stats).toEqual({ totalContacts: 500, ...COUNTED });
+    expect(campaign.stats).toEqual({ totalContacts: 500, ...COUNTED, ...UNJUDGED });
     const list = expectOk(await api.get("/v1/campaigns"));
     expect(list[0].stats).toEqual(campaign.stats);
   });
@@ -127,6 +130,7 @@ describe("the seed's example numbers", () => {
           clickRate: 9.0,
           replied: 15,
           replyRate: 3.0,
+          ...UNJUDGED_RATES,
         },
         {
           nodeId: "node_4",
@@ -139,11 +143,15 @@ describe("the seed's example numbers", () => {
           clickRate: 3.4,
           replied: 8,
           replyRate: 2.3,
+          ...UNJUDGED_RATES,
         },
       ],
     });
   }, 120_000);
 });
+
+/** Machine opens and clicks (docs/machine-events.md), after the seed's fields: zero where nothing was judged. */
+const UNJUDGED_RATES = { humanOpened: 0, humanOpenRate: 0, machineOpened: 0, humanClicked: 0, humanClickRate: 0, machineClicked: 0 };
 
 const SEED_ORDER = [
   "totalContacts",
@@ -179,6 +187,7 @@ describe("GET /v1/campaigns/:id/stats", () => {
       bounceRate: 0,
       unsubscribed: 0,
       unsubscribeRate: 0,
+      ...UNJUDGED_RATES,
     });
   });
 
@@ -237,6 +246,7 @@ describe("GET /v1/campaigns/:id/stats/emails", () => {
         "clickRate",
         "replied",
         "replyRate",
+        ...Object.keys(UNJUDGED_RATES),
       ]);
     }
   });
@@ -258,7 +268,18 @@ describe("GET /v1/campaigns/:id/stats/timeline", () => {
     const res = await apiClient(undefined, ctx.ws.key).get(`/v1/campaigns/${ctx.campaign.id}/stats/timeline`, {
       query: { from: "2025-03-09", to: "2025-03-12", interval: "day" },
     });
-    const zero = { delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, unsubscribed: 0 };
+    const zero = {
+      delivered: 0,
+      opened: 0,
+      clicked: 0,
+      replied: 0,
+      bounced: 0,
+      unsubscribed: 0,
+      humanOpened: 0,
+      machineOpened: 0,
+      humanClicked: 0,
+      machineClicked: 0,
+    };
     expect(res.body).toEqual({
       success: true,
       data: [
@@ -268,7 +289,20 @@ describe("GET /v1/campaigns/:id/stats/timeline", () => {
         { date: "2025-03-12", sent: 0, ...zero },
       ],
     });
-    expect(Object.keys(res.body.data[0])).toEqual(["date", "sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"]);
+    expect(Object.keys(res.body.data[0])).toEqual([
+      "date",
+      "sent",
+      "delivered",
+      "opened",
+      "clicked",
+      "replied",
+      "bounced",
+      "unsubscribed",
+      "humanOpened",
+      "machineOpened",
+      "humanClicked",
+      "machineClicked",
+    ]);
   });
 
   it("defaults to days from the campaign's start (or creation) to now", async () => {
