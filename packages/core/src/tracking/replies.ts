@@ -83,7 +83,11 @@ async function messageBySesId(ids: string[]): Promise<(Message.Found & { sesMess
   return undefined;
 }
 
-/** Record a reply to `message`; a real one stops the sequence. Once per provider key. */
+/**
+ * Record a reply to `message`; a real one stops the sequence, unless the contact waits at a
+ * condition on `replied` (reached, or ahead of it before any other email): that condition answers
+ * it ("yes", through `reach`). Once per provider key.
+ */
 async function recordReply(
   message: MessageRef,
   at: Date,
@@ -100,7 +104,7 @@ async function recordReply(
     if (!inserted) return false;
     if (!reply.automatic) {
       await reach(message, "replied", at);
-      await finishSequence(message.campaignId, message.contactId, "replied", at);
+      await finishSequence(message.campaignId, message.contactId, "replied", at, undefined, { unlessWaitingFor: "replied" });
     }
     return true;
   });

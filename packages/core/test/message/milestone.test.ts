@@ -98,7 +98,10 @@ async function applyGeneral(c: StatsCampaign, o: Occurrence) {
       metadata: {},
       providerKey: key(c, o),
     });
-    if (recorded) await Message.reach({ id: messageId, campaignId: c.campaign.id, nodeId: "node_2" }, o.milestone, at(o));
+    if (recorded) {
+      const ref = { id: messageId, campaignId: c.campaign.id, contactId: c.contacts[o.email]!.id, nodeId: "node_2" };
+      await Message.reach(ref, o.milestone, at(o));
+    }
   });
 }
 
