@@ -105,13 +105,13 @@ function globalStats(row: Record<string, unknown>): GlobalStats {
 }
 
 /**
- * The campaign's workflow reduced to what ordering the emails needs (ids, types, subjects and
- * edges: bodies of up to 100,000 characters stay in the database), and its counters per node.
+ * The campaign's workflow reduced to what ordering the emails needs (ids, types, subjects, the
+ * conditions' data and edges: bodies of up to 100,000 characters stay in the database), and its counters per node.
  */
 export function byEmailQuery(workspaceId: string, campaignId: string): SQL {
   return sql`
     SELECT (SELECT jsonb_agg(jsonb_build_object('id', n->'id', 'type', n->'type',
-                   'data', jsonb_build_object('subject', n->'data'->'subject', 'event', n->'data'->'event')))
+                   'data', CASE WHEN n->>'type' = 'condition' THEN n->'data' ELSE jsonb_build_object('subject', n->'data'->'subject') END))
             FROM jsonb_array_elements(c.workflow->'nodes') n) AS nodes,
            c.workflow->'edges' AS edges,
            (SELECT coalesce(json_agg(t), '[]') FROM (
@@ -155,7 +155,6 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
       nodeId: node.id,
       emailNumber: i + 1,
       subject: subjects[i]!,
-      path: paths.get(node.id) ?? [],
       sent,
       opened,
       openRate: rate(opened, sent),
@@ -163,6 +162,7 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
       clickRate: rate(clicked, sent),
       replied,
       replyRate: rate(replied, sent),
+      path: paths.get(node.id) ?? [],
     };
   });
 }

@@ -290,13 +290,13 @@ export const EmailStats = v.object({
     ),
   ),
   subject: v.string(),
+  ...v.pick(CampaignStats, ["sent", "opened", "openRate", "clicked", "clickRate", "replied", "replyRate"]).entries,
   path: v.pipe(
     v.array(v.object({ nodeId: v.string(), event: ConditionEvent, answer: v.picklist(Workflow.ANSWERS) })),
     v.description(
       "The condition answers leading to this email, in order: those every route from the start shares (empty on a chain, or after branches meet again).",
     ),
   ),
-  ...v.pick(CampaignStats, ["sent", "opened", "openRate", "clicked", "clickRate", "replied", "replyRate"]).entries,
 });
 
 export const AccountStats = v.object({

@@ -2,7 +2,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import { Replies } from "@fluenzr/core/tracking";
 import { Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { EXAMPLES } from "../examples";
+import { BRANCHING_WORKFLOW, EXAMPLES } from "../examples";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
@@ -93,7 +93,11 @@ export const campaigns = new Hono<ApiEnv>()
       data: "Campaign",
       body: true,
       errors: { 404: "No such campaign, or its email account does not exist.", 409: "The campaign is active, completed or archived." },
-      requestExample: { name: "Q1 2025 Prospecting (EMEA)", settings: { maxEmailsPerHour: 40, timezoneMode: "contact" } },
+      requestExample: {
+        name: "Q1 2025 Prospecting (EMEA)",
+        settings: { maxEmailsPerHour: 40, timezoneMode: "contact" },
+        workflow: BRANCHING_WORKFLOW,
+      },
     }),
     body(Campaign.Schema.updateSchema),
     async (c) => ok(c, await Campaign.update(pathId(c, "campaign"), c.req.valid("json"))),
