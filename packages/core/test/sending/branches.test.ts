@@ -5,12 +5,14 @@ import { SendBatch, tick } from "@fluenzr/core/sending";
 import * as Stats from "@fluenzr/core/stats";
 import { Replies } from "@fluenzr/core/tracking";
 import {
+  campaignContactRows,
   enginePerTest,
   FULL,
   factory,
   type PlainWorkflow,
   prng,
   randomDag,
+  roundTripCounter,
   type TestEngine,
   type TestWorkspace,
   useTestDatabase,
@@ -259,4 +261,111 @@ describe("condition branches in the engine", () => {
     }
     for (const s of stats) expect(s.sent).toBe(sentByNode.get(s.nodeId) ?? 0);
   }, 600_000);
+});
+
+/** start → e1 → c (event within 3 days) → yes: e2 → end; no: e3 → end. */
+function oneCondition(event: Event) {
+  const email = (id: string) => ({ id, type: "email", data: { subject: `${id} {{firstName}}`, body: "Hi {{firstName}}" } });
+  return {
+    nodes: [
+      { id: "start", type: "start" },
+      email("e1"),
+      { id: "c", type: "condition", data: { event, withinDays: 3 } },
+      email("e2"),
+      email("e3"),
+      { id: "end", type: "end" },
+    ],
+    edges: [
+      { from: "start", to: "e1" },
+      { from: "e1", to: "c" },
+      { from: "c", to: "e2", when: "yes" },
+      { from: "c", to: "e3", when: "no" },
+      { from: "e2", to: "end" },
+      { from: "e3", to: "end" },
+    ],
+  } as never;
+}
+
+describe("a contact waiting at a condition", () => {
+  const ALWAYS = {
+    timezone: "UTC",
+    sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+    sendHoursStart: 0,
+    sendHoursEnd: 24,
+    maxEmailsPerHour: 600,
+  };
+  async function setup(event: Event) {
+    const engine = startEngine({ start: "2026-03-02T09:00:00Z" });
+    const ws = await factory.workspace();
+    const account = await factory.emailAccount(ws);
+    const contacts = [await factory.contact(ws), await factory.contact(ws)];
+    const campaign = await ws.as(() => Campaign.create({ name: "c", emailAccountId: account.id, settings: ALWAYS, workflow: oneCondition(event) }));
+    await ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: contacts.map((c) => c.id) }));
+    await ws.as(() => Campaign.transition(campaign.id, "start"));
+    await engine.run(3); // e1 to both, then each reaches the condition and waits (nothing happened yet)
+    return { engine, ws, campaign, contacts };
+  }
+
+  it("moves on as soon as the email is opened (one statement), not at the deadline", async () => {
+    const { engine, ws, campaign, contacts } = await setup("opened");
+    expect(engine.mailer.sent.map((e) => e.tags.node)).toEqual(["e1", "e1"]);
+    let rows = await campaignContactRows(campaign.id);
+    // Waiting: due at the deadline, 3 days after reaching the node (09:00 + the minute e1 took).
+    expect(rows.map((r) => [r.current_node_id, Database.toDate(r.next_run_at).toISOString()])).toEqual([
+      ["c", "2026-03-05T09:00:00.000Z"],
+      ["c", "2026-03-05T09:00:00.000Z"],
+    ]);
+    engine.clock.set(new Date("2026-03-03T14:00:00Z"));
+    const opened = engine.mailer.sent.find((e) => e.tags.contact === contacts[0]!.id)!;
+    const trips = roundTripCounter();
+    const applied = await Message.applyMilestone({
+      messageId: opened.tags.message!,
+      sesMessageId: opened.messageId,
+      milestone: "opened",
+      at: new Date("2026-03-03T13:59:00Z"),
+      metadata: {},
+      providerKey: `open:${opened.tags.message}`,
+    });
+    expect(applied).toBe("applied");
+    expect(trips.count()).toBe(1);
+    await engine.run(2);
+    rows = await campaignContactRows(campaign.id);
+    const byContact = new Map(rows.map((r) => [r.contact_id, r]));
+    expect(byContact.get(contacts[0]!.id)).toMatchObject({ status: "completed", current_node_id: null });
+    expect(byContact.get(contacts[1]!.id)).toMatchObject({ status: "in_progress", current_node_id: "c" });
+    expect(engine.mailer.sent.filter((e) => e.tags.node === "e2").map((e) => [e.tags.contact, new Date(e.at).toISOString()])).toEqual([
+      [contacts[0]!.id, "2026-03-03T14:01:00.000Z"],
+    ]);
+    // The listing shows each contact's path and where it waits.
+    const listed = await ws.as(() => Campaign.Enrolment.list(campaign.id, { page: 1, perPage: 10 } as never));
+    const first = listed.data.find((c) => c.contactId === contacts[0]!.id)!;
+    const second = listed.data.find((c) => c.contactId === contacts[1]!.id)!;
+    expect(first.path).toEqual([{ nodeId: "c", answer: "yes", at: "2026-03-03T13:59:00.000Z" }]);
+    expect(second).toMatchObject({ currentNodeId: "c", waitingFor: "opened", path: [] });
+    // The other one answers no at its deadline and gets the other email.
+    engine.clock.set(new Date("2026-03-05T09:00:00Z"));
+    await engine.run(2);
+    expect(engine.mailer.sent.filter((e) => e.tags.node === "e3").map((e) => e.tags.contact)).toEqual([contacts[1]!.id]);
+    const after = await ws.as(() => Campaign.Enrolment.list(campaign.id, { page: 1, perPage: 10 } as never));
+    expect(after.data.find((c) => c.contactId === contacts[1]!.id)!.path).toEqual([{ nodeId: "c", answer: "no", at: "2026-03-05T09:00:00.000Z" }]);
+  });
+
+  it("a reply answers a condition on replied (the sequence goes on), and stops one waiting on opened", async () => {
+    for (const event of ["replied", "opened"] as const) {
+      const { engine, ws, campaign, contacts } = await setup(event);
+      engine.clock.set(new Date("2026-03-03T10:00:00Z"));
+      await ws.as(() => Replies.report(campaign.id, { contactId: contacts[0]!.id, automatic: false }));
+      await engine.run(2);
+      const row = (await campaignContactRows(campaign.id)).find((r) => r.contact_id === contacts[0]!.id)!;
+      const e2 = engine.mailer.sent.filter((e) => e.tags.node === "e2");
+      if (event === "replied") {
+        expect(row.status).toBe("completed");
+        expect(e2.map((e) => e.tags.contact)).toEqual([contacts[0]!.id]);
+      } else {
+        expect(row.status).toBe("replied");
+        expect(e2).toEqual([]);
+      }
+      engine.restore();
+    }
+  });
 });
