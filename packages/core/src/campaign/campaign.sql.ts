@@ -12,6 +12,7 @@ export interface PathStep {
   answer: Answer;
   at: string;
 }
+
 import { workspaceRecord } from "../workspace/workspace.sql";
 
 export interface PausedReason {

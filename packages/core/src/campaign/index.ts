@@ -229,9 +229,7 @@ async function contactsOnRemovedNodes(campaignId: string, workflow: Workflow.Wor
   const rows = await Database.rows<{ node: string; at_condition: boolean }>(sql`
     SELECT DISTINCT current_node_id AS node, waiting_for IS NOT NULL AS at_condition FROM campaign_contact
     WHERE campaign_id = ${campaignId} AND status IN ('pending', 'in_progress') AND current_node_id IS NOT NULL`);
-  return [
-    ...new Set(rows.filter((r) => kinds.get(r.node) !== (r.at_condition ? "condition" : "email")).map((r) => r.node)),
-  ];
+  return [...new Set(rows.filter((r) => kinds.get(r.node) !== (r.at_condition ? "condition" : "email")).map((r) => r.node))];
 }
 
 /** Contacts waiting at a condition whose event the edit changed wait for the new one. */

@@ -49,7 +49,10 @@ export async function wake(column: string, message: { campaignId: string; contac
 }
 
 /** Per contact, the earliest time each condition event happened to one of its sent emails of the campaign. */
-export async function eventTimes(campaignId: string, contactIds: readonly string[]): Promise<Map<string, Record<ConditionEvent, Date | null>>> {
+export async function eventTimes(
+  campaignId: string,
+  contactIds: readonly string[],
+): Promise<Map<string, Record<ConditionEvent, Date | null>>> {
   if (!contactIds.length) return new Map();
   const columns = EVENTS.map((event) => sql`min(${sql.raw(`"${CONDITION_COLUMNS[event].name}"`)}) AS ${sql.raw(`"${event}"`)}`);
   const rows = await Database.rows<Record<string, unknown> & { contact_id: string }>(sql`

@@ -37,7 +37,11 @@ const columnName = (milestone: Milestone) => COLUMNS[milestone].name;
  * Record that the email reached `milestone` at `at` (inside the caller's transaction). Returns
  * whether this was the first time.
  */
-export async function reach(message: { id: string; campaignId: string; contactId: string; nodeId: string }, milestone: Milestone, at: Date): Promise<boolean> {
+export async function reach(
+  message: { id: string; campaignId: string; contactId: string; nodeId: string },
+  milestone: Milestone,
+  at: Date,
+): Promise<boolean> {
   const column = sql.raw(`"${columnName(milestone)}"`);
   const [row] = await Database.rows<{ previous: Date | string | null }>(sql`
     WITH old AS (SELECT ${column} AS previous FROM message WHERE id = ${message.id} FOR UPDATE)

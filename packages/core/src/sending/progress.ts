@@ -34,7 +34,13 @@ export interface Next {
  * opening; a condition is due the instant it is reached (it is answered then if the event already
  * happened, else it waits for it or its deadline), whatever the window.
  */
-export function nextAfter(workflow: Workflow.Workflow | null, window: SendWindow, nodeId: string, from: Date, answer?: Workflow.Answer): Next {
+export function nextAfter(
+  workflow: Workflow.Workflow | null,
+  window: SendWindow,
+  nodeId: string,
+  from: Date,
+  answer?: Workflow.Answer,
+): Next {
   const step = workflow ? Workflow.nextStep(workflow, nodeId, answer) : { nodeId: null, delays: [] };
   if (!step.nodeId) return { status: "completed", nodeId: null, at: null, waitingFor: null, since: null };
   const reached = addDelays(from, step.delays, window.timezone);

@@ -287,5 +287,4 @@ function findCycle(ids: string[], outgoing: Map<string, string[]>): string[] | u
   return undefined;
 }
 
-
-export { emailNodes, nextStep, order, paths, type Step, type PathAnswer, subjects } from "./graph";
+export { emailNodes, nextStep, order, type PathAnswer, paths, type Step, subjects } from "./graph";

@@ -68,7 +68,8 @@ function oracle(wf: PlainWorkflow, behaviour: Behaviour, start: number): { visit
   const next = (id: string, when?: string) => wf.edges.find((e) => e.from === id && (when === undefined || e.when === when))!.to;
   const visits: Visit[] = [];
   const sent: Array<{ id: string; at: number }> = [];
-  const eventTimes = (type: Event) => sent.flatMap((s) => (behaviour.get(s.id) ?? []).filter((e) => e.type === type).map((e) => s.at + e.afterMs));
+  const eventTimes = (type: Event) =>
+    sent.flatMap((s) => (behaviour.get(s.id) ?? []).filter((e) => e.type === type).map((e) => s.at + e.afterMs));
   let t = start;
   let left = start;
   let id = next("start");
@@ -149,7 +150,9 @@ async function drive(engine: TestEngine, runs: Run[], until: number) {
       const e = pending.shift()!;
       const at = new Date(e.at);
       if (e.type === "replied") {
-        await e.run.ws.as(() => Replies.report(e.run.campaignId, { contactId: e.contactId, receivedAt: at.toISOString(), automatic: false }));
+        await e.run.ws.as(() =>
+          Replies.report(e.run.campaignId, { contactId: e.contactId, receivedAt: at.toISOString(), automatic: false }),
+        );
       } else {
         const applied = await Message.applyMilestone({
           messageId: e.messageId,
@@ -168,7 +171,14 @@ async function drive(engine: TestEngine, runs: Run[], until: number) {
       const run = runOf.get(email.tags.campaign!)!;
       const contact = run.contacts.find((c) => c.id === email.tags.contact)!;
       for (const e of contact.behaviour.get(email.tags.node!) ?? []) {
-        pending.push({ at: email.at + e.afterMs, run, contactId: contact.id, type: e.type, messageId: email.tags.message!, sesId: email.messageId });
+        pending.push({
+          at: email.at + e.afterMs,
+          run,
+          contactId: contact.id,
+          type: e.type,
+          messageId: email.tags.message!,
+          sesId: email.messageId,
+        });
       }
     }
     seen = engine.mailer.sent.length;
@@ -217,11 +227,13 @@ describe("condition branches in the engine", () => {
     await drive(engine, runs, start + 60 * DAY);
 
     let conditions = 0;
-    let answers = { yes: 0, no: 0 };
+    const answers = { yes: 0, no: 0 };
     for (const run of runs) {
-      const rows = await Database.rows<{ contact_id: string; status: string; path: Array<{ nodeId: string; answer: "yes" | "no"; at: string }> }>(
-        sql`SELECT contact_id, status, path FROM campaign_contact WHERE campaign_id = ${run.campaignId}`,
-      );
+      const rows = await Database.rows<{
+        contact_id: string;
+        status: string;
+        path: Array<{ nodeId: string; answer: "yes" | "no"; at: string }>;
+      }>(sql`SELECT contact_id, status, path FROM campaign_contact WHERE campaign_id = ${run.campaignId}`);
       for (const contact of run.contacts) {
         const expected = oracle(run.wf, contact.behaviour, start);
         const row = rows.find((r) => r.contact_id === contact.id)!;
@@ -231,9 +243,10 @@ describe("condition branches in the engine", () => {
         const answered: Visit[] = row.path.map((p) => ({ nodeId: p.nodeId, at: Date.parse(p.at), answer: p.answer }));
         const actual = [...emails, ...answered].sort((a, b) => a.at - b.at || (a.answer ? 1 : -1));
         const context = JSON.stringify({ wf: run.wf, behaviour: [...contact.behaviour], expected, actual });
-        expect(actual.map((v) => `${v.nodeId}${v.answer ? `:${v.answer}` : ""}`), context).toEqual(
-          expected.visits.map((v) => `${v.nodeId}${v.answer ? `:${v.answer}` : ""}`),
-        );
+        expect(
+          actual.map((v) => `${v.nodeId}${v.answer ? `:${v.answer}` : ""}`),
+          context,
+        ).toEqual(expected.visits.map((v) => `${v.nodeId}${v.answer ? `:${v.answer}` : ""}`));
         expect(row.status, context).toBe(expected.status);
         // When: never early; late only by the minutes the tick takes after an answer (a few per step).
         actual.forEach((v, k) => {
@@ -249,7 +262,6 @@ describe("condition branches in the engine", () => {
     expect(conditions).toBeGreaterThan(10);
     expect(answers.yes).toBeGreaterThan(2);
     expect(answers.no).toBeGreaterThan(2);
-    answers = { yes: 0, no: 0 };
 
     // Per-email statistics follow the graph: every email listed once, in order, with its path.
     const stats = await ws.as(() => Stats.byEmail(runs[0]!.campaignId));
@@ -299,7 +311,9 @@ describe("a contact waiting at a condition", () => {
     const ws = await factory.workspace();
     const account = await factory.emailAccount(ws);
     const contacts = [await factory.contact(ws), await factory.contact(ws)];
-    const campaign = await ws.as(() => Campaign.create({ name: "c", emailAccountId: account.id, settings: ALWAYS, workflow: oneCondition(event) }));
+    const campaign = await ws.as(() =>
+      Campaign.create({ name: "c", emailAccountId: account.id, settings: ALWAYS, workflow: oneCondition(event) }),
+    );
     await ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: contacts.map((c) => c.id) }));
     await ws.as(() => Campaign.transition(campaign.id, "start"));
     await engine.run(3); // e1 to both, then each reaches the condition and waits (nothing happened yet)
@@ -347,7 +361,9 @@ describe("a contact waiting at a condition", () => {
     await engine.run(2);
     expect(engine.mailer.sent.filter((e) => e.tags.node === "e3").map((e) => e.tags.contact)).toEqual([contacts[1]!.id]);
     const after = await ws.as(() => Campaign.Enrolment.list(campaign.id, { page: 1, perPage: 10 } as never));
-    expect(after.data.find((c) => c.contactId === contacts[1]!.id)!.path).toEqual([{ nodeId: "c", answer: "no", at: "2026-03-05T09:00:00.000Z" }]);
+    expect(after.data.find((c) => c.contactId === contacts[1]!.id)!.path).toEqual([
+      { nodeId: "c", answer: "no", at: "2026-03-05T09:00:00.000Z" },
+    ]);
   });
 
   it("a reply answers a condition on replied (the sequence goes on), and stops one waiting on opened", async () => {

@@ -39,14 +39,20 @@ const errorsOf = (input: unknown) => Workflow.graphErrors(parse(input));
 describe("condition branches: validation", () => {
   it("accepts a branching workflow", () => {
     expect(errorsOf(BRANCHING)).toEqual([]);
-    expect(parse(BRANCHING).nodes[2]).toEqual({ id: "c1", type: "condition", data: { event: "opened", withinDays: 2, businessDays: false } });
+    expect(parse(BRANCHING).nodes[2]).toEqual({
+      id: "c1",
+      type: "condition",
+      data: { event: "opened", withinDays: 2, businessDays: false },
+    });
   });
 
   it("rejects an unknown event, 0 days, and when outside yes/no (schema)", () => {
     const bad = { ...BRANCHING, nodes: BRANCHING.nodes.map((n) => (n.id === "c1" ? condition("c1", "bounced", 0) : n)) };
     const parsed = v.safeParse(Workflow.schema, bad);
     expect(parsed.success).toBe(false);
-    expect(parsed.issues?.map((i) => i.message)).toEqual(expect.arrayContaining(['must be "opened", "clicked" or "replied"', "must be 1 or more"]));
+    expect(parsed.issues?.map((i) => i.message)).toEqual(
+      expect.arrayContaining(['must be "opened", "clicked" or "replied"', "must be 1 or more"]),
+    );
     const when = v.safeParse(Workflow.schema, { ...BRANCHING, edges: [...BRANCHING.edges, { from: "c1", to: "e2", when: "maybe" }] });
     expect(when.issues?.map((i) => i.message)).toEqual(['must be "yes" or "no"']);
   });
@@ -54,7 +60,11 @@ describe("condition branches: validation", () => {
   const cases: Array<[string, (wf: typeof BRANCHING) => unknown, RegExp, Record<string, unknown>]> = [
     [
       "a missing no edge",
-      (wf) => ({ ...wf, edges: wf.edges.filter((e) => e.when !== "no"), nodes: wf.nodes.filter((n) => !["d1", "e3", "e4", "end2"].includes(n.id)) }),
+      (wf) => ({
+        ...wf,
+        edges: wf.edges.filter((e) => e.when !== "no"),
+        nodes: wf.nodes.filter((n) => !["d1", "e3", "e4", "end2"].includes(n.id)),
+      }),
       /condition node "c1" needs exactly one "no" edge \(when: "no"\), found 0/,
       { nodeId: "c1", path: "workflow.nodes[2]" },
     ],
@@ -198,7 +208,10 @@ describe("condition branches: random workflows", () => {
         const answers = routesWithAnswers(plain)
           .filter((r) => r.some((step) => step.id === id))
           .map((r) => {
-            const before = r.slice(0, r.findIndex((step) => step.id === id));
+            const before = r.slice(
+              0,
+              r.findIndex((step) => step.id === id),
+            );
             return new Set(before.filter((step) => type.get(step.id) === "condition").map((step) => `${step.id}:${step.when}`));
           });
         const shared = [...answers[0]!].filter((a) => answers.every((s) => s.has(a)));
@@ -227,7 +240,9 @@ describe("condition branches: random workflows", () => {
         broken.edges.push({ ...edge });
       } else {
         // Loop back from one of its branches' ends to it.
-        const end = routes(broken).find((r) => r.includes(target.id))!.at(-1)!;
+        const end = routes(broken)
+          .find((r) => r.includes(target.id))!
+          .at(-1)!;
         broken.nodes = broken.nodes.map((n) => (n.id === end ? { id: end, type: "delay", data: { days: 1 } } : n));
         broken.edges.push({ from: end, to: target.id });
       }

@@ -93,7 +93,11 @@ export const BRANCHING_WORKFLOW = {
     { id: "start", type: "start" },
     { id: "intro", type: "email", data: { subject: "{{firstName}}, quick question", body: "Hi {{firstName}}, ... {{unsubscribeUrl}}" } },
     { id: "opened_intro", type: "condition", data: { event: "opened", withinDays: 3, businessDays: true } },
-    { id: "case_study", type: "email", data: { subject: "How {{company|a team like yours}} saved 4 hours a week", body: "Since you had a look... {{unsubscribeUrl}}" } },
+    {
+      id: "case_study",
+      type: "email",
+      data: { subject: "How {{company|a team like yours}} saved 4 hours a week", body: "Since you had a look... {{unsubscribeUrl}}" },
+    },
     { id: "wait", type: "delay", data: { days: 2, businessDays: true } },
     { id: "bump", type: "email", data: { body: "Hi {{firstName}}, bumping this in case it got buried. {{unsubscribeUrl}}" } },
     { id: "replied_any", type: "condition", data: { event: "replied", withinDays: 4 } },

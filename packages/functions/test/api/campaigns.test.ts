@@ -6,8 +6,8 @@ import * as Scheduler from "@fluenzr/core/scheduler";
 import type { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { apiClient, factory, SEED_WORKFLOW, type TestWorkspace, useTestDatabase } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { setInFlightWait } from "../../src/api/middleware/idempotency";
 import { BRANCHING_WORKFLOW } from "../../src/api/examples";
+import { setInFlightWait } from "../../src/api/middleware/idempotency";
 
 useTestDatabase();
 
@@ -95,7 +95,10 @@ describe("POST /v1/campaigns", () => {
       },
       "workflow.nodes[5]",
     ],
-    [{ workflow: { ...BRANCHING_WORKFLOW, edges: [...BRANCHING_WORKFLOW.edges, { from: "last", to: "done", when: "yes" }] } }, "workflow.edges[10].when"],
+    [
+      { workflow: { ...BRANCHING_WORKFLOW, edges: [...BRANCHING_WORKFLOW.edges, { from: "last", to: "done", when: "yes" }] } },
+      "workflow.edges[10].when",
+    ],
   ])("answers 400 with the field path for %j", async (body, path) => {
     const { create } = await setup();
     const res = await create(body);

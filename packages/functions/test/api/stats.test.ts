@@ -268,7 +268,14 @@ describe("GET /v1/campaigns/:id/stats/emails", () => {
     };
     const ctx = await campaignWithContacts({ contacts: 2, workflow: workflow as never });
     const data = expectOk(await apiClient(undefined, ctx.ws.key).get(`/v1/campaigns/${ctx.campaign.id}/stats/emails`));
-    expect(data.map((e: { nodeId: string; emailNumber: number; subject: string; path: unknown }) => [e.emailNumber, e.nodeId, e.subject, e.path])).toEqual([
+    expect(
+      data.map((e: { nodeId: string; emailNumber: number; subject: string; path: unknown }) => [
+        e.emailNumber,
+        e.nodeId,
+        e.subject,
+        e.path,
+      ]),
+    ).toEqual([
       [1, "first", "Hello", []],
       [2, "yes1", "Glad you looked", [{ nodeId: "opened", event: "opened", answer: "yes" }]],
       [3, "no1", "Re: Hello", [{ nodeId: "opened", event: "opened", answer: "no" }]],
