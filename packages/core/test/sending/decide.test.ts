@@ -69,7 +69,10 @@ describe("decide", () => {
       nodes: [...SEED_WORKFLOW.nodes, { id: "cond", type: "condition", data: { event: "opened", withinDays: 2, businessDays: false } }],
     } as Situation["workflow"];
     const at = (id: string, over: Partial<Step> = {}) =>
-      step(id, { progress: { contactId: id, status: "in_progress", currentNodeId: "cond", claimId: `claim_${id}`, emailAccountId: null }, ...over });
+      step(id, {
+        progress: { contactId: id, status: "in_progress", currentNodeId: "cond", claimId: `claim_${id}`, emailAccountId: null },
+        ...over,
+      });
     const jobs = [job("a", { nodeId: "cond" }), job("b", { nodeId: "cond" })];
     const steps = [at("a"), at("b", { suppressed: true })];
     expect(kinds(situation({ workflow, windowOpen: false, room: 0 }), jobs, steps)).toEqual(["branch", "stop"]);
