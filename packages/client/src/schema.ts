@@ -1243,11 +1243,24 @@ export interface components {
                 } | {
                     id: string;
                     /** @constant */
+                    type: "condition";
+                    data: {
+                        /** @enum {string} */
+                        event: "opened" | "clicked" | "replied";
+                        withinDays: number;
+                        /** @default false */
+                        businessDays: boolean;
+                    };
+                } | {
+                    id: string;
+                    /** @constant */
                     type: "end";
                 })[];
                 edges: {
                     from: string;
                     to: string;
+                    /** @enum {string} */
+                    when?: "yes" | "no";
                 }[];
             } | null;
             pauseReason?: string;
@@ -1288,6 +1301,8 @@ export interface components {
          *       "lastName": "Doe",
          *       "status": "in_progress",
          *       "currentNodeId": "node_4",
+         *       "waitingFor": null,
+         *       "path": [],
          *       "nextSendAt": "2025-01-21T09:00:00.000Z",
          *       "lastSentAt": "2025-01-16T09:12:00.000Z",
          *       "holdUntil": "2025-01-21T08:00:00.000Z",
@@ -1304,7 +1319,19 @@ export interface components {
             lastName: string | null;
             /** @enum {string} */
             status: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed" | "left_company";
+            /** @description The node the contact waits at: the email it is sent next, or a condition. */
             currentNodeId: string | null;
+            /** @description At a condition: the event it waits for; null at an email. */
+            waitingFor: ("opened" | "clicked" | "replied") | null;
+            /** @description The conditions answered so far, in order, with when (the event's time for yes, the deadline for no). */
+            path: {
+                nodeId: string;
+                /** @enum {string} */
+                answer: "yes" | "no";
+                /** Format: date-time */
+                at: string;
+            }[];
+            /** @description When the next email is due; at a condition, when it is answered at the latest (no at its deadline). */
             nextSendAt: string | null;
             lastSentAt: string | null;
             /** @description An out-of-office reply holds the next email until this instant (the first send day after the return date it gave, or `settings.outOfOfficeHoldDays` later). Null when nothing holds it. */
@@ -1389,11 +1416,13 @@ export interface components {
          *       "machineOpened": 130,
          *       "humanClicked": 27,
          *       "humanClickRate": 5.4,
-         *       "machineClicked": 21
+         *       "machineClicked": 21,
+         *       "path": []
          *     }
          */
         EmailStats: {
             nodeId: string;
+            /** @description The email's place in the workflow: a topological order (an email after every email that can come before it), a condition's yes branch listed before its no branch. */
             emailNumber: number;
             subject: string;
             sent: number;
@@ -1415,6 +1444,14 @@ export interface components {
             humanClickRate: number;
             /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
             machineClicked: number;
+            /** @description The condition answers leading to this email, in order: those every route from the start shares (empty on a chain, or after branches meet again). */
+            path: {
+                nodeId: string;
+                /** @enum {string} */
+                event: "opened" | "clicked" | "replied";
+                /** @enum {string} */
+                answer: "yes" | "no";
+            }[];
         };
         /**
          * @example {
@@ -5129,11 +5166,24 @@ export interface operations {
                         } | {
                             id: string;
                             /** @constant */
+                            type: "condition";
+                            data: {
+                                /** @enum {string} */
+                                event: "opened" | "clicked" | "replied";
+                                withinDays: number;
+                                /** @default false */
+                                businessDays?: boolean;
+                            };
+                        } | {
+                            id: string;
+                            /** @constant */
                             type: "end";
                         })[];
                         edges: {
                             from: string;
                             to: string;
+                            /** @enum {string} */
+                            when?: "yes" | "no";
                         }[];
                     } | null;
                 };
@@ -5520,6 +5570,124 @@ export interface operations {
                  *       "settings": {
                  *         "maxEmailsPerHour": 40,
                  *         "timezoneMode": "contact"
+                 *       },
+                 *       "workflow": {
+                 *         "nodes": [
+                 *           {
+                 *             "id": "start",
+                 *             "type": "start"
+                 *           },
+                 *           {
+                 *             "id": "intro",
+                 *             "type": "email",
+                 *             "data": {
+                 *               "subject": "{{firstName}}, quick question",
+                 *               "body": "Hi {{firstName}}, ... {{unsubscribeUrl}}"
+                 *             }
+                 *           },
+                 *           {
+                 *             "id": "opened_intro",
+                 *             "type": "condition",
+                 *             "data": {
+                 *               "event": "opened",
+                 *               "withinDays": 3,
+                 *               "businessDays": true
+                 *             }
+                 *           },
+                 *           {
+                 *             "id": "case_study",
+                 *             "type": "email",
+                 *             "data": {
+                 *               "subject": "How {{company|a team like yours}} saved 4 hours a week",
+                 *               "body": "Since you had a look... {{unsubscribeUrl}}"
+                 *             }
+                 *           },
+                 *           {
+                 *             "id": "wait",
+                 *             "type": "delay",
+                 *             "data": {
+                 *               "days": 2,
+                 *               "businessDays": true
+                 *             }
+                 *           },
+                 *           {
+                 *             "id": "bump",
+                 *             "type": "email",
+                 *             "data": {
+                 *               "body": "Hi {{firstName}}, bumping this in case it got buried. {{unsubscribeUrl}}"
+                 *             }
+                 *           },
+                 *           {
+                 *             "id": "replied_any",
+                 *             "type": "condition",
+                 *             "data": {
+                 *               "event": "replied",
+                 *               "withinDays": 4
+                 *             }
+                 *           },
+                 *           {
+                 *             "id": "last",
+                 *             "type": "email",
+                 *             "data": {
+                 *               "subject": "Closing the loop",
+                 *               "body": "Should I stop writing, {{firstName}}? {{unsubscribeUrl}}"
+                 *             }
+                 *           },
+                 *           {
+                 *             "id": "end",
+                 *             "type": "end"
+                 *           },
+                 *           {
+                 *             "id": "done",
+                 *             "type": "end"
+                 *           }
+                 *         ],
+                 *         "edges": [
+                 *           {
+                 *             "from": "start",
+                 *             "to": "intro"
+                 *           },
+                 *           {
+                 *             "from": "intro",
+                 *             "to": "opened_intro"
+                 *           },
+                 *           {
+                 *             "from": "opened_intro",
+                 *             "to": "case_study",
+                 *             "when": "yes"
+                 *           },
+                 *           {
+                 *             "from": "opened_intro",
+                 *             "to": "wait",
+                 *             "when": "no"
+                 *           },
+                 *           {
+                 *             "from": "wait",
+                 *             "to": "bump"
+                 *           },
+                 *           {
+                 *             "from": "case_study",
+                 *             "to": "replied_any"
+                 *           },
+                 *           {
+                 *             "from": "bump",
+                 *             "to": "replied_any"
+                 *           },
+                 *           {
+                 *             "from": "replied_any",
+                 *             "to": "done",
+                 *             "when": "yes"
+                 *           },
+                 *           {
+                 *             "from": "replied_any",
+                 *             "to": "last",
+                 *             "when": "no"
+                 *           },
+                 *           {
+                 *             "from": "last",
+                 *             "to": "end"
+                 *           }
+                 *         ]
                  *       }
                  *     }
                  */
@@ -5578,11 +5746,24 @@ export interface operations {
                         } | {
                             id: string;
                             /** @constant */
+                            type: "condition";
+                            data: {
+                                /** @enum {string} */
+                                event: "opened" | "clicked" | "replied";
+                                withinDays: number;
+                                /** @default false */
+                                businessDays?: boolean;
+                            };
+                        } | {
+                            id: string;
+                            /** @constant */
                             type: "end";
                         })[];
                         edges: {
                             from: string;
                             to: string;
+                            /** @enum {string} */
+                            when?: "yes" | "no";
                         }[];
                     } | null;
                 };
@@ -5919,6 +6100,8 @@ export interface operations {
                      *           "lastName": "Doe",
                      *           "status": "in_progress",
                      *           "currentNodeId": "node_4",
+                     *           "waitingFor": null,
+                     *           "path": [],
                      *           "nextSendAt": "2025-01-21T09:00:00.000Z",
                      *           "lastSentAt": "2025-01-16T09:12:00.000Z",
                      *           "holdUntil": "2025-01-21T08:00:00.000Z",
@@ -7293,7 +7476,8 @@ export interface operations {
                      *           "machineOpened": 130,
                      *           "humanClicked": 27,
                      *           "humanClickRate": 5.4,
-                     *           "machineClicked": 21
+                     *           "machineClicked": 21,
+                     *           "path": []
                      *         },
                      *         {
                      *           "nodeId": "node_4",
@@ -7311,7 +7495,8 @@ export interface operations {
                      *           "machineOpened": 66,
                      *           "humanClicked": 9,
                      *           "humanClickRate": 2.6,
-                     *           "machineClicked": 4
+                     *           "machineClicked": 4,
+                     *           "path": []
                      *         }
                      *       ]
                      *     }

@@ -45,3 +45,71 @@ export function linear(steps: Step[], ids: { start: string; end: string } = { st
   const edges = order.slice(1).map((to, i) => ({ from: order[i]!, to }));
   return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
 }
+
+/** A workflow as plain data (the test builds it before validation sees it). */
+export interface PlainWorkflow {
+  nodes: Array<{ id: string; type: string; data?: Record<string, unknown> }>;
+  edges: Array<{ from: string; to: string; when?: "yes" | "no" }>;
+}
+
+export interface RandomDagOptions {
+  /** Deepest nesting of conditions. */
+  maxDepth?: number;
+  /** Delays between steps, in whole hours (calendar), so that runs land on whole minutes. */
+  delayHours?: readonly number[];
+}
+
+/**
+ * A random valid branching workflow: segments of emails and delays, ending at an end or at a
+ * condition (opened, clicked or replied within 1–3 days, sometimes business days) whose two
+ * branches are segments again; a third of the conditions have branches that meet again (both go
+ * on to one shared segment). Emails after the first may leave their subject out (threaded).
+ */
+export function randomDag(random: () => number, options: RandomDagOptions = {}): PlainWorkflow {
+  const maxDepth = options.maxDepth ?? 3;
+  const delayHours = options.delayHours ?? [2, 5, 24, 30, 48];
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+  const nodes: PlainWorkflow["nodes"] = [{ id: "start", type: "start" }];
+  const edges: PlainWorkflow["edges"] = [];
+  let n = 0;
+  const add = (type: string, data?: Record<string, unknown>) => {
+    const id = `${type[0]}${++n}`;
+    nodes.push(data ? { id, type, data } : { id, type });
+    return id;
+  };
+  // A segment: emails (with delays before them) in front of `tail`; returns its first node.
+  const segment = (depth: number, emailed: boolean, into?: string): string => {
+    let tail: string;
+    if (into) tail = into;
+    else if (depth >= maxDepth || random() < 0.35) tail = add("end");
+    else {
+      tail = add("condition", {
+        event: pick(["opened", "clicked", "replied"]),
+        withinDays: pick([1, 2, 3]),
+        ...(random() < 0.3 ? { businessDays: true } : {}),
+      });
+      const merge = random() < 0.33 ? segment(depth + 1, true) : undefined;
+      edges.push({ from: tail, to: segment(depth + 1, true, merge), when: "yes" });
+      edges.push({ from: tail, to: segment(depth + 1, true, merge), when: "no" });
+    }
+    const emails = emailed ? Math.floor(random() * 3) : 1 + Math.floor(random() * 2);
+    let first = tail;
+    for (let i = emails; i > 0; i--) {
+      const firstEver = !emailed && i === 1;
+      const email = add("email", {
+        ...(firstEver || random() < 0.5 ? { subject: `S${n} {{firstName}}` } : {}),
+        body: `Body ${n} {{firstName|there}}`,
+      });
+      edges.push({ from: email, to: first });
+      first = email;
+      if (random() < 0.7) {
+        const delay = add("delay", { days: 0, hours: pick(delayHours) });
+        edges.push({ from: delay, to: first });
+        first = delay;
+      }
+    }
+    return first;
+  };
+  edges.push({ from: "start", to: segment(0, false) });
+  return { nodes, edges };
+}

@@ -4,8 +4,15 @@ import { contactTable } from "../contact/contact.sql";
 import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
 import { emailAccountTable, type PausedReason } from "../email-account/email-account.sql";
 import type { Day, HolidayCalendar, TimezoneMode } from "../schedule";
-import type { Workflow } from "../workflow";
+import type { Answer, ConditionEvent, Workflow } from "../workflow";
 import { workspaceRecord } from "../workspace/workspace.sql";
+
+/** A condition answered for a contact: which, how, and when (the event's time, or the deadline). */
+export interface PathStep {
+  nodeId: string;
+  answer: Answer;
+  at: string;
+}
 
 export type { PausedReason } from "../email-account/email-account.sql";
 
@@ -91,8 +98,14 @@ export const campaignContactTable = pgTable(
     contactId: partOf("contact_id", () => contactTable.id),
     workspaceId: workspaceIdColumn(),
     status: text("status", { enum: CAMPAIGN_CONTACT_STATUSES }).notNull().default("pending"),
-    /** The email node the contact waits for (null before start and once finished). */
+    /** The node the contact waits at: the email it is sent next, or a condition (null before start and once finished). */
     currentNodeId: text("current_node_id"),
+    /** At a condition: the event it waits for (`opened`, `clicked`, `replied`); null at an email. */
+    waitingFor: text("waiting_for").$type<ConditionEvent>(),
+    /** At a condition: when the contact reached it (the answer is "yes" no earlier, its days count from here). */
+    waitingSince: timestamptz("waiting_since"),
+    /** The conditions answered on the way, in order. */
+    path: jsonb("path").$type<PathStep[]>().notNull().default(sql`'[]'::jsonb`),
     nextRunAt: timestamptz("next_run_at"),
     claimedAt: timestamptz("claimed_at"),
     claimId: text("claim_id"),

@@ -11,7 +11,7 @@ import { addDelays, dueAt, type SendWindow, windowOf } from "../schedule";
 import { type Page, pageMeta } from "../util/schema";
 import { fnFor } from "../util/validation";
 import * as Workflow from "../workflow";
-import { type CampaignContactStatus, campaignContactTable } from "./campaign.sql";
+import { type CampaignContactStatus, campaignContactTable, type PathStep } from "./campaign.sql";
 import { completeIfDone } from "./complete";
 import { lock, type Row, settingsOf } from "./lock";
 import type * as Schema from "./schema";
@@ -197,7 +197,13 @@ export interface CampaignContact {
   firstName: string | null;
   lastName: string | null;
   status: CampaignContactStatus;
+  /** The node the contact waits at: the email it is sent next, or a condition. */
   currentNodeId: string | null;
+  /** At a condition: the event it waits for (null at an email). */
+  waitingFor: Workflow.ConditionEvent | null;
+  /** The conditions answered so far, in order. */
+  path: PathStep[];
+  /** When the next email is due; at a condition, when it is answered at the latest ("no" at its deadline). */
   nextSendAt: Date | null;
   lastSentAt: Date | null;
   /** An out-of-office reply holds the next email until then (null: no hold, or it has passed). */
@@ -211,7 +217,7 @@ export interface CampaignContact {
 
 const LISTED_PROGRESS = pick(
   campaignContactTable,
-  ["contactId", "status", "currentNodeId", "nextRunAt", "lastSentAt", "holdUntil", "error", "createdAt", "updatedAt"],
+  ["contactId", "status", "currentNodeId", "waitingFor", "path", "nextRunAt", "lastSentAt", "holdUntil", "error", "createdAt", "updatedAt"],
   "cc",
 );
 const LISTED_CONTACT = pick(contactTable, ["email", "firstName", "lastName"], "c");

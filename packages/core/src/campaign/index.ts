@@ -4,7 +4,7 @@ import type * as v from "valibot";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
-import { pick, read, type Scoped } from "../database/typed";
+import { pick, read, type Scoped, unnest } from "../database/typed";
 import * as EmailAccount from "../email-account";
 import { conflict, type ErrorDetail, invalid, notFound, VisibleError } from "../error";
 import * as Scheduler from "../scheduler";
@@ -244,14 +244,26 @@ export const create = fn(Schema.createSchema, async (body): Promise<Campaign> =>
 
 /**
  * The contacts of a paused campaign waiting on nodes that `workflow` no longer has. Contacts wait
- * on the email they are sent next: a node kept under its id but no longer an email strands them too.
+ * on the email they are sent next or on a condition: a node kept under its id but no longer of
+ * that kind strands them too.
  */
 async function contactsOnRemovedNodes(campaignId: string, workflow: Workflow.Workflow | null): Promise<string[]> {
-  const kept = new Set((workflow?.nodes ?? []).filter((n) => n.type === "email").map((n) => n.id));
-  const rows = await Database.rows<{ node: string }>(sql`
-    SELECT DISTINCT current_node_id AS node FROM campaign_contact
+  const kinds = new Map((workflow?.nodes ?? []).map((n) => [n.id, n.type]));
+  const rows = await Database.rows<{ node: string; at_condition: boolean }>(sql`
+    SELECT DISTINCT current_node_id AS node, waiting_for IS NOT NULL AS at_condition FROM campaign_contact
     WHERE campaign_id = ${campaignId} AND status IN ('pending', 'in_progress') AND current_node_id IS NOT NULL`);
-  return rows.map((r) => r.node).filter((node) => !kept.has(node));
+  return [...new Set(rows.filter((r) => kinds.get(r.node) !== (r.at_condition ? "condition" : "email")).map((r) => r.node))];
+}
+
+/** Contacts waiting at a condition whose event the edit changed wait for the new one. */
+async function followConditionEvents(campaignId: string, workflow: Workflow.Workflow): Promise<void> {
+  const conditions = workflow.nodes.filter((n): n is Workflow.ConditionNode => n.type === "condition");
+  if (!conditions.length) return;
+  await Database.rows(sql`
+    UPDATE campaign_contact cc SET waiting_for = v.event
+    FROM ${unnest(conditions, { node_id: ["text", (n) => n.id], event: ["text", (n) => n.data.event] })}
+    WHERE cc.campaign_id = ${campaignId} AND cc.current_node_id = v.node_id AND cc.waiting_for IS NOT NULL
+      AND cc.waiting_for <> v.event AND cc.status IN ('pending', 'in_progress')`);
 }
 
 export const update = fnFor(Schema.updateSchema, async (id: string, body): Promise<Campaign> => {
@@ -276,6 +288,7 @@ export const update = fnFor(Schema.updateSchema, async (id: string, body): Promi
           stranded.map((node) => ({ path: "workflow.nodes", message: `node "${node}" still has contacts waiting on it`, nodeId: node })),
         );
       }
+      if (body.workflow) await followConditionEvents(id, body.workflow);
     }
     const [next] = await Database.use((db) =>
       db

@@ -3,6 +3,7 @@ import * as Database from "../database";
 import { col, pick, select, unnest } from "../database/typed";
 import { messageTable } from "./message.sql";
 
+export * as Condition from "./condition";
 export { ERASED_SUBJECT, type Exported, eraseRecipient, toContact } from "./erase";
 export * as Machine from "./machine";
 export { MESSAGE_STATUSES, type MessageStatus, messageTable } from "./message.sql";

@@ -4,6 +4,7 @@ import type { Counter } from "../stats";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
 import { Outbox } from "../webhook";
+import * as Condition from "./condition";
 import { type MachineReason, reasonSql, type Verdict } from "./machine";
 import { messageTable } from "./message.sql";
 
@@ -53,7 +54,11 @@ const columnName = (milestone: Milestone) => COLUMNS[milestone].name;
  * Record that the email reached `milestone` at `at` (inside the caller's transaction). Returns
  * whether this was the first time.
  */
-export async function reach(message: { id: string; campaignId: string; nodeId: string }, milestone: Milestone, at: Date): Promise<boolean> {
+export async function reach(
+  message: { id: string; campaignId: string; contactId: string; nodeId: string },
+  milestone: Milestone,
+  at: Date,
+): Promise<boolean> {
   const column = sql.raw(`"${columnName(milestone)}"`);
   const [row] = await Database.rows<{ previous: Date | string | null }>(sql`
     WITH old AS (SELECT ${column} AS previous FROM message WHERE id = ${message.id} FOR UPDATE)
@@ -61,6 +66,8 @@ export async function reach(message: { id: string; campaignId: string; nodeId: s
     FROM old WHERE message.id = ${message.id}
     RETURNING old.previous`);
   if (!row) return false;
+  const previousAt = row.previous === null ? null : Database.toDate(row.previous);
+  if (previousAt === null || at < previousAt) await Condition.wake(columnName(milestone), message, at);
   const counter = milestone as Counter;
   if (row.previous === null) {
     await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
@@ -115,6 +122,12 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
   const [humanColumn, machineColumn] = judged ? [columnName(human as Milestone), columnName(machine as Milestone)] : ["", ""];
   const counters = judged ? [milestone, human, machine] : [milestone];
   const classCase = `CASE WHEN reason IS NULL THEN '${human}' ELSE '${machine}' END`;
+  // A contact waiting at a condition this milestone answers becomes due now (same statement):
+  // conditions read human opens and clicks only (message/condition), so a machine's wakes nobody.
+  const events = judged ? Condition.eventsAnsweredBy(humanColumn) : Condition.eventsAnsweredBy(columnName(milestone));
+  const woken = events.length
+    ? `, woken AS (${Condition.wakeText(events, `(SELECT campaign_id FROM reached${judged ? " WHERE reason IS NULL" : ""})`, "(SELECT contact_id FROM m)", "$4::timestamptz")} RETURNING 1)`
+    : "";
   return `
     WITH m AS (
       SELECT id, workspace_id, campaign_id, contact_id, node_id, status, sent_at, ${column} AS previous
@@ -152,7 +165,7 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
       FROM m, judged WHERE message.id = m.id AND EXISTS (SELECT 1 FROM recorded)
       RETURNING m.campaign_id, m.node_id, m.previous, judged.reason
         ${judged ? ", CASE WHEN judged.reason IS NULL THEN m.previous_human ELSE m.previous_machine END AS previous_class" : ""}
-    ), deltas AS (
+    )${woken}, deltas AS (
       SELECT campaign_id, node_id, $4::timestamptz AS at, '${milestone}' AS c, 1 AS d FROM reached WHERE previous IS NULL OR $4::timestamptz < previous
       UNION ALL
       SELECT campaign_id, node_id, previous, '${milestone}', -1 FROM reached WHERE previous IS NOT NULL AND $4::timestamptz < previous

@@ -3,7 +3,7 @@ import type { contactTable } from "../contact/contact.sql";
 import type { Message, Previous } from "../message";
 import type { SendJob } from "../queue";
 import { MissingVariableError } from "../template";
-import type { EmailNode, Workflow } from "../workflow";
+import type { ConditionNode, EmailNode, Workflow } from "../workflow";
 
 /**
  * What the sender does with each queued step, decided without a database: given the campaign as
@@ -66,6 +66,8 @@ export type Decision<Email> =
   | { kind: "unknown" }
   /** The contact fails with this reason. */
   | { kind: "fail"; reason: string }
+  /** The contact waits at a condition: answer it (no email, no room used, whatever the window). */
+  | { kind: "branch"; node: ConditionNode }
   /** Reserve this email and hand it to SES. */
   | { kind: "send"; node: EmailNode; email: Email; sending: Sending };
 
@@ -123,14 +125,16 @@ export function decide<Email>(
       if (!step || !progress || progress.claimId !== job.claimId || progress.currentNodeId !== job.nodeId || !OPEN.has(progress.status)) {
         return { kind: "stale" };
       }
+      const condition = situation.workflow?.nodes.find((n): n is ConditionNode => n.id === job.nodeId && n.type === "condition");
       const windowOpen = typeof situation.windowOpen === "function" ? situation.windowOpen(step) : situation.windowOpen;
-      if (!situation.active || !windowOpen) return { kind: "defer" };
+      if (!situation.active || (!windowOpen && !condition)) return { kind: "defer" };
       if (progress.holdUntil && situation.now && progress.holdUntil > situation.now) return { kind: "defer" };
       if (step.contact.status !== "active" || step.suppressed) {
         // Never email a contact who unsubscribed, bounced or complained, in any campaign, nor an
         // address or domain on the suppression list.
         return { kind: "stop", status: step.contact.status === "bounced" ? "bounced" : "unsubscribed" };
       }
+      if (condition) return { kind: "branch", node: condition };
       if (step.message) {
         const { status, sentAt, claimId } = step.message;
         if (status === "sending") return claimId === job.claimId ? { kind: "held" } : { kind: "unknown" };

@@ -22,17 +22,32 @@ export interface Next {
   status: "in_progress" | "completed";
   nodeId: string | null;
   at: Date | null;
+  /** At a condition: the event it waits for, and when the contact reaches it (`at` then is that instant too). */
+  waitingFor: Workflow.ConditionEvent | null;
+  since: Date | null;
 }
 
 /**
- * After `nodeId` was sent at `sentAt`: the next email and when it is due, or the end. `window` is
- * the contact's (`windowOf`): in `contact` mode its timezone is the contact's.
+ * After `nodeId` was sent at `from` (or, for a condition, answered `answer` at `from`): where the
+ * contact waits next and when that is due, or the end. Delays count from `from`, in the window's
+ * timezone (`windowOf`: in `contact` mode the contact's). An email is due at the window's next
+ * opening; a condition is due the instant it is reached (it is answered then if the event already
+ * happened, else it waits for it or its deadline), whatever the window.
  */
-export function nextAfter(workflow: Workflow.Workflow | null, window: SendWindow, nodeId: string, sentAt: Date): Next {
-  const step = workflow ? Workflow.nextStep(workflow, nodeId) : { nodeId: null, delays: [] };
-  if (!step.nodeId) return { status: "completed", nodeId: null, at: null };
-  // Delays count from the moment the previous email was sent, in the window's timezone.
-  return { status: "in_progress", nodeId: step.nodeId, at: dueAt(addDelays(sentAt, step.delays, window), window) };
+export function nextAfter(
+  workflow: Workflow.Workflow | null,
+  window: SendWindow,
+  nodeId: string,
+  from: Date,
+  answer?: Workflow.Answer,
+): Next {
+  const step = workflow ? Workflow.nextStep(workflow, nodeId, answer) : { nodeId: null, delays: [] };
+  if (!step.nodeId) return { status: "completed", nodeId: null, at: null, waitingFor: null, since: null };
+  const reached = addDelays(from, step.delays, window);
+  if (step.condition) {
+    return { status: "in_progress", nodeId: step.nodeId, at: reached, waitingFor: step.condition.data.event, since: reached };
+  }
+  return { status: "in_progress", nodeId: step.nodeId, at: dueAt(reached, window), waitingFor: null, since: null };
 }
 
 const SEQUENCE = pick(campaignTable, [
@@ -121,6 +136,7 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
       SET status = v.status, current_node_id = v.next_node, email_account_id = v.account_id,
           -- An out-of-office hold that arrived while this email was in flight still holds the next one.
           next_run_at = CASE WHEN v.next_at IS NULL THEN NULL ELSE greatest(v.next_at, cc.hold_until) END,
+          waiting_for = v.waiting_for, waiting_since = v.since,
           claimed_at = NULL, claim_id = NULL, last_sent_at = v.sent_at, error = NULL, updated_at = ${Clock.now()}
       FROM ${unnest(moves, {
         campaign_id: ["text", ({ m }) => m.campaignId],
@@ -130,6 +146,8 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
         status: ["text", ({ next }) => next.status],
         next_node: ["text", ({ next }) => next.nodeId],
         next_at: ["timestamptz", ({ next }) => next.at],
+        waiting_for: ["text", ({ next }) => next.waitingFor],
+        since: ["timestamptz", ({ next }) => next.since],
         sent_at: ["timestamptz", ({ m }) => m.sentAt],
       })}
       WHERE cc.campaign_id = v.campaign_id AND cc.contact_id = v.contact_id

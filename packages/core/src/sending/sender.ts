@@ -12,6 +12,7 @@ import type { SendJob } from "../queue";
 import { isOpen, nextOpening, windowOf } from "../schedule";
 import * as Suppression from "../suppression";
 import { createId } from "../util/id";
+import { answerConditions, type Waiting } from "./branch";
 import * as Budget from "./budget";
 import { compose } from "./compose";
 import { type Decision, decide, type Step } from "./decide";
@@ -43,7 +44,9 @@ export type Outcome =
   /** Nothing can be sent from the account: the campaign is paused with the reason. */
   | "paused"
   /** SES may or may not have accepted it: never resent, SES's Send event settles it. */
-  | "unknown";
+  | "unknown"
+  /** A condition: answered (the contact moved on), or given back until its deadline. */
+  | "branched";
 
 interface Outgoing {
   messageId: string;
@@ -58,6 +61,8 @@ interface Reservations {
   /** Contacts to fail after commit (a variable without value, a rejected email earlier). */
   failures: Array<{ job: SendJob; reason: string }>;
   stopped: boolean;
+  /** A condition's answer ended a sequence: the campaign may be complete. */
+  completed: boolean;
 }
 
 const PROGRESS = pick(campaignContactTable, ["contactId", "status", "currentNodeId", "claimId", "emailAccountId", "holdUntil"], "cc");
@@ -77,6 +82,7 @@ const OUTCOME: Record<Exclude<Decision<unknown>["kind"], "send">, Outcome> = {
   stop: "stopped",
   unknown: "unknown",
   fail: "failed",
+  branch: "branched",
 };
 
 const PREVIOUS = pick(Message.messageTable, ["id", "nodeId", "emailAccountId", "subject", "sesMessageId"], "p", "previous_");
@@ -148,7 +154,7 @@ async function recordReassignments(
 /** Reserve, under the campaign's row lock, what may be sent now; settle everything else. */
 async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<Reservations> {
   return Database.transaction(async () => {
-    const result: Reservations = { outcomes: new Map(), reserved: [], failures: [], stopped: false };
+    const result: Reservations = { outcomes: new Map(), reserved: [], failures: [], stopped: false, completed: false };
     const locked = await Budget.lock(campaignId, now);
     if (!locked) {
       for (const job of jobs) result.outcomes.set(job, "stale");
@@ -191,6 +197,7 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     const unknown: SendJob[] = [];
     const stop: Array<{ job: SendJob; status: string }> = [];
     const moves: Array<{ job: SendJob; accountId: string; from: string }> = [];
+    const waiting: Waiting[] = [];
     for (const { job, decision } of decisions) {
       switch (decision.kind) {
         case "send":
@@ -211,11 +218,14 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
         case "fail":
           result.failures.push({ job, reason: decision.reason });
           break;
+        case "branch":
+          waiting.push({ job, node: decision.node, window: windowFor(steps.get(job.contactId)!) });
+          break;
         case "advance": {
           const next = nextAfter(campaign.workflow, windowFor(steps.get(job.contactId)!), job.nodeId, decision.sentAt);
           await Database.rows(sql`
             UPDATE campaign_contact SET status = ${next.status}, current_node_id = ${next.nodeId}, next_run_at = ${next.at},
-                   claimed_at = NULL, claim_id = NULL, updated_at = ${now}
+                   waiting_for = ${next.waitingFor}, waiting_since = ${next.since}, claimed_at = NULL, claim_id = NULL, updated_at = ${now}
             WHERE campaign_id = ${campaignId} AND contact_id = ${job.contactId}`);
           break;
         }
@@ -256,6 +266,9 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
         FROM ${unnest(stop, { contact_id: ["text", (s) => s.job.contactId], status: ["text", (s) => s.status] })}
         WHERE cc.campaign_id = ${campaignId} AND cc.contact_id = v.contact_id`);
     }
+    if (waiting.length && campaign.workflow) {
+      result.completed = (await answerConditions(campaignId, campaign.workflow, waiting, now)).completed;
+    }
     if (moves.length) await recordReassignments(campaign.workspaceId, campaignId, moves, now);
     await Message.reserve(
       { id: campaignId, workspaceId: campaign.workspaceId },
@@ -278,12 +291,12 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
 /** Handle the jobs of one campaign. Throws only on unexpected errors (the queue then redelivers). */
 export async function sendCampaignJobs(campaignId: string, jobs: SendJob[]): Promise<Map<SendJob, Outcome>> {
   const now = Clock.now();
-  const { workspaceId, outcomes, reserved, failures, stopped } = await reserve(campaignId, jobs, now);
+  const { workspaceId, outcomes, reserved, failures, stopped, completed } = await reserve(campaignId, jobs, now);
   if (!workspaceId) return outcomes;
   for (const { job, reason } of failures) {
     await failContact({ workspaceId, campaignId, contactId: job.contactId, reason, at: now, nodeId: job.nodeId });
   }
-  if (stopped) await completeIfDone(campaignId);
+  if (stopped || completed) await completeIfDone(campaignId);
   if (!reserved.length) return outcomes;
 
   Fault.point("sender.afterReserve");

@@ -52,8 +52,11 @@ export interface GlobalStats extends Engagement {
 
 export interface EmailStats extends Engagement {
   nodeId: string;
+  /** The email's place in the workflow's order (`Workflow.order`: topological, a condition's "yes" branch first). */
   emailNumber: number;
   subject: string;
+  /** The condition answers leading to this email (those every route to it shares). */
+  path: Workflow.PathAnswer[];
 }
 
 /** The counters of one campaign of the workspace, summed over nodes and shards (one row, or none). */
@@ -117,12 +120,13 @@ function globalStats(row: Record<string, unknown>): GlobalStats {
 }
 
 /**
- * The campaign's workflow reduced to what ordering the emails needs (ids, types, subjects and
- * edges: bodies of up to 100,000 characters stay in the database), and its counters per node.
+ * The campaign's workflow reduced to what ordering the emails needs (ids, types, subjects, the
+ * conditions' data and edges: bodies of up to 100,000 characters stay in the database), and its counters per node.
  */
 export function byEmailQuery(workspaceId: string, campaignId: string): SQL {
   return sql`
-    SELECT (SELECT jsonb_agg(jsonb_build_object('id', n->'id', 'type', n->'type', 'data', jsonb_build_object('subject', n->'data'->'subject')))
+    SELECT (SELECT jsonb_agg(jsonb_build_object('id', n->'id', 'type', n->'type',
+                   'data', CASE WHEN n->>'type' = 'condition' THEN n->'data' ELSE jsonb_build_object('subject', n->'data'->'subject') END))
             FROM jsonb_array_elements(c.workflow->'nodes') n) AS nodes,
            c.workflow->'edges' AS edges,
            (SELECT coalesce(json_agg(t), '[]') FROM (
@@ -153,8 +157,10 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
   if (!row.nodes) return [];
   const counters = typeof row.counters === "string" ? (JSON.parse(row.counters) as NodeCounters[]) : row.counters;
   const byNode = new Map(counters.map((c) => [c.nodeId, c]));
-  const emails = Workflow.emailNodes({ nodes: row.nodes, edges: row.edges ?? [] });
-  const subjects = Workflow.subjects(emails);
+  const workflow = { nodes: row.nodes, edges: row.edges ?? [] };
+  const emails = Workflow.emailNodes(workflow);
+  const subjects = Workflow.subjects(workflow);
+  const paths = Workflow.paths(workflow);
   return emails.map((node, i) => {
     const c = byNode.get(node.id);
     const [sent, opened, clicked, replied, humanOpened, machineOpened, humanClicked, machineClicked] = NODE_COUNTERS.map((k) =>
@@ -177,6 +183,7 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
       humanClicked,
       humanClickRate: rate(humanClicked, sent),
       machineClicked,
+      path: paths.get(node.id) ?? [],
     };
   });
 }

@@ -95,7 +95,11 @@ async function messageBySesId(ids: string[]): Promise<(Message.Found & { sesMess
   return undefined;
 }
 
-/** Record a reply to `message`; a real one stops the sequence. Once per provider key. */
+/**
+ * Record a reply to `message`; a real one stops the sequence, unless the contact waits at a
+ * condition on `replied` (reached, or ahead of it before any other email): that condition answers
+ * it ("yes", through `reach`). Once per provider key.
+ */
 async function recordReply(
   message: MessageRef,
   at: Date,
@@ -126,7 +130,7 @@ async function recordReply(
     if (ooo) stopped = await Hold.apply(message, ooo, at);
     if (!reply.automatic) {
       await reach(message, "replied", at);
-      stopped = await finishSequence(message.campaignId, message.contactId, "replied", at);
+      stopped = await finishSequence(message.campaignId, message.contactId, "replied", at, undefined, { unlessWaitingFor: "replied" });
       if (companyStop && (await stopCompany(message, at, { from: reply.from, subject: reply.subject, key: providerKey })) > 0)
         stopped = true;
     }

@@ -4,6 +4,7 @@ import * as Database from "../database";
 import { pick, select } from "../database/typed";
 import type * as Message from "../message";
 import * as Suppression from "../suppression";
+import type { ConditionEvent } from "../workflow";
 
 /**
  * State that only moves forward, so events applied in any order, any number of times, end in
@@ -25,13 +26,17 @@ const SEQUENCE_ORDER = ["pending", "in_progress", "completed", "failed", "left_c
 const rank = (order: readonly string[], column: string) =>
   sql.raw(`CASE ${column} ${order.map((s, i) => `WHEN '${s}' THEN ${i}`).join(" ")} ELSE -1 END`);
 
-/** Move a campaign contact up to `status` (never down), ending its sequence. */
+/**
+ * Move a campaign contact up to `status` (never down), ending its sequence; with
+ * `unlessWaitingFor`, not a contact waiting at a condition on that event (the condition answers it).
+ */
 export async function finishSequence(
   campaignId: string,
   contactId: string,
   status: "failed" | "left_company" | "replied" | "unsubscribed" | "bounced",
   at: Date,
   error?: string,
+  options: { unlessWaitingFor?: ConditionEvent } = {},
 ): Promise<boolean> {
   const rows = await Database.rows(sql`
     UPDATE campaign_contact
@@ -39,6 +44,7 @@ export async function finishSequence(
         ${error ? sql`, error = ${error}` : sql``}
     WHERE campaign_id = ${campaignId} AND contact_id = ${contactId}
       AND ${rank(SEQUENCE_ORDER, "status")} < ${SEQUENCE_ORDER.indexOf(status)}
+      ${options.unlessWaitingFor ? sql`AND waiting_for IS DISTINCT FROM ${options.unlessWaitingFor}` : sql``}
     RETURNING 1`);
   return rows.length > 0;
 }

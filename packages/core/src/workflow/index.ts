@@ -4,9 +4,10 @@ import * as Template from "../template";
 import { noNul } from "../util/schema";
 
 /**
- * A campaign's sequence: `start → email → delay → email → end`. Valid workflows are a single
- * chain (one start, one outgoing edge per inner node, all reachable, no cycles), so walking it
- * from the start gives the order of the emails.
+ * A campaign's sequence: a directed acyclic graph from one start to ends, through emails, delays
+ * and conditions. Every node but a condition and an end has one outgoing edge; a condition has two,
+ * `when: "yes"` and `when: "no"`, taken on what the contact did (opened, clicked, replied) within
+ * its days. Walking it is in ./graph.ts (order, steps, paths); the rules are `graphErrors`.
  */
 
 const nodeId = v.pipe(
@@ -54,16 +55,31 @@ export const delayData = v.pipe(
   v.check((d) => d.days > 0 || d.hours > 0, "a delay must last more than 0 (days or hours)"),
 );
 
+/** What a condition waits for: one of these on an email of the sequence already sent to the contact. */
+export const CONDITION_EVENTS = ["opened", "clicked", "replied"] as const;
+export type ConditionEvent = (typeof CONDITION_EVENTS)[number];
+
+export const conditionData = v.object({
+  event: v.picklist(CONDITION_EVENTS, 'must be "opened", "clicked" or "replied"'),
+  /** "no" once this many days (business days with `businessDays`) pass from when the contact reached the node. */
+  withinDays: v.pipe(integer(365), v.minValue(1, "must be 1 or more")),
+  businessDays: v.optional(v.boolean("must be true or false"), false),
+});
+
 const nodeSchema = v.variant(
   "type",
   [
     v.object({ id: nodeId, type: v.literal("start") }),
     v.object({ id: nodeId, type: v.literal("email"), data: emailData }),
     v.object({ id: nodeId, type: v.literal("delay"), data: delayData }),
+    v.object({ id: nodeId, type: v.literal("condition"), data: conditionData }),
     v.object({ id: nodeId, type: v.literal("end") }),
   ],
-  'must be "start", "email", "delay" or "end"',
+  'must be "start", "email", "delay", "condition" or "end"',
 );
+
+export const ANSWERS = ["yes", "no"] as const;
+export type Answer = (typeof ANSWERS)[number];
 
 export const schema = v.object({
   nodes: v.pipe(
@@ -71,13 +87,21 @@ export const schema = v.object({
     v.minLength(2, "needs at least a start and an end"),
     v.maxLength(100, "at most 100 nodes"),
   ),
-  edges: v.pipe(v.array(v.object({ from: nodeId, to: nodeId }), "must be an array of edges"), v.maxLength(200, "at most 200 edges")),
+  edges: v.pipe(
+    v.array(
+      v.object({ from: nodeId, to: nodeId, when: v.optional(v.picklist(ANSWERS, 'must be "yes" or "no"')) }),
+      "must be an array of edges",
+    ),
+    v.maxLength(200, "at most 200 edges"),
+  ),
 });
 
 export type Workflow = v.InferOutput<typeof schema>;
 export type WorkflowNode = Workflow["nodes"][number];
 export type EmailNode = Extract<WorkflowNode, { type: "email" }>;
 export type DelayNode = Extract<WorkflowNode, { type: "delay" }>;
+export type ConditionNode = Extract<WorkflowNode, { type: "condition" }>;
+export type Edge = Workflow["edges"][number];
 export type Delay = DelayNode["data"];
 
 const TEMPLATE_ISSUES_SHOWN = 5;
@@ -104,6 +128,7 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
   if (!nodes.some((n) => n.type === "end")) errors.push({ path: `${prefix}.nodes`, message: "needs at least one end node" });
 
   const outgoing = new Map<string, string[]>();
+  const answers = new Map<string, Array<Answer | undefined>>();
   const incoming = new Map<string, number>();
   edges.forEach((edge, i) => {
     const edgeRef = { edge: { from: edge.from, to: edge.to } };
@@ -119,7 +144,15 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
       ok = false;
     }
     if (!ok) return;
+    if (edge.when && nodes[index.get(edge.from)!]!.type !== "condition") {
+      errors.push({
+        path: `${prefix}.edges[${i}].when`,
+        message: `edge ${edge.from} → ${edge.to} has "when" but only a condition's edges answer yes or no`,
+        ...edgeRef,
+      });
+    }
     outgoing.set(edge.from, [...(outgoing.get(edge.from) ?? []), edge.to]);
+    answers.set(edge.from, [...(answers.get(edge.from) ?? []), edge.when]);
     incoming.set(edge.to, (incoming.get(edge.to) ?? 0) + 1);
   });
 
@@ -132,6 +165,26 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
     }
     if (node.type === "end") {
       if (out > 0) errors.push({ path: nodePath(node.id), message: `end node "${node.id}" cannot have outgoing edges`, ...ref });
+    } else if (node.type === "condition") {
+      const given = answers.get(node.id) ?? [];
+      for (const answer of ANSWERS) {
+        const n = given.filter((w) => w === answer).length;
+        if (n !== 1) {
+          errors.push({
+            path: nodePath(node.id),
+            message: `condition node "${node.id}" needs exactly one "${answer}" edge (when: "${answer}"), found ${n}`,
+            ...ref,
+          });
+        }
+      }
+      const plain = given.filter((w) => w === undefined).length;
+      if (plain) {
+        errors.push({
+          path: nodePath(node.id),
+          message: `condition node "${node.id}" has ${plain} edge${plain === 1 ? "" : "s"} without when: "yes" or "no"`,
+          ...ref,
+        });
+      }
     } else if (out !== 1) {
       errors.push({
         path: nodePath(node.id),
@@ -163,12 +216,35 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
   );
   if (cycle) errors.push({ path: nodePath(cycle[0]!), message: `the workflow loops: ${cycle.join(" → ")}`, nodeId: cycle[0] });
 
+  // Nodes some path from the start reaches before any email: a condition there has no email to
+  // watch, and an email there is a first email (it needs its own subject).
+  const beforeEmail = new Set<string>();
+  if (starts.length === 1) {
+    const stack = [starts[0]!.id];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (beforeEmail.has(id)) continue;
+      beforeEmail.add(id);
+      if (nodes[index.get(id)!]?.type !== "email") stack.push(...(outgoing.get(id) ?? []));
+    }
+  }
+  for (const node of nodes) {
+    if (node.type === "condition" && beforeEmail.has(node.id)) {
+      errors.push({
+        path: nodePath(node.id),
+        message: `condition node "${node.id}" comes before any email on a path from the start: it has no email to watch`,
+        nodeId: node.id,
+      });
+    }
+  }
+
   // Only a threaded follow-up may leave its subject out (it answers the previous email's).
-  const first = errors.length ? undefined : emailNodes(workflow)[0];
+  const graphOk = !errors.length;
   for (const node of nodes) {
     if (node.type !== "email") continue;
-    if (node.data.subject === undefined && (node === first || node.data.thread === false || (!first && !errors.length))) {
-      const why = node.data.thread === false ? "an email with thread: false needs one" : "the first email needs one";
+    if (node.data.subject === undefined && ((graphOk && beforeEmail.has(node.id)) || node.data.thread === false)) {
+      const why =
+        node.data.thread === false ? "an email with thread: false needs one" : "the first email needs one (on some path from the start)";
       errors.push({ path: `${nodePath(node.id)}.data.subject`, message: `is required (${why})`, nodeId: node.id });
     }
     for (const field of ["subject", "body"] as const) {
@@ -211,54 +287,4 @@ function findCycle(ids: string[], outgoing: Map<string, string[]>): string[] | u
   return undefined;
 }
 
-/** The nodes from start to end, in order (valid workflows only). */
-export function sequence(workflow: Workflow): WorkflowNode[] {
-  const byId = new Map(workflow.nodes.map((n) => [n.id, n]));
-  const next = new Map(workflow.edges.map((e) => [e.from, e.to]));
-  const out: WorkflowNode[] = [];
-  let node: WorkflowNode | undefined = workflow.nodes.find((n) => n.type === "start");
-  const seen = new Set<string>();
-  while (node && !seen.has(node.id)) {
-    seen.add(node.id);
-    out.push(node);
-    const to = next.get(node.id);
-    node = to ? byId.get(to) : undefined;
-  }
-  return out;
-}
-
-export function emailNodes(workflow: Workflow): EmailNode[] {
-  return sequence(workflow).filter((n): n is EmailNode => n.type === "email");
-}
-
-/** Each email's subject as written; a follow-up without one shows `Re: <the previous one>`. */
-export function subjects(emails: readonly EmailNode[]): string[] {
-  const out: string[] = [];
-  for (const node of emails) {
-    const previous = out.at(-1) ?? "";
-    out.push(node.data.subject ?? (/^re:/i.test(previous) ? previous : `Re: ${previous}`));
-  }
-  return out;
-}
-
-export interface Step {
-  /** The next email to send, or null when the sequence ends. */
-  nodeId: string | null;
-  /** The delays to wait first, in order. */
-  delays: Delay[];
-}
-
-/** What follows `afterNodeId` (the start node when omitted): delays, then an email or the end. */
-export function nextStep(workflow: Workflow, afterNodeId?: string): Step {
-  const nodes = sequence(workflow);
-  let i = afterNodeId ? nodes.findIndex((n) => n.id === afterNodeId) : 0;
-  if (i === -1) return { nodeId: null, delays: [] };
-  const delays: Delay[] = [];
-  for (i += 1; i < nodes.length; i++) {
-    const node = nodes[i]!;
-    if (node.type === "email") return { nodeId: node.id, delays };
-    if (node.type === "delay") delays.push(node.data);
-    if (node.type === "end") break;
-  }
-  return { nodeId: null, delays };
-}
+export { emailNodes, nextStep, order, type PathAnswer, paths, type Step, subjects } from "./graph";

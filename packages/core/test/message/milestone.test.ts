@@ -130,7 +130,7 @@ async function applyGeneral(c: StatsCampaign, o: Occurrence) {
       providerKey: key(c, o),
     });
     if (!recorded) return;
-    const ref = { id: messageId, campaignId: c.campaign.id, nodeId: "node_2" };
+    const ref = { id: messageId, campaignId: c.campaign.id, contactId: c.contacts[o.email]!.id, nodeId: "node_2" };
     await Message.reach(ref, o.milestone, at(o));
     if (kind) await Message.reach(ref, reason ? `machine_${kind}` : `human_${kind}`, at(o));
   });

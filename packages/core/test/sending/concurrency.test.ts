@@ -1,5 +1,6 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
+import * as Message from "@fluenzr/core/message";
 import { SendBatch, tick } from "@fluenzr/core/sending";
 import { factory, linear, onServer, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
@@ -102,6 +103,95 @@ describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
       const gaps = bySender(gapped.email).map((e) => e.at);
       expect(gaps.length).toBeGreaterThanOrEqual(15);
       for (let i = 1; i < gaps.length; i++) expect(gaps[i]! - gaps[i - 1]!).toBeGreaterThanOrEqual(60_000);
+    } finally {
+      engine.restore();
+    }
+  }, 300_000);
+  it("answers each waiting condition once, and right, while opens arrive during the answering", async () => {
+    const engine = testEngine({ start: "2026-01-12T10:00:00Z", queue: { faults: { duplicate: 1 } } });
+    try {
+      const ws = await factory.workspace();
+      const account = await factory.emailAccount(ws, { dailyLimit: 10_000 });
+      const rows = Array.from({ length: 200 }, (_, i) => ({ email: `branch${i}@example.org`, firstName: `B${i}` }));
+      const group = await factory.group(ws);
+      await ws.as(async () => (await import("@fluenzr/core/contact")).bulk({ contacts: rows, groupIds: [group.id] }));
+      const email = (id: string) => ({ id, type: "email", data: { subject: `${id} {{firstName}}`, body: id } });
+      const campaign = await ws.as(() =>
+        Campaign.create({
+          name: "branch race",
+          emailAccountId: account.id,
+          settings: { sendDays: ["monday", "tuesday"], sendHoursStart: 0, sendHoursEnd: 24, maxEmailsPerHour: 6000, timezone: "UTC" },
+          workflow: {
+            nodes: [
+              { id: "s", type: "start" },
+              email("a"),
+              { id: "c", type: "condition", data: { event: "opened", withinDays: 1 } },
+              email("yes"),
+              email("no"),
+              { id: "e", type: "end" },
+            ],
+            edges: [
+              { from: "s", to: "a" },
+              { from: "a", to: "c" },
+              { from: "c", to: "yes", when: "yes" },
+              { from: "c", to: "no", when: "no" },
+              { from: "yes", to: "e" },
+              { from: "no", to: "e" },
+            ],
+          } as never,
+        }),
+      );
+      await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
+      await ws.as(() => Campaign.transition(campaign.id, "start"));
+
+      // Every other contact opens its first email, at a random minute of the first hours, applied
+      // while ticks and senders race (each job delivered twice).
+      const opened = new Map<string, number>();
+      for (let minute = 0; minute < 24 * 60 + 30; minute++) {
+        const now = engine.clock.now();
+        const opens = engine.mailer.sent
+          .filter((e) => e.tags.node === "a" && Number(e.tags.contact!.at(-1)!.charCodeAt(0)) % 2 === 0 && !opened.has(e.tags.contact!))
+          .filter((e) => now - e.at >= (e.at % 7) * 60_000 + 60_000);
+        const consumers = Array.from({ length: 3 }, () => engine.queue.drain(SendBatch.handle));
+        await Promise.all([
+          tick(campaign.id),
+          tick(campaign.id),
+          ...consumers,
+          ...opens.map(async (e) => {
+            opened.set(e.tags.contact!, now);
+            const at = new Date(now);
+            const result = await Message.applyMilestone({
+              messageId: e.tags.message!,
+              sesMessageId: e.messageId,
+              milestone: "opened",
+              at,
+              metadata: {},
+              providerKey: `o:${e.tags.message}`,
+            });
+            expect(result).toBe("applied");
+          }),
+        ]);
+        await Promise.all(Array.from({ length: 3 }, () => engine.queue.drain(SendBatch.handle)));
+        engine.clock.advance(60_000);
+        for (const m of engine.queue.messages) m.visibleAt = 0;
+        // Quiet hours: jump ahead once every first email is out and the opens are in.
+        if (minute > 30 && minute < 24 * 60 - 5) {
+          engine.clock.advance((24 * 60 - 5 - minute) * 60_000);
+          minute = 24 * 60 - 5;
+        }
+      }
+
+      const second = engine.mailer.sent.filter((e) => e.tags.node !== "a");
+      const keys = second.map((e) => e.tags.contact!);
+      expect(new Set(keys).size, "one second email per contact").toBe(keys.length);
+      expect(keys).toHaveLength(200);
+      for (const e of second) expect(e.tags.node, e.tags.contact).toBe(opened.has(e.tags.contact!) ? "yes" : "no");
+      // As soon as: no open waited for the deadline (a wake lost in a race would show here).
+      const slowest = Math.max(...second.filter((e) => e.tags.node === "yes").map((e) => e.at - opened.get(e.tags.contact!)!));
+      expect(slowest).toBeLessThanOrEqual(3 * 60_000);
+      expect(opened.size).toBeGreaterThan(50);
+      const after = await ws.as(() => Campaign.fromID(campaign.id));
+      expect(after).toMatchObject({ status: "completed", stats: { sent: 400 } });
     } finally {
       engine.restore();
     }

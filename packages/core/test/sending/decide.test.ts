@@ -63,6 +63,22 @@ describe("decide", () => {
     expect(kinds(situation(), [job("a"), job("b"), job("c"), job("d")], steps)).toEqual(["stale", "stale", "stale", "stale"]);
   });
 
+  it("answers a condition whatever the window and the room, but not while paused, nor for a contact who left", () => {
+    const workflow = {
+      ...SEED_WORKFLOW,
+      nodes: [...SEED_WORKFLOW.nodes, { id: "cond", type: "condition", data: { event: "opened", withinDays: 2, businessDays: false } }],
+    } as Situation["workflow"];
+    const at = (id: string, over: Partial<Step> = {}) =>
+      step(id, {
+        progress: { contactId: id, status: "in_progress", currentNodeId: "cond", claimId: `claim_${id}`, emailAccountId: null },
+        ...over,
+      });
+    const jobs = [job("a", { nodeId: "cond" }), job("b", { nodeId: "cond" })];
+    const steps = [at("a"), at("b", { suppressed: true })];
+    expect(kinds(situation({ workflow, windowOpen: false, room: 0 }), jobs, steps)).toEqual(["branch", "stop"]);
+    expect(kinds(situation({ workflow, active: false }), jobs, steps)).toEqual(["defer", "defer"]);
+  });
+
   it("defers everything while paused or outside the window", () => {
     expect(kinds(situation({ active: false }), [job("a")], [step("a")])).toEqual(["defer"]);
     expect(kinds(situation({ windowOpen: false }), [job("a")], [step("a")])).toEqual(["defer"]);

@@ -89,11 +89,15 @@ interface Plan {
   /** Local dates with no email: the skipped date and the country's public holidays. */
   closedDays: Set<string>;
   pausedUntil?: number;
+  /** A branching workflow (#14): e1 → opened within 2 business days? yes: y2, no: n2 → delay → e3. */
+  branching?: boolean;
 }
 
 /** SES as the simulation sees it: throttles, unknown outcomes (sometimes accepted), and Send events. */
 class SimulatedSes extends FakeMailer {
   readonly sendEvents: Array<{ at: number; messageId?: string; probeId?: string; sesId: string }> = [];
+  /** Opens of first emails (every campaign's: only branching ones answer to them), some days later. */
+  readonly opens: Array<{ at: number; messageId: string; sesId: string }> = [];
   constructor(private readonly now: () => number) {
     super();
   }
@@ -108,6 +112,9 @@ class SimulatedSes extends FakeMailer {
       return super.send(email);
     }
     const accepted = await super.send(email);
+    if (email.tags.node === "e1" && email.tags.message && random() < 0.4) {
+      this.opens.push({ at: this.now() + Math.floor(random() * 4 * 86_400_000), messageId: email.tags.message, sesId: accepted.messageId });
+    }
     // SES publishes a Send event for every email it accepts, a little later.
     this.sendEvents.push({
       at: this.now() + Math.floor(random() * 120_000),
@@ -208,12 +215,15 @@ describe("sending simulation", () => {
       }
       nodes.push({ id: "end", type: "end" });
       edges.push({ from: last, to: "end" });
+      // One campaign in four branches on opens (the rest of the rules hold for it all the same).
+      const branching = i % 4 === 3;
+      const workflow = branching ? branchingWorkflow(delays[1]!) : { nodes, edges };
       const campaign = await ws.as(() =>
         Campaign.create({
           name: `sim ${i}`,
           emailAccountIds,
           settings: { ...window, sendDays: [...window.sendDays], skipDates: [...(window.skipDates ?? [])], maxEmailsPerHour: maxPerHour },
-          workflow: { nodes, edges } as never,
+          workflow: workflow as never,
         }),
       );
       const contacts = CONTACTS;
@@ -228,7 +238,7 @@ describe("sending simulation", () => {
       }
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
       const closedDays = new Set([skip.toISODate()!, ...publicDays(country, 2026)]);
-      plans.push({ id: campaign.id, ws, window, maxPerHour, delays, startAt, started: false, closedDays });
+      plans.push({ id: campaign.id, ws, window, maxPerHour, delays, startAt, started: false, closedDays, branching });
     }
 
     Fault.inject((at) => {
@@ -242,6 +252,8 @@ describe("sending simulation", () => {
     const suppressedAt = new Map<string, number>();
     const maxSuppressed = Math.max(3, Math.floor((CAMPAIGNS * CONTACTS) / 100));
     const late: string[] = [];
+    /** First emails whose open was recorded, and when it happened. */
+    const openedAt = new Map<string, number>();
     // Emails of unknown fate that evidence settled as never sent (and so were sent again).
     let resent = 0;
     const sweepAndCount = async () => {
@@ -328,6 +340,22 @@ describe("sending simulation", () => {
           await Message.sawSendEvent(event.messageId!, new Date(now));
         }
       }
+      for (let i = ses.opens.length - 1; i >= 0; i--) {
+        const open = ses.opens[i]!;
+        if (open.at > now) continue;
+        ses.opens.splice(i, 1);
+        // SES's open event on its fast path (an email still settling is tried again a little later).
+        const result = await Message.applyMilestone({
+          messageId: open.messageId,
+          sesMessageId: open.sesId,
+          milestone: "opened",
+          at: new Date(open.at),
+          metadata: {},
+          providerKey: `open:${open.messageId}`,
+        });
+        if (result === "applied") openedAt.set(open.messageId, open.at);
+        else if (result === "slow") ses.opens.push({ ...open, at: now + 5 * 60_000 });
+      }
       if (minute % 5 === 0) await sweepAndCount();
       if (minute % 60 === 0 && now > start + 28 * 24 * 3_600_000 && (await allDone())) break;
       engine.clock.advance(60_000);
@@ -335,7 +363,12 @@ describe("sending simulation", () => {
       // Nights and weekends: nothing queued, nothing due. Jump to the next window opening, start
       // or resume (the scheduler would only fire ticks that find their window closed).
       const next = engine.clock.now();
-      if (!engine.queue.size && !ses.sendEvents.length && !dueSchedules(engine.scheduler, new Date(next)).length) {
+      if (
+        !engine.queue.size &&
+        !ses.sendEvents.length &&
+        !ses.opens.some((o) => o.at <= next + 6 * 3_600_000) &&
+        !dueSchedules(engine.scheduler, new Date(next)).length
+      ) {
         const moments = [
           ...plans.filter((p) => !p.started).map((p) => p.startAt),
           ...plans.flatMap((p) => (p.pausedUntil !== undefined ? [p.pausedUntil] : [])),
@@ -459,6 +492,7 @@ describe("sending simulation", () => {
     const unthreaded: string[] = [];
     for (const [key, e] of emailOf) {
       const [campaignId, contactId, node] = key.split("/") as [string, string, string];
+      if (planOf.get(campaignId)!.branching) continue;
       const n = Number(node.slice(1));
       if (n === 1) continue;
       const previous = emailOf.get(`${campaignId}/${contactId}/e${n - 1}`);
@@ -477,7 +511,8 @@ describe("sending simulation", () => {
       threaded++;
     }
     expect(unthreaded, "follow-ups not in their thread").toEqual([]);
-    expect(threaded).toBeGreaterThan(accepted.length * 0.5);
+    // Follow-ups of the chain campaigns (the branching ones, a quarter, are checked below).
+    expect(threaded).toBeGreaterThan(accepted.length * 0.4);
 
     // Holidays and skipped dates: no email on a closed day of the campaign's zone.
     const onClosedDays = accepted.filter((e) => {
@@ -515,6 +550,7 @@ describe("sending simulation", () => {
     let checkedDelays = 0;
     for (const [key, at] of sentAt) {
       const [campaignId, contactId, node] = key.split("/") as [string, string, string];
+      if (planOf.get(campaignId)!.branching) continue;
       const n = Number(node.slice(1));
       if (n === 1) continue;
       const previous = sentAt.get(`${campaignId}/${contactId}/e${n - 1}`);
@@ -537,7 +573,45 @@ describe("sending simulation", () => {
       }
       checkedDelays++;
     }
-    expect(checkedDelays).toBeGreaterThan(accepted.length * 0.6);
+    expect(checkedDelays).toBeGreaterThan(accepted.length * 0.4);
+
+    // Branching campaigns: each contact took one branch, the right one: "yes" (y2) only after an
+    // open of e1 within 2 business days of it (in the campaign's zone), "no" (n2) only once those
+    // passed without one; e3 after either, its delay counted from the branch's email.
+    const branched = { yes: 0, no: 0 };
+    const SLACK = 150_000;
+    for (const plan of plans.filter((p) => p.branching)) {
+      const contacts = new Set(accepted.filter((e) => e.tags.campaign === plan.id).map((e) => e.tags.contact!));
+      for (const contactId of contacts) {
+        const get = (node: string) => emailOf.get(`${plan.id}/${contactId}/${node}`);
+        const [e1, y2, n2, e3] = [get("e1"), get("y2"), get("n2"), get("e3")];
+        const key = `${plan.id}/${contactId}`;
+        expect(!!(y2 && n2), `${key}: both branches`).toBe(false);
+        if (!e1 || (!y2 && !n2)) continue;
+        let deadline = DateTime.fromMillis(e1.at, { zone: plan.window.timezone });
+        for (let left = 2; left > 0; ) {
+          deadline = deadline.plus({ days: 1 });
+          if (deadline.weekday <= 5) left--;
+        }
+        const opened = openedAt.get(e1.tags.message!);
+        if (y2) {
+          // (A Send event may settle e1 up to 2 minutes after SES took it: the engine's clock starts there.)
+          expect(opened !== undefined && opened <= deadline.toMillis() + SLACK, `${key}: yes without an open in time`).toBe(true);
+          expect(y2.at, `${key}: yes before the open`).toBeGreaterThanOrEqual(opened!);
+          branched.yes++;
+        } else {
+          expect(opened === undefined || opened > deadline.toMillis() - SLACK, `${key}: no despite an open in time`).toBe(true);
+          expect(n2!.at, `${key}: no before the deadline`).toBeGreaterThanOrEqual(deadline.toMillis());
+          branched.no++;
+        }
+        const second = (y2 ?? n2)!;
+        if (e3) expect(e3.at, `${key}: e3 before its delay`).toBeGreaterThan(second.at);
+      }
+    }
+    if (plans.some((p) => p.branching)) {
+      expect(branched.yes, "contacts that took the yes branch").toBeGreaterThan(0);
+      expect(branched.no, "contacts that took the no branch").toBeGreaterThan(0);
+    }
 
     // Every contact in a final state, every campaign completed, counters exact.
     const open = await Database.rows<Record<string, unknown>>(sql`
@@ -681,6 +755,37 @@ describe("sending simulation", () => {
     }
   }, 1_800_000);
 });
+
+/** e1 → c1 (opened within 2 business days) → yes: y2 / no: n2 → `delay` → e3 → end (3 emails on every path). */
+function branchingWorkflow(delay: Delay) {
+  const email = (id: string, subject?: string) => ({
+    id,
+    type: "email",
+    data: { ...(subject ? { subject } : {}), body: "Hi {{firstName}}, {{company|there}}", trackOpens: true, trackClicks: id === "e1" },
+  });
+  return {
+    nodes: [
+      { id: "start", type: "start" },
+      email("e1", "#1 {{firstName}}"),
+      { id: "c1", type: "condition", data: { event: "opened", withinDays: 2, businessDays: true } },
+      email("y2", "Glad you looked, {{firstName}}"),
+      email("n2"),
+      { id: "d3", type: "delay", data: delay },
+      email("e3"),
+      { id: "end", type: "end" },
+    ],
+    edges: [
+      { from: "start", to: "e1" },
+      { from: "e1", to: "c1" },
+      { from: "c1", to: "y2", when: "yes" },
+      { from: "c1", to: "n2", when: "no" },
+      { from: "y2", to: "d3" },
+      { from: "n2", to: "d3" },
+      { from: "d3", to: "e3" },
+      { from: "e3", to: "end" },
+    ],
+  };
+}
 
 function expectCrash(error: unknown) {
   if (!(error instanceof Fault.InjectedCrash)) throw error;

@@ -88,6 +88,41 @@ const CONTACT = {
   updatedAt: "2025-01-12T16:20:00.000Z",
 };
 
+/**
+ * A branching sequence: a follow-up for those who opened the first email within 3 business days,
+ * another angle for those who did not, then a last email for everyone who has not replied.
+ */
+export const BRANCHING_WORKFLOW = {
+  nodes: [
+    { id: "start", type: "start" },
+    { id: "intro", type: "email", data: { subject: "{{firstName}}, quick question", body: "Hi {{firstName}}, ... {{unsubscribeUrl}}" } },
+    { id: "opened_intro", type: "condition", data: { event: "opened", withinDays: 3, businessDays: true } },
+    {
+      id: "case_study",
+      type: "email",
+      data: { subject: "How {{company|a team like yours}} saved 4 hours a week", body: "Since you had a look... {{unsubscribeUrl}}" },
+    },
+    { id: "wait", type: "delay", data: { days: 2, businessDays: true } },
+    { id: "bump", type: "email", data: { body: "Hi {{firstName}}, bumping this in case it got buried. {{unsubscribeUrl}}" } },
+    { id: "replied_any", type: "condition", data: { event: "replied", withinDays: 4 } },
+    { id: "last", type: "email", data: { subject: "Closing the loop", body: "Should I stop writing, {{firstName}}? {{unsubscribeUrl}}" } },
+    { id: "end", type: "end" },
+    { id: "done", type: "end" },
+  ],
+  edges: [
+    { from: "start", to: "intro" },
+    { from: "intro", to: "opened_intro" },
+    { from: "opened_intro", to: "case_study", when: "yes" },
+    { from: "opened_intro", to: "wait", when: "no" },
+    { from: "wait", to: "bump" },
+    { from: "case_study", to: "replied_any" },
+    { from: "bump", to: "replied_any" },
+    { from: "replied_any", to: "done", when: "yes" },
+    { from: "replied_any", to: "last", when: "no" },
+    { from: "last", to: "end" },
+  ],
+};
+
 export const EXAMPLES = {
   Contact: CONTACT,
   Group: {
@@ -147,6 +182,8 @@ export const EXAMPLES = {
     lastName: "Doe",
     status: "in_progress",
     currentNodeId: "node_4",
+    waitingFor: null,
+    path: [],
     nextSendAt: "2025-01-21T09:00:00.000Z",
     lastSentAt: "2025-01-16T09:12:00.000Z",
     holdUntil: "2025-01-21T08:00:00.000Z",
@@ -220,6 +257,7 @@ export const EXAMPLES = {
       humanClicked: 27,
       humanClickRate: 5.4,
       machineClicked: 21,
+      path: [],
     },
     {
       nodeId: "node_4",
@@ -238,6 +276,7 @@ export const EXAMPLES = {
       humanClicked: 9,
       humanClickRate: 2.6,
       machineClicked: 4,
+      path: [],
     },
   ],
   TimelinePoint: [

@@ -13,6 +13,7 @@ const timestamp = v.pipe(v.string(), v.isoTimestamp());
 const nullableText = v.nullable(v.string());
 /** Counters and indexes. */
 const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const ConditionEvent = v.picklist(Workflow.CONDITION_EVENTS);
 /** Percentages with one decimal. */
 const rate = v.pipe(v.number(), v.minValue(0), v.maxValue(100));
 
@@ -313,8 +314,16 @@ export const CampaignContact = v.object({
   firstName: nullableText,
   lastName: nullableText,
   status: v.picklist(CAMPAIGN_CONTACT_STATUSES),
-  currentNodeId: nullableText,
-  nextSendAt: v.nullable(timestamp),
+  currentNodeId: v.pipe(nullableText, v.description("The node the contact waits at: the email it is sent next, or a condition.")),
+  waitingFor: v.pipe(v.nullable(ConditionEvent), v.description("At a condition: the event it waits for; null at an email.")),
+  path: v.pipe(
+    v.array(v.object({ nodeId: v.string(), answer: v.picklist(Workflow.ANSWERS), at: timestamp })),
+    v.description("The conditions answered so far, in order, with when (the event's time for yes, the deadline for no)."),
+  ),
+  nextSendAt: v.pipe(
+    v.nullable(timestamp),
+    v.description("When the next email is due; at a condition, when it is answered at the latest (no at its deadline)."),
+  ),
   lastSentAt: v.nullable(timestamp),
   holdUntil: v.pipe(
     v.nullable(timestamp),
@@ -359,7 +368,12 @@ export const CampaignStats = v.object({
 
 export const EmailStats = v.object({
   nodeId: v.string(),
-  emailNumber: count,
+  emailNumber: v.pipe(
+    count,
+    v.description(
+      "The email's place in the workflow: a topological order (an email after every email that can come before it), a condition's yes branch listed before its no branch.",
+    ),
+  ),
   subject: v.string(),
   ...v.pick(CampaignStats, [
     "sent",
@@ -376,6 +390,12 @@ export const EmailStats = v.object({
     "humanClickRate",
     "machineClicked",
   ]).entries,
+  path: v.pipe(
+    v.array(v.object({ nodeId: v.string(), event: ConditionEvent, answer: v.picklist(Workflow.ANSWERS) })),
+    v.description(
+      "The condition answers leading to this email, in order: those every route from the start shares (empty on a chain, or after branches meet again).",
+    ),
+  ),
 });
 
 export const AccountStats = v.object({

@@ -6,6 +6,7 @@ import * as Scheduler from "@fluenzr/core/scheduler";
 import type { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { apiClient, factory, SEED_WORKFLOW, type TestWorkspace, useTestDatabase } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
+import { BRANCHING_WORKFLOW } from "../../src/api/examples";
 import { setInFlightWait } from "../../src/api/middleware/idempotency";
 
 useTestDatabase();
@@ -93,6 +94,26 @@ describe("POST /v1/campaigns", () => {
     [{ settings: { outOfOfficeHoldDays: 91 } }, "settings.outOfOfficeHoldDays"],
     [{ workflow: { nodes: [{ id: "s", type: "start" }], edges: "x" } }, "workflow.edges"],
     [{ workflow: { ...SEED_WORKFLOW, edges: [{ from: "node_1", to: "node_9" }] } }, "workflow.edges[0].to"],
+    // Conditions: the node named by its path (a missing "no" edge; a condition before any email).
+    [{ workflow: { ...BRANCHING_WORKFLOW, edges: BRANCHING_WORKFLOW.edges.filter((e) => e.to !== "wait") } }, "workflow.nodes[2]"],
+    [
+      {
+        workflow: {
+          nodes: [...SEED_WORKFLOW.nodes, { id: "c", type: "condition", data: { event: "opened", withinDays: 1 } }],
+          edges: [
+            { from: "node_1", to: "c" },
+            { from: "c", to: "node_2", when: "yes" },
+            { from: "c", to: "node_2", when: "no" },
+            ...SEED_WORKFLOW.edges.slice(1),
+          ],
+        },
+      },
+      "workflow.nodes[5]",
+    ],
+    [
+      { workflow: { ...BRANCHING_WORKFLOW, edges: [...BRANCHING_WORKFLOW.edges, { from: "last", to: "done", when: "yes" }] } },
+      "workflow.edges[10].when",
+    ],
   ])("answers 400 with the field path for %j", async (body, path) => {
     const { create } = await setup();
     const res = await create(body);

@@ -175,6 +175,19 @@ describe("the examples /docs prefills are accepted by the server", () => {
     expect(res.body.data).toMatchObject({ name: example.name, settings: example.settings, status: "draft" });
   });
 
+  it("PUT /campaigns/:id with the example body (a workflow with conditions) answers 200", async () => {
+    const doc = await document();
+    const example = doc.paths["/v1/campaigns/{id}"].put.requestBody.content["application/json"].example;
+    expect(example.workflow.nodes.some((n: { type: string }) => n.type === "condition")).toBe(true);
+    const ws = await factory.workspace();
+    const account = await factory.emailAccount(ws);
+    const api = apiClient(app, ws.key);
+    const created = await api.post("/v1/campaigns", { name: "Draft", emailAccountId: account.id });
+    const res = await api.put(`/v1/campaigns/${created.body.data.id}`, example);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.data.workflow.edges).toContainEqual({ from: "opened_intro", to: "case_study", when: "yes" });
+  });
+
   it.each([
     ["/v1/groups", "post"],
     ["/v1/contacts", "post"],

@@ -131,6 +131,7 @@ describe("the seed's example numbers", () => {
           replied: 15,
           replyRate: 3.0,
           ...UNJUDGED_RATES,
+          path: [],
         },
         {
           nodeId: "node_4",
@@ -144,6 +145,7 @@ describe("the seed's example numbers", () => {
           replied: 8,
           replyRate: 2.3,
           ...UNJUDGED_RATES,
+          path: [],
         },
       ],
     });
@@ -247,8 +249,48 @@ describe("GET /v1/campaigns/:id/stats/emails", () => {
         "replied",
         "replyRate",
         ...Object.keys(UNJUDGED_RATES),
+        "path",
       ]);
     }
+  });
+
+  it("lists a branching workflow's emails in topological order (yes branch first), each with its path", async () => {
+    const email = (id: string, subject?: string) => ({ id, type: "email" as const, data: { ...(subject ? { subject } : {}), body: "Hi" } });
+    const workflow = {
+      nodes: [
+        { id: "start", type: "start" as const },
+        email("first", "Hello"),
+        { id: "opened", type: "condition" as const, data: { event: "opened" as const, withinDays: 3 } },
+        email("no1"),
+        email("yes1", "Glad you looked"),
+        email("both", "Either way"),
+        { id: "end", type: "end" as const },
+      ],
+      edges: [
+        { from: "start", to: "first" },
+        { from: "first", to: "opened" },
+        { from: "opened", to: "no1", when: "no" as const },
+        { from: "opened", to: "yes1", when: "yes" as const },
+        { from: "no1", to: "both" },
+        { from: "yes1", to: "both" },
+        { from: "both", to: "end" },
+      ],
+    };
+    const ctx = await campaignWithContacts({ contacts: 2, workflow: workflow as never });
+    const data = expectOk(await apiClient(undefined, ctx.ws.key).get(`/v1/campaigns/${ctx.campaign.id}/stats/emails`));
+    expect(
+      data.map((e: { nodeId: string; emailNumber: number; subject: string; path: unknown }) => [
+        e.emailNumber,
+        e.nodeId,
+        e.subject,
+        e.path,
+      ]),
+    ).toEqual([
+      [1, "first", "Hello", []],
+      [2, "yes1", "Glad you looked", [{ nodeId: "opened", event: "opened", answer: "yes" }]],
+      [3, "no1", "Re: Hello", [{ nodeId: "opened", event: "opened", answer: "no" }]],
+      [4, "both", "Either way", []],
+    ]);
   });
 
   it("answers an empty list for a campaign without a workflow", async () => {

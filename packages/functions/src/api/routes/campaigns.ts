@@ -2,7 +2,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import { Replies } from "@fluenzr/core/tracking";
 import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { EXAMPLES } from "../examples";
+import { BRANCHING_WORKFLOW, EXAMPLES } from "../examples";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
@@ -62,7 +62,11 @@ const op = operations(tag, {
     data: "Campaign",
     body: true,
     errors: { 404: "No such campaign, or its email account does not exist.", 409: "The campaign is active, completed or archived." },
-    requestExample: { name: "Q1 2025 Prospecting (EMEA)", settings: { maxEmailsPerHour: 40, timezoneMode: "contact" } },
+    requestExample: {
+      name: "Q1 2025 Prospecting (EMEA)",
+      settings: { maxEmailsPerHour: 40, timezoneMode: "contact" },
+      workflow: BRANCHING_WORKFLOW,
+    },
   },
   deleteCampaign: {
     summary: "Delete a draft campaign",
