@@ -19,6 +19,8 @@ export const EVENT_TYPES = [
   "reassigned",
   /** The deliverability guard paused the campaign after this email's bounce or complaint (metadata: the reason). */
   "paused",
+  /** An email node's A/B test picked its winner (metadata: winner, metric, the counts and z it was decided on); recorded on the first contact to get it. */
+  "ab_winner",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -12,8 +12,8 @@ import { messageTable } from "./message.sql";
  * sequences: `reach`, inside the transaction of whatever caused it (a bounce, a reply, an
  * unsubscribe, an event that settles an email still \`sending\`), and `applyMilestone`, the
  * single-statement fast path for the bulk of SES's events. The rule: a milestone keeps its
- * earliest time and counts once, in the bucket of that time; an earlier occurrence arriving late
- * moves the count to its own bucket.
+ * earliest time and counts once, in the bucket of that time (and under the email's A/B variant);
+ * an earlier occurrence arriving late moves the count to its own bucket.
  */
 
 export type Milestone = "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed";
@@ -38,21 +38,23 @@ const columnName = (milestone: Milestone) => COLUMNS[milestone].name;
  */
 export async function reach(message: { id: string; campaignId: string; nodeId: string }, milestone: Milestone, at: Date): Promise<boolean> {
   const column = sql.raw(`"${columnName(milestone)}"`);
-  const [row] = await Database.rows<{ previous: Date | string | null }>(sql`
+  const [row] = await Database.rows<{ previous: Date | string | null; variant_id: string | null }>(sql`
     WITH old AS (SELECT ${column} AS previous FROM message WHERE id = ${message.id} FOR UPDATE)
     UPDATE message SET ${column} = LEAST(coalesce(message.${column}, ${at}), ${at})
     FROM old WHERE message.id = ${message.id}
-    RETURNING old.previous`);
+    RETURNING old.previous, message.${sql.raw(`"${messageTable.variantId.name}"`)} AS variant_id`);
   if (!row) return false;
   const counter = milestone as Counter;
+  // Counted under the A/B variant the email was (its per-variant statistics).
+  const variant = row.variant_id;
   if (row.previous === null) {
-    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
+    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 }, variant);
     return true;
   }
   const previous = Database.toDate(row.previous);
   if (at < previous) {
-    await Stats.bump(message.campaignId, message.nodeId, previous, { [counter]: -1 });
-    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
+    await Stats.bump(message.campaignId, message.nodeId, previous, { [counter]: -1 }, variant);
+    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 }, variant);
   }
   return false;
 }
@@ -87,7 +89,7 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
   const column = `"${columnName(milestone)}"`;
   return `
     WITH m AS (
-      SELECT id, workspace_id, campaign_id, contact_id, node_id, status, ${column} AS previous
+      SELECT id, workspace_id, campaign_id, contact_id, node_id, coalesce(variant_id, '') AS variant_id, status, ${column} AS previous
       FROM message
       WHERE ${by === "id" ? "id = $1 AND (ses_message_id = $2 OR ses_message_id IS NULL)" : "ses_message_id = $1 AND ses_message_id = $2"}
       FOR UPDATE
@@ -100,17 +102,17 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
     ), source AS (${Outbox.emailSource("recorded")}), ${Outbox.fanOut("source")}, reached AS (
       UPDATE message SET ${column} = LEAST(coalesce(message.${column}, $4::timestamptz), $4::timestamptz)
       FROM m WHERE message.id = m.id AND EXISTS (SELECT 1 FROM recorded)
-      RETURNING m.campaign_id, m.node_id, m.previous
+      RETURNING m.campaign_id, m.node_id, m.variant_id, m.previous
     ), deltas AS (
-      SELECT campaign_id, node_id, $4::timestamptz AS at, 1 AS d FROM reached WHERE previous IS NULL OR $4::timestamptz < previous
+      SELECT campaign_id, node_id, variant_id, $4::timestamptz AS at, 1 AS d FROM reached WHERE previous IS NULL OR $4::timestamptz < previous
       UNION ALL
-      SELECT campaign_id, node_id, previous, -1 FROM reached WHERE previous IS NOT NULL AND $4::timestamptz < previous
+      SELECT campaign_id, node_id, variant_id, previous, -1 FROM reached WHERE previous IS NOT NULL AND $4::timestamptz < previous
     ), shard AS (
       ${Stats.shardSelect("hashtext((SELECT campaign_id FROM m))")}
     ), totals AS (
-      INSERT INTO campaign_stat (campaign_id, node_id, shard, ${milestone})
-      SELECT campaign_id, node_id, (SELECT n FROM shard), sum(d)::int FROM deltas GROUP BY campaign_id, node_id HAVING sum(d) <> 0
-      ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${milestone} = campaign_stat.${milestone} + excluded.${milestone}
+      INSERT INTO campaign_stat (campaign_id, node_id, variant_id, shard, ${milestone})
+      SELECT campaign_id, node_id, variant_id, (SELECT n FROM shard), sum(d)::int FROM deltas GROUP BY campaign_id, node_id, variant_id HAVING sum(d) <> 0
+      ON CONFLICT (campaign_id, node_id, variant_id, shard) DO UPDATE SET ${milestone} = campaign_stat.${milestone} + excluded.${milestone}
       RETURNING 1
     ), buckets AS (
       INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${milestone})

@@ -18,7 +18,7 @@ const counters = {
 };
 
 /**
- * Counters per campaign and email node. Each email counts once per milestone (ten opens of one
+ * Counters per campaign and email node (and A/B variant). Each email counts once per milestone (ten opens of one
  * email make one `opened`). Split in a few shards so concurrent senders and webhook deliveries
  * updating one campaign do not queue on one row; reads sum the shards (a handful of rows).
  */
@@ -27,10 +27,12 @@ export const campaignStatTable = pgTable(
   {
     campaignId: partOf("campaign_id", () => campaignTable.id),
     nodeId: text("node_id").notNull(),
+    /** The A/B variant the emails got ('' for a node without variants): a node's counters are the sum of its rows. */
+    variantId: text("variant_id").notNull().default(""),
     shard: smallint("shard").notNull(),
     ...counters,
   },
-  (t) => [primaryKey({ columns: [t.campaignId, t.nodeId, t.shard] })],
+  (t) => [primaryKey({ columns: [t.campaignId, t.nodeId, t.variantId, t.shard] })],
 );
 
 /**

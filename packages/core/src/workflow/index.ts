@@ -1,7 +1,9 @@
 import * as v from "valibot";
 import type { ErrorDetail } from "../error";
 import * as Template from "../template";
-import { noNul } from "../util/schema";
+import * as Variants from "./variants";
+
+export * as Variants from "./variants";
 
 /**
  * A campaign's sequence: `start → email → delay → email → end`. Valid workflows are a single
@@ -26,16 +28,9 @@ const integer = (max: number) =>
 
 export const emailData = v.object({
   /** Required, except on a threaded follow-up: that one goes out as `Re: <previous subject>`. */
-  subject: v.optional(
-    v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("is required"), v.maxLength(998, "must be at most 998 characters"), noNul),
-  ),
-  body: v.pipe(
-    v.string("must be a string"),
-    // Not trimmed (its spacing is the email's), but a body of blanks is no body.
-    v.check((body) => body.trim() !== "", "is required"),
-    v.maxLength(100_000, "must be at most 100000 characters"),
-    noNul,
-  ),
+  subject: v.optional(Variants.subject),
+  /** Required unless the node has `variants` (each then has its own). */
+  body: v.optional(Variants.body),
   trackOpens: v.optional(v.boolean("must be true or false"), true),
   trackClicks: v.optional(v.boolean("must be true or false"), true),
   /**
@@ -43,6 +38,10 @@ export const emailData = v.object({
    * `In-Reply-To`/`References`). Default: true on every email after the first.
    */
   thread: v.optional(v.boolean("must be true or false")),
+  /** A/B variants (2–5): each contact gets one, chosen deterministically (see ./variants.ts). */
+  variants: v.optional(Variants.variants),
+  /** Pick a winner among the variants by this metric; later contacts get the winner. */
+  abTest: v.optional(Variants.abTest),
 });
 
 export const delayData = v.pipe(
@@ -164,21 +163,25 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
   if (cycle) errors.push({ path: nodePath(cycle[0]!), message: `the workflow loops: ${cycle.join(" → ")}`, nodeId: cycle[0] });
 
   // Only a threaded follow-up may leave its subject out (it answers the previous email's).
-  const first = errors.length ? undefined : emailNodes(workflow)[0];
+  const graphValid = !errors.length;
+  const first = graphValid ? emailNodes(workflow)[0] : undefined;
   for (const node of nodes) {
     if (node.type !== "email") continue;
-    if (node.data.subject === undefined && (node === first || node.data.thread === false || (!first && !errors.length))) {
-      const why = node.data.thread === false ? "an email with thread: false needs one" : "the first email needs one";
-      errors.push({ path: `${nodePath(node.id)}.data.subject`, message: `is required (${why})`, nodeId: node.id });
-    }
-    for (const field of ["subject", "body"] as const) {
-      const { issues } = Template.parse(node.data[field] ?? "");
-      const path = `${nodePath(node.id)}.data.${field}`;
+    const path = nodePath(node.id);
+    const needsSubject = node === first || node.data.thread === false || (!first && graphValid);
+    errors.push(...Variants.contentErrors(node.data, path, node.id));
+    const why = node.data.thread === false ? "an email with thread: false needs one" : "the first email needs one";
+    for (const { field, value } of Variants.templateFields(node.data)) {
+      const fieldPath = `${path}.data.${field}`;
+      if (field.endsWith("subject") && value === undefined && needsSubject) {
+        errors.push({ path: fieldPath, message: `is required (${why})`, nodeId: node.id });
+      }
+      const { issues } = Template.parse(value ?? "");
       // A few per field: a body of 100,000 characters can hold 50,000 malformed variables.
-      for (const issue of issues.slice(0, TEMPLATE_ISSUES_SHOWN)) errors.push({ path, message: issue.message, nodeId: node.id });
+      for (const issue of issues.slice(0, TEMPLATE_ISSUES_SHOWN)) errors.push({ path: fieldPath, message: issue.message, nodeId: node.id });
       if (issues.length > TEMPLATE_ISSUES_SHOWN) {
         const more = issues.length - TEMPLATE_ISSUES_SHOWN;
-        errors.push({ path, message: `${more} more malformed variable${more === 1 ? "" : "s"}`, nodeId: node.id });
+        errors.push({ path: fieldPath, message: `${more} more malformed variable${more === 1 ? "" : "s"}`, nodeId: node.id });
       }
     }
   }
@@ -231,14 +234,25 @@ export function emailNodes(workflow: Workflow): EmailNode[] {
   return sequence(workflow).filter((n): n is EmailNode => n.type === "email");
 }
 
-/** Each email's subject as written; a follow-up without one shows `Re: <the previous one>`. */
+/**
+ * Each email's subject as written (a node with variants: its first variant's); a follow-up
+ * without one shows `Re: <the previous one>`.
+ */
 export function subjects(emails: readonly EmailNode[]): string[] {
   const out: string[] = [];
   for (const node of emails) {
     const previous = out.at(-1) ?? "";
-    out.push(node.data.subject ?? (/^re:/i.test(previous) ? previous : `Re: ${previous}`));
+    const own = node.data.subject ?? node.data.variants?.[0]?.subject;
+    out.push(own ?? (/^re:/i.test(previous) ? previous : `Re: ${previous}`));
   }
   return out;
+}
+
+/** What one contact gets at an email node: the node's own subject and body, or its variant's. */
+export function contentOf(node: EmailNode, variantId: string | null): { subject?: string; body: string } {
+  const variant = variantId ? node.data.variants?.find((x) => x.id === variantId) : undefined;
+  if (variant) return { subject: variant.subject, body: variant.body };
+  return { subject: node.data.subject, body: node.data.body ?? "" };
 }
 
 export interface Step {
