@@ -14,7 +14,9 @@ import { beforeAll, describe, expect, it } from "vitest";
  * inside the event's transaction, as tracking applies an event to an email it had to settle
  * first). The same random event sequence — duplicates, late earlier occurrences, hour and bucket
  * boundaries — is applied to one campaign's emails by each path, and both must end with the
- * same milestones, counters and buckets as a plain model of the rule.
+ * same milestones, counters and buckets as a plain model of the rule. The emails are A/B variants
+ * of one node (two of "a", one of "b") and one email without variants: both paths must also count
+ * each under its variant.
  */
 
 useTestDatabase();
@@ -22,6 +24,8 @@ useTestDatabase();
 const EMAILS = 4;
 const START = new Date("2026-03-02T09:00:00Z").getTime();
 const MILESTONES = ["delivered", "opened", "clicked"] as const;
+/** Each email's A/B variant ('' for none, as the counters store it). */
+const VARIANTS = ["a", "b", "a", ""] as const;
 
 interface Occurrence {
   email: number;
@@ -43,6 +47,7 @@ async function sendAll(c: StatsCampaign): Promise<string[]> {
     emailAccountId: c.campaign.emailAccountId,
     toEmail: contact.email,
     subject: "Hello",
+    variantId: VARIANTS[i] || null,
     claimId: null,
     unsubscribeTokenHash: `${c.campaign.id}-${i}`,
   }));
@@ -110,10 +115,14 @@ function model(occurrences: Occurrence[]) {
     earliest.set(k, Math.min(earliest.get(k) ?? Number.POSITIVE_INFINITY, at(o).getTime()));
   }
   const totals: Record<string, number> = { delivered: 0, opened: 0, clicked: 0 };
+  const variants: Record<string, Record<string, number>> = {};
   const buckets: Record<string, Record<string, number>> = {};
   for (const [k, time] of earliest) {
-    const milestone = k.split("|")[1]!;
+    const [email, milestone] = k.split("|") as [string, string];
     totals[milestone]!++;
+    const variant = VARIANTS[Number(email)]!;
+    variants[variant] ??= {};
+    variants[variant][milestone] = (variants[variant][milestone] ?? 0) + 1;
     const bucket = Stats.bucketOf(new Date(time)).toISOString();
     buckets[bucket] ??= {};
     buckets[bucket][milestone] = (buckets[bucket][milestone] ?? 0) + 1;
@@ -123,15 +132,26 @@ function model(occurrences: Occurrence[]) {
       MILESTONES.map((m) => [m, earliest.has(`${email}|${m}`) ? new Date(earliest.get(`${email}|${m}`)!).toISOString() : null]),
     ),
   );
-  return { totals, buckets, milestones };
+  return { totals, variants, buckets, milestones };
 }
 
-/** The same three views, read from the database. */
+/** The same four views, read from the database. */
 async function observed(c: StatsCampaign) {
   const id = c.campaign.id;
   const [totals] = await Database.rows<Record<string, number>>(sql`
     SELECT coalesce(sum(delivered), 0)::int AS delivered, coalesce(sum(opened), 0)::int AS opened, coalesce(sum(clicked), 0)::int AS clicked
     FROM campaign_stat WHERE campaign_id = ${id} AND node_id = 'node_2'`);
+  const variantRows = await Database.rows<{ variant_id: string; delivered: number; opened: number; clicked: number }>(sql`
+    SELECT variant_id, sum(delivered)::int AS delivered, sum(opened)::int AS opened, sum(clicked)::int AS clicked
+    FROM campaign_stat WHERE campaign_id = ${id} AND node_id = 'node_2' GROUP BY variant_id`);
+  const variants: Record<string, Record<string, number>> = {};
+  for (const row of variantRows) {
+    for (const m of MILESTONES) {
+      if (!row[m]) continue;
+      variants[row.variant_id] ??= {};
+      variants[row.variant_id]![m] = row[m];
+    }
+  }
   const bucketRows = await Database.rows<{ bucket: Date | string; delivered: number; opened: number; clicked: number }>(sql`
     SELECT bucket, sum(delivered)::int AS delivered, sum(opened)::int AS opened, sum(clicked)::int AS clicked
     FROM campaign_stat_bucket WHERE campaign_id = ${id} GROUP BY bucket`);
@@ -155,7 +175,7 @@ async function observed(c: StatsCampaign) {
       }),
     ),
   );
-  return { totals, buckets, milestones };
+  return { totals, variants, buckets, milestones };
 }
 
 const occurrence = fc.record({
@@ -186,6 +206,18 @@ describe("milestone counting: fast path and general path", () => {
       ),
       { numRuns: runs(60) },
     );
+  });
+
+  it("the comparison can fail: a milestone counted under another variant is seen", async () => {
+    await reset(general);
+    const o: Occurrence = { email: 0, milestone: "opened", minute: 5 };
+    await applyGeneral(general, o);
+    // Moved from variant "a" to "b": the node's totals still agree, its variants do not.
+    await Stats.bump(general.campaign.id, "node_2", at(o), { opened: -1 }, "a");
+    await Stats.bump(general.campaign.id, "node_2", at(o), { opened: 1 }, "b");
+    const seen = await observed(general);
+    expect(seen.totals).toEqual(model([o]).totals);
+    expect(seen.variants).not.toEqual(model([o]).variants);
   });
 
   it("the comparison can fail: a milestone counted twice is seen", async () => {
