@@ -16,7 +16,8 @@ import { afterAll, describe, expect, it } from "vitest";
  * Weeks of simulated time: the real tick, queue semantics and sender against a real database,
  * many campaigns in four timezones across the March DST changes, with random pauses and resumes,
  * duplicate and late deliveries, SES throttling and unknown outcomes, and crashes injected at
- * every point between two steps. What SES accepted is then checked against the rules.
+ * every point between two steps. What SES accepted is then checked against the rules. Every other
+ * campaign's first email is an A/B test on opens (variant "b" opened four times as often).
  */
 
 useTestDatabase();
@@ -32,6 +33,8 @@ const SEED = Number(process.env.SIM_SEED ?? 20260305);
 const CAMPAIGNS = Number(process.env.SIM_CAMPAIGNS ?? (FULL ? 12 : 4));
 const CONTACTS = Number(process.env.SIM_CONTACTS ?? (FULL ? 600 : 150));
 const random = prng(SEED);
+/** The campaigns whose first email is an A/B test (filled as they are created). */
+const abCampaigns = new Set<string>();
 const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
 
 const TIMEZONES = ["Europe/Paris", "America/New_York", "America/Sao_Paulo", "Asia/Kathmandu"] as const;
@@ -43,8 +46,17 @@ interface Delay {
   businessDays: boolean;
 }
 
+/** The A/B campaigns' first email: two subjects, a decision on opens after 30 sent each. */
+const AB_VARIANTS = [
+  { id: "a", subject: "#1 {{firstName}}", body: "Hi {{firstName}}, {{company|there}}" },
+  { id: "b", subject: "#1 {{firstName}}!", body: "Hello {{firstName}}, {{company|there}}" },
+];
+const OPEN_RATE: Record<string, number> = { a: 0.1, b: 0.4 };
+
 interface Plan {
   id: string;
+  /** The first email is an A/B test. */
+  ab: boolean;
   ws: TestWorkspace;
   window: SendWindow;
   maxPerHour: number;
@@ -56,7 +68,8 @@ interface Plan {
 
 /** SES as the simulation sees it: throttles, unknown outcomes (sometimes accepted), and Send events. */
 class SimulatedSes extends FakeMailer {
-  readonly sendEvents: Array<{ at: number; messageId?: string; probeId?: string; sesId: string }> = [];
+  readonly sendEvents: Array<{ at: number; messageId?: string; probeId?: string; sesId: string; campaignId?: string; variantId?: string }> =
+    [];
   constructor(private readonly now: () => number) {
     super();
   }
@@ -77,6 +90,9 @@ class SimulatedSes extends FakeMailer {
       messageId: email.tags.message,
       probeId: email.tags.probe,
       sesId: accepted.messageId,
+      campaignId: email.tags.campaign,
+      // The A/B campaigns' variant "b" is the subject ending in "!".
+      variantId: email.tags.node === "e1" && abCampaigns.has(email.tags.campaign!) ? (email.subject.endsWith("!") ? "b" : "a") : undefined,
     });
     if (outcome === "accepted-unknown") {
       this.next("unknown");
@@ -148,11 +164,11 @@ describe("sending simulation", () => {
         // Follow-ups answer the first email in its thread (`Re: #1 …`); the second of every
         // other campaign sets its own subject (threaded all the same).
         const subject = e === 1 || (e === 2 && i % 2 === 0) ? { subject: `#${e} {{firstName}}` } : {};
-        nodes.push({
-          id: `e${e}`,
-          type: "email",
-          data: { ...subject, body: `Hi {{firstName}}, {{company|there}}`, ...tracking },
-        });
+        const content =
+          e === 1 && i % 2 === 1
+            ? { variants: AB_VARIANTS, abTest: { metric: "openRate", minSentPerVariant: 30, confidence: 0.95 } }
+            : { ...subject, body: `Hi {{firstName}}, {{company|there}}` };
+        nodes.push({ id: `e${e}`, type: "email", data: { ...content, ...tracking } });
         edges.push({ from: last, to: `e${e}` });
         last = `e${e}`;
       }
@@ -178,7 +194,8 @@ describe("sending simulation", () => {
       }
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
       const startAt = start + (i % 2 === 0 ? 0 : 21 * 24 * 3_600_000) + Math.floor(random() * 48) * 3_600_000;
-      plans.push({ id: campaign.id, ws, window, maxPerHour, delays, startAt, started: false });
+      if (i % 2 === 1) abCampaigns.add(campaign.id);
+      plans.push({ id: campaign.id, ab: i % 2 === 1, ws, window, maxPerHour, delays, startAt, started: false });
     }
 
     Fault.inject((at) => {
@@ -194,6 +211,8 @@ describe("sending simulation", () => {
     const late: string[] = [];
     // Emails of unknown fate that evidence settled as never sent (and so were sent again).
     let resent = 0;
+    // A/B opens applied, by campaign and variant.
+    const opens = new Map<string, number>();
     const sweepAndCount = async () => {
       resent += (await sweep()).unknownResent;
     };
@@ -245,6 +264,19 @@ describe("sending simulation", () => {
         else {
           await Progress.settleSent(event.messageId!, event.sesId, new Date(event.at), new Date(now));
           await Message.sawSendEvent(event.messageId!, new Date(now));
+          // A/B: the contact opens it (SES's Open event, the fast path), at its variant's rate.
+          const variant = event.variantId;
+          if (variant && random() < OPEN_RATE[variant]!) {
+            const applied = await Message.applyMilestone({
+              messageId: event.messageId,
+              sesMessageId: event.sesId,
+              milestone: "opened",
+              at: new Date(now),
+              metadata: {},
+              providerKey: `sim-open:${event.messageId}`,
+            });
+            if (applied === "applied") opens.set(`${event.campaignId}/${variant}`, (opens.get(`${event.campaignId}/${variant}`) ?? 0) + 1);
+          }
         }
       }
       if (minute % 5 === 0) await sweepAndCount();
@@ -479,6 +511,40 @@ describe("sending simulation", () => {
       const sent = accepted.filter((e) => e.tags.campaign === plan.id).length;
       expect(stats.sent, `${plan.id}: counted sends`).toBe(sent);
     }
+
+    // A/B: every first email of an A/B campaign records the variant whose subject it went out
+    // with; each variant's counters hold its sends and opens; once a winner is decided, every
+    // email reserved after that is the winner.
+    let decided = 0;
+    for (const plan of plans.filter((p) => p.ab)) {
+      const messages = await Database.rows<{ id: string; variant_id: string | null; status: string; created_at: Date | string }>(
+        sql`SELECT id, variant_id, status, created_at FROM message WHERE campaign_id = ${plan.id} AND node_id = 'e1'`,
+      );
+      const firsts = accepted.filter((e) => e.tags.campaign === plan.id && e.tags.node === "e1");
+      const variantOf = new Map(messages.map((m) => [m.id, m.variant_id]));
+      const mismatched = firsts.filter((e) => variantOf.get(e.tags.message!) !== (e.subject.endsWith("!") ? "b" : "a"));
+      expect(mismatched.map((e) => `${e.tags.message}: ${e.subject}`), `${plan.id}: emails whose recorded variant is not the one sent`).toEqual([]);
+      const counters = await Database.rows<{ variant_id: string; sent: number; opened: number }>(
+        sql`SELECT variant_id, sum(sent)::int AS sent, sum(opened)::int AS opened FROM campaign_stat
+            WHERE campaign_id = ${plan.id} AND node_id = 'e1' AND variant_id <> '' GROUP BY variant_id ORDER BY variant_id`,
+      );
+      expect(counters, `${plan.id}: per-variant counters`).toEqual(
+        ["a", "b"].map((id) => ({
+          variant_id: id,
+          sent: firsts.filter((e) => (e.subject.endsWith("!") ? "b" : "a") === id).length,
+          opened: opens.get(`${plan.id}/${id}`) ?? 0,
+        })),
+      );
+      const [winner] = await Database.rows<{ variant_id: string; decided_at: Date | string }>(
+        sql`SELECT variant_id, decided_at FROM ab_test_winner WHERE campaign_id = ${plan.id}`,
+      );
+      if (!winner) continue;
+      decided++;
+      expect(winner.variant_id).toBe("b");
+      const after = messages.filter((m) => Database.toDate(m.created_at) >= Database.toDate(winner.decided_at));
+      expect(after.filter((m) => m.variant_id !== "b").map((m) => m.id), `${plan.id}: sent another variant after the winner`).toEqual([]);
+    }
+    expect(decided, "A/B tests decided").toBeGreaterThan(0);
   }, 1_800_000);
 });
 
