@@ -1121,12 +1121,28 @@ export interface components {
                     type: "email";
                     data: {
                         subject?: string;
-                        body: string;
+                        body?: string;
                         /** @default true */
                         trackOpens: boolean;
                         /** @default true */
                         trackClicks: boolean;
                         thread?: boolean;
+                        /** @description A/B variants (2–5), each with its own subject and body (then not set on the node); weights on all or none, default equal. A contact's variant is drawn from a hash of campaign, contact and node: the same on every retry. */
+                        variants?: {
+                            id: string;
+                            subject?: string;
+                            body: string;
+                            weight?: number;
+                        }[];
+                        /** @description Pick a winner by `metric` once every variant has `minSentPerVariant` sent and one beats each other with `confidence` (one-sided two-proportion z-test, rates over sent); every later contact at this node gets the winner. */
+                        abTest?: {
+                            /** @enum {string} */
+                            metric: "openRate" | "clickRate" | "replyRate";
+                            /** @default 100 */
+                            minSentPerVariant: number;
+                            /** @default 0.95 */
+                            confidence: number;
+                        };
                     };
                 } | {
                     id: string;
@@ -1267,6 +1283,7 @@ export interface components {
         EmailStats: {
             nodeId: string;
             emailNumber: number;
+            /** @description As written in the template; a node with variants shows its first variant's. */
             subject: string;
             sent: number;
             opened: number;
@@ -1275,6 +1292,23 @@ export interface components {
             clickRate: number;
             replied: number;
             replyRate: number;
+            /** @description Only on a node with A/B variants: each variant's counts, in the node's order (the node's counts are their sum). */
+            variants?: {
+                id: string;
+                sent: number;
+                opened: number;
+                openRate: number;
+                clicked: number;
+                clickRate: number;
+                replied: number;
+                replyRate: number;
+                /** @description This variant won the node's A/B test. */
+                winner: boolean;
+            }[];
+            /** @description Only on a node with an A/B test: the winning variant's id, null until decided. */
+            winner?: string | null;
+            /** @description Only on a node with an A/B test: when the winner was decided (ISO 8601), null until then. */
+            decidedAt?: string | null;
         };
         /**
          * @example {
@@ -1344,7 +1378,7 @@ export interface components {
         ActivityEvent: {
             id: string;
             /** @enum {string} */
-            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused";
+            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "ab_winner";
             contactId: string;
             contactEmail: string | null;
             emailNodeId: string | null;
@@ -4823,12 +4857,28 @@ export interface operations {
                             type: "email";
                             data: {
                                 subject?: string;
-                                body: string;
+                                body?: string;
                                 /** @default true */
                                 trackOpens?: boolean;
                                 /** @default true */
                                 trackClicks?: boolean;
                                 thread?: boolean;
+                                /** @description A/B variants (2–5), each with its own subject and body (then not set on the node); weights on all or none, default equal. A contact's variant is drawn from a hash of campaign, contact and node: the same on every retry. */
+                                variants?: {
+                                    id: string;
+                                    subject?: string;
+                                    body: string;
+                                    weight?: number;
+                                }[];
+                                /** @description Pick a winner by `metric` once every variant has `minSentPerVariant` sent and one beats each other with `confidence` (one-sided two-proportion z-test, rates over sent); every later contact at this node gets the winner. */
+                                abTest?: {
+                                    /** @enum {string} */
+                                    metric: "openRate" | "clickRate" | "replyRate";
+                                    /** @default 100 */
+                                    minSentPerVariant?: number;
+                                    /** @default 0.95 */
+                                    confidence?: number;
+                                };
                             };
                         } | {
                             id: string;
@@ -5239,12 +5289,28 @@ export interface operations {
                             type: "email";
                             data: {
                                 subject?: string;
-                                body: string;
+                                body?: string;
                                 /** @default true */
                                 trackOpens?: boolean;
                                 /** @default true */
                                 trackClicks?: boolean;
                                 thread?: boolean;
+                                /** @description A/B variants (2–5), each with its own subject and body (then not set on the node); weights on all or none, default equal. A contact's variant is drawn from a hash of campaign, contact and node: the same on every retry. */
+                                variants?: {
+                                    id: string;
+                                    subject?: string;
+                                    body: string;
+                                    weight?: number;
+                                }[];
+                                /** @description Pick a winner by `metric` once every variant has `minSentPerVariant` sent and one beats each other with `confidence` (one-sided two-proportion z-test, rates over sent); every later contact at this node gets the winner. */
+                                abTest?: {
+                                    /** @enum {string} */
+                                    metric: "openRate" | "clickRate" | "replyRate";
+                                    /** @default 100 */
+                                    minSentPerVariant?: number;
+                                    /** @default 0.95 */
+                                    confidence?: number;
+                                };
                             };
                         } | {
                             id: string;
@@ -6910,6 +6976,44 @@ export interface operations {
                      *           "clickRate": 3.4,
                      *           "replied": 8,
                      *           "replyRate": 2.3
+                     *         },
+                     *         {
+                     *           "nodeId": "node_6",
+                     *           "emailNumber": 3,
+                     *           "subject": "{{firstName}}, one last idea",
+                     *           "sent": 900,
+                     *           "opened": 315,
+                     *           "openRate": 35,
+                     *           "clicked": 40,
+                     *           "clickRate": 4.4,
+                     *           "replied": 38,
+                     *           "replyRate": 4.2,
+                     *           "variants": [
+                     *             {
+                     *               "id": "short",
+                     *               "sent": 250,
+                     *               "opened": 80,
+                     *               "openRate": 32,
+                     *               "clicked": 10,
+                     *               "clickRate": 4,
+                     *               "replied": 5,
+                     *               "replyRate": 2,
+                     *               "winner": false
+                     *             },
+                     *             {
+                     *               "id": "story",
+                     *               "sent": 650,
+                     *               "opened": 235,
+                     *               "openRate": 36.2,
+                     *               "clicked": 30,
+                     *               "clickRate": 4.6,
+                     *               "replied": 33,
+                     *               "replyRate": 5.1,
+                     *               "winner": true
+                     *             }
+                     *           ],
+                     *           "winner": "story",
+                     *           "decidedAt": "2025-01-22T10:14:00.000Z"
                      *         }
                      *       ]
                      *     }
@@ -7141,7 +7245,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused";
+                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "ab_winner";
                 contactId?: string;
                 from?: string;
                 to?: string;
@@ -8252,7 +8356,7 @@ export interface operations {
                  */
                 perPage?: number;
                 status?: "pending" | "succeeded" | "failed";
-                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
+                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "campaign.ab_test_decided" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
             };
             header?: never;
             path: {

@@ -39,9 +39,23 @@ export const emailData = v.object({
    */
   thread: v.optional(v.boolean("must be true or false")),
   /** A/B variants (2–5): each contact gets one, chosen deterministically (see ./variants.ts). */
-  variants: v.optional(Variants.variants),
+  variants: v.optional(
+    v.pipe(
+      Variants.variants,
+      v.description(
+        "A/B variants (2–5), each with its own subject and body (then not set on the node); weights on all or none, default equal. A contact's variant is drawn from a hash of campaign, contact and node: the same on every retry.",
+      ),
+    ),
+  ),
   /** Pick a winner among the variants by this metric; later contacts get the winner. */
-  abTest: v.optional(Variants.abTest),
+  abTest: v.optional(
+    v.pipe(
+      Variants.abTest,
+      v.description(
+        "Pick a winner by `metric` once every variant has `minSentPerVariant` sent and one beats each other with `confidence` (one-sided two-proportion z-test, rates over sent); every later contact at this node gets the winner.",
+      ),
+    ),
+  ),
 });
 
 export const delayData = v.pipe(

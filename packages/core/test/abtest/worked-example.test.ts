@@ -74,7 +74,7 @@ describe("A/B test, worked example", () => {
     expect(pitch).toMatchObject({ winner: null, decidedAt: null });
 
     // Wave 2: 100 more contacts, all of them get the winner.
-    const later = [];
+    const later: Awaited<ReturnType<typeof factory.contact>>[] = [];
     for (let i = 0; i < 100; i++) later.push(await factory.contact(ws, { firstName: `L${i}` }));
     await ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: later.map((c) => c.id) }));
     const decidedFrom = engine.clock.now();

@@ -523,7 +523,10 @@ describe("sending simulation", () => {
       const firsts = accepted.filter((e) => e.tags.campaign === plan.id && e.tags.node === "e1");
       const variantOf = new Map(messages.map((m) => [m.id, m.variant_id]));
       const mismatched = firsts.filter((e) => variantOf.get(e.tags.message!) !== (e.subject.endsWith("!") ? "b" : "a"));
-      expect(mismatched.map((e) => `${e.tags.message}: ${e.subject}`), `${plan.id}: emails whose recorded variant is not the one sent`).toEqual([]);
+      expect(
+        mismatched.map((e) => `${e.tags.message}: ${e.subject}`),
+        `${plan.id}: emails whose recorded variant is not the one sent`,
+      ).toEqual([]);
       const counters = await Database.rows<{ variant_id: string; sent: number; opened: number }>(
         sql`SELECT variant_id, sum(sent)::int AS sent, sum(opened)::int AS opened FROM campaign_stat
             WHERE campaign_id = ${plan.id} AND node_id = 'e1' AND variant_id <> '' GROUP BY variant_id ORDER BY variant_id`,
@@ -542,7 +545,10 @@ describe("sending simulation", () => {
       decided++;
       expect(winner.variant_id).toBe("b");
       const after = messages.filter((m) => Database.toDate(m.created_at) >= Database.toDate(winner.decided_at));
-      expect(after.filter((m) => m.variant_id !== "b").map((m) => m.id), `${plan.id}: sent another variant after the winner`).toEqual([]);
+      expect(
+        after.filter((m) => m.variant_id !== "b").map((m) => m.id),
+        `${plan.id}: sent another variant after the winner`,
+      ).toEqual([]);
     }
     expect(decided, "A/B tests decided").toBeGreaterThan(0);
   }, 1_800_000);

@@ -272,11 +272,34 @@ export const CampaignStats = v.object({
   unsubscribeRate: rate,
 });
 
+const engagement = v.pick(CampaignStats, ["sent", "opened", "openRate", "clicked", "clickRate", "replied", "replyRate"]).entries;
+
+export const VariantStats = v.object({
+  id: v.string(),
+  ...engagement,
+  winner: v.pipe(v.boolean(), v.description("This variant won the node's A/B test.")),
+});
+
 export const EmailStats = v.object({
   nodeId: v.string(),
   emailNumber: count,
-  subject: v.string(),
-  ...v.pick(CampaignStats, ["sent", "opened", "openRate", "clicked", "clickRate", "replied", "replyRate"]).entries,
+  subject: v.pipe(v.string(), v.description("As written in the template; a node with variants shows its first variant's.")),
+  ...engagement,
+  variants: v.optional(
+    v.pipe(
+      v.array(VariantStats),
+      v.description("Only on a node with A/B variants: each variant's counts, in the node's order (the node's counts are their sum)."),
+    ),
+  ),
+  winner: v.optional(
+    v.pipe(v.nullable(v.string()), v.description("Only on a node with an A/B test: the winning variant's id, null until decided.")),
+  ),
+  decidedAt: v.optional(
+    v.pipe(
+      v.nullable(v.string()),
+      v.description("Only on a node with an A/B test: when the winner was decided (ISO 8601), null until then."),
+    ),
+  ),
 });
 
 export const AccountStats = v.object({
