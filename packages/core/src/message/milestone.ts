@@ -89,7 +89,7 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
   const column = `"${columnName(milestone)}"`;
   return `
     WITH m AS (
-      SELECT id, workspace_id, campaign_id, contact_id, node_id, coalesce(variant_id, '') AS variant_id, status, ${column} AS previous
+      SELECT id, workspace_id, campaign_id, contact_id, node_id, variant_id, status, ${column} AS previous
       FROM message
       WHERE ${by === "id" ? "id = $1 AND (ses_message_id = $2 OR ses_message_id IS NULL)" : "ses_message_id = $1 AND ses_message_id = $2"}
       FOR UPDATE
@@ -110,9 +110,15 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
     ), shard AS (
       ${Stats.shardSelect("hashtext((SELECT campaign_id FROM m))")}
     ), totals AS (
-      INSERT INTO campaign_stat (campaign_id, node_id, variant_id, shard, ${milestone})
-      SELECT campaign_id, node_id, variant_id, (SELECT n FROM shard), sum(d)::int FROM deltas GROUP BY campaign_id, node_id, variant_id HAVING sum(d) <> 0
-      ON CONFLICT (campaign_id, node_id, variant_id, shard) DO UPDATE SET ${milestone} = campaign_stat.${milestone} + excluded.${milestone}
+      INSERT INTO campaign_stat (campaign_id, node_id, shard, ${milestone})
+      SELECT campaign_id, node_id, (SELECT n FROM shard), sum(d)::int FROM deltas GROUP BY campaign_id, node_id HAVING sum(d) <> 0
+      ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${milestone} = campaign_stat.${milestone} + excluded.${milestone}
+      RETURNING 1
+    ), variants AS (
+      INSERT INTO campaign_variant_stat (campaign_id, node_id, variant_id, shard, ${milestone})
+      SELECT campaign_id, node_id, variant_id, (SELECT n FROM shard), sum(d)::int FROM deltas WHERE variant_id IS NOT NULL
+      GROUP BY campaign_id, node_id, variant_id HAVING sum(d) <> 0
+      ON CONFLICT (campaign_id, node_id, variant_id, shard) DO UPDATE SET ${milestone} = campaign_variant_stat.${milestone} + excluded.${milestone}
       RETURNING 1
     ), buckets AS (
       INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${milestone})
@@ -122,7 +128,7 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
       RETURNING 1
     )
     SELECT (SELECT status FROM m) AS status, (SELECT count(*)::int FROM recorded) AS recorded,
-           (SELECT count(*) FROM totals) + (SELECT count(*) FROM buckets) AS counted,
+           (SELECT count(*) FROM totals) + (SELECT count(*) FROM variants) + (SELECT count(*) FROM buckets) AS counted,
            ARRAY(SELECT id FROM wh_delivery) AS deliveries`;
 }
 

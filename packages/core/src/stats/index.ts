@@ -14,7 +14,7 @@ export {
   type VariantStats,
   variantCounts,
 } from "./read";
-export { COUNTERS, type Counter, campaignStatBucketTable, campaignStatTable } from "./stats.sql";
+export { COUNTERS, type Counter, campaignStatBucketTable, campaignStatTable, campaignVariantStatTable } from "./stats.sql";
 export * as Timeline from "./timeline";
 export { INTERVALS, type Interval, MAX_BUCKETS, type TimelinePoint, type TimelineQuery, timeline, timelineQuery } from "./timeline";
 
@@ -50,7 +50,7 @@ export function shardSelect(key: string): string {
 export const bucketSql = (at: string) => `to_timestamp(floor(extract(epoch FROM ${at}) / ${BUCKET_MINUTES * 60}) * ${BUCKET_MINUTES * 60})`;
 
 /**
- * Add to a campaign's counters, for one email node (and the A/B variant its emails got), in the bucket of `at`: one statement (two
+ * Add to a campaign's counters, for one email node in the bucket of `at` (and for the A/B variant its emails were, if any): one statement (two
  * upserts), meant to run in the transaction that records what happened. Deltas may be negative
  * (an earlier open arriving late moves the count to its bucket).
  *
@@ -81,14 +81,18 @@ export async function bump(campaignId: string, nodeId: string, at: Date, deltas:
     WITH campaign_key AS (SELECT ${campaignId}::text AS id),
     shard AS (${sql.raw(shardSelect("hashtext((SELECT id FROM campaign_key))"))}),
     totals AS (
-      INSERT INTO campaign_stat (campaign_id, node_id, variant_id, shard, ${columns})
-      SELECT ${campaignId}, ${nodeId}, ${variantId ?? ""}, shard.n, ${values} FROM shard
-      ON CONFLICT (campaign_id, node_id, variant_id, shard) DO UPDATE SET ${set("campaign_stat")}
+      INSERT INTO campaign_stat (campaign_id, node_id, shard, ${columns}) SELECT ${campaignId}, ${nodeId}, shard.n, ${values} FROM shard
+      ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${set("campaign_stat")}
+      RETURNING 1
+    ), variants AS (
+      INSERT INTO campaign_variant_stat (campaign_id, node_id, variant_id, shard, ${columns})
+      SELECT ${campaignId}, ${nodeId}, ${variantId}::text, shard.n, ${values} FROM shard WHERE ${variantId}::text IS NOT NULL
+      ON CONFLICT (campaign_id, node_id, variant_id, shard) DO UPDATE SET ${set("campaign_variant_stat")}
       RETURNING 1
     ), buckets AS (
       INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${columns}) SELECT ${campaignId}, ${bucketOf(at)}, shard.n, ${values} FROM shard
       ON CONFLICT (campaign_id, bucket, shard) DO UPDATE SET ${set("campaign_stat_bucket")}
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM totals) + (SELECT count(*) FROM buckets) AS n`);
+    SELECT (SELECT count(*) FROM totals) + (SELECT count(*) FROM variants) + (SELECT count(*) FROM buckets) AS n`);
 }

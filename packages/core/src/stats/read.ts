@@ -140,8 +140,11 @@ export function byEmailQuery(workspaceId: string, campaignId: string): SQL {
             FROM jsonb_array_elements(c.workflow->'nodes') n) AS nodes,
            c.workflow->'edges' AS edges,
            (SELECT coalesce(json_agg(t), '[]') FROM (
-              SELECT s.node_id AS "nodeId", s.variant_id AS "variantId", ${engagementSums}
-              FROM campaign_stat s WHERE s.campaign_id = c.id GROUP BY s.node_id, s.variant_id) t) AS counters,
+              SELECT s.node_id AS "nodeId", NULL AS "variantId", ${engagementSums}
+              FROM campaign_stat s WHERE s.campaign_id = c.id GROUP BY s.node_id
+              UNION ALL
+              SELECT s.node_id, s.variant_id, ${engagementSums}
+              FROM campaign_variant_stat s WHERE s.campaign_id = c.id GROUP BY s.node_id, s.variant_id) t) AS counters,
            (SELECT coalesce(json_agg(json_build_object('nodeId', w.node_id, 'variantId', w.variant_id, 'decidedAt', w.decided_at)), '[]')
             FROM ab_test_winner w WHERE w.campaign_id = c.id) AS winners
     FROM campaign c
@@ -149,7 +152,7 @@ export function byEmailQuery(workspaceId: string, campaignId: string): SQL {
 }
 
 type Num = number | string;
-export type VariantCounts = { nodeId: string; variantId: string; sent: Num; opened: Num; clicked: Num; replied: Num };
+export type VariantCounts = { nodeId: string; variantId: string | null; sent: Num; opened: Num; clicked: Num; replied: Num };
 type Winner = { nodeId: string; variantId: string; decidedAt: string };
 
 const json = <T>(value: T | string): T => (typeof value === "string" ? (JSON.parse(value) as T) : value);
@@ -190,7 +193,12 @@ export async function byEmail(campaignId: string): Promise<EmailStats[]> {
   const subjects = Workflow.subjects(emails);
   return emails.map((node, i) => {
     const rows = counters.filter((c) => c.nodeId === node.id);
-    const stats: EmailStats = { nodeId: node.id, emailNumber: i + 1, subject: subjects[i]!, ...engagement(rows) };
+    const stats: EmailStats = {
+      nodeId: node.id,
+      emailNumber: i + 1,
+      subject: subjects[i]!,
+      ...engagement(rows.filter((c) => c.variantId === null)),
+    };
     const { variants, abTest } = node.data;
     if (!variants) return stats;
     const won = winners.get(node.id);
@@ -216,7 +224,7 @@ export async function variantCounts(campaignId: string, nodeIds: readonly string
   if (!nodeIds.length) return [];
   return Database.rows<VariantCounts>(sql`
     SELECT s.node_id AS "nodeId", s.variant_id AS "variantId", ${engagementSums}
-    FROM campaign_stat s
-    WHERE s.campaign_id = ${campaignId} AND s.node_id = ANY(${Database.array([...nodeIds], "text")}) AND s.variant_id <> ''
+    FROM campaign_variant_stat s
+    WHERE s.campaign_id = ${campaignId} AND s.node_id = ANY(${Database.array([...nodeIds], "text")})
     GROUP BY s.node_id, s.variant_id`);
 }

@@ -24,7 +24,7 @@ useTestDatabase();
 const EMAILS = 4;
 const START = new Date("2026-03-02T09:00:00Z").getTime();
 const MILESTONES = ["delivered", "opened", "clicked"] as const;
-/** Each email's A/B variant ('' for none, as the counters store it). */
+/** Each email's A/B variant ('' for none: counted under the node only). */
 const VARIANTS = ["a", "b", "a", ""] as const;
 
 interface Occurrence {
@@ -67,6 +67,7 @@ beforeAll(async () => {
 async function reset(c: StatsCampaign) {
   const id = c.campaign.id;
   await Database.rows(sql`DELETE FROM campaign_stat WHERE campaign_id = ${id}`);
+  await Database.rows(sql`DELETE FROM campaign_variant_stat WHERE campaign_id = ${id}`);
   await Database.rows(sql`DELETE FROM campaign_stat_bucket WHERE campaign_id = ${id}`);
   await Database.rows(sql`DELETE FROM event WHERE campaign_id = ${id}`);
   await Database.rows(sql`UPDATE message SET delivered_at = NULL, opened_at = NULL, clicked_at = NULL WHERE campaign_id = ${id}`);
@@ -121,8 +122,10 @@ function model(occurrences: Occurrence[]) {
     const [email, milestone] = k.split("|") as [string, string];
     totals[milestone]!++;
     const variant = VARIANTS[Number(email)]!;
-    variants[variant] ??= {};
-    variants[variant][milestone] = (variants[variant][milestone] ?? 0) + 1;
+    if (variant) {
+      variants[variant] ??= {};
+      variants[variant][milestone] = (variants[variant][milestone] ?? 0) + 1;
+    }
     const bucket = Stats.bucketOf(new Date(time)).toISOString();
     buckets[bucket] ??= {};
     buckets[bucket][milestone] = (buckets[bucket][milestone] ?? 0) + 1;
@@ -143,7 +146,7 @@ async function observed(c: StatsCampaign) {
     FROM campaign_stat WHERE campaign_id = ${id} AND node_id = 'node_2'`);
   const variantRows = await Database.rows<{ variant_id: string; delivered: number; opened: number; clicked: number }>(sql`
     SELECT variant_id, sum(delivered)::int AS delivered, sum(opened)::int AS opened, sum(clicked)::int AS clicked
-    FROM campaign_stat WHERE campaign_id = ${id} AND node_id = 'node_2' GROUP BY variant_id`);
+    FROM campaign_variant_stat WHERE campaign_id = ${id} AND node_id = 'node_2' GROUP BY variant_id`);
   const variants: Record<string, Record<string, number>> = {};
   for (const row of variantRows) {
     for (const m of MILESTONES) {

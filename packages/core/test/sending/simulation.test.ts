@@ -528,8 +528,8 @@ describe("sending simulation", () => {
         `${plan.id}: emails whose recorded variant is not the one sent`,
       ).toEqual([]);
       const counters = await Database.rows<{ variant_id: string; sent: number; opened: number }>(
-        sql`SELECT variant_id, sum(sent)::int AS sent, sum(opened)::int AS opened FROM campaign_stat
-            WHERE campaign_id = ${plan.id} AND node_id = 'e1' AND variant_id <> '' GROUP BY variant_id ORDER BY variant_id`,
+        sql`SELECT variant_id, sum(sent)::int AS sent, sum(opened)::int AS opened FROM campaign_variant_stat
+            WHERE campaign_id = ${plan.id} AND node_id = 'e1' GROUP BY variant_id ORDER BY variant_id`,
       );
       expect(counters, `${plan.id}: per-variant counters`).toEqual(
         ["a", "b"].map((id) => ({

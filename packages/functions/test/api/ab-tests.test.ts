@@ -167,5 +167,5 @@ describe("GET /v1/campaigns/:id/stats/emails with A/B variants", () => {
       ["short", false],
       ["story", true],
     ]);
-  });
+  }, 180_000);
 });
