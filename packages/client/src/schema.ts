@@ -275,10 +275,30 @@ export interface paths {
         get: operations["getEmailAccount"];
         /**
          * Update an email account
-         * @description Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails.
+         * @description Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails, bounce and complaint limits.
          */
         put: operations["updateEmailAccount"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email-accounts/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume an email account paused by the deliverability guard
+         * @description An account whose hard bounces or complaints over its last 200 sent emails (all campaigns, once 20 were sent) exceeded `maxBounceRate` or `maxComplaintRate` is paused (`sendingStatus: paused`, `pausedReason`): it sends nothing in any campaign, and campaigns rotating through several accounts skip it. Resuming clears `pausedReason` and starts a new window of 200 emails (the bounces before no longer count). Resuming an account that is not paused changes nothing.
+         */
+        post: operations["resumeEmailAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -943,7 +963,10 @@ export interface components {
          *         "startedAt": "2025-01-09T12:00:00.000Z"
          *       },
          *       "minSecondsBetweenEmails": 60,
+         *       "maxBounceRate": 5,
+         *       "maxComplaintRate": 0.3,
          *       "status": "verified",
+         *       "sendingStatus": "active",
          *       "createdAt": "2025-01-09T12:00:00.000Z",
          *       "updatedAt": "2025-01-09T12:00:00.000Z"
          *     }
@@ -964,8 +987,39 @@ export interface components {
             };
             /** @description At least this many seconds between two emails of the account, across campaigns. */
             minSecondsBetweenEmails: number;
-            /** @enum {string} */
+            /** @description Percent of hard bounces over the account's last 200 sent emails, across all its campaigns (once 20 were sent), that pauses the account. Default 5. */
+            maxBounceRate: number;
+            /** @description Percent of complaints over the account's last 200 sent emails (once 20 were sent) that pauses the account. Default 0.3. */
+            maxComplaintRate: number;
+            /**
+             * @description The SES identity's verification.
+             * @enum {string}
+             */
             status: "pending" | "verified" | "failed";
+            /**
+             * @description `paused`: the deliverability guard stopped the account (see `pausedReason`); it sends nothing in any campaign until `POST /email-accounts/{id}/resume`.
+             * @enum {string}
+             */
+            sendingStatus: "active" | "paused";
+            /**
+             * @description Only while paused: why the deliverability guard paused the account (its rate over its last 200 sent emails across campaigns); cleared by resume, which starts a new window.
+             * @example {
+             *       "code": "COMPLAINT_RATE",
+             *       "rate": 0.5,
+             *       "threshold": 0.3,
+             *       "at": "2025-01-20T10:42:00.000Z"
+             *     }
+             */
+            pausedReason?: {
+                /** @enum {string} */
+                code: "BOUNCE_RATE" | "COMPLAINT_RATE";
+                /** @description The rate that crossed the limit, in percent of the window's sent emails. */
+                rate: number;
+                /** @description The setting it exceeded (`maxBounceRate` or `maxComplaintRate`). */
+                threshold: number;
+                /** Format: date-time */
+                at: string;
+            };
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1001,7 +1055,16 @@ export interface components {
          *         "maxEmailsPerHour": 30,
          *         "timezoneMode": "campaign",
          *         "maxBounceRate": 5,
-         *         "maxComplaintRate": 0.3
+         *         "maxComplaintRate": 0.3,
+         *         "stopOnCompanyReply": false,
+         *         "holidays": {
+         *           "country": "FR"
+         *         },
+         *         "skipDates": [
+         *           "2025-12-24",
+         *           "2025-12-31"
+         *         ],
+         *         "outOfOfficeHoldDays": 7
          *       },
          *       "stats": {
          *         "totalContacts": 500,
@@ -1099,6 +1162,32 @@ export interface components {
                 maxBounceRate: number;
                 /** @description Percent of complaints over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 0.3. */
                 maxComplaintRate: number;
+                /** @description A human reply from a contact of domain D stops every other contact of D in the campaign (each with a `stopped` activity event naming the reply). Free-mail domains (gmail.com, outlook.com, ...) never count as a company. Default false. */
+                stopOnCompanyReply: boolean;
+                /**
+                 * @description No email on the public holidays of this country (ISO 3166-1 code) and, optionally, region (the holiday calendar's code, such as `67` for Bas-Rhin or `BY` for Bavaria), read in the timezone that applies to each contact; business-day delays do not count them. Null (default): none. An unknown country or region is a 400 naming `settings.holidays.country` or `settings.holidays.region`.
+                 * @example {
+                 *       "country": "FR"
+                 *     }
+                 * @example {
+                 *       "country": "DE",
+                 *       "region": "BY"
+                 *     }
+                 */
+                holidays: {
+                    country: string;
+                    region?: string;
+                } | null;
+                /**
+                 * @description Local dates (`YYYY-MM-DD`, at most 366, sorted and without repeats) with no email, in the timezone that applies to each contact; business-day delays do not count them. Default [].
+                 * @example [
+                 *       "2026-12-24",
+                 *       "2026-12-31"
+                 *     ]
+                 */
+                skipDates: string[];
+                /** @description An automatic reply holds the contact's next email until the first send day after the return date it gives (English, French, German or Spanish; dates in the past or more than 90 days ahead are ignored); with none, this many days (1–90, default 7). */
+                outOfOfficeHoldDays: number;
             };
             stats: {
                 totalContacts: number;
@@ -1205,6 +1294,7 @@ export interface components {
          *       "currentNodeId": "node_4",
          *       "nextSendAt": "2025-01-21T09:00:00.000Z",
          *       "lastSentAt": "2025-01-16T09:12:00.000Z",
+         *       "holdUntil": "2025-01-21T08:00:00.000Z",
          *       "sending": null,
          *       "error": null,
          *       "addedAt": "2025-01-15T10:35:00.000Z",
@@ -1217,10 +1307,12 @@ export interface components {
             firstName: string | null;
             lastName: string | null;
             /** @enum {string} */
-            status: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed";
+            status: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed" | "left_company";
             currentNodeId: string | null;
             nextSendAt: string | null;
             lastSentAt: string | null;
+            /** @description An out-of-office reply holds the next email until this instant (the first send day after the return date it gave, or `settings.outOfOfficeHoldDays` later). Null when nothing holds it. */
+            holdUntil: string | null;
             /** @description The email of the current step when SES's answer is not known yet (the sender stopped around the SES call): settled as sent by SES's Send event, or as never sent by evidence, after which it is sent once. Null otherwise. */
             sending: {
                 messageId: string;
@@ -1378,7 +1470,7 @@ export interface components {
         ActivityEvent: {
             id: string;
             /** @enum {string} */
-            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "ab_winner";
+            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped" | "ab_winner";
             contactId: string;
             contactEmail: string | null;
             emailNodeId: string | null;
@@ -4254,7 +4346,10 @@ export interface operations {
                      *             "startedAt": "2025-01-09T12:00:00.000Z"
                      *           },
                      *           "minSecondsBetweenEmails": 60,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3,
                      *           "status": "verified",
+                     *           "sendingStatus": "active",
                      *           "createdAt": "2025-01-09T12:00:00.000Z",
                      *           "updatedAt": "2025-01-09T12:00:00.000Z"
                      *         }
@@ -4305,7 +4400,9 @@ export interface operations {
                  *         "startPerDay": 5,
                  *         "incrementPerDay": 3
                  *       },
-                 *       "minSecondsBetweenEmails": 60
+                 *       "minSecondsBetweenEmails": 60,
+                 *       "maxBounceRate": 5,
+                 *       "maxComplaintRate": 0.3
                  *     }
                  */
                 "application/json": {
@@ -4322,6 +4419,10 @@ export interface operations {
                     };
                     /** @default 0 */
                     minSecondsBetweenEmails?: number;
+                    /** @default 5 */
+                    maxBounceRate?: number;
+                    /** @default 0.3 */
+                    maxComplaintRate?: number;
                 };
             };
         };
@@ -4353,7 +4454,10 @@ export interface operations {
                      *           "startedAt": "2025-01-09T12:00:00.000Z"
                      *         },
                      *         "minSecondsBetweenEmails": 60,
+                     *         "maxBounceRate": 5,
+                     *         "maxComplaintRate": 0.3,
                      *         "status": "verified",
+                     *         "sendingStatus": "active",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
                      *       }
@@ -4441,7 +4545,10 @@ export interface operations {
                      *           "startedAt": "2025-01-09T12:00:00.000Z"
                      *         },
                      *         "minSecondsBetweenEmails": 60,
+                     *         "maxBounceRate": 5,
+                     *         "maxComplaintRate": 0.3,
                      *         "status": "verified",
+                     *         "sendingStatus": "active",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
                      *       }
@@ -4511,6 +4618,8 @@ export interface operations {
                         incrementPerDay?: number;
                     };
                     minSecondsBetweenEmails?: number;
+                    maxBounceRate?: number;
+                    maxComplaintRate?: number;
                 };
             };
         };
@@ -4541,7 +4650,10 @@ export interface operations {
                      *           "startedAt": "2025-01-09T12:00:00.000Z"
                      *         },
                      *         "minSecondsBetweenEmails": 60,
+                     *         "maxBounceRate": 5,
+                     *         "maxComplaintRate": 0.3,
                      *         "status": "verified",
+                     *         "sendingStatus": "active",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
                      *       }
@@ -4579,6 +4691,90 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    resumeEmailAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The email account's id (`acc_…`).
+                 * @example acc_xyz789
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "acc_xyz789",
+                     *         "email": "sales@acme.example.com",
+                     *         "name": "Acme Sales",
+                     *         "replyTo": null,
+                     *         "dailyLimit": 500,
+                     *         "warmup": {
+                     *           "enabled": true,
+                     *           "startPerDay": 5,
+                     *           "incrementPerDay": 3,
+                     *           "startedAt": "2025-01-09T12:00:00.000Z"
+                     *         },
+                     *         "minSecondsBetweenEmails": 60,
+                     *         "maxBounceRate": 5,
+                     *         "maxComplaintRate": 0.3,
+                     *         "status": "verified",
+                     *         "sendingStatus": "active",
+                     *         "createdAt": "2025-01-09T12:00:00.000Z",
+                     *         "updatedAt": "2025-01-09T12:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["EmailAccount"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No email account with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
             429: components["responses"]["RateLimited"];
         };
     };
@@ -4642,7 +4838,16 @@ export interface operations {
                      *             "maxEmailsPerHour": 30,
                      *             "timezoneMode": "campaign",
                      *             "maxBounceRate": 5,
-                     *             "maxComplaintRate": 0.3
+                     *             "maxComplaintRate": 0.3,
+                     *             "stopOnCompanyReply": false,
+                     *             "holidays": {
+                     *               "country": "FR"
+                     *             },
+                     *             "skipDates": [
+                     *               "2025-12-24",
+                     *               "2025-12-31"
+                     *             ],
+                     *             "outOfOfficeHoldDays": 7
                      *           },
                      *           "stats": {
                      *             "totalContacts": 500,
@@ -4770,7 +4975,16 @@ export interface operations {
                  *         "maxEmailsPerHour": 30,
                  *         "timezoneMode": "campaign",
                  *         "maxBounceRate": 5,
-                 *         "maxComplaintRate": 0.3
+                 *         "maxComplaintRate": 0.3,
+                 *         "stopOnCompanyReply": false,
+                 *         "holidays": {
+                 *           "country": "FR"
+                 *         },
+                 *         "skipDates": [
+                 *           "2025-12-24",
+                 *           "2025-12-31"
+                 *         ],
+                 *         "outOfOfficeHoldDays": 7
                  *       },
                  *       "workflow": {
                  *         "nodes": [
@@ -4845,6 +5059,13 @@ export interface operations {
                         timezoneMode?: "campaign" | "contact";
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
+                        stopOnCompanyReply?: boolean;
+                        holidays?: {
+                            country: string;
+                            region?: string;
+                        } | null;
+                        skipDates?: string[];
+                        outOfOfficeHoldDays?: number;
                     };
                     workflow?: {
                         nodes: ({
@@ -4942,7 +5163,16 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5130,7 +5360,16 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5277,6 +5516,13 @@ export interface operations {
                         timezoneMode?: "campaign" | "contact";
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
+                        stopOnCompanyReply?: boolean;
+                        holidays?: {
+                            country: string;
+                            region?: string;
+                        } | null;
+                        skipDates?: string[];
+                        outOfOfficeHoldDays?: number;
                     };
                     workflow?: {
                         nodes: ({
@@ -5373,7 +5619,16 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5619,7 +5874,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                status?: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed";
+                status?: "pending" | "in_progress" | "completed" | "replied" | "bounced" | "unsubscribed" | "failed" | "left_company";
             };
             header?: never;
             path: {
@@ -5656,6 +5911,7 @@ export interface operations {
                      *           "currentNodeId": "node_4",
                      *           "nextSendAt": "2025-01-21T09:00:00.000Z",
                      *           "lastSentAt": "2025-01-16T09:12:00.000Z",
+                     *           "holdUntil": "2025-01-21T08:00:00.000Z",
                      *           "sending": null,
                      *           "error": null,
                      *           "addedAt": "2025-01-15T10:35:00.000Z",
@@ -6127,7 +6383,16 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6321,7 +6586,16 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6515,7 +6789,16 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6709,7 +6992,16 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false,
+                     *           "holidays": {
+                     *             "country": "FR"
+                     *           },
+                     *           "skipDates": [
+                     *             "2025-12-24",
+                     *             "2025-12-31"
+                     *           ],
+                     *           "outOfOfficeHoldDays": 7
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -7245,7 +7537,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "ab_winner";
+                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped" | "ab_winner";
                 contactId?: string;
                 from?: string;
                 to?: string;
@@ -8356,7 +8648,7 @@ export interface operations {
                  */
                 perPage?: number;
                 status?: "pending" | "succeeded" | "failed";
-                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "campaign.ab_test_decided" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
+                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "email_account.paused" | "email_account.resumed" | "campaign.ab_test_decided" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
             };
             header?: never;
             path: {

@@ -1,20 +1,13 @@
 import { sql } from "drizzle-orm";
-import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { contactTable } from "../contact/contact.sql";
 import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
-import { emailAccountTable } from "../email-account/email-account.sql";
-import type { Day, TimezoneMode } from "../schedule";
+import { emailAccountTable, type PausedReason } from "../email-account/email-account.sql";
+import type { Day, HolidayCalendar, TimezoneMode } from "../schedule";
 import type { Workflow } from "../workflow";
 import { workspaceRecord } from "../workspace/workspace.sql";
 
-export interface PausedReason {
-  code: "BOUNCE_RATE" | "COMPLAINT_RATE";
-  /** Percent of the window's sent emails. */
-  rate: number;
-  /** The setting it exceeded (percent). */
-  threshold: number;
-  at: string;
-}
+export type { PausedReason } from "../email-account/email-account.sql";
 
 export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "completed", "archived"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -38,10 +31,18 @@ export const campaignTable = pgTable(
     /** `contact`: each contact's window and business days in its own timezone (the campaign's when it has none). */
     timezoneMode: text("timezone_mode").$type<TimezoneMode>().notNull().default("campaign"),
     maxEmailsPerHour: integer("max_emails_per_hour").notNull(),
+    /** Public holidays of this country (and region) are not send days, nor business days. */
+    holidays: jsonb("holidays").$type<HolidayCalendar | null>(),
+    /** Local dates (`YYYY-MM-DD`) with no email, not counted as business days. */
+    skipDates: text("skip_dates").array().notNull().default(sql`'{}'::text[]`),
+    /** An automatic reply with no return date holds the contact's next step this many days. */
+    outOfOfficeHoldDays: integer("out_of_office_hold_days").notNull().default(7),
     /** Pause when hard bounces exceed this percent of the guard's window of sent emails. */
     maxBounceRate: doublePrecision("max_bounce_rate").notNull().default(5),
     /** Pause when complaints exceed this percent of the guard's window of sent emails. */
     maxComplaintRate: doublePrecision("max_complaint_rate").notNull().default(0.3),
+    /** A human reply from a contact of a company domain stops every contact of that domain in the campaign (#13). */
+    stopOnCompanyReply: boolean("stop_on_company_reply").notNull().default(false),
     workflow: jsonb("workflow").$type<Workflow>(),
     /** Enrolled contacts, kept in the statement that enrols or removes them. */
     totalContacts: integer("total_contacts").notNull().default(0),
@@ -67,7 +68,16 @@ export const campaignTable = pgTable(
   ],
 );
 
-export const CAMPAIGN_CONTACT_STATUSES = ["pending", "in_progress", "completed", "replied", "bounced", "unsubscribed", "failed"] as const;
+export const CAMPAIGN_CONTACT_STATUSES = [
+  "pending",
+  "in_progress",
+  "completed",
+  "replied",
+  "bounced",
+  "unsubscribed",
+  "failed",
+  "left_company",
+] as const;
 export type CampaignContactStatus = (typeof CAMPAIGN_CONTACT_STATUSES)[number];
 
 /**
@@ -87,6 +97,8 @@ export const campaignContactTable = pgTable(
     claimedAt: timestamptz("claimed_at"),
     claimId: text("claim_id"),
     lastSentAt: timestamptz("last_sent_at"),
+    /** An out-of-office reply holds the next step until then (`next_run_at` is moved with it). */
+    holdUntil: timestamptz("hold_until"),
     /** The account that sends this contact's emails, chosen at its first email. */
     emailAccountId: text("email_account_id"),
     /** Why the contact failed (a template variable without value, a rejected address, ...). */

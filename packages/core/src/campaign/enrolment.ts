@@ -28,7 +28,7 @@ const textArray = (values: readonly string[]) => Database.array(values, "text");
 /** The first email and when it is due, for contacts starting now (`window`: the contact's, see `windowOf`). */
 export function firstStep(workflow: Workflow.Workflow, window: SendWindow, from: Date) {
   const step = Workflow.nextStep(workflow);
-  return { nodeId: step.nodeId, at: dueAt(addDelays(from, step.delays, window.timezone), window) };
+  return { nodeId: step.nodeId, at: dueAt(addDelays(from, step.delays, window), window) };
 }
 
 /**
@@ -200,6 +200,8 @@ export interface CampaignContact {
   currentNodeId: string | null;
   nextSendAt: Date | null;
   lastSentAt: Date | null;
+  /** An out-of-office reply holds the next email until then (null: no hold, or it has passed). */
+  holdUntil: Date | null;
   /** The current step's email while SES's answer is unknown (see sending/evidence). */
   sending: { messageId: string; nodeId: string; since: Date } | null;
   error: string | null;
@@ -209,7 +211,7 @@ export interface CampaignContact {
 
 const LISTED_PROGRESS = pick(
   campaignContactTable,
-  ["contactId", "status", "currentNodeId", "nextRunAt", "lastSentAt", "error", "createdAt", "updatedAt"],
+  ["contactId", "status", "currentNodeId", "nextRunAt", "lastSentAt", "holdUntil", "error", "createdAt", "updatedAt"],
   "cc",
 );
 const LISTED_CONTACT = pick(contactTable, ["email", "firstName", "lastName"], "c");
@@ -240,12 +242,14 @@ export async function list(campaignId: string, query: v.InferOutput<typeof Schem
   }
   return {
     data: raw.map((r) => {
-      const { createdAt: addedAt, nextRunAt: nextSendAt, ...progress } = LISTED_PROGRESS.decode(r);
+      const { createdAt: addedAt, nextRunAt: nextSendAt, holdUntil, ...progress } = LISTED_PROGRESS.decode(r);
       const sending =
         r.sending_id && r.sending_since && progress.currentNodeId
           ? { messageId: r.sending_id, nodeId: progress.currentNodeId, since: Database.toDate(r.sending_since) }
           : null;
-      return { ...progress, ...LISTED_CONTACT.decode(r), nextSendAt, sending, addedAt };
+      // A hold is shown while it holds: once passed it no longer explains anything.
+      const held = holdUntil && holdUntil > Clock.now() && progress.status === "in_progress" ? holdUntil : null;
+      return { ...progress, ...LISTED_CONTACT.decode(r), nextSendAt, holdUntil: held, sending, addedAt };
     }),
     meta: pageMeta(query.page, query.perPage, total),
   };

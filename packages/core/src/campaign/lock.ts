@@ -20,7 +20,18 @@ export async function lock(id: string): Promise<Row> {
 export function settingsOf(
   row: Pick<
     Row,
-    "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "timezoneMode" | "maxBounceRate" | "maxComplaintRate"
+    | "sendDays"
+    | "sendHoursStart"
+    | "sendHoursEnd"
+    | "timezone"
+    | "maxEmailsPerHour"
+    | "timezoneMode"
+    | "maxBounceRate"
+    | "maxComplaintRate"
+    | "stopOnCompanyReply"
+    | "holidays"
+    | "skipDates"
+    | "outOfOfficeHoldDays"
   >,
 ): Settings {
   return {
@@ -32,5 +43,9 @@ export function settingsOf(
     timezoneMode: row.timezoneMode,
     maxBounceRate: row.maxBounceRate,
     maxComplaintRate: row.maxComplaintRate,
+    stopOnCompanyReply: row.stopOnCompanyReply,
+    holidays: row.holidays ?? null,
+    skipDates: row.skipDates,
+    outOfOfficeHoldDays: row.outOfOfficeHoldDays,
   };
 }

@@ -1,7 +1,20 @@
 import * as v from "valibot";
 import { filtersObject } from "../contact/schema";
 import type { ErrorDetail } from "../error";
-import { canonicalTimezone, DAYS, type Day, isValidTimezone, type SendWindow, TIMEZONE_MODES, type TimezoneMode } from "../schedule";
+import {
+  canonicalCountry,
+  canonicalRegion,
+  canonicalTimezone,
+  DAYS,
+  type Day,
+  type HolidayCalendar,
+  isValidTimezone,
+  plusDays,
+  regionsOf,
+  type SendWindow,
+  TIMEZONE_MODES,
+  type TimezoneMode,
+} from "../schedule";
 import { idList, idOf, objectOnly, optionalText, order, pageQuery, requiredText, sortBy } from "../util/schema";
 import * as Workflow from "../workflow";
 import { CAMPAIGN_CONTACT_STATUSES, CAMPAIGN_STATUSES } from "./campaign.sql";
@@ -17,6 +30,47 @@ const hour = (min: number, max: number) =>
 const percent = v.pipe(v.number("must be a number"), v.minValue(0.01, "must be at least 0.01"), v.maxValue(100, "must be at most 100"));
 
 const dayName = v.pipe(v.string("must be a day name"), v.trim(), v.toLowerCase(), v.picklist(DAYS, `must be one of ${DAYS.join(", ")}`));
+
+/** `{country, region?}`: the country's public holidays (and its region's), from date-holidays. */
+const holidayCalendar = v.pipe(
+  objectOnly(
+    v.object({
+      country: v.pipe(
+        v.string("must be a string"),
+        v.check((c) => canonicalCountry(c) !== undefined, "must be an ISO 3166-1 country code with holiday rules, such as FR"),
+        v.transform((c) => canonicalCountry(c)!),
+      ),
+      region: v.optional(v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("must not be empty (leave it out)"))),
+    }),
+  ),
+  v.forward(
+    v.partialCheck(
+      [["country"], ["region"]],
+      (h) => h.region === undefined || canonicalRegion(h.country, h.region) !== undefined,
+      (issue) => {
+        const country = (issue.input as { country: string }).country;
+        const regions = Object.keys(regionsOf(country));
+        return regions.length
+          ? `is not a region of ${country}: one of ${regions.join(", ")}`
+          : `${country} has no regions in the holiday calendar (leave it out)`;
+      },
+    ),
+    ["region"],
+  ),
+  v.transform(
+    (h): HolidayCalendar => (h.region ? { country: h.country, region: canonicalRegion(h.country, h.region)! } : { country: h.country }),
+  ),
+);
+
+/** A real calendar date, `YYYY-MM-DD` (2000–2100). */
+const isoDate = v.pipe(
+  v.string("must be a date (YYYY-MM-DD)"),
+  v.trim(),
+  v.regex(/^(20\d\d|2100)-\d\d-\d\d$/, "must be a date YYYY-MM-DD between 2000 and 2100"),
+  v.check((d) => plusDays(d, 0) === d, "is not a calendar date"),
+);
+
+export const MAX_SKIP_DATES = 366;
 
 /** Settings as sent: every key optional (defaults on create, merged key by key on update). */
 export const settingsInput = objectOnly(
@@ -42,6 +96,16 @@ export const settingsInput = objectOnly(
     timezoneMode: v.optional(v.picklist(TIMEZONE_MODES, `must be one of ${TIMEZONE_MODES.join(", ")}`)),
     maxBounceRate: v.optional(percent),
     maxComplaintRate: v.optional(percent),
+    stopOnCompanyReply: v.optional(v.boolean("must be true or false")),
+    holidays: v.optional(v.nullable(holidayCalendar)),
+    skipDates: v.optional(
+      v.pipe(
+        v.array(isoDate, "must be an array of dates (YYYY-MM-DD)"),
+        v.maxLength(MAX_SKIP_DATES, `must list at most ${MAX_SKIP_DATES} dates`),
+        v.transform((dates) => [...new Set(dates)].sort()),
+      ),
+    ),
+    outOfOfficeHoldDays: v.optional(hour(1, 90)),
   }),
 );
 
@@ -55,6 +119,14 @@ export interface Settings extends SendWindow {
   maxBounceRate: number;
   /** Percent of complaints over the last 200 sent emails that pauses the campaign. */
   maxComplaintRate: number;
+  /** A human reply from a contact of domain D stops every contact of D in the campaign (free-mail domains never count). */
+  stopOnCompanyReply: boolean;
+  /** Public holidays of this country (and region) are skipped; null: none. */
+  holidays: HolidayCalendar | null;
+  /** Local dates with no email, sorted. */
+  skipDates: string[];
+  /** Days an automatic reply without a return date holds the contact's next step. */
+  outOfOfficeHoldDays: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -66,6 +138,10 @@ export const DEFAULT_SETTINGS: Settings = {
   timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
+  stopOnCompanyReply: false,
+  holidays: null,
+  skipDates: [],
+  outOfOfficeHoldDays: 7,
 };
 
 /** Merge `input` over `base` key by key, then check what only the whole can tell (start < end). */

@@ -1,6 +1,9 @@
 import { DateTime, IANAZone } from "luxon";
 import tzdata from "tzdata/timezone-data.json" with { type: "json" };
 import type { Delay } from "../workflow";
+import { isSkipped, plusDays, type SkippedDays, skipsAny } from "./calendar";
+
+export * from "./calendar";
 
 /**
  * Send windows and delays in the campaign's timezone, with luxon doing the timezone arithmetic
@@ -13,7 +16,7 @@ export type Day = (typeof DAYS)[number];
 export const TIMEZONE_MODES = ["campaign", "contact"] as const;
 export type TimezoneMode = (typeof TIMEZONE_MODES)[number];
 
-export interface SendWindow {
+export interface SendWindow extends SkippedDays {
   sendDays: readonly Day[];
   /** First hour of sending, 0–23, local time. */
   sendHoursStart: number;
@@ -45,24 +48,33 @@ export function dueAt(at: Date, window: SendWindow): Date {
 const local = (at: Date, timezone: string) => DateTime.fromJSDate(at, { zone: timezone });
 const dayName = (dt: DateTime) => DAYS[dt.weekday - 1]!;
 
-/** Is `at` inside the window: an allowed day, and `[start:00, end:00)` local time? */
+/** A send day: an allowed day of the week that is neither a public holiday of the window's calendar nor a skipped date. */
+function isSendDay(dt: DateTime, window: SendWindow): boolean {
+  return window.sendDays.includes(dayName(dt)) && !(skipsAny(window) && isSkipped(dt.toISODate()!, window));
+}
+
+/** Is `at` inside the window: a send day, and `[start:00, end:00)` local time? */
 export function isOpen(at: Date, window: SendWindow): boolean {
   const dt = local(at, window.timezone);
-  return window.sendDays.includes(dayName(dt)) && dt.hour >= window.sendHoursStart && dt.hour < window.sendHoursEnd;
+  return dt.hour >= window.sendHoursStart && dt.hour < window.sendHoursEnd && isSendDay(dt, window);
 }
+
+// Holidays and skipped dates can close a window for weeks (a list of dates is the user's), but
+// not for ever: a year and a week covers any calendar with one send day left.
+const HORIZON_DAYS = 373;
 
 /** `at` if the window is open then, else the next moment it opens. */
 export function nextOpening(at: Date, window: SendWindow): Date {
   if (isOpen(at, window)) return at;
   const today = local(at, window.timezone).startOf("day");
-  for (let d = 0; d <= 7; d++) {
+  for (let d = 0; d <= HORIZON_DAYS; d++) {
     const day = today.plus({ days: d });
-    if (!window.sendDays.includes(dayName(day))) continue;
+    if (!isSendDay(day, window)) continue;
     // A start hour that does not exist that day (DST gap) becomes the first instant after it.
     const opening = day.set({ hour: window.sendHoursStart, minute: 0, second: 0, millisecond: 0 });
     if (opening.toMillis() > at.getTime() && isOpen(opening.toJSDate(), window)) return opening.toJSDate();
   }
-  throw new Error("send window never opens (no send days)");
+  throw new Error("send window never opens (no send days, or every one skipped)");
 }
 
 /** When the window open at `at` closes (the next instant outside it). */
@@ -75,17 +87,23 @@ export function closing(at: Date, window: SendWindow): Date {
   return end.toJSDate();
 }
 
+/** Where delays are counted: a timezone, with the days business-day delays skip besides weekends. */
+export type DelayCalendar = string | (SkippedDays & { timezone: string });
+
 /**
- * `from` + a delay, in the campaign's timezone: calendar days keep the wall-clock time across DST
- * changes; business days skip Saturdays and Sundays; hours are elapsed time.
+ * `from` + a delay, in the window's timezone (`calendar`: the timezone alone, or the window with
+ * its holidays and skipped dates): calendar days keep the wall-clock time across DST changes;
+ * business days skip Saturdays, Sundays, public holidays and skipped dates; hours are elapsed time.
  */
-export function addDelay(from: Date, delay: Delay, timezone: string): Date {
-  let dt = local(from, timezone);
+export function addDelay(from: Date, delay: Delay, calendar: DelayCalendar): Date {
+  const days: SkippedDays & { timezone: string } = typeof calendar === "string" ? { timezone: calendar } : calendar;
+  let dt = local(from, days.timezone);
   if (delay.businessDays) {
+    const skips = skipsAny(days);
     let remaining = delay.days;
     while (remaining > 0) {
       dt = dt.plus({ days: 1 });
-      if (dt.weekday <= 5) remaining--;
+      if (dt.weekday <= 5 && !(skips && isSkipped(dt.toISODate()!, days))) remaining--;
     }
   } else if (delay.days) {
     dt = dt.plus({ days: delay.days });
@@ -94,8 +112,22 @@ export function addDelay(from: Date, delay: Delay, timezone: string): Date {
   return dt.toJSDate();
 }
 
-export function addDelays(from: Date, delays: readonly Delay[], timezone: string): Date {
-  return delays.reduce((at, delay) => addDelay(at, delay, timezone), from);
+export function addDelays(from: Date, delays: readonly Delay[], calendar: DelayCalendar): Date {
+  return delays.reduce((at, delay) => addDelay(at, delay, calendar), from);
+}
+
+/** The local date (`YYYY-MM-DD`) of `at` in `timezone`. */
+export function localDate(at: Date, timezone: string): string {
+  return local(at, timezone).toISODate()!;
+}
+
+/**
+ * The first opening of the window on a send day after the local date `date` (`YYYY-MM-DD`): the
+ * day after is the earliest, then weekends, holidays and skipped dates are passed over.
+ */
+export function firstSendDayAfter(date: string, window: SendWindow): Date {
+  const next = DateTime.fromISO(plusDays(date, 1), { zone: window.timezone }).startOf("day");
+  return nextOpening(next.toJSDate(), window);
 }
 
 let zoneNames: Map<string, string> | undefined;

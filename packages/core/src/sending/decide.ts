@@ -15,7 +15,10 @@ import type { EmailNode, Workflow } from "../workflow";
 
 /** A campaign contact's step as the sender reads it, with its contact and any email already reserved. */
 export interface Step {
-  progress: Pick<typeof campaignContactTable.$inferSelect, "contactId" | "status" | "currentNodeId" | "claimId" | "emailAccountId">;
+  progress: Pick<typeof campaignContactTable.$inferSelect, "contactId" | "status" | "currentNodeId" | "claimId" | "emailAccountId"> & {
+    /** An out-of-office reply holds the step until then. */
+    holdUntil?: Date | null;
+  };
   contact: Pick<
     typeof contactTable.$inferSelect,
     "email" | "firstName" | "lastName" | "company" | "jobTitle" | "phone" | "website" | "customFields" | "status" | "timezone"
@@ -53,7 +56,7 @@ export type Decision<Email> =
   | { kind: "stale" }
   /** Another delivery of this same job holds the email (in flight): leave it. */
   | { kind: "held" }
-  /** Not now (paused, window closed, limit reached): give the claim back, the step stays due. */
+  /** Not now (paused, window closed, limit reached, held by an out-of-office reply): give the claim back, the step stays due. */
   | { kind: "defer" }
   /** The contact may not be emailed any more: stop its sequence with this status. */
   | { kind: "stop"; status: "bounced" | "unsubscribed" }
@@ -75,6 +78,8 @@ export interface Situation {
   /** The campaign's sending accounts, in its order. */
   accounts: readonly AccountRoom[];
   workflow: Workflow | null;
+  /** The time of the decision: a step held (out of office) past it waits. */
+  now?: Date;
 }
 
 /**
@@ -120,6 +125,7 @@ export function decide<Email>(
       }
       const windowOpen = typeof situation.windowOpen === "function" ? situation.windowOpen(step) : situation.windowOpen;
       if (!situation.active || !windowOpen) return { kind: "defer" };
+      if (progress.holdUntil && situation.now && progress.holdUntil > situation.now) return { kind: "defer" };
       if (step.contact.status !== "active" || step.suppressed) {
         // Never email a contact who unsubscribed, bounced or complained, in any campaign, nor an
         // address or domain on the suppression list.

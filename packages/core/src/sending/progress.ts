@@ -32,10 +32,20 @@ export function nextAfter(workflow: Workflow.Workflow | null, window: SendWindow
   const step = workflow ? Workflow.nextStep(workflow, nodeId) : { nodeId: null, delays: [] };
   if (!step.nodeId) return { status: "completed", nodeId: null, at: null };
   // Delays count from the moment the previous email was sent, in the window's timezone.
-  return { status: "in_progress", nodeId: step.nodeId, at: dueAt(addDelays(sentAt, step.delays, window.timezone), window) };
+  return { status: "in_progress", nodeId: step.nodeId, at: dueAt(addDelays(sentAt, step.delays, window), window) };
 }
 
-const SEQUENCE = pick(campaignTable, ["id", "workflow", "sendDays", "sendHoursStart", "sendHoursEnd", "timezone", "timezoneMode"]);
+const SEQUENCE = pick(campaignTable, [
+  "id",
+  "workflow",
+  "sendDays",
+  "sendHoursStart",
+  "sendHoursEnd",
+  "timezone",
+  "timezoneMode",
+  "holidays",
+  "skipDates",
+]);
 const MOVED = pick(campaignContactTable, ["campaignId", "contactId", "status"], "cc");
 
 const UTC_WINDOW: SendWindow = { sendDays: [], sendHoursStart: 0, sendHoursEnd: 24, timezone: "UTC" };
@@ -108,7 +118,9 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
       MOVED,
       sql`
       UPDATE campaign_contact cc
-      SET status = v.status, current_node_id = v.next_node, next_run_at = v.next_at, email_account_id = v.account_id,
+      SET status = v.status, current_node_id = v.next_node, email_account_id = v.account_id,
+          -- An out-of-office hold that arrived while this email was in flight still holds the next one.
+          next_run_at = CASE WHEN v.next_at IS NULL THEN NULL ELSE greatest(v.next_at, cc.hold_until) END,
           claimed_at = NULL, claim_id = NULL, last_sent_at = v.sent_at, error = NULL, updated_at = ${Clock.now()}
       FROM ${unnest(moves, {
         campaign_id: ["text", ({ m }) => m.campaignId],

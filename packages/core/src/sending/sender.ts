@@ -63,7 +63,7 @@ interface Reservations {
   stopped: boolean;
 }
 
-const PROGRESS = pick(campaignContactTable, ["contactId", "status", "currentNodeId", "claimId", "emailAccountId"], "cc");
+const PROGRESS = pick(campaignContactTable, ["contactId", "status", "currentNodeId", "claimId", "emailAccountId", "holdUntil"], "cc");
 const CONTACT = pick(
   contactTable,
   ["email", "firstName", "lastName", "company", "jobTitle", "phone", "website", "customFields", "status", "timezone"],
@@ -164,11 +164,13 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     // In `contact` mode the window is each contact's own.
     const windowFor = (step: Step) => windowOf(locked.window, step.contact.timezone);
     const situation = {
-      active: campaign.status === "active",
+      // Steps queued before SES paused the account wait (deferred) rather than fail at SES.
+      active: campaign.status === "active" && !locked.sesPaused,
       windowOpen: locked.window.timezoneMode === "contact" ? (step: Step) => isOpen(now, windowFor(step)) : isOpen(now, locked.window),
       room: Budget.room(locked),
       accounts: locked.accounts.map((a) => ({ id: a.account.id, usable: a.usable, remaining: a.remaining, now: a.now })),
       workflow: campaign.workflow,
+      now,
     };
     // A/B variants: tests decided under this lock, each contact's variant deterministic until then.
     const variantOf = await AbTest.assign(campaign, jobs, now);
@@ -229,11 +231,14 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     }
 
     // Deferred steps stay due (in `contact` mode, a contact whose own window is closed becomes due
-    // at its next opening, so the tick does not claim it again every minute until then); steps of
-    // unknown outcome wait for evidence (never resent).
+    // at its next opening, so the tick does not claim it again every minute until then; a step
+    // held by an out-of-office reply, at the end of its hold); steps of unknown outcome wait for
+    // evidence (never resent).
     if (release.length) {
       const dueAgain = (job: SendJob): Date | null => {
         const step = steps.get(job.contactId);
+        const hold = step?.progress.holdUntil;
+        if (hold && hold > now) return hold;
         if (locked.window.timezoneMode !== "contact" || !step) return null;
         const window = windowFor(step);
         return isOpen(now, window) ? null : nextOpening(now, window);

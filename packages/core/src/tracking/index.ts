@@ -1,5 +1,7 @@
 export * as Guard from "./guard";
+export * as Hold from "./hold";
 export * as InboundMail from "./inbound-mail";
+export * as OutOfOffice from "./out-of-office";
 export * as Replies from "./replies";
 export { type Applied, applySesEvent, providerKey, sesEventSchema } from "./ses-events";
 export * as Sns from "./sns";

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import PostalMime from "postal-mime";
 import * as v from "valibot";
 import * as Activity from "../activity";
@@ -6,8 +7,11 @@ import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import { VisibleError } from "../error";
+import * as Log from "../log";
 import * as Message from "../message";
 import { settleSent } from "../sending/progress";
+import { companyDomain } from "../util/free-mail";
+import * as Hold from "./hold";
 import * as InboundMail from "./inbound-mail";
 import { recordUnmatched } from "./ses-events";
 import { finishSequence, type MessageRef, reach } from "./state";
@@ -15,8 +19,8 @@ import { finishSequence, type MessageRef, reach } from "./state";
 /**
  * Replies: mail received by SES for the reply domain (receipt rule → SNS) is parsed, matched to
  * the email it answers by `In-Reply-To`/`References` against SES's message id, and recorded. A
- * real reply stops the contact's sequence; an automatic one (out of office) is recorded as such
- * and changes nothing else.
+ * real reply stops the contact's sequence; an automatic one (out of office) holds its next step
+ * until the return date it gives (or stops it as `left_company`), see out-of-office.ts.
  */
 
 export const inboundSchema = v.object({
@@ -32,6 +36,8 @@ const AUTO_SUBJECT =
 export interface ParsedReply {
   subject: string;
   preview: string;
+  /** What was written, without the quoted original (at most 20,000 characters). */
+  text: string;
   from?: string;
   automatic: boolean;
   /** SES message ids the reply refers to, most direct first. */
@@ -42,14 +48,19 @@ export interface ParsedReply {
 const sesId = (ref: string) => ref.replace(/^<|>$/g, "").split("@")[0]!;
 
 /** What was written, without the quoted original below it. */
-export function preview(text: string, max = 200): string {
+export function ownText(text: string, max = 20_000): string {
   const lines: string[] = [];
   for (const line of text.split(/\r?\n/)) {
     if (/^>/.test(line) || /^On .+ wrote:\s*$/.test(line) || /^Le .+ a écrit\s*:\s*$/.test(line) || /^-{2,}\s*Original Message/i.test(line))
       break;
     lines.push(line);
   }
-  const compact = lines.join(" ").replace(/\s+/g, " ").trim();
+  return lines.join("\n").slice(0, max);
+}
+
+/** The start of what was written, on one line. */
+export function preview(text: string, max = 200): string {
+  const compact = ownText(text).replace(/\s+/g, " ").trim();
   return compact.length > max ? `${compact.slice(0, max - 1)}…` : compact;
 }
 
@@ -69,6 +80,7 @@ export async function parseReply(raw: string | Uint8Array): Promise<ParsedReply>
   return {
     subject,
     preview: preview(email.text ?? ""),
+    text: ownText(email.text ?? ""),
     from: email.from?.address,
     automatic,
     references: [...new Set(refs.map(sesId))],
@@ -87,25 +99,89 @@ async function messageBySesId(ids: string[]): Promise<(Message.Found & { sesMess
 async function recordReply(
   message: MessageRef,
   at: Date,
-  reply: { subject?: string; preview?: string; from?: string; automatic: boolean; source: string },
+  reply: { subject?: string; preview?: string; text?: string; from?: string; automatic: boolean; source: string },
   providerKey: string | undefined,
 ): Promise<boolean> {
+  let stopped = false;
   const recorded = await Database.transaction(async () => {
+    // A human reply in a campaign with `stopOnCompanyReply` stops other contacts' rows: the
+    // campaign is locked first, as the sender does before its contacts' rows (one lock order).
+    const companyStop = !reply.automatic && (await companyStopOn(message.campaignId));
+    // Out of office: hold the next step until the return date, or stop if the person left.
+    const ooo = reply.automatic ? await Hold.judge(message, at, `${reply.subject ?? ""}\n${reply.text ?? ""}`) : undefined;
     const inserted = await Activity.recordAbout(message, {
       type: "replied",
       occurredAt: at,
-      metadata: { subject: reply.subject, preview: reply.preview, from: reply.from, automatic: reply.automatic, source: reply.source },
+      metadata: {
+        subject: reply.subject,
+        preview: reply.preview,
+        from: reply.from,
+        automatic: reply.automatic,
+        source: reply.source,
+        ...Hold.describe(ooo),
+      },
       providerKey,
     });
     if (!inserted) return false;
+    if (ooo) stopped = await Hold.apply(message, ooo, at);
     if (!reply.automatic) {
       await reach(message, "replied", at);
-      await finishSequence(message.campaignId, message.contactId, "replied", at);
+      stopped = await finishSequence(message.campaignId, message.contactId, "replied", at);
+      if (companyStop && (await stopCompany(message, at, { from: reply.from, subject: reply.subject, key: providerKey })) > 0)
+        stopped = true;
     }
     return true;
   });
-  if (recorded && !reply.automatic) await completeIfDone(message.campaignId);
+  if (recorded && stopped) await completeIfDone(message.campaignId);
   return recorded;
+}
+
+/**
+ * `stopOnCompanyReply`: a human reply from a contact of domain D stops every other contact of D
+ * still in the campaign's sequence (status `completed`), each with a `stopped` event naming the
+ * reply (the email it answered, who replied). A free-mail domain is no company: nothing stops.
+ */
+async function companyStopOn(campaignId: string): Promise<boolean> {
+  const [row] = await Database.rows<{ stop: boolean }>(
+    sql`SELECT stop_on_company_reply AS stop FROM campaign WHERE id = ${campaignId} FOR UPDATE`,
+  );
+  return row?.stop === true;
+}
+
+async function stopCompany(message: MessageRef, at: Date, reply: { from?: string; subject?: string; key?: string }): Promise<number> {
+  const [row] = await Database.rows<{ email: string }>(sql`SELECT email FROM contact WHERE id = ${message.contactId}`);
+  const domain = row && companyDomain(row.email);
+  if (!domain) return 0;
+  const stopped = await Database.rows<{ contact_id: string; current_node_id: string | null }>(sql`
+    UPDATE campaign_contact cc SET status = 'completed', next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${at}
+    FROM contact k
+    WHERE cc.campaign_id = ${message.campaignId} AND k.id = cc.contact_id AND cc.contact_id <> ${message.contactId}
+      AND cc.status IN ('pending', 'in_progress') AND lower(split_part(k.email, '@', 2)) = ${domain}
+    RETURNING cc.contact_id, cc.current_node_id`);
+  for (const s of stopped) {
+    await Activity.record({
+      workspaceId: message.workspaceId,
+      campaignId: message.campaignId,
+      contactId: s.contact_id,
+      nodeId: s.current_node_id,
+      type: "stopped",
+      occurredAt: at,
+      metadata: {
+        reason: "company_reply",
+        domain,
+        reply: {
+          contactId: message.contactId,
+          messageId: message.id,
+          from: reply.from,
+          subject: reply.subject,
+          receivedAt: at.toISOString(),
+        },
+      },
+      providerKey: `stopped:${reply.key ?? message.id}:${s.contact_id}`,
+    });
+  }
+  if (stopped.length) Log.info("company reply stopped contacts", { campaignId: message.campaignId, domain, stopped: stopped.length });
+  return stopped.length;
 }
 
 export type InboundResult = "replied" | "automatic" | "duplicate" | "unmatched" | "ignored";
@@ -154,7 +230,13 @@ export async function report(
   const recorded = await recordReply(
     message,
     at,
-    { subject: input.subject, preview: input.text ? preview(input.text) : undefined, automatic: input.automatic, source: "api" },
+    {
+      subject: input.subject,
+      preview: input.text ? preview(input.text) : undefined,
+      text: input.text ? ownText(input.text) : undefined,
+      automatic: input.automatic,
+      source: "api",
+    },
     undefined,
   );
   return { recorded, messageId: message.id };

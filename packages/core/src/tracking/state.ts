@@ -20,7 +20,7 @@ const STOPPED = pick(campaignContactTable, ["campaignId"]);
 /** Contact statuses, weakest first: a status only ever moves right. */
 const CONTACT_ORDER = ["active", "unsubscribed", "bounced", "complained"] as const;
 /** Final statuses of a campaign contact, weakest first (open ones are below all of them). */
-const SEQUENCE_ORDER = ["pending", "in_progress", "completed", "failed", "replied", "unsubscribed", "bounced"] as const;
+const SEQUENCE_ORDER = ["pending", "in_progress", "completed", "failed", "left_company", "replied", "unsubscribed", "bounced"] as const;
 
 const rank = (order: readonly string[], column: string) =>
   sql.raw(`CASE ${column} ${order.map((s, i) => `WHEN '${s}' THEN ${i}`).join(" ")} ELSE -1 END`);
@@ -29,7 +29,7 @@ const rank = (order: readonly string[], column: string) =>
 export async function finishSequence(
   campaignId: string,
   contactId: string,
-  status: "failed" | "replied" | "unsubscribed" | "bounced",
+  status: "failed" | "left_company" | "replied" | "unsubscribed" | "bounced",
   at: Date,
   error?: string,
 ): Promise<boolean> {

@@ -15,6 +15,8 @@ export const EVENT_TYPES = [
   "campaign.paused",
   "campaign.resumed",
   "campaign.completed",
+  "email_account.paused",
+  "email_account.resumed",
   /** An email node's A/B test picked its winner: later contacts at that node get it. */
   "campaign.ab_test_decided",
   "contact.created",

@@ -1,4 +1,17 @@
-import { addDelay, canonicalTimezone, closing, isOpen, isValidTimezone, nextOpening, type SendWindow } from "@fluenzr/core/schedule";
+import {
+  addDelay,
+  canonicalCountry,
+  canonicalRegion,
+  canonicalTimezone,
+  closing,
+  firstSendDayAfter,
+  isOpen,
+  isValidTimezone,
+  nextOpening,
+  plusDays,
+  publicHolidays,
+  type SendWindow,
+} from "@fluenzr/core/schedule";
 import { describe, expect, it } from "vitest";
 
 const weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"] as const;
@@ -98,5 +111,85 @@ describe("delays", () => {
     expect(addDelay(at("2026-03-29T00:30:00Z"), { days: 0, hours: 2, businessDays: false }, "Europe/Paris").toISOString()).toBe(
       "2026-03-29T02:30:00.000Z",
     );
+  });
+});
+
+describe("holidays and skipped dates (#14)", () => {
+  const week = ["monday", "tuesday", "wednesday", "thursday", "friday"] as const;
+  const france: SendWindow = {
+    sendDays: [...week],
+    sendHoursStart: 9,
+    sendHoursEnd: 18,
+    timezone: "Europe/Paris",
+    holidays: { country: "FR" },
+  };
+
+  it("knows a country's public holidays from the calendar package, and a region's own", () => {
+    const fr = publicHolidays({ country: "FR" }, 2026);
+    expect([...fr].sort()).toEqual([
+      "2026-01-01",
+      "2026-04-06",
+      "2026-05-01",
+      "2026-05-08",
+      "2026-05-14",
+      "2026-05-25",
+      "2026-07-14",
+      "2026-08-15",
+      "2026-11-01",
+      "2026-11-11",
+      "2026-12-25",
+    ]);
+    // Alsace-Moselle (Bas-Rhin, 67) adds Good Friday and St Stephen's Day.
+    const alsace = publicHolidays({ country: "FR", region: "67" }, 2026);
+    expect(alsace.has("2026-04-03")).toBe(true);
+    expect(alsace.has("2026-12-26")).toBe(true);
+    expect(fr.has("2026-04-03")).toBe(false);
+    expect(canonicalCountry("fr")).toBe("FR");
+    expect(canonicalCountry("XX")).toBeUndefined();
+    expect(canonicalRegion("DE", "by")).toBe("BY");
+    expect(canonicalRegion("FR", "BY")).toBeUndefined();
+  });
+
+  it("is closed all day on a holiday and on a skipped date, in the window's timezone", () => {
+    // Christmas 2026 is a Friday: 10:00 Paris is closed; the next opening is Monday 28th.
+    expect(isOpen(at("2026-12-25T09:00:00Z"), france)).toBe(false);
+    expect(nextOpening(at("2026-12-25T09:00:00Z"), france).toISOString()).toBe("2026-12-28T08:00:00.000Z");
+    // Thursday 24th is open unless it is skipped.
+    expect(isOpen(at("2026-12-24T09:00:00Z"), france)).toBe(true);
+    const skipping = { ...france, skipDates: ["2026-12-24", "2026-12-28"] };
+    expect(isOpen(at("2026-12-24T09:00:00Z"), skipping)).toBe(false);
+    expect(nextOpening(at("2026-12-23T17:30:00Z"), skipping).toISOString()).toBe("2026-12-29T08:00:00.000Z");
+    // The local date decides: 24 Dec 23:30Z is already the 25th in Tokyo, still the 24th in New York.
+    const allDay = { sendDays: [...week], sendHoursStart: 0, sendHoursEnd: 24, holidays: { country: "FR" } };
+    expect(isOpen(at("2026-12-24T23:30:00Z"), { ...allDay, timezone: "Asia/Tokyo" })).toBe(false);
+    expect(isOpen(at("2026-12-24T23:30:00Z"), { ...allDay, timezone: "America/New_York" })).toBe(true);
+  });
+
+  it("business-day delays do not count holidays or skipped dates; calendar days do", () => {
+    // Wednesday 23 Dec + 2 business days: Thursday 24, (Friday 25 is Christmas), Monday 28.
+    expect(addDelay(at("2026-12-23T10:00:00Z"), { days: 2, hours: 0, businessDays: true }, france).toISOString()).toBe(
+      "2026-12-28T10:00:00.000Z",
+    );
+    expect(addDelay(at("2026-12-23T10:00:00Z"), { days: 2, hours: 0, businessDays: true }, "Europe/Paris").toISOString()).toBe(
+      "2026-12-25T10:00:00.000Z",
+    );
+    const skipping = { ...france, skipDates: ["2026-12-28", "2026-12-29"] };
+    expect(addDelay(at("2026-12-23T10:00:00Z"), { days: 2, hours: 0, businessDays: true }, skipping).toISOString()).toBe(
+      "2026-12-30T10:00:00.000Z",
+    );
+    expect(addDelay(at("2026-12-23T10:00:00Z"), { days: 2, hours: 0, businessDays: false }, france).toISOString()).toBe(
+      "2026-12-25T10:00:00.000Z",
+    );
+  });
+
+  it("the first send day after a date passes over weekends, holidays and skipped dates", () => {
+    expect(firstSendDayAfter("2026-12-24", france).toISOString()).toBe("2026-12-28T08:00:00.000Z");
+    expect(firstSendDayAfter("2026-12-31", france).toISOString()).toBe("2027-01-04T08:00:00.000Z");
+    expect(firstSendDayAfter("2026-12-31", { ...france, holidays: null }).toISOString()).toBe("2027-01-01T08:00:00.000Z");
+  });
+
+  it("a window whose every send day is skipped for more than a year never opens", () => {
+    const dates = Array.from({ length: 400 }, (_, i) => plusDays("2026-01-01", i));
+    expect(() => nextOpening(at("2026-01-01T00:00:00Z"), { ...france, skipDates: dates })).toThrow(/never opens/);
   });
 });

@@ -6,8 +6,10 @@ import * as Privacy from "@fluenzr/core/privacy";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
+import { Replies } from "@fluenzr/core/tracking";
 import { Subscriptions } from "@fluenzr/core/webhook";
 import { FakeMailer, FULL, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
+import Holidays from "date-holidays";
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import { afterAll, describe, expect, it } from "vitest";
@@ -16,7 +18,9 @@ import { afterAll, describe, expect, it } from "vitest";
  * Weeks of simulated time: the real tick, queue semantics and sender against a real database,
  * many campaigns in four timezones across the March DST changes, with random pauses and resumes,
  * duplicate and late deliveries, SES throttling and unknown outcomes, and crashes injected at
- * every point between two steps. What SES accepted is then checked against the rules. Every other
+ * every point between two steps; public holidays (Good Friday in Brazil, Easter Monday in France)
+ * and a skipped date per campaign; out-of-office replies in four languages (and some "no longer
+ * with the company"). What SES accepted is then checked against the rules. Every other
  * campaign's first email is an A/B test on opens (variant "b" opened four times as often).
  */
 
@@ -38,6 +42,36 @@ const abCampaigns = new Set<string>();
 const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
 
 const TIMEZONES = ["Europe/Paris", "America/New_York", "America/Sao_Paulo", "Asia/Kathmandu"] as const;
+/** The holiday calendar of each zone's campaigns (Kathmandu's have skipped dates only). */
+const COUNTRIES: Record<string, string | undefined> = { "Europe/Paris": "FR", "America/New_York": "US", "America/Sao_Paulo": "BR" };
+
+/** The oracle's holidays: the package's public ones, as local dates, read here independently of the engine. */
+const publicDays = (country: string | undefined, year: number) =>
+  new Set(
+    country ? (new Holidays(country).getHolidays(year) || []).filter((h) => h.type === "public").map((h) => h.date.slice(0, 10)) : [],
+  );
+
+/** Out-of-office texts in four languages, for a return date (local, `YYYY-MM-DD`). */
+const MONTHS = {
+  en: ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+  fr: ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"],
+  es: ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+};
+const awayUntil = (date: string, language: number) => {
+  const [day, month] = [Number(date.slice(8, 10)), Number(date.slice(5, 7))];
+  return [
+    `Thank you for your message. I am out of the office and back on ${day} ${MONTHS.en[month - 1]}.`,
+    `Bonjour, je suis absent et serai de retour le ${day} ${MONTHS.fr[month - 1]}. Cordialement`,
+    `Vielen Dank. Ich bin im Urlaub und zurück am ${date.slice(8, 10)}.${date.slice(5, 7)}.`,
+    `Gracias. Estoy fuera de la oficina hasta el ${day} de ${MONTHS.es[month - 1]}.`,
+  ][language]!;
+};
+const LEFT = [
+  "Jane is no longer with the company. Please write to info@example.org.",
+  "Cette personne ne fait plus partie de la société.",
+  "Herr Beispiel hat das Unternehmen verlassen.",
+  "Ya no trabaja en nuestra empresa.",
+];
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"] as const;
 
 interface Delay {
@@ -63,6 +97,8 @@ interface Plan {
   delays: Delay[];
   startAt: number;
   started: boolean;
+  /** Local dates with no email: the skipped date and the country's public holidays. */
+  closedDays: Set<string>;
   pausedUntil?: number;
 }
 
@@ -140,7 +176,20 @@ describe("sending simulation", () => {
       const [a, b, c] = accounts as [EmailAccount.EmailAccount, EmailAccount.EmailAccount, EmailAccount.EmailAccount];
       const emailAccountIds = [[a, b, c], [b, c], [c, a], [b]][i % 4]!.map((x) => x.id);
       const timezone = TIMEZONES[i % TIMEZONES.length]!;
-      const window: SendWindow = { sendDays: [...WEEKDAYS], sendHoursStart: 8 + (i % 3), sendHoursEnd: 17 + (i % 2), timezone };
+      const startAt = start + (i % 2 === 0 ? 0 : 21 * 24 * 3_600_000) + Math.floor(random() * 48) * 3_600_000;
+      // A skipped date: the first weekday after the day it starts (in its own zone), when it is
+      // still sending its first emails or its first follow-ups.
+      let skip = DateTime.fromMillis(startAt, { zone: timezone }).startOf("day").plus({ days: 1 });
+      while (skip.weekday > 5) skip = skip.plus({ days: 1 });
+      const country = COUNTRIES[timezone];
+      const window: SendWindow = {
+        sendDays: [...WEEKDAYS],
+        sendHoursStart: 8 + (i % 3),
+        sendHoursEnd: 17 + (i % 2),
+        timezone,
+        holidays: country ? { country } : null,
+        skipDates: [skip.toISODate()!],
+      };
       const maxPerHour = pick([120, 180, 240, 300]);
       const emails = 3;
       const delays: Delay[] = Array.from({ length: emails - 1 }, () =>
@@ -178,7 +227,7 @@ describe("sending simulation", () => {
         Campaign.create({
           name: `sim ${i}`,
           emailAccountIds,
-          settings: { ...window, sendDays: [...window.sendDays], maxEmailsPerHour: maxPerHour },
+          settings: { ...window, sendDays: [...window.sendDays], skipDates: [...(window.skipDates ?? [])], maxEmailsPerHour: maxPerHour },
           workflow: { nodes, edges } as never,
         }),
       );
@@ -193,9 +242,9 @@ describe("sending simulation", () => {
         await ws.as(async () => (await import("@fluenzr/core/contact")).bulk({ contacts: rows.slice(r, r + 1000), groupIds: [group.id] }));
       }
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
-      const startAt = start + (i % 2 === 0 ? 0 : 21 * 24 * 3_600_000) + Math.floor(random() * 48) * 3_600_000;
+      const closedDays = new Set([skip.toISODate()!, ...publicDays(country, 2026)]);
       if (i % 2 === 1) abCampaigns.add(campaign.id);
-      plans.push({ id: campaign.id, ab: i % 2 === 1, ws, window, maxPerHour, delays, startAt, started: false });
+      plans.push({ id: campaign.id, ab: i % 2 === 1, ws, window, maxPerHour, delays, startAt, started: false, closedDays });
     }
 
     Fault.inject((at) => {
@@ -217,6 +266,8 @@ describe("sending simulation", () => {
       resent += (await sweep()).unknownResent;
     };
     const end = start + 42 * 24 * 3_600_000;
+    const ooo = new Map<string, { at: number; left: boolean; holdUntil: number }>();
+    const maxOoo = Math.max(8, Math.floor((CAMPAIGNS * CONTACTS) / 40));
     let minute = 0;
     const allDone = async () => {
       const [row] = await Database.rows<{ open: number }>(sql`SELECT count(*)::int AS open FROM campaign WHERE status <> 'completed'`);
@@ -235,6 +286,35 @@ describe("sending simulation", () => {
         } else if (plan.started && plan.pausedUntil === undefined && random() < 0.0005) {
           const paused = await plan.ws.as(() => Campaign.transition(plan.id, "pause")).catch(() => undefined);
           if (paused) plan.pausedUntil = now + (10 + Math.floor(random() * 170)) * 60_000;
+        }
+      }
+      // Out-of-office replies (now and then, to a contact whose first email went out): the oracle
+      // computes the hold from the return date it wrote, by hand below; one in five says the
+      // person left the company.
+      if (ooo.size < maxOoo && random() < 0.01) {
+        const plan = pick(plans.filter((p) => p.started));
+        const waiting = plan
+          ? await Database.rows<{ contact_id: string }>(sql`
+              SELECT contact_id FROM campaign_contact WHERE campaign_id = ${plan.id} AND status = 'in_progress' AND last_sent_at IS NOT NULL
+              ORDER BY contact_id`)
+          : [];
+        const contactId = waiting.length ? pick(waiting).contact_id : undefined;
+        if (plan && contactId && !ooo.has(`${plan.id}/${contactId}`)) {
+          const language = Math.floor(random() * 4);
+          const today = DateTime.fromMillis(now, { zone: plan.window.timezone }).startOf("day");
+          const back = today.plus({ days: 1 + Math.floor(random() * 12) });
+          const left = random() < 0.2;
+          await plan.ws.as(() =>
+            Replies.report(plan.id, {
+              contactId,
+              text: left ? LEFT[language]! : awayUntil(back.toISODate()!, language),
+              receivedAt: new Date(now).toISOString(),
+              automatic: true,
+            }),
+          );
+          let first = back.plus({ days: 1 });
+          while (first.weekday > 5 || plan.closedDays.has(first.toISODate()!)) first = first.plus({ days: 1 });
+          ooo.set(`${plan.id}/${contactId}`, { at: now, left, holdUntil: first.set({ hour: plan.window.sendHoursStart }).toMillis() });
         }
       }
       if (suppressedAt.size < maxSuppressed && random() < 0.01) {
@@ -430,7 +510,37 @@ describe("sending simulation", () => {
     expect(unthreaded, "follow-ups not in their thread").toEqual([]);
     expect(threaded).toBeGreaterThan(accepted.length * 0.5);
 
-    // Delays, checked with luxon directly: business days counted as weekdays in the campaign's zone.
+    // Holidays and skipped dates: no email on a closed day of the campaign's zone.
+    const onClosedDays = accepted.filter((e) => {
+      const plan = planOf.get(e.tags.campaign!)!;
+      return plan.closedDays.has(DateTime.fromMillis(e.at, { zone: plan.window.timezone }).toISODate()!);
+    });
+    expect(
+      onClosedDays.map((e) => `${e.tags.campaign} ${new Date(e.at).toISOString()}`),
+      "emails on a skipped date or holiday",
+    ).toEqual([]);
+
+    // Out of office: after the reply, nothing before the hold the oracle computed; nothing at all
+    // to someone who left. Some held contacts got their next email after the hold.
+    expect(ooo.size).toBeGreaterThan(4);
+    const early = accepted.filter((e) => {
+      const reply = ooo.get(`${e.tags.campaign}/${e.tags.contact}`);
+      return reply && e.at > reply.at && (reply.left || e.at < reply.holdUntil);
+    });
+    expect(
+      early.map((e) => `${e.tags.campaign}/${e.tags.contact} at ${new Date(e.at).toISOString()}`),
+      "emails inside a hold",
+    ).toEqual([]);
+    const resumedAfterHold = accepted.filter((e) => {
+      const reply = ooo.get(`${e.tags.campaign}/${e.tags.contact}`);
+      return reply && !reply.left && e.at >= reply.holdUntil;
+    });
+    expect(resumedAfterHold.length).toBeGreaterThan(0);
+    const leftRows = await Database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM campaign_contact WHERE status = 'left_company'`);
+    expect(leftRows[0]!.n).toBe([...ooo.values()].filter((r) => r.left).length);
+
+    // Delays, checked with luxon directly: business days counted as weekdays in the campaign's
+    // zone that are neither its holidays nor its skipped date.
     const sentAt = new Map<string, number>();
     for (const e of accepted) sentAt.set(`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e.at);
     let checkedDelays = 0;
@@ -446,7 +556,8 @@ describe("sending simulation", () => {
       const to = DateTime.fromMillis(at, { zone: plan.window.timezone });
       if (delay.businessDays) {
         let weekdays = 0;
-        for (let d = from.startOf("day").plus({ days: 1 }); d <= to.startOf("day"); d = d.plus({ days: 1 })) if (d.weekday <= 5) weekdays++;
+        for (let d = from.startOf("day").plus({ days: 1 }); d <= to.startOf("day"); d = d.plus({ days: 1 }))
+          if (d.weekday <= 5 && !plan.closedDays.has(d.toISODate()!)) weekdays++;
         const timeOfDay = (dt: DateTime) => dt.hour * 3600 + dt.minute * 60 + dt.second;
         const honoured = weekdays > delay.days || (weekdays === delay.days && timeOfDay(to) >= timeOfDay(from));
         expect(honoured, `${key}: ${delay.days} business days from ${from.toISO()} to ${to.toISO()}`).toBe(true);

@@ -141,12 +141,23 @@ describe("replies", () => {
     expect(await Replies.applyInbound(inbound("ses-inbound-reply.json", sent[0]!))).toBe("duplicate");
   });
 
-  it("records an out-of-office as automatic, without stopping the sequence", async () => {
+  it("records an out-of-office as automatic, without stopping the sequence, holding it until after the return date", async () => {
     const { ws, campaign, sent } = await sentCampaign(1);
     expect(await Replies.applyInbound(inbound("ses-inbound-out-of-office.json", sent[0]!))).toBe("automatic");
     expect(await ccStatus(campaign.id, sent[0]!.contactId)).toBe("in_progress");
     expect((await stats(ws, campaign.id)).replied).toBe(0);
-    expect((await events(sent[0]!.messageId)).find((e) => e.type === "replied")!.metadata).toMatchObject({ automatic: true });
+    // "until Monday 26 January" (the quoted original below is not read): the first send day after
+    // it in the campaign's timezone (UTC, 09:00–18:00) is Tuesday 27th at 09:00.
+    expect((await events(sent[0]!.messageId)).find((e) => e.type === "replied")!.metadata).toMatchObject({
+      automatic: true,
+      returnDate: "2026-01-26",
+      holdUntil: "2026-01-27T09:00:00.000Z",
+    });
+    const [cc] = await Database.rows<{ hold_until: Date | string; next_run_at: Date | string }>(
+      sql`SELECT hold_until, next_run_at FROM campaign_contact WHERE campaign_id = ${campaign.id}`,
+    );
+    expect(Database.toDate(cc!.hold_until).toISOString()).toBe("2026-01-27T09:00:00.000Z");
+    expect(Database.toDate(cc!.next_run_at).toISOString()).toBe("2026-01-27T09:00:00.000Z");
   });
 
   it.each([

@@ -64,6 +64,10 @@ const SETTINGS = {
   timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
+  stopOnCompanyReply: false,
+  holidays: { country: "FR" },
+  skipDates: ["2025-12-24", "2025-12-31"],
+  outOfOfficeHoldDays: 7,
 };
 
 const CONTACT = {
@@ -102,7 +106,10 @@ export const EXAMPLES = {
     dailyLimit: 500,
     warmup: { enabled: true, startPerDay: 5, incrementPerDay: 3, startedAt: "2025-01-09T12:00:00.000Z" },
     minSecondsBetweenEmails: 60,
+    maxBounceRate: 5,
+    maxComplaintRate: 0.3,
     status: "verified",
+    sendingStatus: "active",
     createdAt: "2025-01-09T12:00:00.000Z",
     updatedAt: "2025-01-09T12:00:00.000Z",
   },
@@ -129,6 +136,7 @@ export const EXAMPLES = {
     currentNodeId: "node_4",
     nextSendAt: "2025-01-21T09:00:00.000Z",
     lastSentAt: "2025-01-16T09:12:00.000Z",
+    holdUntil: "2025-01-21T08:00:00.000Z",
     sending: null,
     error: null,
     addedAt: "2025-01-15T10:35:00.000Z",

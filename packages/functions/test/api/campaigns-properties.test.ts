@@ -46,6 +46,10 @@ interface Settings {
   timezoneMode: string;
   maxBounceRate: number;
   maxComplaintRate: number;
+  stopOnCompanyReply: boolean;
+  holidays: { country: string; region?: string } | null;
+  skipDates: string[];
+  outOfOfficeHoldDays: number;
 }
 const DEFAULT_SETTINGS: Settings = {
   sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
@@ -56,6 +60,10 @@ const DEFAULT_SETTINGS: Settings = {
   timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
+  stopOnCompanyReply: false,
+  holidays: null,
+  skipDates: [],
+  outOfOfficeHoldDays: 7,
 };
 
 type Verdict<T> = { ok: true; value: T } | { ok: false; reason: string };

@@ -46,6 +46,10 @@ describe("POST /v1/campaigns", () => {
         maxEmailsPerHour: 30,
         maxBounceRate: 5,
         maxComplaintRate: 0.3,
+        stopOnCompanyReply: false,
+        holidays: null,
+        skipDates: [],
+        outOfOfficeHoldDays: 7,
       },
       stats: { totalContacts: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, unsubscribed: 0 },
       startedAt: null,
@@ -76,6 +80,17 @@ describe("POST /v1/campaigns", () => {
     [{ settings: { maxBounceRate: 101 } }, "settings.maxBounceRate"],
     [{ settings: { maxBounceRate: "5" } }, "settings.maxBounceRate"],
     [{ settings: { maxComplaintRate: -1 } }, "settings.maxComplaintRate"],
+    [{ settings: { stopOnCompanyReply: "yes" } }, "settings.stopOnCompanyReply"],
+    [{ settings: { holidays: { country: "XX" } } }, "settings.holidays.country"],
+    [{ settings: { holidays: { country: "FR", region: "BY" } } }, "settings.holidays.region"],
+    [{ settings: { holidays: { region: "BY" } } }, "settings.holidays.country"],
+    [{ settings: { holidays: ["FR"] } }, "settings.holidays"],
+    [{ settings: { holidays: "FR" } }, "settings.holidays"],
+    [{ settings: { skipDates: "2026-12-25" } }, "settings.skipDates"],
+    [{ settings: { skipDates: ["2026-12-25", "2026-02-30"] } }, "settings.skipDates[1]"],
+    [{ settings: { skipDates: ["25/12/2026"] } }, "settings.skipDates[0]"],
+    [{ settings: { outOfOfficeHoldDays: 0 } }, "settings.outOfOfficeHoldDays"],
+    [{ settings: { outOfOfficeHoldDays: 91 } }, "settings.outOfOfficeHoldDays"],
     [{ workflow: { nodes: [{ id: "s", type: "start" }], edges: "x" } }, "workflow.edges"],
     [{ workflow: { ...SEED_WORKFLOW, edges: [{ from: "node_1", to: "node_9" }] } }, "workflow.edges[0].to"],
   ])("answers 400 with the field path for %j", async (body, path) => {
@@ -84,6 +99,33 @@ describe("POST /v1/campaigns", () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe("VALIDATION_ERROR");
     expect(res.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
+  });
+
+  it("names the regions of the country when the region is unknown", async () => {
+    const { create } = await setup();
+    const res = await create({ settings: { holidays: { country: "DE", region: "XX" } } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toContainEqual({ path: "settings.holidays.region", message: expect.stringMatching(/one of .*BY.*/) });
+  });
+
+  it("keeps holidays (country and region as the calendar spells them) and skipped dates sorted, once each; null clears", async () => {
+    const { create, api } = await setup();
+    const res = await create({
+      settings: {
+        holidays: { country: "de", region: "by" },
+        skipDates: ["2026-12-31", "2026-12-24", "2026-12-31"],
+        outOfOfficeHoldDays: 14,
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.data.settings).toMatchObject({
+      holidays: { country: "DE", region: "BY" },
+      skipDates: ["2026-12-24", "2026-12-31"],
+      outOfOfficeHoldDays: 14,
+    });
+    const put = await api.put(`/v1/campaigns/${res.body.data.id}`, { settings: { holidays: null } });
+    expect(put.status).toBe(200);
+    expect(put.body.data.settings).toMatchObject({ holidays: null, skipDates: ["2026-12-24", "2026-12-31"], outOfOfficeHoldDays: 14 });
   });
 
   it("accepts day names in any case and keeps them in week order", async () => {
@@ -237,6 +279,10 @@ describe("PUT /v1/campaigns/:id", () => {
       timezoneMode: "campaign",
       maxBounceRate: 5,
       maxComplaintRate: 0.3,
+      stopOnCompanyReply: false,
+      holidays: null,
+      skipDates: [],
+      outOfOfficeHoldDays: 7,
     });
   });
 

@@ -207,13 +207,27 @@ const campaignObject = JSON.parse(SEED_CAMPAIGN_OBJECT) as Record<string, unknow
 // The seed's fields, and the list of sending accounts (#12: `emailAccountId` is its first).
 const CAMPAIGN_FIELDS = [...Object.keys(campaignObject), "emailAccountIds"].sort();
 // The seed's settings, whose timezone the window is read in (#14: `timezoneMode`, default "campaign"),
-// and the bounce and complaint limits of the deliverability guard (#13).
-const SETTINGS_FIELDS = [...Object.keys(campaignObject.settings as object), "timezoneMode", "maxBounceRate", "maxComplaintRate"].sort();
+// the bounce and complaint limits of the deliverability guard (#13), holidays and skipped dates
+// (#14), the out-of-office hold and the company stop (#13).
+const SETTINGS_FIELDS = [
+  ...Object.keys(campaignObject.settings as object),
+  "timezoneMode",
+  "maxBounceRate",
+  "maxComplaintRate",
+  "stopOnCompanyReply",
+  "holidays",
+  "skipDates",
+  "outOfOfficeHoldDays",
+].sort();
 const SETTINGS_SAMPLE: Record<string, unknown> = {
   ...(campaignObject.settings as Record<string, unknown>),
   timezoneMode: "campaign",
   maxBounceRate: 5,
+  stopOnCompanyReply: false,
   maxComplaintRate: 0.3,
+  holidays: null,
+  skipDates: [],
+  outOfOfficeHoldDays: 7,
 };
 const STATS_FIELDS = Object.keys(campaignObject.stats as object).sort();
 const workflow = JSON.parse(SEED_WORKFLOW) as { nodes: unknown[]; edges: unknown[] };
