@@ -1222,12 +1222,28 @@ export interface components {
                     type: "email";
                     data: {
                         subject?: string;
-                        body: string;
+                        body?: string;
                         /** @default true */
                         trackOpens: boolean;
                         /** @default true */
                         trackClicks: boolean;
                         thread?: boolean;
+                        /** @description A/B variants (2–5), each with its own subject and body (then not set on the node); weights on all or none, default equal. A contact's variant is drawn from a hash of campaign, contact and node: the same on every retry. */
+                        variants?: {
+                            id: string;
+                            subject?: string;
+                            body: string;
+                            weight?: number;
+                        }[];
+                        /** @description Pick a winner by `metric` once every variant has `minSentPerVariant` sent and one beats each other with `confidence` (one-sided two-proportion z-test, rates over sent); every later contact at this node gets the winner. */
+                        abTest?: {
+                            /** @enum {string} */
+                            metric: "openRate" | "clickRate" | "replyRate";
+                            /** @default 100 */
+                            minSentPerVariant: number;
+                            /** @default 0.95 */
+                            confidence: number;
+                        };
                     };
                 } | {
                     id: string;
@@ -1424,6 +1440,7 @@ export interface components {
             nodeId: string;
             /** @description The email's place in the workflow: a topological order (an email after every email that can come before it), a condition's yes branch listed before its no branch. */
             emailNumber: number;
+            /** @description As written in the template; a node with variants shows its first variant's. */
             subject: string;
             sent: number;
             opened: number;
@@ -1452,6 +1469,35 @@ export interface components {
                 /** @enum {string} */
                 answer: "yes" | "no";
             }[];
+            /** @description Only on a node with A/B variants: each variant's counts, in the node's order (the node's counts are their sum). */
+            variants?: {
+                id: string;
+                sent: number;
+                opened: number;
+                openRate: number;
+                clicked: number;
+                clickRate: number;
+                replied: number;
+                replyRate: number;
+                /** @description Emails opened at least once by their reader (machine opens left out: docs/machine-events.md). */
+                humanOpened: number;
+                /** @description humanOpened over delivered (per email: over sent), like openRate. */
+                humanOpenRate: number;
+                /** @description Emails opened at least once by a machine: Apple Mail Privacy Protection, an image proxy prefetching, a link scanner. */
+                machineOpened: number;
+                /** @description Emails with at least one link clicked by their reader (scanner clicks left out). */
+                humanClicked: number;
+                /** @description humanClicked over delivered (per email: over sent), like clickRate. */
+                humanClickRate: number;
+                /** @description Emails with at least one link followed by a machine: a security scanner, too fast, a burst. */
+                machineClicked: number;
+                /** @description This variant won the node's A/B test. */
+                winner: boolean;
+            }[];
+            /** @description Only on a node with an A/B test: the winning variant's id, null until decided. */
+            winner?: string | null;
+            /** @description Only on a node with an A/B test: when the winner was decided (ISO 8601), null until then. */
+            decidedAt?: string | null;
         };
         /**
          * @example {
@@ -1533,7 +1579,7 @@ export interface components {
         ActivityEvent: {
             id: string;
             /** @enum {string} */
-            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped";
+            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped" | "ab_winner";
             contactId: string;
             contactEmail: string | null;
             emailNodeId: string | null;
@@ -5145,12 +5191,28 @@ export interface operations {
                             type: "email";
                             data: {
                                 subject?: string;
-                                body: string;
+                                body?: string;
                                 /** @default true */
                                 trackOpens?: boolean;
                                 /** @default true */
                                 trackClicks?: boolean;
                                 thread?: boolean;
+                                /** @description A/B variants (2–5), each with its own subject and body (then not set on the node); weights on all or none, default equal. A contact's variant is drawn from a hash of campaign, contact and node: the same on every retry. */
+                                variants?: {
+                                    id: string;
+                                    subject?: string;
+                                    body: string;
+                                    weight?: number;
+                                }[];
+                                /** @description Pick a winner by `metric` once every variant has `minSentPerVariant` sent and one beats each other with `confidence` (one-sided two-proportion z-test, rates over sent); every later contact at this node gets the winner. */
+                                abTest?: {
+                                    /** @enum {string} */
+                                    metric: "openRate" | "clickRate" | "replyRate";
+                                    /** @default 100 */
+                                    minSentPerVariant?: number;
+                                    /** @default 0.95 */
+                                    confidence?: number;
+                                };
                             };
                         } | {
                             id: string;
@@ -5725,12 +5787,28 @@ export interface operations {
                             type: "email";
                             data: {
                                 subject?: string;
-                                body: string;
+                                body?: string;
                                 /** @default true */
                                 trackOpens?: boolean;
                                 /** @default true */
                                 trackClicks?: boolean;
                                 thread?: boolean;
+                                /** @description A/B variants (2–5), each with its own subject and body (then not set on the node); weights on all or none, default equal. A contact's variant is drawn from a hash of campaign, contact and node: the same on every retry. */
+                                variants?: {
+                                    id: string;
+                                    subject?: string;
+                                    body: string;
+                                    weight?: number;
+                                }[];
+                                /** @description Pick a winner by `metric` once every variant has `minSentPerVariant` sent and one beats each other with `confidence` (one-sided two-proportion z-test, rates over sent); every later contact at this node gets the winner. */
+                                abTest?: {
+                                    /** @enum {string} */
+                                    metric: "openRate" | "clickRate" | "replyRate";
+                                    /** @default 100 */
+                                    minSentPerVariant?: number;
+                                    /** @default 0.95 */
+                                    confidence?: number;
+                                };
                             };
                         } | {
                             id: string;
@@ -7497,6 +7575,44 @@ export interface operations {
                      *           "humanClickRate": 2.6,
                      *           "machineClicked": 4,
                      *           "path": []
+                     *         },
+                     *         {
+                     *           "nodeId": "node_6",
+                     *           "emailNumber": 3,
+                     *           "subject": "{{firstName}}, one last idea",
+                     *           "sent": 900,
+                     *           "opened": 315,
+                     *           "openRate": 35,
+                     *           "clicked": 40,
+                     *           "clickRate": 4.4,
+                     *           "replied": 38,
+                     *           "replyRate": 4.2,
+                     *           "variants": [
+                     *             {
+                     *               "id": "short",
+                     *               "sent": 250,
+                     *               "opened": 80,
+                     *               "openRate": 32,
+                     *               "clicked": 10,
+                     *               "clickRate": 4,
+                     *               "replied": 5,
+                     *               "replyRate": 2,
+                     *               "winner": false
+                     *             },
+                     *             {
+                     *               "id": "story",
+                     *               "sent": 650,
+                     *               "opened": 235,
+                     *               "openRate": 36.2,
+                     *               "clicked": 30,
+                     *               "clickRate": 4.6,
+                     *               "replied": 33,
+                     *               "replyRate": 5.1,
+                     *               "winner": true
+                     *             }
+                     *           ],
+                     *           "winner": "story",
+                     *           "decidedAt": "2025-01-22T10:14:00.000Z"
                      *         }
                      *       ]
                      *     }
@@ -7736,7 +7852,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped";
+                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped" | "ab_winner";
                 contactId?: string;
                 from?: string;
                 to?: string;
@@ -8847,7 +8963,7 @@ export interface operations {
                  */
                 perPage?: number;
                 status?: "pending" | "succeeded" | "failed";
-                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "email_account.paused" | "email_account.resumed" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
+                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "email_account.paused" | "email_account.resumed" | "campaign.ab_test_decided" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
             };
             header?: never;
             path: {

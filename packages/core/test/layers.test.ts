@@ -31,6 +31,7 @@ const LAYERS = [
   "stats",
   "message",
   "activity",
+  "abtest",
   "sending",
   "tracking",
   "privacy",

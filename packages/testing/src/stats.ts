@@ -64,6 +64,8 @@ export interface HistoryEvent {
   type: Activity.EventType;
   at: Date;
   metadata?: Record<string, unknown>;
+  /** The A/B variant of the node the email was. */
+  variantId?: string;
 }
 
 /**
@@ -95,7 +97,7 @@ export class History {
           const key = `${e.contactId}|${e.nodeId}|${e.type}`;
           if (this.seen.has(key) || e.type === "delayed") continue;
           this.seen.add(key);
-          await Stats.bump(this.campaignId, e.nodeId, e.at, { [e.type]: 1 });
+          await Stats.bump(this.campaignId, e.nodeId, e.at, { [e.type]: 1 }, e.variantId);
         }
       });
     }

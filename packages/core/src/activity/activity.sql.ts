@@ -23,6 +23,8 @@ export const EVENT_TYPES = [
   "account_paused",
   /** A human reply from another contact of the same company stopped this contact (`stopOnCompanyReply`; metadata: the reply). */
   "stopped",
+  /** An email node's A/B test picked its winner (metadata: winner, metric, the counts and z it was decided on); recorded on the first contact to get it. */
+  "ab_winner",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -39,7 +39,8 @@ const MINUTE = 60_000;
 export type Reservation = Pick<
   Message,
   "id" | "contactId" | "nodeId" | "emailAccountId" | "toEmail" | "subject" | "claimId" | "unsubscribeTokenHash"
->;
+> &
+  Partial<Pick<Message, "variantId">>;
 
 /** Reserve emails (`sending`) for one campaign, each from its account, in one statement. */
 export async function reserve(
@@ -50,9 +51,9 @@ export async function reserve(
   if (!reservations.length) return;
   await Database.rows(sql`
     INSERT INTO message (${col(t.id)}, ${col(t.workspaceId)}, ${col(t.campaignId)}, ${col(t.contactId)}, ${col(t.nodeId)},
-                         ${col(t.emailAccountId)}, ${col(t.toEmail)}, ${col(t.subject)}, ${col(t.status)}, ${col(t.claimId)},
+                         ${col(t.emailAccountId)}, ${col(t.toEmail)}, ${col(t.subject)}, ${col(t.variantId)}, ${col(t.status)}, ${col(t.claimId)},
                          ${col(t.unsubscribeTokenHash)}, ${col(t.createdAt)})
-    SELECT v.id, ${campaign.workspaceId}, ${campaign.id}, v.contact_id, v.node_id, v.account_id, v.to_email, v.subject,
+    SELECT v.id, ${campaign.workspaceId}, ${campaign.id}, v.contact_id, v.node_id, v.account_id, v.to_email, v.subject, v.variant_id,
            'sending', v.claim_id, v.token_hash, ${at}
     FROM ${unnest(reservations, {
       id: ["text", (r) => r.id],
@@ -61,6 +62,7 @@ export async function reserve(
       account_id: ["text", (r) => r.emailAccountId],
       to_email: ["text", (r) => r.toEmail],
       subject: ["text", (r) => r.subject],
+      variant_id: ["text", (r) => r.variantId ?? null],
       claim_id: ["text", (r) => r.claimId],
       token_hash: ["text", (r) => r.unsubscribeTokenHash],
     })}`);
@@ -74,7 +76,7 @@ export interface Acceptance {
   sendEventAt?: Date;
 }
 
-export type SentRow = Ref & Pick<Message, "sesMessageId" | "emailAccountId"> & { sentAt: Date };
+export type SentRow = Ref & Pick<Message, "sesMessageId" | "emailAccountId" | "variantId"> & { sentAt: Date };
 
 /**
  * SES accepted these emails: `sending` → `sent`. Only emails still `sending` move, so the sender
@@ -82,7 +84,7 @@ export type SentRow = Ref & Pick<Message, "sesMessageId" | "emailAccountId"> & {
  */
 export async function markSent(accepted: readonly Acceptance[]): Promise<SentRow[]> {
   if (!accepted.length) return [];
-  const picked = pick(t, [...REF, "sesMessageId", "emailAccountId", "sentAt"], "m");
+  const picked = pick(t, [...REF, "sesMessageId", "emailAccountId", "variantId", "sentAt"], "m");
   const rows = await select(
     picked,
     sql`

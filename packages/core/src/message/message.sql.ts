@@ -25,6 +25,8 @@ export const messageTable = pgTable(
     nodeId: text("node_id").notNull(),
     emailAccountId: text("email_account_id").notNull(),
     toEmail: text("to_email").notNull(),
+    /** The A/B variant of the node this email was (null: the node has no variants). */
+    variantId: text("variant_id"),
     /** The rendered subject (what the contact saw). */
     subject: text("subject").notNull(),
     status: text("status", { enum: MESSAGE_STATUSES }).notNull().default("sending"),

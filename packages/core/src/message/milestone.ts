@@ -14,8 +14,8 @@ import { messageTable } from "./message.sql";
  * sequences: `reach`, inside the transaction of whatever caused it (a bounce, a reply, an
  * unsubscribe, an event that settles an email still \`sending\`), and `applyMilestone`, the
  * single-statement fast path for the bulk of SES's events. The rule: a milestone keeps its
- * earliest time and counts once, in the bucket of that time; an earlier occurrence arriving late
- * moves the count to its own bucket.
+ * earliest time and counts once, in the bucket of that time (and under the email's A/B variant);
+ * an earlier occurrence arriving late moves the count to its own bucket.
  */
 
 export type Milestone =
@@ -60,23 +60,25 @@ export async function reach(
   at: Date,
 ): Promise<boolean> {
   const column = sql.raw(`"${columnName(milestone)}"`);
-  const [row] = await Database.rows<{ previous: Date | string | null }>(sql`
+  const [row] = await Database.rows<{ previous: Date | string | null; variant_id: string | null }>(sql`
     WITH old AS (SELECT ${column} AS previous FROM message WHERE id = ${message.id} FOR UPDATE)
     UPDATE message SET ${column} = LEAST(coalesce(message.${column}, ${at}), ${at})
     FROM old WHERE message.id = ${message.id}
-    RETURNING old.previous`);
+    RETURNING old.previous, message.${sql.raw(`"${messageTable.variantId.name}"`)} AS variant_id`);
   if (!row) return false;
   const previousAt = row.previous === null ? null : Database.toDate(row.previous);
   if (previousAt === null || at < previousAt) await Condition.wake(columnName(milestone), message, at);
   const counter = milestone as Counter;
+  // Counted under the A/B variant the email was (its per-variant statistics).
+  const variant = row.variant_id;
   if (row.previous === null) {
-    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
+    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 }, variant);
     return true;
   }
   const previous = Database.toDate(row.previous);
   if (at < previous) {
-    await Stats.bump(message.campaignId, message.nodeId, previous, { [counter]: -1 });
-    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 });
+    await Stats.bump(message.campaignId, message.nodeId, previous, { [counter]: -1 }, variant);
+    await Stats.bump(message.campaignId, message.nodeId, at, { [counter]: 1 }, variant);
   }
   return false;
 }
@@ -130,7 +132,7 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
     : "";
   return `
     WITH m AS (
-      SELECT id, workspace_id, campaign_id, contact_id, node_id, status, sent_at, ${column} AS previous
+      SELECT id, workspace_id, campaign_id, contact_id, node_id, variant_id, status, sent_at, ${column} AS previous
              ${judged ? `, ${humanColumn} AS previous_human, ${machineColumn} AS previous_machine` : ""}
       FROM message
       WHERE ${by === "id" ? "id = $1 AND (ses_message_id = $2 OR ses_message_id IS NULL)" : "ses_message_id = $1 AND ses_message_id = $2"}
@@ -163,18 +165,18 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
           : ""
       }
       FROM m, judged WHERE message.id = m.id AND EXISTS (SELECT 1 FROM recorded)
-      RETURNING m.campaign_id, m.node_id, m.previous, judged.reason
+      RETURNING m.campaign_id, m.node_id, m.variant_id, m.previous, judged.reason
         ${judged ? ", CASE WHEN judged.reason IS NULL THEN m.previous_human ELSE m.previous_machine END AS previous_class" : ""}
     )${woken}, deltas AS (
-      SELECT campaign_id, node_id, $4::timestamptz AS at, '${milestone}' AS c, 1 AS d FROM reached WHERE previous IS NULL OR $4::timestamptz < previous
+      SELECT campaign_id, node_id, variant_id, $4::timestamptz AS at, '${milestone}' AS c, 1 AS d FROM reached WHERE previous IS NULL OR $4::timestamptz < previous
       UNION ALL
-      SELECT campaign_id, node_id, previous, '${milestone}', -1 FROM reached WHERE previous IS NOT NULL AND $4::timestamptz < previous
+      SELECT campaign_id, node_id, variant_id, previous, '${milestone}', -1 FROM reached WHERE previous IS NOT NULL AND $4::timestamptz < previous
       ${
         judged
           ? `UNION ALL
-      SELECT campaign_id, node_id, $4::timestamptz, ${classCase}, 1 FROM reached WHERE previous_class IS NULL OR $4::timestamptz < previous_class
+      SELECT campaign_id, node_id, variant_id, $4::timestamptz, ${classCase}, 1 FROM reached WHERE previous_class IS NULL OR $4::timestamptz < previous_class
       UNION ALL
-      SELECT campaign_id, node_id, previous_class, ${classCase}, -1 FROM reached WHERE previous_class IS NOT NULL AND $4::timestamptz < previous_class`
+      SELECT campaign_id, node_id, variant_id, previous_class, ${classCase}, -1 FROM reached WHERE previous_class IS NOT NULL AND $4::timestamptz < previous_class`
           : ""
       }
     ), shard AS (
@@ -185,6 +187,12 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
       HAVING ${nonZero(counters)}
       ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${added("campaign_stat", counters)}
       RETURNING 1
+    ), variants AS (
+      INSERT INTO campaign_variant_stat (campaign_id, node_id, variant_id, shard, ${counters.join(", ")})
+      SELECT campaign_id, node_id, variant_id, (SELECT n FROM shard), ${sums(counters)} FROM deltas WHERE variant_id IS NOT NULL
+      GROUP BY campaign_id, node_id, variant_id HAVING ${nonZero(counters)}
+      ON CONFLICT (campaign_id, node_id, variant_id, shard) DO UPDATE SET ${added("campaign_variant_stat", counters)}
+      RETURNING 1
     ), buckets AS (
       INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${counters.join(", ")})
       SELECT campaign_id, ${Stats.bucketSql("at")} AS b, (SELECT n FROM shard), ${sums(counters)}
@@ -193,7 +201,7 @@ function statement(milestone: FastMilestone, by: "id" | "ses"): string {
       RETURNING 1
     )
     SELECT (SELECT status FROM m) AS status, (SELECT count(*)::int FROM recorded) AS recorded,
-           (SELECT count(*) FROM totals) + (SELECT count(*) FROM buckets) AS counted,
+           (SELECT count(*) FROM totals) + (SELECT count(*) FROM variants) + (SELECT count(*) FROM buckets) AS counted,
            ARRAY(SELECT id FROM wh_delivery) AS deliveries`;
 }
 

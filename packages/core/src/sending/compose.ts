@@ -1,6 +1,6 @@
 import type * as Contact from "../contact";
 import * as Template from "../template";
-import type { EmailNode } from "../workflow";
+import { contentOf, type EmailNode } from "../workflow";
 import * as Config from "./config";
 import type { OutgoingEmail } from "./mailer";
 
@@ -9,6 +9,8 @@ export interface ComposeInput {
   campaignId: string;
   messageId: string;
   node: EmailNode;
+  /** The node's A/B variant this contact gets (null or absent: the node's own subject and body). */
+  variantId?: string | null;
   account: { email: string; name: string; replyTo: string | null };
   contact: Pick<Contact.Contact, "id" | "email" | "firstName" | "lastName" | "company" | "jobTitle" | "phone" | "website" | "customFields">;
   unsubscribeToken: string;
@@ -46,8 +48,10 @@ export function compose(input: ComposeInput): OutgoingEmail {
     unsubscribeUrl: url,
   };
   const { previous, thread } = input;
-  const own = node.data.subject === undefined ? undefined : Template.render(node.data.subject, values).replace(/[\r\n]+/g, " ");
-  // A follow-up without its own subject answers the previous email's; moved to another account
+  const content = contentOf(node, input.variantId ?? null);
+  const own = content.subject === undefined ? undefined : Template.render(content.subject, values).replace(/[\r\n]+/g, " ");
+  // A follow-up without its own subject answers the previous email's (as sent: the variant the
+  // contact got, when that one had variants); moved to another account
   // (a new thread), it takes that subject without the `Re:`.
   const subject =
     own ?? (previous ? (thread ? replySubject(previous.subject) : previous.subject.replace(/^(re:\s*)+/i, "")) : "(no subject)");
@@ -55,11 +59,11 @@ export function compose(input: ComposeInput): OutgoingEmail {
   const tracking = node.data.trackOpens || node.data.trackClicks;
   let text: string;
   let html: string | undefined;
-  if (Template.isHtml(node.data.body)) {
-    html = Template.render(node.data.body, values, Template.escapeHtml);
+  if (Template.isHtml(content.body)) {
+    html = Template.render(content.body, values, Template.escapeHtml);
     text = Template.htmlToText(html);
   } else {
-    text = Template.render(node.data.body, values);
+    text = Template.render(content.body, values);
     // Open and click tracking live in the HTML part (a pixel, rewritten links).
     if (tracking) html = Template.textToHtml(text);
   }

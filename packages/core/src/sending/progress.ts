@@ -105,14 +105,14 @@ export async function settleSentMany(accepted: readonly Acceptance[]): Promise<S
       SELECT ARRAY(SELECT id FROM wh_delivery) AS deliveries`);
     // \`email.sent\` to the workspaces' webhooks, queued once this commits.
     await Outbox.queueAfterCommit(hooked?.deliveries);
-    const groups = new Map<string, { campaignId: string; nodeId: string; at: Date; n: number }>();
+    const groups = new Map<string, { campaignId: string; nodeId: string; variantId: string | null; at: Date; n: number }>();
     for (const m of messages) {
-      const key = `${m.campaignId}|${m.nodeId}|${Stats.bucketOf(m.sentAt).getTime()}`;
-      const group = groups.get(key) ?? { campaignId: m.campaignId, nodeId: m.nodeId, at: m.sentAt, n: 0 };
+      const key = `${m.campaignId}|${m.nodeId}|${m.variantId ?? ""}|${Stats.bucketOf(m.sentAt).getTime()}`;
+      const group = groups.get(key) ?? { campaignId: m.campaignId, nodeId: m.nodeId, variantId: m.variantId, at: m.sentAt, n: 0 };
       group.n++;
       groups.set(key, group);
     }
-    for (const g of groups.values()) await Stats.bump(g.campaignId, g.nodeId, g.at, { sent: g.n });
+    for (const g of groups.values()) await Stats.bump(g.campaignId, g.nodeId, g.at, { sent: g.n }, g.variantId);
 
     // The contacts' timezones come with their campaign when it is in `contact` mode (same statement).
     const raw = await Database.rows<Record<string, unknown> & { zones: Record<string, string> | null }>(

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
+import * as AbTest from "../abtest";
 import * as Activity from "../activity";
 import { campaignContactTable } from "../campaign/campaign.sql";
 import { completeIfDone } from "../campaign/complete";
@@ -51,6 +52,8 @@ export type Outcome =
 interface Outgoing {
   messageId: string;
   token: string;
+  /** The node's A/B variant this contact gets, or null. */
+  variantId: string | null;
   email: Mailer.OutgoingEmail;
 }
 
@@ -175,22 +178,26 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
       workflow: campaign.workflow,
       now,
     };
+    // A/B variants: tests decided under this lock, each contact's variant deterministic until then.
+    const variantOf = await AbTest.assign(campaign, jobs, now);
     const decisions = decide(situation, jobs, steps, (job, step, node, sending): Outgoing => {
       const messageId = createId("message", now.getTime());
       const token = randomBytes(24).toString("base64url");
       const account = accounts.get(sending.accountId)!;
+      const variantId = variantOf(node, job.contactId);
       const email = compose({
         workspaceId: campaign.workspaceId,
         campaignId,
         messageId,
         node,
+        variantId,
         account: { email: account.email, name: account.name, replyTo: account.replyTo },
         contact: { id: job.contactId, ...step.contact },
         unsubscribeToken: token,
         previous: step.previous,
         thread: sending.replyTo !== null,
       });
-      return { messageId, token, email };
+      return { messageId, token, variantId, email };
     });
 
     const release: SendJob[] = [];
@@ -272,10 +279,11 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     if (moves.length) await recordReassignments(campaign.workspaceId, campaignId, moves, now);
     await Message.reserve(
       { id: campaignId, workspaceId: campaign.workspaceId },
-      result.reserved.map(({ job, messageId, token, email, accountId }) => ({
+      result.reserved.map(({ job, messageId, token, email, accountId, variantId }) => ({
         id: messageId,
         contactId: job.contactId,
         nodeId: job.nodeId,
+        variantId,
         emailAccountId: accountId,
         toEmail: email.to,
         subject: email.subject,

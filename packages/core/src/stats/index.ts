@@ -3,8 +3,17 @@ import * as Database from "../database";
 import { COUNTERS, type Counter } from "./stats.sql";
 
 export * as Read from "./read";
-export { byEmail, type EmailStats, type GlobalStats, global, rate } from "./read";
-export { COUNTERS, type Counter, campaignStatBucketTable, campaignStatTable } from "./stats.sql";
+export {
+  byEmail,
+  type EmailStats,
+  type GlobalStats,
+  global,
+  rate,
+  type VariantCounts,
+  type VariantStats,
+  variantCounts,
+} from "./read";
+export { COUNTERS, type Counter, campaignStatBucketTable, campaignStatTable, campaignVariantStatTable } from "./stats.sql";
 export * as Timeline from "./timeline";
 export { INTERVALS, type Interval, MAX_BUCKETS, type TimelinePoint, type TimelineQuery, timeline, timelineQuery } from "./timeline";
 
@@ -40,7 +49,7 @@ export function shardSelect(key: string): string {
 export const bucketSql = (at: string) => `to_timestamp(floor(extract(epoch FROM ${at}) / ${BUCKET_MINUTES * 60}) * ${BUCKET_MINUTES * 60})`;
 
 /**
- * Add to a campaign's counters, for one email node, in the bucket of `at`: one statement (two
+ * Add to a campaign's counters, for one email node in the bucket of `at` (and for the A/B variant its emails were, if any): one statement (two
  * upserts), meant to run in the transaction that records what happened. Deltas may be negative
  * (an earlier open arriving late moves the count to its bucket).
  *
@@ -51,7 +60,7 @@ export const bucketSql = (at: string) => `to_timestamp(floor(extract(epoch FROM 
  * transaction reuse its shard. When every shard is taken, it waits for one.
  */
 
-export async function bump(campaignId: string, nodeId: string, at: Date, deltas: Deltas): Promise<void> {
+export async function bump(campaignId: string, nodeId: string, at: Date, deltas: Deltas, variantId: string | null = null): Promise<void> {
   const entries = COUNTERS.map((name) => [name, deltas[name] ?? 0] as const);
   if (entries.every(([, n]) => n === 0)) return;
 
@@ -74,10 +83,15 @@ export async function bump(campaignId: string, nodeId: string, at: Date, deltas:
       INSERT INTO campaign_stat (campaign_id, node_id, shard, ${columns}) SELECT ${campaignId}, ${nodeId}, shard.n, ${values} FROM shard
       ON CONFLICT (campaign_id, node_id, shard) DO UPDATE SET ${set("campaign_stat")}
       RETURNING 1
+    ), variants AS (
+      INSERT INTO campaign_variant_stat (campaign_id, node_id, variant_id, shard, ${columns})
+      SELECT ${campaignId}, ${nodeId}, ${variantId}::text, shard.n, ${values} FROM shard WHERE ${variantId}::text IS NOT NULL
+      ON CONFLICT (campaign_id, node_id, variant_id, shard) DO UPDATE SET ${set("campaign_variant_stat")}
+      RETURNING 1
     ), buckets AS (
       INSERT INTO campaign_stat_bucket (campaign_id, bucket, shard, ${columns}) SELECT ${campaignId}, ${bucketOf(at)}, shard.n, ${values} FROM shard
       ON CONFLICT (campaign_id, bucket, shard) DO UPDATE SET ${set("campaign_stat_bucket")}
       RETURNING 1
     )
-    SELECT (SELECT count(*) FROM totals) + (SELECT count(*) FROM buckets) AS n`);
+    SELECT (SELECT count(*) FROM totals) + (SELECT count(*) FROM variants) + (SELECT count(*) FROM buckets) AS n`);
 }

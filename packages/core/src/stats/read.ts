@@ -50,6 +50,12 @@ export interface GlobalStats extends Engagement {
   unsubscribeRate: number;
 }
 
+export interface VariantStats extends Engagement {
+  id: string;
+  /** This variant won the node's A/B test. */
+  winner: boolean;
+}
+
 export interface EmailStats extends Engagement {
   nodeId: string;
   /** The email's place in the workflow's order (`Workflow.order`: topological, a condition's "yes" branch first). */
@@ -57,7 +63,28 @@ export interface EmailStats extends Engagement {
   subject: string;
   /** The condition answers leading to this email (those every route to it shares). */
   path: Workflow.PathAnswer[];
+  /** A node with A/B variants: each variant's counts (the node's are their sum). */
+  variants?: VariantStats[];
+  /** A node with an A/B test: the winning variant's id, null until decided. */
+  winner?: string | null;
+  decidedAt?: string | null;
 }
+
+/** The counters engagement figures read (per email and per variant): name → counter column. */
+const ENGAGEMENT = {
+  sent: "sent",
+  opened: "opened",
+  clicked: "clicked",
+  replied: "replied",
+  humanOpened: "human_opened",
+  machineOpened: "machine_opened",
+  humanClicked: "human_clicked",
+  machineClicked: "machine_clicked",
+} as const;
+const ENGAGEMENT_COUNTS = Object.keys(ENGAGEMENT) as (keyof typeof ENGAGEMENT)[];
+
+/** The engagement sums of counter rows aliased `s`, as a select list. */
+const engagementSums = sql.raw(ENGAGEMENT_COUNTS.map((name) => `sum(s.${ENGAGEMENT[name]})::bigint AS "${name}"`).join(", "));
 
 /** The counters of one campaign of the workspace, summed over nodes and shards (one row, or none). */
 export function globalQuery(workspace: SQL | string, campaignId: SQL | string): SQL {
@@ -120,70 +147,120 @@ function globalStats(row: Record<string, unknown>): GlobalStats {
 }
 
 /**
- * The campaign's workflow reduced to what ordering the emails needs (ids, types, subjects, the
- * conditions' data and edges: bodies of up to 100,000 characters stay in the database), and its counters per node.
+ * The campaign's workflow reduced to what ordering the emails needs (ids, types, subjects, variant
+ * ids and edges: bodies of up to 100,000 characters stay in the database), its counters per node
+ * and variant, and its A/B winners.
  */
 export function byEmailQuery(workspaceId: string, campaignId: string): SQL {
   return sql`
-    SELECT (SELECT jsonb_agg(jsonb_build_object('id', n->'id', 'type', n->'type',
-                   'data', CASE WHEN n->>'type' = 'condition' THEN n->'data' ELSE jsonb_build_object('subject', n->'data'->'subject') END))
+    SELECT (SELECT jsonb_agg(jsonb_build_object('id', n->'id', 'type', n->'type', 'data', CASE WHEN n->>'type' = 'condition' THEN n->'data' ELSE jsonb_strip_nulls(jsonb_build_object(
+              'subject', n->'data'->'subject', 'abTest', n->'data'->'abTest',
+              'variants', (SELECT jsonb_agg(jsonb_build_object('id', x->'id', 'subject', x->'subject'))
+                           FROM jsonb_array_elements(CASE WHEN jsonb_typeof(n->'data'->'variants') = 'array' THEN n->'data'->'variants' END) x))) END))
             FROM jsonb_array_elements(c.workflow->'nodes') n) AS nodes,
            c.workflow->'edges' AS edges,
            (SELECT coalesce(json_agg(t), '[]') FROM (
-              SELECT s.node_id AS "nodeId", sum(s.sent)::bigint AS sent, sum(s.opened)::bigint AS opened,
-                     sum(s.clicked)::bigint AS clicked, sum(s.replied)::bigint AS replied,
-                     sum(s.human_opened)::bigint AS "humanOpened", sum(s.machine_opened)::bigint AS "machineOpened",
-                     sum(s.human_clicked)::bigint AS "humanClicked", sum(s.machine_clicked)::bigint AS "machineClicked"
-              FROM campaign_stat s WHERE s.campaign_id = c.id GROUP BY s.node_id) t) AS counters
+              SELECT s.node_id AS "nodeId", NULL AS "variantId", ${engagementSums}
+              FROM campaign_stat s WHERE s.campaign_id = c.id GROUP BY s.node_id
+              UNION ALL
+              SELECT s.node_id, s.variant_id, ${engagementSums}
+              FROM campaign_variant_stat s WHERE s.campaign_id = c.id GROUP BY s.node_id, s.variant_id) t) AS counters,
+           (SELECT coalesce(json_agg(json_build_object('nodeId', w.node_id, 'variantId', w.variant_id, 'decidedAt', w.decided_at)), '[]')
+            FROM ab_test_winner w WHERE w.campaign_id = c.id) AS winners
     FROM campaign c
     WHERE c.id = ${campaignId} AND c.workspace_id = ${workspaceId}`;
 }
 
-const NODE_COUNTERS = ["sent", "opened", "clicked", "replied", "humanOpened", "machineOpened", "humanClicked", "machineClicked"] as const;
-type NodeCounters = { nodeId: string } & Record<(typeof NODE_COUNTERS)[number], number | string>;
+type Num = number | string;
+export type VariantCounts = { nodeId: string; variantId: string | null } & Partial<Record<(typeof ENGAGEMENT_COUNTS)[number], Num>>;
+type Winner = { nodeId: string; variantId: string; decidedAt: string };
+
+const json = <T>(value: T | string): T => (typeof value === "string" ? (JSON.parse(value) as T) : value);
+
+/** Engagement counts and their rates over `sent`. */
+function engagement(rows: readonly Partial<VariantCounts>[]): Engagement {
+  const sum = (key: (typeof ENGAGEMENT_COUNTS)[number]) => rows.reduce((total, row) => total + Number(row[key] ?? 0), 0);
+  const [sent, opened, clicked, replied] = [sum("sent"), sum("opened"), sum("clicked"), sum("replied")];
+  const [humanOpened, machineOpened, humanClicked, machineClicked] = [
+    sum("humanOpened"),
+    sum("machineOpened"),
+    sum("humanClicked"),
+    sum("machineClicked"),
+  ];
+  return {
+    sent,
+    opened,
+    openRate: rate(opened, sent),
+    clicked,
+    clickRate: rate(clicked, sent),
+    replied,
+    replyRate: rate(replied, sent),
+    humanOpened,
+    humanOpenRate: rate(humanOpened, sent),
+    machineOpened,
+    humanClicked,
+    humanClickRate: rate(humanClicked, sent),
+    machineClicked,
+  };
+}
 
 /**
  * `GET /campaigns/:id/stats/emails`: one row per email node of the workflow, in sequence order,
- * zeros for emails not sent yet; rates over the email's `sent`. Counters of nodes a paused
- * campaign's edit removed from the workflow stay in the global statistics only.
+ * zeros for emails not sent yet; rates over the email's `sent`. A node with variants also lists
+ * each variant (and, with an A/B test, its winner). Counters of nodes a paused campaign's edit
+ * removed from the workflow stay in the global statistics only.
  */
 export async function byEmail(campaignId: string): Promise<EmailStats[]> {
   const [row] = await Database.rows<{
     nodes: Workflow.Workflow["nodes"] | null;
     edges: Workflow.Workflow["edges"] | null;
-    counters: NodeCounters[] | string;
+    counters: VariantCounts[] | string;
+    winners: Winner[] | string;
   }>(byEmailQuery(Actor.workspaceId(), campaignId));
   if (!row) throw notFound("Campaign", campaignId);
   if (!row.nodes) return [];
-  const counters = typeof row.counters === "string" ? (JSON.parse(row.counters) as NodeCounters[]) : row.counters;
-  const byNode = new Map(counters.map((c) => [c.nodeId, c]));
+  const counters = json(row.counters);
+  const winners = new Map(json(row.winners).map((w) => [w.nodeId, w]));
   const workflow = { nodes: row.nodes, edges: row.edges ?? [] };
   const emails = Workflow.emailNodes(workflow);
   const subjects = Workflow.subjects(workflow);
   const paths = Workflow.paths(workflow);
   return emails.map((node, i) => {
-    const c = byNode.get(node.id);
-    const [sent, opened, clicked, replied, humanOpened, machineOpened, humanClicked, machineClicked] = NODE_COUNTERS.map((k) =>
-      Number(c?.[k] ?? 0),
-    ) as [number, number, number, number, number, number, number, number];
-    return {
+    const rows = counters.filter((c) => c.nodeId === node.id);
+    const stats: EmailStats = {
       nodeId: node.id,
       emailNumber: i + 1,
       subject: subjects[i]!,
-      sent,
-      opened,
-      openRate: rate(opened, sent),
-      clicked,
-      clickRate: rate(clicked, sent),
-      replied,
-      replyRate: rate(replied, sent),
-      humanOpened,
-      humanOpenRate: rate(humanOpened, sent),
-      machineOpened,
-      humanClicked,
-      humanClickRate: rate(humanClicked, sent),
-      machineClicked,
+      ...engagement(rows.filter((c) => c.variantId === null)),
       path: paths.get(node.id) ?? [],
     };
+    const { variants, abTest } = node.data;
+    if (!variants) return stats;
+    const won = winners.get(node.id);
+    const winner = won && variants.some((x) => x.id === won.variantId) ? won : undefined;
+    stats.variants = variants.map((variant) => ({
+      id: variant.id,
+      ...engagement(rows.filter((c) => c.variantId === variant.id)),
+      winner: winner?.variantId === variant.id,
+    }));
+    if (abTest) {
+      stats.winner = winner?.variantId ?? null;
+      stats.decidedAt = winner ? Database.toDate(winner.decidedAt).toISOString() : null;
+    }
+    return stats;
   });
+}
+
+/**
+ * Each variant's counts at these nodes as an A/B test judges them: sent, replies, and the opens and
+ * clicks of readers only (a machine's never decide a winner: docs/machine-events.md).
+ */
+export async function variantCounts(campaignId: string, nodeIds: readonly string[]): Promise<VariantCounts[]> {
+  if (!nodeIds.length) return [];
+  return Database.rows<VariantCounts>(sql`
+    SELECT s.node_id AS "nodeId", s.variant_id AS "variantId", sum(s.sent)::bigint AS sent,
+           sum(s.human_opened)::bigint AS opened, sum(s.human_clicked)::bigint AS clicked, sum(s.replied)::bigint AS replied
+    FROM campaign_variant_stat s
+    WHERE s.campaign_id = ${campaignId} AND s.node_id = ANY(${Database.array([...nodeIds], "text")})
+    GROUP BY s.node_id, s.variant_id`);
 }

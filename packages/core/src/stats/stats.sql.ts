@@ -59,3 +59,21 @@ export const campaignStatTable = countersBy("campaign_stat", "nodeId", text("nod
  * shard, however many events the campaign has.
  */
 export const campaignStatBucketTable = countersBy("campaign_stat_bucket", "bucket", timestamptz("bucket").notNull());
+
+/**
+ * The same counters per A/B variant of an email node, for the emails that were one (a node
+ * without variants has no rows here). Written beside `campaign_stat` in the same statements, with
+ * the same shard; a table of its own so `campaign_stat`'s key, and the code already deployed
+ * against it, stay as they were.
+ */
+export const campaignVariantStatTable = pgTable(
+  "campaign_variant_stat",
+  {
+    campaignId: partOf("campaign_id", () => campaignTable.id),
+    nodeId: text("node_id").notNull(),
+    variantId: text("variant_id").notNull(),
+    shard: smallint("shard").notNull(),
+    ...counters,
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.nodeId, t.variantId, t.shard] })],
+);

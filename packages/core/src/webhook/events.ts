@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   "campaign.completed",
   "email_account.paused",
   "email_account.resumed",
+  /** An email node's A/B test picked its winner: later contacts at that node get it. */
+  "campaign.ab_test_decided",
   "contact.created",
   "contact.updated",
   "contact.deleted",

@@ -70,7 +70,9 @@ export function subjects(workflow: Workflow): string[] {
     const from = firstPredecessor.get(node.id);
     const previous = (from && carried.get(from)) ?? "";
     if (node.type === "email") {
-      const subject = node.data.subject ?? (/^re:/i.test(previous) ? previous : `Re: ${previous}`);
+      // A node with A/B variants shows its first variant's subject.
+      const own = node.data.subject ?? node.data.variants?.[0]?.subject;
+      const subject = own ?? (/^re:/i.test(previous) ? previous : `Re: ${previous}`);
       out.push(subject);
       carried.set(node.id, subject);
     } else carried.set(node.id, previous);

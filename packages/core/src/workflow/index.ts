@@ -1,7 +1,9 @@
 import * as v from "valibot";
 import type { ErrorDetail } from "../error";
 import * as Template from "../template";
-import { noNul } from "../util/schema";
+import * as Variants from "./variants";
+
+export * as Variants from "./variants";
 
 /**
  * A campaign's sequence: a directed acyclic graph from one start to ends, through emails, delays
@@ -27,16 +29,9 @@ const integer = (max: number) =>
 
 export const emailData = v.object({
   /** Required, except on a threaded follow-up: that one goes out as `Re: <previous subject>`. */
-  subject: v.optional(
-    v.pipe(v.string("must be a string"), v.trim(), v.nonEmpty("is required"), v.maxLength(998, "must be at most 998 characters"), noNul),
-  ),
-  body: v.pipe(
-    v.string("must be a string"),
-    // Not trimmed (its spacing is the email's), but a body of blanks is no body.
-    v.check((body) => body.trim() !== "", "is required"),
-    v.maxLength(100_000, "must be at most 100000 characters"),
-    noNul,
-  ),
+  subject: v.optional(Variants.subject),
+  /** Required unless the node has `variants` (each then has its own). */
+  body: v.optional(Variants.body),
   trackOpens: v.optional(v.boolean("must be true or false"), true),
   trackClicks: v.optional(v.boolean("must be true or false"), true),
   /**
@@ -44,6 +39,24 @@ export const emailData = v.object({
    * `In-Reply-To`/`References`). Default: true on every email after the first.
    */
   thread: v.optional(v.boolean("must be true or false")),
+  /** A/B variants (2–5): each contact gets one, chosen deterministically (see ./variants.ts). */
+  variants: v.optional(
+    v.pipe(
+      Variants.variants,
+      v.description(
+        "A/B variants (2–5), each with its own subject and body (then not set on the node); weights on all or none, default equal. A contact's variant is drawn from a hash of campaign, contact and node: the same on every retry.",
+      ),
+    ),
+  ),
+  /** Pick a winner among the variants by this metric; later contacts get the winner. */
+  abTest: v.optional(
+    v.pipe(
+      Variants.abTest,
+      v.description(
+        "Pick a winner by `metric` once every variant has `minSentPerVariant` sent and one beats each other with `confidence` (one-sided two-proportion z-test, rates over sent); every later contact at this node gets the winner.",
+      ),
+    ),
+  ),
 });
 
 export const delayData = v.pipe(
@@ -242,19 +255,22 @@ export function graphErrors(workflow: Workflow, prefix = "workflow"): ErrorDetai
   const graphOk = !errors.length;
   for (const node of nodes) {
     if (node.type !== "email") continue;
-    if (node.data.subject === undefined && ((graphOk && beforeEmail.has(node.id)) || node.data.thread === false)) {
-      const why =
-        node.data.thread === false ? "an email with thread: false needs one" : "the first email needs one (on some path from the start)";
-      errors.push({ path: `${nodePath(node.id)}.data.subject`, message: `is required (${why})`, nodeId: node.id });
-    }
-    for (const field of ["subject", "body"] as const) {
-      const { issues } = Template.parse(node.data[field] ?? "");
-      const path = `${nodePath(node.id)}.data.${field}`;
+    const path = nodePath(node.id);
+    const needsSubject = (graphOk && beforeEmail.has(node.id)) || node.data.thread === false;
+    errors.push(...Variants.contentErrors(node.data, path, node.id));
+    const why =
+      node.data.thread === false ? "an email with thread: false needs one" : "the first email needs one (on some path from the start)";
+    for (const { field, value } of Variants.templateFields(node.data)) {
+      const fieldPath = `${path}.data.${field}`;
+      if (field.endsWith("subject") && value === undefined && needsSubject) {
+        errors.push({ path: fieldPath, message: `is required (${why})`, nodeId: node.id });
+      }
+      const { issues } = Template.parse(value ?? "");
       // A few per field: a body of 100,000 characters can hold 50,000 malformed variables.
-      for (const issue of issues.slice(0, TEMPLATE_ISSUES_SHOWN)) errors.push({ path, message: issue.message, nodeId: node.id });
+      for (const issue of issues.slice(0, TEMPLATE_ISSUES_SHOWN)) errors.push({ path: fieldPath, message: issue.message, nodeId: node.id });
       if (issues.length > TEMPLATE_ISSUES_SHOWN) {
         const more = issues.length - TEMPLATE_ISSUES_SHOWN;
-        errors.push({ path, message: `${more} more malformed variable${more === 1 ? "" : "s"}`, nodeId: node.id });
+        errors.push({ path: fieldPath, message: `${more} more malformed variable${more === 1 ? "" : "s"}`, nodeId: node.id });
       }
     }
   }
@@ -288,3 +304,10 @@ function findCycle(ids: string[], outgoing: Map<string, string[]>): string[] | u
 }
 
 export { emailNodes, nextStep, order, type PathAnswer, paths, type Step, subjects } from "./graph";
+
+/** What one contact gets at an email node: the node's own subject and body, or its variant's. */
+export function contentOf(node: EmailNode, variantId: string | null): { subject?: string; body: string } {
+  const variant = variantId ? node.data.variants?.find((x) => x.id === variantId) : undefined;
+  if (variant) return { subject: variant.subject, body: variant.body };
+  return { subject: node.data.subject, body: node.data.body ?? "" };
+}

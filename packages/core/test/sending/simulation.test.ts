@@ -21,7 +21,8 @@ import { afterAll, describe, expect, it } from "vitest";
  * duplicate and late deliveries, SES throttling and unknown outcomes, and crashes injected at
  * every point between two steps; public holidays (Good Friday in Brazil, Easter Monday in France)
  * and a skipped date per campaign; out-of-office replies in four languages (and some "no longer
- * with the company"). What SES accepted is then checked against the rules.
+ * with the company"). What SES accepted is then checked against the rules. Every other
+ * campaign's first email is an A/B test on opens (variant "b" opened four times as often).
  */
 
 useTestDatabase();
@@ -37,6 +38,8 @@ const SEED = Number(process.env.SIM_SEED ?? 20260305);
 const CAMPAIGNS = Number(process.env.SIM_CAMPAIGNS ?? (FULL ? 12 : 4));
 const CONTACTS = Number(process.env.SIM_CONTACTS ?? (FULL ? 600 : 150));
 const random = prng(SEED);
+/** The campaigns whose first email is an A/B test (filled as they are created). */
+const abCampaigns = new Set<string>();
 const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
 
 const TIMEZONES = ["Europe/Paris", "America/New_York", "America/Sao_Paulo", "Asia/Kathmandu"] as const;
@@ -78,8 +81,17 @@ interface Delay {
   businessDays: boolean;
 }
 
+/** The A/B campaigns' first email: two subjects, a decision on opens after 30 sent each. */
+const AB_VARIANTS = [
+  { id: "a", subject: "#1 {{firstName}}", body: "Hi {{firstName}}, {{company|there}}" },
+  { id: "b", subject: "#1 {{firstName}}!", body: "Hello {{firstName}}, {{company|there}}" },
+];
+const OPEN_RATE: Record<string, number> = { a: 0.1, b: 0.4 };
+
 interface Plan {
   id: string;
+  /** The first email is an A/B test. */
+  ab: boolean;
   ws: TestWorkspace;
   window: SendWindow;
   maxPerHour: number;
@@ -95,7 +107,8 @@ interface Plan {
 
 /** SES as the simulation sees it: throttles, unknown outcomes (sometimes accepted), and Send events. */
 class SimulatedSes extends FakeMailer {
-  readonly sendEvents: Array<{ at: number; messageId?: string; probeId?: string; sesId: string }> = [];
+  readonly sendEvents: Array<{ at: number; messageId?: string; probeId?: string; sesId: string; campaignId?: string; variantId?: string }> =
+    [];
   /** Opens of first emails (every campaign's: only branching ones answer to them), some days later. */
   readonly opens: Array<{ at: number; messageId: string; sesId: string }> = [];
   constructor(private readonly now: () => number) {
@@ -121,6 +134,9 @@ class SimulatedSes extends FakeMailer {
       messageId: email.tags.message,
       probeId: email.tags.probe,
       sesId: accepted.messageId,
+      campaignId: email.tags.campaign,
+      // The A/B campaigns' variant "b" is the subject ending in "!".
+      variantId: email.tags.node === "e1" && abCampaigns.has(email.tags.campaign!) ? (email.subject.endsWith("!") ? "b" : "a") : undefined,
     });
     if (outcome === "accepted-unknown") {
       this.next("unknown");
@@ -192,6 +208,8 @@ describe("sending simulation", () => {
           { days: 0, hours: 20, businessDays: false },
         ]),
       );
+      // Every other campaign's first email is an A/B test on opens.
+      const ab = i % 2 === 1;
       const nodes: unknown[] = [{ id: "start", type: "start" }];
       const edges: Array<{ from: string; to: string }> = [];
       let last = "start";
@@ -205,18 +223,18 @@ describe("sending simulation", () => {
         // Follow-ups answer the first email in its thread (`Re: #1 …`); the second of every
         // other campaign sets its own subject (threaded all the same).
         const subject = e === 1 || (e === 2 && i % 2 === 0) ? { subject: `#${e} {{firstName}}` } : {};
-        nodes.push({
-          id: `e${e}`,
-          type: "email",
-          data: { ...subject, body: `Hi {{firstName}}, {{company|there}}`, ...tracking },
-        });
+        const content =
+          e === 1 && ab
+            ? { variants: AB_VARIANTS, abTest: { metric: "openRate", minSentPerVariant: 30, confidence: 0.95 } }
+            : { ...subject, body: `Hi {{firstName}}, {{company|there}}` };
+        nodes.push({ id: `e${e}`, type: "email", data: { ...content, ...tracking } });
         edges.push({ from: last, to: `e${e}` });
         last = `e${e}`;
       }
       nodes.push({ id: "end", type: "end" });
       edges.push({ from: last, to: "end" });
       // One campaign in four branches on opens (the rest of the rules hold for it all the same).
-      const branching = i % 4 === 3;
+      const branching = i % 4 === 2;
       const workflow = branching ? branchingWorkflow(delays[1]!) : { nodes, edges };
       const campaign = await ws.as(() =>
         Campaign.create({
@@ -238,7 +256,8 @@ describe("sending simulation", () => {
       }
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
       const closedDays = new Set([skip.toISODate()!, ...publicDays(country, 2026)]);
-      plans.push({ id: campaign.id, ws, window, maxPerHour, delays, startAt, started: false, closedDays, branching });
+      if (ab) abCampaigns.add(campaign.id);
+      plans.push({ id: campaign.id, ab, ws, window, maxPerHour, delays, startAt, started: false, closedDays, branching });
     }
 
     Fault.inject((at) => {
@@ -256,6 +275,8 @@ describe("sending simulation", () => {
     const openedAt = new Map<string, number>();
     // Emails of unknown fate that evidence settled as never sent (and so were sent again).
     let resent = 0;
+    // A/B opens applied, by campaign and variant.
+    const opens = new Map<string, number>();
     const sweepAndCount = async () => {
       resent += (await sweep()).unknownResent;
     };
@@ -338,6 +359,19 @@ describe("sending simulation", () => {
         else {
           await Progress.settleSent(event.messageId!, event.sesId, new Date(event.at), new Date(now));
           await Message.sawSendEvent(event.messageId!, new Date(now));
+          // A/B: the contact opens it (SES's Open event, the fast path), at its variant's rate.
+          const variant = event.variantId;
+          if (variant && random() < OPEN_RATE[variant]!) {
+            const applied = await Message.applyMilestone({
+              messageId: event.messageId,
+              sesMessageId: event.sesId,
+              milestone: "opened",
+              at: new Date(now),
+              metadata: {},
+              providerKey: `sim-open:${event.messageId}`,
+            });
+            if (applied === "applied") opens.set(`${event.campaignId}/${variant}`, (opens.get(`${event.campaignId}/${variant}`) ?? 0) + 1);
+          }
         }
       }
       for (let i = ses.opens.length - 1; i >= 0; i--) {
@@ -672,7 +706,33 @@ describe("sending simulation", () => {
     // delivered twice. The human and machine counters must be exactly the emails each class reached.
     const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
     const GMAIL = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)";
-    const expected = new Map<string, Record<"humanOpened" | "machineOpened" | "humanClicked" | "machineClicked", Set<string>>>();
+    type Classes = Record<"humanOpened" | "machineOpened" | "humanClicked" | "machineClicked", Set<string>>;
+    const expected = new Map<string, Classes>();
+    const setsOf = (campaignId: string): Classes => {
+      const sets = expected.get(campaignId) ?? {
+        humanOpened: new Set(),
+        machineOpened: new Set(),
+        humanClicked: new Set(),
+        machineClicked: new Set(),
+      };
+      expected.set(campaignId, sets);
+      return sets;
+    };
+    // The opens already recorded (the branching and A/B opens of the run, all human) are where the sets start.
+    const before = await Database.rows<{ id: string; campaign_id: string; ho: boolean; mo: boolean; hc: boolean; mc: boolean }>(sql`
+      SELECT id, campaign_id, human_opened_at IS NOT NULL AS ho, machine_opened_at IS NOT NULL AS mo,
+             human_clicked_at IS NOT NULL AS hc, machine_clicked_at IS NOT NULL AS mc
+      FROM message WHERE campaign_id = ANY(${Database.array(
+        plans.map((p) => p.id),
+        "text",
+      )})`);
+    for (const row of before) {
+      const sets = setsOf(row.campaign_id);
+      if (row.ho) sets.humanOpened.add(row.id);
+      if (row.mo) sets.machineOpened.add(row.id);
+      if (row.hc) sets.humanClicked.add(row.id);
+      if (row.mc) sets.machineClicked.add(row.id);
+    }
     let engaged = 0;
     const seen = new Set<string>();
     for (const email of accepted) {
@@ -681,13 +741,7 @@ describe("sending simulation", () => {
       const row = await Records.sentEmail(email.tags.message!);
       if (!row) continue;
       engaged++;
-      const counts = expected.get(row.campaignId) ?? {
-        humanOpened: new Set(),
-        machineOpened: new Set(),
-        humanClicked: new Set(),
-        machineClicked: new Set(),
-      };
-      expected.set(row.campaignId, counts);
+      const counts = setsOf(row.campaignId);
       const after = (seconds: number) => new Date(row.sentAt.getTime() + seconds * 1000);
       const apply = async (type: "open" | "click", at: Date, extra: { userAgent: string; ip: string; link?: string }) => {
         const record = Records.sesRecord(type, row, at, extra);
@@ -753,6 +807,55 @@ describe("sending simulation", () => {
         `${plan.id}: every class seen`,
       ).toBeGreaterThan(0);
     }
+    // A/B: every first email of an A/B campaign records the variant whose subject it went out
+    // with; each variant's counters hold its sends and opens; once a winner is decided, every
+    // email reserved after that is the winner.
+    let decided = 0;
+    for (const plan of plans.filter((p) => p.ab)) {
+      const messages = await Database.rows<{ id: string; variant_id: string | null; status: string; created_at: Date | string }>(
+        sql`SELECT id, variant_id, status, created_at FROM message WHERE campaign_id = ${plan.id} AND node_id = 'e1'`,
+      );
+      const firsts = accepted.filter((e) => e.tags.campaign === plan.id && e.tags.node === "e1");
+      const variantOf = new Map(messages.map((m) => [m.id, m.variant_id]));
+      const mismatched = firsts.filter((e) => variantOf.get(e.tags.message!) !== (e.subject.endsWith("!") ? "b" : "a"));
+      expect(
+        mismatched.map((e) => `${e.tags.message}: ${e.subject}`),
+        `${plan.id}: emails whose recorded variant is not the one sent`,
+      ).toEqual([]);
+      const counters = await Database.rows<{ variant_id: string; sent: number; opened: number }>(
+        sql`SELECT variant_id, sum(sent)::int AS sent, sum(opened)::int AS opened FROM campaign_variant_stat
+            WHERE campaign_id = ${plan.id} AND node_id = 'e1' GROUP BY variant_id ORDER BY variant_id`,
+      );
+      // Opens of these emails came from the A/B readers, the branching opens and the machine-event
+      // stage: each variant's counter is the number of its emails with an open.
+      const openedRows = await Database.rows<{ variant_id: string; n: number }>(
+        sql`SELECT variant_id, count(*)::int AS n FROM message
+            WHERE campaign_id = ${plan.id} AND node_id = 'e1' AND opened_at IS NOT NULL GROUP BY variant_id`,
+      );
+      const openedOf = new Map(openedRows.map((r) => [r.variant_id, r.n]));
+      expect(openedOf.get("b") ?? 0, `${plan.id}: the A/B readers' opens are counted`).toBeGreaterThanOrEqual(
+        opens.get(`${plan.id}/b`) ?? 0,
+      );
+      expect(counters, `${plan.id}: per-variant counters`).toEqual(
+        ["a", "b"].map((id) => ({
+          variant_id: id,
+          sent: firsts.filter((e) => (e.subject.endsWith("!") ? "b" : "a") === id).length,
+          opened: openedOf.get(id) ?? 0,
+        })),
+      );
+      const [winner] = await Database.rows<{ variant_id: string; decided_at: Date | string }>(
+        sql`SELECT variant_id, decided_at FROM ab_test_winner WHERE campaign_id = ${plan.id}`,
+      );
+      if (!winner) continue;
+      decided++;
+      expect(winner.variant_id).toBe("b");
+      const after = messages.filter((m) => Database.toDate(m.created_at) >= Database.toDate(winner.decided_at));
+      expect(
+        after.filter((m) => m.variant_id !== "b").map((m) => m.id),
+        `${plan.id}: sent another variant after the winner`,
+      ).toEqual([]);
+    }
+    expect(decided, "A/B tests decided").toBeGreaterThan(0);
   }, 1_800_000);
 });
 

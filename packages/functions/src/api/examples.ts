@@ -278,6 +278,24 @@ export const EXAMPLES = {
       machineClicked: 4,
       path: [],
     },
+    {
+      nodeId: "node_6",
+      emailNumber: 3,
+      subject: "{{firstName}}, one last idea",
+      sent: 900,
+      opened: 315,
+      openRate: 35,
+      clicked: 40,
+      clickRate: 4.4,
+      replied: 38,
+      replyRate: 4.2,
+      variants: [
+        { id: "short", sent: 250, opened: 80, openRate: 32, clicked: 10, clickRate: 4, replied: 5, replyRate: 2, winner: false },
+        { id: "story", sent: 650, opened: 235, openRate: 36.2, clicked: 30, clickRate: 4.6, replied: 33, replyRate: 5.1, winner: true },
+      ],
+      winner: "story",
+      decidedAt: "2025-01-22T10:14:00.000Z",
+    },
   ],
   TimelinePoint: [
     {

@@ -366,6 +366,28 @@ export const CampaignStats = v.object({
   machineClicked: HUMAN_MACHINE.machineClicked,
 });
 
+const engagement = v.pick(CampaignStats, [
+  "sent",
+  "opened",
+  "openRate",
+  "clicked",
+  "clickRate",
+  "replied",
+  "replyRate",
+  "humanOpened",
+  "humanOpenRate",
+  "machineOpened",
+  "humanClicked",
+  "humanClickRate",
+  "machineClicked",
+]).entries;
+
+export const VariantStats = v.object({
+  id: v.string(),
+  ...engagement,
+  winner: v.pipe(v.boolean(), v.description("This variant won the node's A/B test.")),
+});
+
 export const EmailStats = v.object({
   nodeId: v.string(),
   emailNumber: v.pipe(
@@ -374,26 +396,27 @@ export const EmailStats = v.object({
       "The email's place in the workflow: a topological order (an email after every email that can come before it), a condition's yes branch listed before its no branch.",
     ),
   ),
-  subject: v.string(),
-  ...v.pick(CampaignStats, [
-    "sent",
-    "opened",
-    "openRate",
-    "clicked",
-    "clickRate",
-    "replied",
-    "replyRate",
-    "humanOpened",
-    "humanOpenRate",
-    "machineOpened",
-    "humanClicked",
-    "humanClickRate",
-    "machineClicked",
-  ]).entries,
+  subject: v.pipe(v.string(), v.description("As written in the template; a node with variants shows its first variant's.")),
+  ...engagement,
   path: v.pipe(
     v.array(v.object({ nodeId: v.string(), event: ConditionEvent, answer: v.picklist(Workflow.ANSWERS) })),
     v.description(
       "The condition answers leading to this email, in order: those every route from the start shares (empty on a chain, or after branches meet again).",
+    ),
+  ),
+  variants: v.optional(
+    v.pipe(
+      v.array(VariantStats),
+      v.description("Only on a node with A/B variants: each variant's counts, in the node's order (the node's counts are their sum)."),
+    ),
+  ),
+  winner: v.optional(
+    v.pipe(v.nullable(v.string()), v.description("Only on a node with an A/B test: the winning variant's id, null until decided.")),
+  ),
+  decidedAt: v.optional(
+    v.pipe(
+      v.nullable(v.string()),
+      v.description("Only on a node with an A/B test: when the winner was decided (ISO 8601), null until then."),
     ),
   ),
 });
