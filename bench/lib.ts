@@ -44,7 +44,10 @@ export async function freshDatabase(name: string) {
  * Start bench/api-server.ts in a child process (its own core, like a separate Lambda host).
  * BENCH_NODE_FLAGS adds flags to its node (`--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it).
  */
-export async function startServer(mode: "app" | "baseline", env: Record<string, string>): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+export async function startServer(
+  mode: "app" | "baseline",
+  env: Record<string, string>,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL("./api-server.ts", import.meta.url));
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(" ") ?? []), "--import", "tsx", script, mode], {
     env: { ...process.env, LOG_LEVEL: "silent", ...env },

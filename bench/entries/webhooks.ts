@@ -5,7 +5,6 @@ import { createApp } from "@fluenzr/functions/api/app";
 import * as Records from "@fluenzr/local/records";
 import { snsSigner } from "@fluenzr/testing/sns";
 import { startWsProxy } from "@fluenzr/testing/ws-proxy";
-import { sql } from "drizzle-orm";
 import ws from "ws";
 import { type BenchResult, freshDatabase, median, round, timeIt } from "../lib";
 

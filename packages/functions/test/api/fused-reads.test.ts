@@ -1,9 +1,8 @@
 import { createServer } from "node:http";
-import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
 import * as Auth from "@fluenzr/core/auth";
 import { createApp } from "@fluenzr/functions/api/app";
-import { getRequestListener } from "@hono/node-server";
 import {
   apiClient,
   expectError,
@@ -14,6 +13,7 @@ import {
   SEED_WORKFLOW,
   useTestDatabase,
 } from "@fluenzr/testing";
+import { getRequestListener } from "@hono/node-server";
 import { beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -157,7 +157,9 @@ describe("hot reads in one round trip", () => {
     const raw = (headers: string[]) =>
       new Promise<string>((resolve, reject) => {
         const socket = connect(port, "127.0.0.1", () =>
-          socket.write([`GET ${ROUTES.contact(ids.contact)} HTTP/1.1`, "Host: localhost", "Connection: close", ...headers, "", ""].join("\r\n")),
+          socket.write(
+            [`GET ${ROUTES.contact(ids.contact)} HTTP/1.1`, "Host: localhost", "Connection: close", ...headers, "", ""].join("\r\n"),
+          ),
         );
         let out = "";
         socket.on("data", (chunk) => (out += chunk));
