@@ -1,4 +1,4 @@
-import { integer, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
+import { integer, type PgColumnBuilderBase, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
 import { campaignTable } from "../campaign/campaign.sql";
 import { partOf, timestamptz } from "../database/columns";
 
@@ -18,33 +18,25 @@ const counters = {
 };
 
 /**
- * Counters per campaign and email node. Each email counts once per milestone (ten opens of one
- * email make one `opened`). Split in a few shards so concurrent senders and webhook deliveries
- * updating one campaign do not queue on one row; reads sum the shards (a handful of rows).
+ * A table of the counters of a campaign by one more key column, split in a few shards so
+ * concurrent senders and webhook deliveries updating one campaign do not queue on one row; reads
+ * sum the shards (a handful of rows). Its primary key: the campaign, the key, the shard.
  */
-export const campaignStatTable = pgTable(
-  "campaign_stat",
-  {
-    campaignId: partOf("campaign_id", () => campaignTable.id),
-    nodeId: text("node_id").notNull(),
-    shard: smallint("shard").notNull(),
-    ...counters,
-  },
-  (t) => [primaryKey({ columns: [t.campaignId, t.nodeId, t.shard] })],
-);
+function countersBy<Name extends string, Key extends string, Column extends PgColumnBuilderBase>(name: Name, key: Key, column: Column) {
+  const keyColumn = { [key]: column } as Record<Key, Column>;
+  return pgTable(
+    name,
+    { campaignId: partOf("campaign_id", () => campaignTable.id), ...keyColumn, shard: smallint("shard").notNull(), ...counters },
+    (t) => [primaryKey({ columns: [t.campaignId, t[key], t.shard] })],
+  );
+}
+
+/** Counters per campaign and email node. Each email counts once per milestone (ten opens of one email make one `opened`). */
+export const campaignStatTable = countersBy("campaign_stat", "nodeId", text("node_id").notNull());
 
 /**
  * The same counters in 15-minute buckets (UTC instants), fine enough to regroup into hours, days
  * and ISO weeks of any timezone, +05:45 included. A 90-day timeline reads at most 8,640 rows per
  * shard, however many events the campaign has.
  */
-export const campaignStatBucketTable = pgTable(
-  "campaign_stat_bucket",
-  {
-    campaignId: partOf("campaign_id", () => campaignTable.id),
-    bucket: timestamptz("bucket").notNull(),
-    shard: smallint("shard").notNull(),
-    ...counters,
-  },
-  (t) => [primaryKey({ columns: [t.campaignId, t.bucket, t.shard] })],
-);
+export const campaignStatBucketTable = countersBy("campaign_stat_bucket", "bucket", timestamptz("bucket").notNull());

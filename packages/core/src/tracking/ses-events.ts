@@ -20,36 +20,27 @@ import { finishSequence, type MessageRef, reach, suppress } from "./state";
  */
 
 const tags = v.optional(v.record(v.string(), v.array(v.string())), {});
-const mail = v.object({ messageId: v.pipe(v.string(), v.nonEmpty()), timestamp: v.pipe(v.string(), v.isoTimestamp()), tags });
 const timestamp = v.pipe(v.string(), v.isoTimestamp());
+const mail = v.object({ messageId: v.pipe(v.string(), v.nonEmpty()), timestamp, tags });
+/** A text field SES may leave out. */
+const maybe = v.optional(v.string());
 
 export const sesEventSchema = v.variant("eventType", [
   v.object({ eventType: v.literal("Send"), mail, send: v.optional(v.unknown()) }),
   v.object({
     eventType: v.literal("Delivery"),
     mail,
-    delivery: v.object({
-      timestamp,
-      processingTimeMillis: v.optional(v.number()),
-      smtpResponse: v.optional(v.string()),
-      reportingMTA: v.optional(v.string()),
-    }),
+    delivery: v.object({ timestamp, processingTimeMillis: v.optional(v.number()), smtpResponse: maybe, reportingMTA: maybe }),
   }),
   v.object({
     eventType: v.literal("Open"),
     mail,
-    open: v.object({ timestamp, ipAddress: v.optional(v.string()), userAgent: v.optional(v.string()) }),
+    open: v.object({ timestamp, ipAddress: maybe, userAgent: maybe }),
   }),
   v.object({
     eventType: v.literal("Click"),
     mail,
-    click: v.object({
-      timestamp,
-      link: v.optional(v.string(), ""),
-      ipAddress: v.optional(v.string()),
-      userAgent: v.optional(v.string()),
-      linkTags: v.optional(v.unknown()),
-    }),
+    click: v.object({ timestamp, link: v.optional(v.string(), ""), ipAddress: maybe, userAgent: maybe, linkTags: v.optional(v.unknown()) }),
   }),
   v.object({
     eventType: v.literal("Bounce"),
@@ -57,30 +48,15 @@ export const sesEventSchema = v.variant("eventType", [
     bounce: v.object({
       timestamp,
       bounceType: v.string(),
-      bounceSubType: v.optional(v.string()),
-      feedbackId: v.optional(v.string()),
-      bouncedRecipients: v.optional(
-        v.array(
-          v.object({
-            emailAddress: v.optional(v.string()),
-            status: v.optional(v.string()),
-            diagnosticCode: v.optional(v.string()),
-            action: v.optional(v.string()),
-          }),
-        ),
-        [],
-      ),
+      bounceSubType: maybe,
+      feedbackId: maybe,
+      bouncedRecipients: v.optional(v.array(v.object({ emailAddress: maybe, status: maybe, diagnosticCode: maybe, action: maybe })), []),
     }),
   }),
   v.object({
     eventType: v.literal("Complaint"),
     mail,
-    complaint: v.object({
-      timestamp,
-      complaintFeedbackType: v.optional(v.string()),
-      feedbackId: v.optional(v.string()),
-      userAgent: v.optional(v.string()),
-    }),
+    complaint: v.object({ timestamp, complaintFeedbackType: maybe, feedbackId: maybe, userAgent: maybe }),
   }),
   v.object({ eventType: v.literal("Reject"), mail, reject: v.object({ reason: v.optional(v.string(), "rejected") }) }),
   v.object({
@@ -91,7 +67,7 @@ export const sesEventSchema = v.variant("eventType", [
   v.object({
     eventType: v.literal("DeliveryDelay"),
     mail,
-    deliveryDelay: v.object({ timestamp, delayType: v.optional(v.string()), expirationTime: v.optional(v.string()) }),
+    deliveryDelay: v.object({ timestamp, delayType: maybe, expirationTime: maybe }),
   }),
   v.object({ eventType: v.literal("Subscription"), mail, subscription: v.optional(v.unknown()) }),
 ]);
@@ -100,27 +76,36 @@ export type SesEvent = v.InferOutput<typeof sesEventSchema>;
 
 export type Applied = "applied" | "duplicate" | "unmatched" | "ignored";
 
-/** The provider's identity of an event: the same event delivered again has the same key. */
-export function providerKey(event: SesEvent): string {
-  const id = event.mail.messageId;
+/** The part of an event SES stamps with when it happened (`delivery`, `open`, …); Send, Reject, Rendering Failure and Subscription have none. */
+function stamped(event: SesEvent): { timestamp: string; feedbackId?: string } | undefined {
   switch (event.eventType) {
-    case "Send":
-      return `ses:${id}:Send`;
     case "Delivery":
-      return `ses:${id}:Delivery:${event.delivery.timestamp}`;
+      return event.delivery;
     case "Open":
-      return `ses:${id}:Open:${event.open.timestamp}`;
+      return event.open;
     case "Click":
-      return `ses:${id}:Click:${event.click.timestamp}:${event.click.link}`;
+      return event.click;
     case "Bounce":
-      return `ses:${id}:Bounce:${event.bounce.feedbackId ?? event.bounce.timestamp}`;
+      return event.bounce;
     case "Complaint":
-      return `ses:${id}:Complaint:${event.complaint.feedbackId ?? event.complaint.timestamp}`;
+      return event.complaint;
     case "DeliveryDelay":
-      return `ses:${id}:DeliveryDelay:${event.deliveryDelay.timestamp}`;
+      return event.deliveryDelay;
     default:
-      return `ses:${id}:${event.eventType}`;
+      return undefined;
   }
+}
+
+/**
+ * The provider's identity of an event: the same event delivered again has the same key. The type
+ * and the moment; a click also its link; a bounce or complaint its feedback id when SES gives one.
+ */
+export function providerKey(event: SesEvent): string {
+  const key = `ses:${event.mail.messageId}:${event.eventType}`;
+  const part = stamped(event);
+  if (!part) return key;
+  if (event.eventType === "Click") return `${key}:${part.timestamp}:${event.click.link}`;
+  return `${key}:${part.feedbackId ?? part.timestamp}`;
 }
 
 /** The email an event is about: by our tag, confirmed by SES's id; or by SES's id alone. */
@@ -137,22 +122,7 @@ export async function recordUnmatched(providerKey: string, kind: string, reason:
 }
 
 function eventTime(event: SesEvent): Date {
-  switch (event.eventType) {
-    case "Delivery":
-      return new Date(event.delivery.timestamp);
-    case "Open":
-      return new Date(event.open.timestamp);
-    case "Click":
-      return new Date(event.click.timestamp);
-    case "Bounce":
-      return new Date(event.bounce.timestamp);
-    case "Complaint":
-      return new Date(event.complaint.timestamp);
-    case "DeliveryDelay":
-      return new Date(event.deliveryDelay.timestamp);
-    default:
-      return new Date(event.mail.timestamp);
-  }
+  return new Date(stamped(event)?.timestamp ?? event.mail.timestamp);
 }
 
 const MILESTONES: Partial<Record<SesEvent["eventType"], FastMilestone>> = { Delivery: "delivered", Open: "opened", Click: "clicked" };

@@ -157,6 +157,27 @@ export function doc(options: DocOptions) {
   });
 }
 
+/** The 409 of every operation that honours `Idempotency-Key`, unless it names its own. */
+const KEY_CONFLICT = "The `Idempotency-Key` was used for another request, or its first request still runs.";
+
+/** A page of an entity: `data` is an array of it, `meta` the paging. */
+export const pageOf = (data: Entity) => ({ data, paged: true }) as const;
+
+/** A create: answers 201, reads a body and honours `Idempotency-Key`. */
+export const CREATES = { status: 201, body: true, idempotent: true } as const;
+
+/** An operation of a tag's table: its `DocOptions` but the tag, keyed by operationId. */
+export type OperationDoc = Omit<DocOptions, "operationId" | "tag">;
+
+/**
+ * The operations of one tag, declared as a table by operationId (a route file reads as its routes,
+ * the table beside them): each entry is that route's `doc` middleware, `op.listGroups`.
+ */
+export function operations<K extends string>(tag: Tag, table: Record<K, OperationDoc>): Record<K, ReturnType<typeof doc>> {
+  const entries = Object.entries<OperationDoc>(table).map(([operationId, options]) => [operationId, doc({ operationId, tag, ...options })]);
+  return Object.fromEntries(entries) as Record<K, ReturnType<typeof doc>>;
+}
+
 const ERRORS = {
   400: {
     name: "ValidationError",
@@ -317,8 +338,15 @@ function successSchema(options: DocOptions): Record<string, unknown> {
   return { type: "object", required: options.paged ? ["success", "data", "meta"] : ["success", "data"], properties };
 }
 
+/** A deletion answers the id it deleted: the example is the tag's resource id. */
+const deletedExample = (tag: Tag) => {
+  const id = RESOURCE_IDS[tag]?.example;
+  return id ? { id, deleted: true } : EXAMPLES.Deleted;
+};
+
 function successExample(options: DocOptions) {
-  const data = options.example ?? (options.data ? EXAMPLES[options.data] : undefined);
+  const entity = options.data === "Deleted" ? deletedExample(options.tag) : options.data ? EXAMPLES[options.data] : undefined;
+  const data = options.example ?? entity;
   if (data === undefined) return undefined;
   if (options.paged) {
     const meta = options.meta === "FeedMeta" ? EXAMPLES.FeedMeta : { page: 1, perPage: 20, total: 1, totalPages: 1 };
@@ -340,7 +368,7 @@ const RESOURCE_IDS: Record<Tag, { description: string; example: string } | undef
   Local: undefined,
 };
 
-type Operation = Record<string, any>;
+type OperationObject = Record<string, any>;
 
 /** `page`/`perPage` are strings in the URL, validated as integers: documented as integers with their bounds. */
 const PAGING = {
@@ -348,11 +376,11 @@ const PAGING = {
   perPage: { description: "Items per page.", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 }, example: 20 },
 };
 
-function complete(operation: Operation, options: DocOptions) {
+function complete(operation: OperationObject, options: DocOptions) {
   operation.operationId = options.operationId;
   const authed = !options.public;
   const status = options.status ?? 200;
-  const success: Operation = {
+  const success: OperationObject = {
     description: options.html ? "An HTML page." : "Success.",
     headers: headers(["X-Request-Id", ...(authed ? RATE : []), ...(options.idempotent ? (["Idempotent-Replayed"] as const) : [])]),
   };
@@ -361,11 +389,12 @@ function complete(operation: Operation, options: DocOptions) {
     const example = successExample(options);
     success.content = { "application/json": { schema: successSchema(options), ...(example !== undefined ? { example } : {}) } };
   }
-  const responses: Operation = { [status]: success };
+  const responses: OperationObject = { [status]: success };
 
   const errors: Partial<Record<DocumentedError, string | undefined>> = { 400: undefined };
   if (authed) errors[401] = undefined;
   for (const [code, when] of Object.entries(options.errors ?? {})) errors[Number(code) as ErrorStatus] = when;
+  if (options.idempotent) errors[409] ??= KEY_CONFLICT;
   if (options.body || operation.requestBody) errors[413] = undefined;
   if (authed) errors[429] = undefined;
   for (const key of Object.keys(errors).map(Number) as DocumentedError[]) {
@@ -389,7 +418,7 @@ function complete(operation: Operation, options: DocOptions) {
   if (options.html) delete responses[400];
   operation.responses = responses;
 
-  const parameters: Operation[] = (operation.parameters ?? []).map((parameter: Operation) => {
+  const parameters: OperationObject[] = (operation.parameters ?? []).map((parameter: OperationObject) => {
     if (parameter.in === "query" && parameter.name in PAGING) return { ...parameter, ...PAGING[parameter.name as keyof typeof PAGING] };
     if (parameter.in !== "path") return parameter;
     const declared = options.params?.[parameter.name] ?? (parameter.name === "id" ? RESOURCE_IDS[options.tag] : undefined);
@@ -432,8 +461,8 @@ export function buildDocument(app: Hono<any, any, any>): Promise<Record<string, 
 
 async function assemble(app: Hono<any, any, any>) {
   const generated = (await generateSpecs(app, { documentation: { openapi: "3.1.0", info: INFO } as never })) as Record<string, any>;
-  const paths: Record<string, Record<string, Operation>> = {};
-  for (const [path, item] of Object.entries(generated.paths as Record<string, Record<string, Operation>>)) {
+  const paths: Record<string, Record<string, OperationObject>> = {};
+  for (const [path, item] of Object.entries(generated.paths as Record<string, Record<string, OperationObject>>)) {
     for (const [method, operation] of Object.entries(item)) {
       const options = operation.operationId ? DOCS.get(operation.operationId) : undefined;
       if (!options) throw new Error(`${method.toUpperCase()} ${path} has no doc({...}) entry`);

@@ -1,22 +1,22 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import { Replies } from "@fluenzr/core/tracking";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { EXAMPLES } from "../examples";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
-import { body, doc, parseQuery, query } from "../openapi";
+import { body, CREATES, doc, operations, pageOf, parseQuery, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const tag = "Campaigns";
 
+const campaignId = (c: Context) => pathId(c, "campaign");
 /** The hot read: authenticated and read in one statement. */
-const campaignRead = fused((c) => Campaign.byId(pathId(c, "campaign")));
+const campaignRead = fused((c) => Campaign.byId(campaignId(c)));
 const listRead = fused((c) => Campaign.listOf(parseQuery(c, Campaign.Schema.listQuery)));
 
 /** The seed's campaign, as `POST /campaigns` takes it (the /docs "Try it out" body: a test sends it). */
-/** The request of the seed's create example: the example campaign's writable fields. */
 const { name, description, emailAccountId, settings, workflow } = EXAMPLES.Campaign;
 const EXAMPLE_CREATE = { name, description, emailAccountId, settings, workflow };
 
@@ -29,159 +29,105 @@ const CONTROL: Record<Campaign.Action, string> = {
   archive: "Archive a completed, paused or draft campaign: it never sends again and becomes read-only.",
 };
 
+const missing = "No campaign with this id in the workspace.";
+
+const op = operations(tag, {
+  listCampaigns: {
+    summary: "List campaigns",
+    description: "Filter by `status`; sort on createdAt, updatedAt, name, status or startedAt.",
+    ...pageOf("Campaign"),
+  },
+  createCampaign: {
+    summary: "Create a campaign",
+    description:
+      "A draft. Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Send from one account (`emailAccountId`) or several " +
+      "(`emailAccountIds`, 1–50, verified when the campaign starts): each contact is given, at its first email, the account with the " +
+      "most remaining budget that day, and keeps it for its follow-ups. Honours `Idempotency-Key`.",
+    data: "Campaign",
+    ...CREATES,
+    errors: { 404: "The email account does not exist in the workspace." },
+    requestExample: EXAMPLE_CREATE,
+  },
+  getCampaign: {
+    summary: "Get a campaign",
+    description: "The campaign with its workflow, settings and counters.",
+    data: "Campaign",
+    errors: { 404: missing },
+  },
+  updateCampaign: {
+    summary: "Update a draft or paused campaign",
+    description:
+      "`settings` merge key by key; `workflow` replaces the whole workflow; `emailAccountIds` (or `emailAccountId`) replaces the list of " +
+      "accounts: contacts of an account taken out move to another at their next email, in a new thread.",
+    data: "Campaign",
+    body: true,
+    errors: { 404: "No such campaign, or its email account does not exist.", 409: "The campaign is active, completed or archived." },
+    requestExample: { name: "Q1 2025 Prospecting (EMEA)", settings: { maxEmailsPerHour: 40, timezoneMode: "contact" } },
+  },
+  deleteCampaign: {
+    summary: "Delete a draft campaign",
+    description: "Only a draft can be deleted; archive the others.",
+    data: "Deleted",
+    errors: { 404: missing, 409: "The campaign is not a draft." },
+  },
+  addCampaignContacts: {
+    summary: "Add contacts to a campaign",
+    description:
+      "By `contactIds`, `groupIds` or `filters` (one of them). `skipped`: already enrolled, or not `active` (unsubscribed, bounced, complained: which includes every address on the suppression list); with `contactIds`, `skippedContacts` says why for each. `errors`: ids not in the workspace.",
+    data: "EnrolmentResult",
+    body: true,
+    idempotent: true,
+    errors: { 404: missing, 409: "The campaign is completed or archived, or the `Idempotency-Key` was used for another request." },
+    requestExample: { contactIds: ["con_xyz789"] },
+    exactlyOneOf: ["contactIds", "groupIds", "filters"],
+  },
+  removeCampaignContacts: {
+    summary: "Remove contacts from a campaign",
+    description: "What was already sent to them stays in the statistics.",
+    data: "Removed",
+    body: true,
+    errors: { 404: missing, 409: "The campaign is completed or archived." },
+    requestExample: { contactIds: ["con_xyz789"] },
+  },
+  reportCampaignReply: {
+    summary: "Report a reply from a contact",
+    description:
+      "For integrations that watch a mailbox: the reply is attributed to the last email sent to the contact in this campaign; a real reply stops the contact's sequence (`automatic: true` records an out-of-office only).",
+    data: "ReplyReported",
+    body: true,
+    idempotent: true,
+    errors: { 404: "No such campaign, or nothing was sent to this contact in it." },
+    requestExample: { contactId: "con_xyz789" },
+  },
+  listCampaignContacts: {
+    summary: "List a campaign's contacts",
+    description: "Each enrolled contact and where it is in the sequence.",
+    ...pageOf("CampaignContact"),
+    errors: { 404: missing },
+  },
+});
+
 export const campaigns = new Hono<ApiEnv>()
-  .get(
-    "/",
-    doc({
-      operationId: "listCampaigns",
-      tag,
-      summary: "List campaigns",
-      description: "Filter by `status`; sort on createdAt, updatedAt, name, status or startedAt.",
-      data: "Campaign",
-      paged: true,
-    }),
-    listRead.middleware,
-    query(Campaign.Schema.listQuery),
-    (c) => okPage(c, listRead.value(c)),
+  .get("/", op.listCampaigns, listRead.middleware, query(Campaign.Schema.listQuery), (c) => okPage(c, listRead.value(c)))
+  .post("/", op.createCampaign, idempotent, body(Campaign.Schema.createSchema), async (c) =>
+    ok(c, await Campaign.create(c.req.valid("json")), 201),
   )
-  .post(
-    "/",
-    doc({
-      tag,
-      operationId: "createCampaign",
-      summary: "Create a campaign",
-      description:
-        "A draft. Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Send from one account (`emailAccountId`) or several " +
-        "(`emailAccountIds`, 1–50, verified when the campaign starts): each contact is given, at its first email, the account with the " +
-        "most remaining budget that day, and keeps it for its follow-ups. Honours `Idempotency-Key`.",
-      data: "Campaign",
-      status: 201,
-      body: true,
-      idempotent: true,
-      errors: {
-        404: "The email account does not exist in the workspace.",
-        409: "The `Idempotency-Key` was used for another request, or its first request still runs.",
-      },
-      requestExample: EXAMPLE_CREATE,
-    }),
-    idempotent,
-    body(Campaign.Schema.createSchema),
-    async (c) => ok(c, await Campaign.create(c.req.valid("json")), 201),
+  .get("/:id", op.getCampaign, campaignRead.middleware, (c) => ok(c, found(campaignRead.value(c), "campaign", c)))
+  .put("/:id", op.updateCampaign, body(Campaign.Schema.updateSchema), async (c) =>
+    ok(c, await Campaign.update(campaignId(c), c.req.valid("json"))),
   )
-  .get(
-    "/:id",
-    doc({
-      operationId: "getCampaign",
-      tag,
-      summary: "Get a campaign",
-      description: "The campaign with its workflow, settings and counters.",
-      data: "Campaign",
-      errors: { 404: "No campaign with this id in the workspace." },
-    }),
-    campaignRead.middleware,
-    (c) => ok(c, found(campaignRead.value(c), "campaign", c)),
+  .delete("/:id", op.deleteCampaign, async (c) => ok(c, await Campaign.remove(campaignId(c))))
+  .post("/:id/contacts", op.addCampaignContacts, idempotent, body(Campaign.Schema.addContactsSchema), async (c) =>
+    ok(c, await Campaign.Enrolment.add(campaignId(c), c.req.valid("json"))),
   )
-  .put(
-    "/:id",
-    doc({
-      operationId: "updateCampaign",
-      tag,
-      summary: "Update a draft or paused campaign",
-      description:
-        "`settings` merge key by key; `workflow` replaces the whole workflow; `emailAccountIds` (or `emailAccountId`) replaces the list of " +
-        "accounts: contacts of an account taken out move to another at their next email, in a new thread.",
-      data: "Campaign",
-      body: true,
-      errors: { 404: "No such campaign, or its email account does not exist.", 409: "The campaign is active, completed or archived." },
-      requestExample: { name: "Q1 2025 Prospecting (EMEA)", settings: { maxEmailsPerHour: 40, timezoneMode: "contact" } },
-    }),
-    body(Campaign.Schema.updateSchema),
-    async (c) => ok(c, await Campaign.update(pathId(c, "campaign"), c.req.valid("json"))),
+  .delete("/:id/contacts", op.removeCampaignContacts, body(Campaign.Schema.removeContactsSchema), async (c) =>
+    ok(c, await Campaign.Enrolment.remove(campaignId(c), c.req.valid("json"))),
   )
-  .delete(
-    "/:id",
-    doc({
-      operationId: "deleteCampaign",
-      tag,
-      summary: "Delete a draft campaign",
-      description: "Only a draft can be deleted; archive the others.",
-      data: "Deleted",
-      example: { id: "cmp_abc123", deleted: true },
-      errors: { 404: "No campaign with this id in the workspace.", 409: "The campaign is not a draft." },
-    }),
-    async (c) => ok(c, await Campaign.remove(pathId(c, "campaign"))),
+  .post("/:id/replies", op.reportCampaignReply, idempotent, body(Replies.reportSchema), async (c) =>
+    ok(c, await Replies.report(campaignId(c), c.req.valid("json"))),
   )
-  .post(
-    "/:id/contacts",
-    doc({
-      operationId: "addCampaignContacts",
-      tag,
-      summary: "Add contacts to a campaign",
-      description:
-        "By `contactIds`, `groupIds` or `filters` (one of them). `skipped`: already enrolled, or not `active` (unsubscribed, bounced, complained: which includes every address on the suppression list); with `contactIds`, `skippedContacts` says why for each. `errors`: ids not in the workspace.",
-      data: "EnrolmentResult",
-      body: true,
-      idempotent: true,
-      errors: {
-        404: "No campaign with this id in the workspace.",
-        409: "The campaign is completed or archived, or the `Idempotency-Key` was used for another request.",
-      },
-      requestExample: { contactIds: ["con_xyz789"] },
-      exactlyOneOf: ["contactIds", "groupIds", "filters"],
-    }),
-    idempotent,
-    body(Campaign.Schema.addContactsSchema),
-    async (c) => ok(c, await Campaign.Enrolment.add(pathId(c, "campaign"), c.req.valid("json"))),
-  )
-  .delete(
-    "/:id/contacts",
-    doc({
-      operationId: "removeCampaignContacts",
-      tag,
-      summary: "Remove contacts from a campaign",
-      description: "What was already sent to them stays in the statistics.",
-      data: "Removed",
-      body: true,
-      errors: { 404: "No campaign with this id in the workspace.", 409: "The campaign is completed or archived." },
-      requestExample: { contactIds: ["con_xyz789"] },
-    }),
-    body(Campaign.Schema.removeContactsSchema),
-    async (c) => ok(c, await Campaign.Enrolment.remove(pathId(c, "campaign"), c.req.valid("json"))),
-  )
-  .post(
-    "/:id/replies",
-    doc({
-      operationId: "reportCampaignReply",
-      tag,
-      summary: "Report a reply from a contact",
-      description:
-        "For integrations that watch a mailbox: the reply is attributed to the last email sent to the contact in this campaign; a real reply stops the contact's sequence (`automatic: true` records an out-of-office only).",
-      data: "ReplyReported",
-      body: true,
-      idempotent: true,
-      errors: {
-        404: "No such campaign, or nothing was sent to this contact in it.",
-        409: "The `Idempotency-Key` was used for another request.",
-      },
-      requestExample: { contactId: "con_xyz789" },
-    }),
-    idempotent,
-    body(Replies.reportSchema),
-    async (c) => ok(c, await Replies.report(pathId(c, "campaign"), c.req.valid("json"))),
-  )
-  .get(
-    "/:id/contacts",
-    doc({
-      operationId: "listCampaignContacts",
-      tag,
-      summary: "List a campaign's contacts",
-      description: "Each enrolled contact and where it is in the sequence.",
-      data: "CampaignContact",
-      paged: true,
-      errors: { 404: "No campaign with this id in the workspace." },
-    }),
-    query(Campaign.Schema.contactsQuery),
-    async (c) => okPage(c, await Campaign.Enrolment.list(pathId(c, "campaign"), c.req.valid("query"))),
+  .get("/:id/contacts", op.listCampaignContacts, query(Campaign.Schema.contactsQuery), async (c) =>
+    okPage(c, await Campaign.Enrolment.list(campaignId(c), c.req.valid("query"))),
   );
 
 for (const action of Object.keys(CONTROL) as Campaign.Action[]) {
@@ -195,11 +141,11 @@ for (const action of Object.keys(CONTROL) as Campaign.Action[]) {
       data: "Campaign",
       idempotent: true,
       errors: {
-        404: "No campaign with this id in the workspace.",
+        404: missing,
         409: "The campaign's status does not allow it (`details` says why; for start: account not verified, invalid workflow, no contact).",
       },
     }),
     idempotent,
-    async (c) => ok(c, await Campaign.transition(pathId(c, "campaign"), action)),
+    async (c) => ok(c, await Campaign.transition(campaignId(c), action)),
   );
 }

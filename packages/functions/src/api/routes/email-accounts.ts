@@ -1,86 +1,61 @@
 import * as Clock from "@fluenzr/core/clock";
 import * as EmailAccount from "@fluenzr/core/email-account";
-import { notFound } from "@fluenzr/core/error";
 import { Budget } from "@fluenzr/core/sending";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { pathId } from "../ids";
+import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, doc, query } from "../openapi";
+import { body, CREATES, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
-const tag = "Email accounts";
+const missing = "No email account with this id in the workspace.";
+
+const op = operations("Email accounts", {
+  listEmailAccounts: { summary: "List email accounts", description: "Sort on createdAt, updatedAt or email.", ...pageOf("EmailAccount") },
+  createEmailAccount: {
+    summary: "Add an email account",
+    description: "`status` reflects the SES identity of the address or its domain (locally, every account is verified).",
+    data: "EmailAccount",
+    ...CREATES,
+    errors: { 409: "An account with this email exists, or the `Idempotency-Key` was used for another request." },
+    requestExample: {
+      email: "sales@acme.example.com",
+      name: "Acme Sales",
+      dailyLimit: 500,
+      warmup: { enabled: true, startPerDay: 5, incrementPerDay: 3 },
+      minSecondsBetweenEmails: 60,
+    },
+  },
+  getEmailAccount: {
+    summary: "Get an email account",
+    description:
+      "`status` is refreshed from SES when it is not verified yet. `today` counts the emails the account sent since 00:00 UTC across all campaigns (accounts count their days in UTC), against the day's cap (daily limit, or the warm-up's).",
+    data: "EmailAccount",
+    errors: { 404: missing },
+  },
+  updateEmailAccount: {
+    summary: "Update an email account",
+    description:
+      "Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails.",
+    data: "EmailAccount",
+    body: true,
+    errors: { 404: missing },
+    requestExample: { dailyLimit: 300 },
+  },
+});
+
+const accountId = (c: Context) => pathId(c, "emailAccount");
 
 export const emailAccounts = new Hono<ApiEnv>()
-  .get(
-    "/",
-    doc({
-      operationId: "listEmailAccounts",
-      tag,
-      summary: "List email accounts",
-      description: "Sort on createdAt, updatedAt or email.",
-      data: "EmailAccount",
-      paged: true,
-    }),
-    query(EmailAccount.listQuery),
-    async (c) => okPage(c, await EmailAccount.list(c.req.valid("query"))),
+  .get("/", op.listEmailAccounts, query(EmailAccount.listQuery), async (c) => okPage(c, await EmailAccount.list(c.req.valid("query"))))
+  .post("/", op.createEmailAccount, idempotent, body(EmailAccount.createSchema), async (c) =>
+    ok(c, await EmailAccount.create(c.req.valid("json")), 201),
   )
-  .post(
-    "/",
-    doc({
-      operationId: "createEmailAccount",
-      tag,
-      summary: "Add an email account",
-      description: "`status` reflects the SES identity of the address or its domain (locally, every account is verified).",
-      data: "EmailAccount",
-      status: 201,
-      body: true,
-      idempotent: true,
-      errors: { 409: "An account with this email exists, or the `Idempotency-Key` was used for another request." },
-      requestExample: {
-        email: "sales@acme.example.com",
-        name: "Acme Sales",
-        dailyLimit: 500,
-        warmup: { enabled: true, startPerDay: 5, incrementPerDay: 3 },
-        minSecondsBetweenEmails: 60,
-      },
-    }),
-    idempotent,
-    body(EmailAccount.createSchema),
-    async (c) => ok(c, await EmailAccount.create(c.req.valid("json")), 201),
-  )
-  .get(
-    "/:id",
-    doc({
-      operationId: "getEmailAccount",
-      tag,
-      summary: "Get an email account",
-      description:
-        "`status` is refreshed from SES when it is not verified yet. `today` counts the emails the account sent since 00:00 UTC across all campaigns (accounts count their days in UTC), against the day's cap (daily limit, or the warm-up's).",
-      data: "EmailAccount",
-      errors: { 404: "No email account with this id in the workspace." },
-    }),
-    async (c) => {
-      const id = pathId(c, "emailAccount");
-      const account = await EmailAccount.fromID(id);
-      if (!account) throw notFound("Email account", id);
-      const refreshed = await EmailAccount.refreshStatus(account);
-      return ok(c, { ...refreshed, today: await Budget.today(refreshed, Clock.now()) });
-    },
-  )
-  .put(
-    "/:id",
-    doc({
-      operationId: "updateEmailAccount",
-      tag,
-      summary: "Update an email account",
-      description:
-        "Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails.",
-      data: "EmailAccount",
-      body: true,
-      errors: { 404: "No email account with this id in the workspace." },
-      requestExample: { dailyLimit: 300 },
-    }),
-    body(EmailAccount.updateSchema),
-    async (c) => ok(c, await EmailAccount.update(pathId(c, "emailAccount"), c.req.valid("json"))),
+  .get("/:id", op.getEmailAccount, async (c) => {
+    const account = found(await EmailAccount.fromID(accountId(c)), "emailAccount", c);
+    const refreshed = await EmailAccount.refreshStatus(account);
+    return ok(c, { ...refreshed, today: await Budget.today(refreshed, Clock.now()) });
+  })
+  .put("/:id", op.updateEmailAccount, body(EmailAccount.updateSchema), async (c) =>
+    ok(c, await EmailAccount.update(accountId(c), c.req.valid("json"))),
   );

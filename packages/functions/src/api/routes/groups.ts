@@ -1,118 +1,64 @@
-import { notFound } from "@fluenzr/core/error";
 import * as Group from "@fluenzr/core/group";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { pathId } from "../ids";
+import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, doc, query } from "../openapi";
+import { body, CREATES, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
-const tag = "Groups";
+const missing = "No group with this id in the workspace.";
+/** Adding and removing members: the same body and errors. */
+const members = { body: true, errors: { 404: missing }, requestExample: { contactIds: ["con_xyz789"] } } as const;
+
+const op = operations("Groups", {
+  listGroups: { summary: "List groups", description: "Sort on createdAt, updatedAt or name.", ...pageOf("Group") },
+  createGroup: {
+    summary: "Create a group",
+    description: "Honours `Idempotency-Key`.",
+    data: "Group",
+    ...CREATES,
+    requestExample: { name: "LinkedIn leads", description: "Leads from the January LinkedIn campaign" },
+  },
+  getGroup: { summary: "Get a group", description: "The group and its number of contacts.", data: "Group", errors: { 404: missing } },
+  updateGroup: {
+    summary: "Update a group",
+    description: "Partial: only the given fields change.",
+    data: "Group",
+    body: true,
+    errors: { 404: missing },
+    requestExample: { description: "Leads from January and February" },
+  },
+  deleteGroup: {
+    summary: "Delete a group",
+    description: "Its contacts stay.",
+    data: "Deleted",
+    errors: { 404: missing },
+  },
+  addGroupContacts: {
+    summary: "Add contacts to a group",
+    description: "`skipped`: already members; `errors`: ids not in the workspace.",
+    data: "MembershipResult",
+    ...members,
+  },
+  removeGroupContacts: {
+    summary: "Remove contacts from a group",
+    description: "The contacts stay in the workspace.",
+    data: "Removed",
+    ...members,
+  },
+});
+
+const groupId = (c: Context) => pathId(c, "group");
 
 export const groups = new Hono<ApiEnv>()
-  .get(
-    "/",
-    doc({
-      operationId: "listGroups",
-      tag,
-      summary: "List groups",
-      description: "Sort on createdAt, updatedAt or name.",
-      data: "Group",
-      paged: true,
-    }),
-    query(Group.listQuery),
-    async (c) => okPage(c, await Group.list(c.req.valid("query"))),
+  .get("/", op.listGroups, query(Group.listQuery), async (c) => okPage(c, await Group.list(c.req.valid("query"))))
+  .post("/", op.createGroup, idempotent, body(Group.createSchema), async (c) => ok(c, await Group.create(c.req.valid("json")), 201))
+  .get("/:id", op.getGroup, async (c) => ok(c, found(await Group.fromID(groupId(c)), "group", c)))
+  .put("/:id", op.updateGroup, body(Group.updateSchema), async (c) => ok(c, await Group.update(groupId(c), c.req.valid("json"))))
+  .delete("/:id", op.deleteGroup, async (c) => ok(c, await Group.remove(groupId(c))))
+  .post("/:id/contacts", op.addGroupContacts, body(Group.contactIdsBody), async (c) =>
+    ok(c, await Group.addContacts(groupId(c), c.req.valid("json"))),
   )
-  .post(
-    "/",
-    doc({
-      operationId: "createGroup",
-      tag,
-      summary: "Create a group",
-      description: "Honours `Idempotency-Key`.",
-      data: "Group",
-      status: 201,
-      body: true,
-      idempotent: true,
-      errors: { 409: "The `Idempotency-Key` was used for another request, or its first request still runs." },
-      requestExample: { name: "LinkedIn leads", description: "Leads from the January LinkedIn campaign" },
-    }),
-    idempotent,
-    body(Group.createSchema),
-    async (c) => ok(c, await Group.create(c.req.valid("json")), 201),
-  )
-  .get(
-    "/:id",
-    doc({
-      operationId: "getGroup",
-      tag,
-      summary: "Get a group",
-      description: "The group and its number of contacts.",
-      data: "Group",
-      errors: { 404: "No group with this id in the workspace." },
-    }),
-    async (c) => {
-      const id = pathId(c, "group");
-      const group = await Group.fromID(id);
-      if (!group) throw notFound("Group", id);
-      return ok(c, group);
-    },
-  )
-  .put(
-    "/:id",
-    doc({
-      operationId: "updateGroup",
-      tag,
-      summary: "Update a group",
-      description: "Partial: only the given fields change.",
-      data: "Group",
-      body: true,
-      errors: { 404: "No group with this id in the workspace." },
-      requestExample: { description: "Leads from January and February" },
-    }),
-    body(Group.updateSchema),
-    async (c) => ok(c, await Group.update(pathId(c, "group"), c.req.valid("json"))),
-  )
-  .delete(
-    "/:id",
-    doc({
-      operationId: "deleteGroup",
-      tag,
-      summary: "Delete a group",
-      description: "Its contacts stay.",
-      data: "Deleted",
-      example: { id: "grp_a1b2c3", deleted: true },
-      errors: { 404: "No group with this id in the workspace." },
-    }),
-    async (c) => ok(c, await Group.remove(pathId(c, "group"))),
-  )
-  .post(
-    "/:id/contacts",
-    doc({
-      operationId: "addGroupContacts",
-      tag,
-      summary: "Add contacts to a group",
-      description: "`skipped`: already members; `errors`: ids not in the workspace.",
-      data: "MembershipResult",
-      body: true,
-      errors: { 404: "No group with this id in the workspace." },
-      requestExample: { contactIds: ["con_xyz789"] },
-    }),
-    body(Group.contactIdsBody),
-    async (c) => ok(c, await Group.addContacts(pathId(c, "group"), c.req.valid("json"))),
-  )
-  .delete(
-    "/:id/contacts",
-    doc({
-      operationId: "removeGroupContacts",
-      tag,
-      summary: "Remove contacts from a group",
-      description: "The contacts stay in the workspace.",
-      data: "Removed",
-      body: true,
-      errors: { 404: "No group with this id in the workspace." },
-      requestExample: { contactIds: ["con_xyz789"] },
-    }),
-    body(Group.contactIdsBody),
-    async (c) => ok(c, await Group.removeContacts(pathId(c, "group"), c.req.valid("json"))),
+  .delete("/:id/contacts", op.removeGroupContacts, body(Group.contactIdsBody), async (c) =>
+    ok(c, await Group.removeContacts(groupId(c), c.req.valid("json"))),
   );

@@ -1,108 +1,74 @@
-import { notFound } from "@fluenzr/core/error";
 import { Suppressions } from "@fluenzr/core/privacy";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
-import { pathId } from "../ids";
+import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, doc, query } from "../openapi";
+import { body, CREATES, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
-const tag = "Suppressions";
+const missing = "No suppression entry with this id in the workspace.";
+
+const op = operations("Suppressions", {
+  listSuppressions: {
+    summary: "List suppressed addresses and domains",
+    description:
+      "Newest first. `email` finds what suppresses that address (its own entry or its domain's); `domain` lists the domain's entry and the addresses listed at that domain.",
+    ...pageOf("Suppression"),
+  },
+  createSuppression: {
+    summary: "Suppress an address or a domain",
+    description:
+      "`{email}` or `{domain}`, with an optional `note`. Applies at once: contacts with the address (or at the domain) become `unsubscribed` and their sequences stop. Honours `Idempotency-Key`.",
+    data: "Suppression",
+    ...CREATES,
+    errors: { 409: "Already on the list (the message names the entry), or the `Idempotency-Key` was used for another request." },
+    requestExample: { domain: "competitor.example", note: "Never prospect competitors" },
+    example: {
+      id: "sup_01jq0c7k2d",
+      email: null,
+      domain: "competitor.example",
+      reason: "manual",
+      note: "Never prospect competitors",
+      source: null,
+      createdAt: "2026-01-12T10:02:00.000Z",
+    },
+  },
+  importSuppressions: {
+    summary: "Suppress up to 1000 addresses or domains",
+    description:
+      "Each entry is `{email}` or `{domain}` with an optional `note`. Invalid entries are reported in `errors` with their index; the others are added in one transaction. Entries already listed are counted in `skipped`.",
+    data: "SuppressionBulkResult",
+    body: true,
+    idempotent: true,
+    rows: Suppressions.entrySchema,
+    requestExample: { entries: [{ email: "ceo@example.org" }, { domain: "example.net", note: "Asked us to stop" }] },
+  },
+  getSuppression: {
+    summary: "Get a suppression entry",
+    description: "The entry, with the campaign and email that added it when an event did.",
+    data: "Suppression",
+    errors: { 404: missing },
+  },
+  deleteSuppression: {
+    summary: "Delete a suppression entry",
+    description:
+      "The address or domain may be emailed again by contacts created or changed from now on; contacts keep the status they have. An entry added by a bounce, complaint or unsubscribe needs `?confirm=true`, and its deletion is recorded in the activity of the campaigns of the contact with that address (`unsuppressed`).",
+    data: "Deleted",
+    errors: { 404: missing, 409: "The entry was added by a bounce, complaint or unsubscribe and `confirm=true` was not given." },
+  },
+});
+
+const entryId = (c: Context) => pathId(c, "suppression");
 
 export const suppressions = new Hono<ApiEnv>()
-  .get(
-    "/",
-    doc({
-      operationId: "listSuppressions",
-      tag,
-      summary: "List suppressed addresses and domains",
-      description:
-        "Newest first. `email` finds what suppresses that address (its own entry or its domain's); `domain` lists the domain's entry and the addresses listed at that domain.",
-      data: "Suppression",
-      paged: true,
-    }),
-    query(Suppressions.listQuery),
-    async (c) => okPage(c, await Suppressions.list(c.req.valid("query"))),
+  .get("/", op.listSuppressions, query(Suppressions.listQuery), async (c) => okPage(c, await Suppressions.list(c.req.valid("query"))))
+  .post("/", op.createSuppression, idempotent, body(Suppressions.createSchema), async (c) =>
+    ok(c, await Suppressions.create(c.req.valid("json")), 201),
   )
-  .post(
-    "/",
-    doc({
-      operationId: "createSuppression",
-      tag,
-      summary: "Suppress an address or a domain",
-      description:
-        "`{email}` or `{domain}`, with an optional `note`. Applies at once: contacts with the address (or at the domain) become `unsubscribed` and their sequences stop. Honours `Idempotency-Key`.",
-      data: "Suppression",
-      status: 201,
-      body: true,
-      idempotent: true,
-      errors: { 409: "Already on the list (the message names the entry), or the `Idempotency-Key` was used for another request." },
-      requestExample: { domain: "competitor.example", note: "Never prospect competitors" },
-      example: {
-        id: "sup_01jq0c7k2d",
-        email: null,
-        domain: "competitor.example",
-        reason: "manual",
-        note: "Never prospect competitors",
-        source: null,
-        createdAt: "2026-01-12T10:02:00.000Z",
-      },
-    }),
-    idempotent,
-    body(Suppressions.createSchema),
-    async (c) => ok(c, await Suppressions.create(c.req.valid("json")), 201),
+  .post("/bulk", op.importSuppressions, idempotent, body(Suppressions.bulkSchema), async (c) =>
+    ok(c, await Suppressions.bulk(c.req.valid("json"))),
   )
-  .post(
-    "/bulk",
-    doc({
-      operationId: "importSuppressions",
-      tag,
-      summary: "Suppress up to 1000 addresses or domains",
-      description:
-        "Each entry is `{email}` or `{domain}` with an optional `note`. Invalid entries are reported in `errors` with their index; the others are added in one transaction. Entries already listed are counted in `skipped`.",
-      data: "SuppressionBulkResult",
-      body: true,
-      idempotent: true,
-      errors: { 409: "The `Idempotency-Key` was used for another request." },
-      rows: Suppressions.entrySchema,
-      requestExample: { entries: [{ email: "ceo@example.org" }, { domain: "example.net", note: "Asked us to stop" }] },
-    }),
-    idempotent,
-    body(Suppressions.bulkSchema),
-    async (c) => ok(c, await Suppressions.bulk(c.req.valid("json"))),
-  )
-  .get(
-    "/:id",
-    doc({
-      operationId: "getSuppression",
-      tag,
-      summary: "Get a suppression entry",
-      description: "The entry, with the campaign and email that added it when an event did.",
-      data: "Suppression",
-      errors: { 404: "No suppression entry with this id in the workspace." },
-    }),
-    async (c) => {
-      const id = pathId(c, "suppression");
-      const entry = await Suppressions.fromID(id);
-      if (!entry) throw notFound("Suppression", id);
-      return ok(c, entry);
-    },
-  )
-  .delete(
-    "/:id",
-    doc({
-      operationId: "deleteSuppression",
-      tag,
-      summary: "Delete a suppression entry",
-      description:
-        "The address or domain may be emailed again by contacts created or changed from now on; contacts keep the status they have. An entry added by a bounce, complaint or unsubscribe needs `?confirm=true`, and its deletion is recorded in the activity of the campaigns of the contact with that address (`unsuppressed`).",
-      data: "Deleted",
-      example: { id: "sup_01jq0c6b7s", deleted: true },
-      errors: {
-        404: "No suppression entry with this id in the workspace.",
-        409: "The entry was added by a bounce, complaint or unsubscribe and `confirm=true` was not given.",
-      },
-    }),
-    query(Suppressions.removeQuery),
-    async (c) => ok(c, await Suppressions.remove(pathId(c, "suppression"), c.req.valid("query"))),
+  .get("/:id", op.getSuppression, async (c) => ok(c, found(await Suppressions.fromID(entryId(c)), "suppression", c)))
+  .delete("/:id", op.deleteSuppression, query(Suppressions.removeQuery), async (c) =>
+    ok(c, await Suppressions.remove(entryId(c), c.req.valid("query"))),
   );
