@@ -40,10 +40,16 @@ export async function freshDatabase(name: string) {
   return { ...handle, url: urlFor(name) };
 }
 
-/** Start bench/api-server.ts in a child process (its own core, like a separate Lambda host). */
-export async function startServer(mode: "app" | "baseline", env: Record<string, string>): Promise<{ url: string; stop(): Promise<void> }> {
+/**
+ * Start bench/api-server.ts in a child process (its own core, like a separate Lambda host).
+ * BENCH_NODE_FLAGS adds flags to its node (`--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it).
+ */
+export async function startServer(
+  mode: "app" | "baseline",
+  env: Record<string, string>,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const script = fileURLToPath(new URL("./api-server.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", script, mode], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS?.split(" ") ?? []), "--import", "tsx", script, mode], {
     env: { ...process.env, LOG_LEVEL: "silent", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -58,6 +64,7 @@ export async function startServer(mode: "app" | "baseline", env: Record<string, 
   });
   return {
     url,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once("exit", () => resolve());

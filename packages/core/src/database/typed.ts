@@ -101,7 +101,10 @@ export interface Scoped<T> {
   params: Record<string, unknown>;
   /** Several rows, in the statement's order (a page); else at most one row. */
   many?: boolean;
-  /** The value from the statement's rows (it may read more, rarely: an empty page's total). */
+  /**
+   * The value from the statement's rows (it may read more, rarely: an empty page's total). Rows
+   * may carry other columns (the key's, when fused): read columns by name, never spread a row.
+   */
   decode(rows: Record<string, unknown>[]): T | Promise<T>;
 }
 

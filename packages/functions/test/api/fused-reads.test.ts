@@ -1,4 +1,8 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connect } from "node:net";
 import * as Auth from "@fluenzr/core/auth";
+import { createApp } from "@fluenzr/functions/api/app";
 import {
   apiClient,
   expectError,
@@ -9,6 +13,7 @@ import {
   SEED_WORKFLOW,
   useTestDatabase,
 } from "@fluenzr/testing";
+import { getRequestListener } from "@hono/node-server";
 import { beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -142,6 +147,36 @@ describe("hot reads in one round trip", () => {
       const res = await api.get(path);
       expectError(res, 429, "RATE_LIMITED");
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
+  });
+
+  it("over Node's HTTP server (headers read off the raw request): any case, repeated headers joined", async () => {
+    const server = createServer(getRequestListener(createApp().fetch));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    // Raw HTTP: a client library would merge repeated headers before sending them.
+    const raw = (headers: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, "127.0.0.1", () =>
+          socket.write(
+            [`GET ${ROUTES.contact(ids.contact)} HTTP/1.1`, "Host: localhost", "Connection: close", ...headers, "", ""].join("\r\n"),
+          ),
+        );
+        let out = "";
+        socket.on("data", (chunk) => (out += chunk));
+        socket.on("end", () => resolve(out));
+        socket.on("error", reject);
+      });
+    try {
+      const ok = await raw([`aUtHoRiZaTiOn: Bearer ${ws.key}`, "X-Request-ID: req-raw-1"]);
+      expect(ok).toMatch(/^HTTP\/1\.1 200/);
+      expect(ok).toMatch(/x-request-id: req-raw-1/i);
+      expect(ok).toMatch(/x-ratelimit-remaining: \d+/i);
+      // Two Authorization headers read as one "Bearer a, Bearer b", as c.req.header answers: refused.
+      expect(await raw([`Authorization: Bearer ${ws.key}`, `Authorization: Bearer ${ws.key}`])).toMatch(/^HTTP\/1\.1 401/);
+      expect(await raw([])).toMatch(/^HTTP\/1\.1 401/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });

@@ -6,7 +6,7 @@ import { createMiddleware } from "hono/factory";
 import type { MiddlewareHandler } from "hono/types";
 import type { ApiEnv } from "../env";
 import { errorResponse } from "../errors";
-import { setHeader } from "../respond";
+import { requestHeader, setHeader } from "../respond";
 
 /**
  * API key auth and the per-key rate limit, in one database round trip (Auth.authenticate). The
@@ -29,7 +29,7 @@ export const auth = createMiddleware<ApiEnv>(async (c, next) => {
 });
 
 function bearer(c: Context<ApiEnv>): string | undefined {
-  const header = c.req.header("authorization");
+  const header = requestHeader(c, "authorization");
   const match = header && /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1] : undefined;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as Log from "@fluenzr/core/log";
 import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "../env";
-import { applyHeaders, setHeader } from "../respond";
+import { applyHeaders, requestHeader, setHeader } from "../respond";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -12,7 +12,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * string (it can hold emails) and never a header: keys stay out of logs.
  */
 export const requestContext = createMiddleware<ApiEnv>(async (c, next) => {
-  const incoming = c.req.header("x-request-id");
+  const incoming = requestHeader(c, "x-request-id");
   const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   c.set("requestId", requestId);
   setHeader(c, "X-Request-Id", requestId);
