@@ -1,6 +1,5 @@
-import { type SQL, sql } from "drizzle-orm";
-import { boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps, timestamptz } from "../database/columns";
+import { type AnyPgColumn, boolean, index, integer, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { emailKeyOf, timestamps, timestamptz } from "../database/columns";
 import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const EMAIL_ACCOUNT_STATUSES = ["pending", "verified", "failed"] as const;
@@ -11,9 +10,7 @@ export const emailAccountTable = pgTable(
   {
     ...workspaceRecord(),
     email: text("email").notNull(),
-    emailKey: text("email_key")
-      .notNull()
-      .generatedAlwaysAs((): SQL => sql`lower(${emailAccountTable.email})`),
+    emailKey: emailKeyOf((): AnyPgColumn => emailAccountTable.email),
     name: text("name").notNull(),
     replyTo: text("reply_to"),
     dailyLimit: integer("daily_limit").notNull(),
