@@ -50,21 +50,7 @@ describe("the seed's example numbers", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       success: true,
-      data: {
-        totalContacts: 500,
-        sent: 450,
-        delivered: 445,
-        opened: 178,
-        openRate: 40.0,
-        clicked: 45,
-        clickRate: 10.1,
-        replied: 23,
-        replyRate: 5.2,
-        bounced: 5,
-        bounceRate: 1.1,
-        unsubscribed: 3,
-        unsubscribeRate: 0.7,
-      },
+      data: { totalContacts: 500, ...COUNTED, openRate: 40.0, clickRate: 10.1, replyRate: 5.2, bounceRate: 1.1, unsubscribeRate: 0.7 },
     });
     // The keys in the seed's order.
     expect(Object.keys(res.body.data)).toEqual(SEED_ORDER);
@@ -165,21 +151,8 @@ describe("GET /v1/campaigns/:id/stats", () => {
   it("answers zeros, not NaN, for a campaign that sent nothing", async () => {
     const ctx = await campaignWithContacts({ contacts: 2 });
     const data = expectOk(await apiClient(undefined, ctx.ws.key).get(`/v1/campaigns/${ctx.campaign.id}/stats`));
-    expect(data).toEqual({
-      totalContacts: 2,
-      sent: 0,
-      delivered: 0,
-      opened: 0,
-      openRate: 0,
-      clicked: 0,
-      clickRate: 0,
-      replied: 0,
-      replyRate: 0,
-      bounced: 0,
-      bounceRate: 0,
-      unsubscribed: 0,
-      unsubscribeRate: 0,
-    });
+    // Two contacts; every count and rate 0.
+    expect(data).toEqual(Object.fromEntries(SEED_ORDER.map((key) => [key, key === "totalContacts" ? 2 : 0])));
   });
 
   it("rates over delivered are 0 when everything bounced; the bounce rate is over sent", async () => {
