@@ -32,6 +32,9 @@ export const sending = new sst.Linkable("Sending", {
         configurationSets.full.arn,
       ],
     }),
+    // The sweeper reads whether SES has paused the account's sending (and the sender, when SES
+    // refuses a send as paused): GetAccount has no resource to scope it to.
+    sst.aws.permission({ actions: ["ses:GetAccount"], resources: ["*"] }),
   ],
 });
 

@@ -275,10 +275,30 @@ export interface paths {
         get: operations["getEmailAccount"];
         /**
          * Update an email account
-         * @description Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails.
+         * @description Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails, bounce and complaint limits.
          */
         put: operations["updateEmailAccount"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/email-accounts/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume an email account paused by the deliverability guard
+         * @description An account whose hard bounces or complaints over its last 200 sent emails (all campaigns, once 20 were sent) exceeded `maxBounceRate` or `maxComplaintRate` is paused (`sendingStatus: paused`, `pausedReason`): it sends nothing in any campaign, and campaigns rotating through several accounts skip it. Resuming clears `pausedReason` and starts a new window of 200 emails (the bounces before no longer count). Resuming an account that is not paused changes nothing.
+         */
+        post: operations["resumeEmailAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -943,7 +963,10 @@ export interface components {
          *         "startedAt": "2025-01-09T12:00:00.000Z"
          *       },
          *       "minSecondsBetweenEmails": 60,
+         *       "maxBounceRate": 5,
+         *       "maxComplaintRate": 0.3,
          *       "status": "verified",
+         *       "sendingStatus": "active",
          *       "createdAt": "2025-01-09T12:00:00.000Z",
          *       "updatedAt": "2025-01-09T12:00:00.000Z"
          *     }
@@ -964,8 +987,39 @@ export interface components {
             };
             /** @description At least this many seconds between two emails of the account, across campaigns. */
             minSecondsBetweenEmails: number;
-            /** @enum {string} */
+            /** @description Percent of hard bounces over the account's last 200 sent emails, across all its campaigns (once 20 were sent), that pauses the account. Default 5. */
+            maxBounceRate: number;
+            /** @description Percent of complaints over the account's last 200 sent emails (once 20 were sent) that pauses the account. Default 0.3. */
+            maxComplaintRate: number;
+            /**
+             * @description The SES identity's verification.
+             * @enum {string}
+             */
             status: "pending" | "verified" | "failed";
+            /**
+             * @description `paused`: the deliverability guard stopped the account (see `pausedReason`); it sends nothing in any campaign until `POST /email-accounts/{id}/resume`.
+             * @enum {string}
+             */
+            sendingStatus: "active" | "paused";
+            /**
+             * @description Only while paused: why the deliverability guard paused the account (its rate over its last 200 sent emails across campaigns); cleared by resume, which starts a new window.
+             * @example {
+             *       "code": "COMPLAINT_RATE",
+             *       "rate": 0.5,
+             *       "threshold": 0.3,
+             *       "at": "2025-01-20T10:42:00.000Z"
+             *     }
+             */
+            pausedReason?: {
+                /** @enum {string} */
+                code: "BOUNCE_RATE" | "COMPLAINT_RATE";
+                /** @description The rate that crossed the limit, in percent of the window's sent emails. */
+                rate: number;
+                /** @description The setting it exceeded (`maxBounceRate` or `maxComplaintRate`). */
+                threshold: number;
+                /** Format: date-time */
+                at: string;
+            };
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1001,7 +1055,8 @@ export interface components {
          *         "maxEmailsPerHour": 30,
          *         "timezoneMode": "campaign",
          *         "maxBounceRate": 5,
-         *         "maxComplaintRate": 0.3
+         *         "maxComplaintRate": 0.3,
+         *         "stopOnCompanyReply": false
          *       },
          *       "stats": {
          *         "totalContacts": 500,
@@ -1099,6 +1154,8 @@ export interface components {
                 maxBounceRate: number;
                 /** @description Percent of complaints over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 0.3. */
                 maxComplaintRate: number;
+                /** @description A human reply from a contact of domain D stops every other contact of D in the campaign (each with a `stopped` activity event naming the reply). Free-mail domains (gmail.com, outlook.com, ...) never count as a company. Default false. */
+                stopOnCompanyReply: boolean;
             };
             stats: {
                 totalContacts: number;
@@ -1344,7 +1401,7 @@ export interface components {
         ActivityEvent: {
             id: string;
             /** @enum {string} */
-            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused";
+            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped";
             contactId: string;
             contactEmail: string | null;
             emailNodeId: string | null;
@@ -4220,7 +4277,10 @@ export interface operations {
                      *             "startedAt": "2025-01-09T12:00:00.000Z"
                      *           },
                      *           "minSecondsBetweenEmails": 60,
+                     *           "maxBounceRate": 5,
+                     *           "maxComplaintRate": 0.3,
                      *           "status": "verified",
+                     *           "sendingStatus": "active",
                      *           "createdAt": "2025-01-09T12:00:00.000Z",
                      *           "updatedAt": "2025-01-09T12:00:00.000Z"
                      *         }
@@ -4271,7 +4331,9 @@ export interface operations {
                  *         "startPerDay": 5,
                  *         "incrementPerDay": 3
                  *       },
-                 *       "minSecondsBetweenEmails": 60
+                 *       "minSecondsBetweenEmails": 60,
+                 *       "maxBounceRate": 5,
+                 *       "maxComplaintRate": 0.3
                  *     }
                  */
                 "application/json": {
@@ -4288,6 +4350,10 @@ export interface operations {
                     };
                     /** @default 0 */
                     minSecondsBetweenEmails?: number;
+                    /** @default 5 */
+                    maxBounceRate?: number;
+                    /** @default 0.3 */
+                    maxComplaintRate?: number;
                 };
             };
         };
@@ -4319,7 +4385,10 @@ export interface operations {
                      *           "startedAt": "2025-01-09T12:00:00.000Z"
                      *         },
                      *         "minSecondsBetweenEmails": 60,
+                     *         "maxBounceRate": 5,
+                     *         "maxComplaintRate": 0.3,
                      *         "status": "verified",
+                     *         "sendingStatus": "active",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
                      *       }
@@ -4407,7 +4476,10 @@ export interface operations {
                      *           "startedAt": "2025-01-09T12:00:00.000Z"
                      *         },
                      *         "minSecondsBetweenEmails": 60,
+                     *         "maxBounceRate": 5,
+                     *         "maxComplaintRate": 0.3,
                      *         "status": "verified",
+                     *         "sendingStatus": "active",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
                      *       }
@@ -4477,6 +4549,8 @@ export interface operations {
                         incrementPerDay?: number;
                     };
                     minSecondsBetweenEmails?: number;
+                    maxBounceRate?: number;
+                    maxComplaintRate?: number;
                 };
             };
         };
@@ -4507,7 +4581,10 @@ export interface operations {
                      *           "startedAt": "2025-01-09T12:00:00.000Z"
                      *         },
                      *         "minSecondsBetweenEmails": 60,
+                     *         "maxBounceRate": 5,
+                     *         "maxComplaintRate": 0.3,
                      *         "status": "verified",
+                     *         "sendingStatus": "active",
                      *         "createdAt": "2025-01-09T12:00:00.000Z",
                      *         "updatedAt": "2025-01-09T12:00:00.000Z"
                      *       }
@@ -4545,6 +4622,90 @@ export interface operations {
                 };
             };
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["RateLimited"];
+        };
+    };
+    resumeEmailAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The email account's id (`acc_…`).
+                 * @example acc_xyz789
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "acc_xyz789",
+                     *         "email": "sales@acme.example.com",
+                     *         "name": "Acme Sales",
+                     *         "replyTo": null,
+                     *         "dailyLimit": 500,
+                     *         "warmup": {
+                     *           "enabled": true,
+                     *           "startPerDay": 5,
+                     *           "incrementPerDay": 3,
+                     *           "startedAt": "2025-01-09T12:00:00.000Z"
+                     *         },
+                     *         "minSecondsBetweenEmails": 60,
+                     *         "maxBounceRate": 5,
+                     *         "maxComplaintRate": 0.3,
+                     *         "status": "verified",
+                     *         "sendingStatus": "active",
+                     *         "createdAt": "2025-01-09T12:00:00.000Z",
+                     *         "updatedAt": "2025-01-09T12:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @constant */
+                        success: true;
+                        data: components["schemas"]["EmailAccount"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description No email account with this id in the workspace. */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": false,
+                     *       "error": {
+                     *         "code": "NOT_FOUND",
+                     *         "message": "Campaign cmp_abc123 not found"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NotFoundError"];
+                };
+            };
             429: components["responses"]["RateLimited"];
         };
     };
@@ -4608,7 +4769,8 @@ export interface operations {
                      *             "maxEmailsPerHour": 30,
                      *             "timezoneMode": "campaign",
                      *             "maxBounceRate": 5,
-                     *             "maxComplaintRate": 0.3
+                     *             "maxComplaintRate": 0.3,
+                     *             "stopOnCompanyReply": false
                      *           },
                      *           "stats": {
                      *             "totalContacts": 500,
@@ -4736,7 +4898,8 @@ export interface operations {
                  *         "maxEmailsPerHour": 30,
                  *         "timezoneMode": "campaign",
                  *         "maxBounceRate": 5,
-                 *         "maxComplaintRate": 0.3
+                 *         "maxComplaintRate": 0.3,
+                 *         "stopOnCompanyReply": false
                  *       },
                  *       "workflow": {
                  *         "nodes": [
@@ -4811,6 +4974,7 @@ export interface operations {
                         timezoneMode?: "campaign" | "contact";
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
+                        stopOnCompanyReply?: boolean;
                     };
                     workflow?: {
                         nodes: ({
@@ -4892,7 +5056,8 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5080,7 +5245,8 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -5227,6 +5393,7 @@ export interface operations {
                         timezoneMode?: "campaign" | "contact";
                         maxBounceRate?: number;
                         maxComplaintRate?: number;
+                        stopOnCompanyReply?: boolean;
                     };
                     workflow?: {
                         nodes: ({
@@ -5307,7 +5474,8 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6061,7 +6229,8 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6255,7 +6424,8 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6449,7 +6619,8 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -6643,7 +6814,8 @@ export interface operations {
                      *           "maxEmailsPerHour": 30,
                      *           "timezoneMode": "campaign",
                      *           "maxBounceRate": 5,
-                     *           "maxComplaintRate": 0.3
+                     *           "maxComplaintRate": 0.3,
+                     *           "stopOnCompanyReply": false
                      *         },
                      *         "stats": {
                      *           "totalContacts": 500,
@@ -7141,7 +7313,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused";
+                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped";
                 contactId?: string;
                 from?: string;
                 to?: string;
@@ -8252,7 +8424,7 @@ export interface operations {
                  */
                 perPage?: number;
                 status?: "pending" | "succeeded" | "failed";
-                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
+                eventType?: "email.sent" | "email.delivered" | "email.opened" | "email.clicked" | "email.replied" | "email.bounced" | "email.complained" | "email.unsubscribed" | "campaign.started" | "campaign.paused" | "campaign.resumed" | "campaign.completed" | "email_account.paused" | "email_account.resumed" | "contact.created" | "contact.updated" | "contact.deleted" | "webhook.test";
             };
             header?: never;
             path: {

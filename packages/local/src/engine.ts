@@ -7,10 +7,11 @@ import { MemoryQueue } from "@fluenzr/core/queue/memory";
 import * as Scheduler from "@fluenzr/core/scheduler";
 import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { startTicker } from "@fluenzr/core/scheduler/ticker";
-import { Config, Mailer, SendBatch, sweep, tick } from "@fluenzr/core/sending";
-import { sesMailer } from "@fluenzr/core/sending/ses-mailer";
+import { Config, Mailer, SendBatch, SesAccount, sweep, tick } from "@fluenzr/core/sending";
+import { sesAccountReader, sesMailer } from "@fluenzr/core/sending/ses-mailer";
 import { Address, Deliverer, DeliveryQueue } from "@fluenzr/core/webhook";
 import { memoryDeliveryQueue } from "@fluenzr/core/webhook/memory";
+import { enforceLocalSesAccount } from "./ses-account";
 import { persistStore, type SesStore, startPump } from "./ses-store";
 
 export interface LocalEngineOptions {
@@ -56,10 +57,13 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
     if (loaded) Log.info("local SES store loaded", { emails: loaded });
   }
   const ses = await startSes({ host: "127.0.0.1", port: options.sesPort });
+  // GetAccount answers, and sends are refused while the local account is paused (ses-account.ts).
+  enforceLocalSesAccount(ses);
   const sesUrl = `http://127.0.0.1:${(ses.address() as AddressInfo).port}`;
 
   Config.install({ publicUrl: options.publicUrl });
   Mailer.install(sesMailer({ endpoint: sesUrl }));
+  SesAccount.install(sesAccountReader({ endpoint: sesUrl }));
   const pump = startPump(store, {
     cursorFile: options.dataDir ? join(options.dataDir, "ses-store.cursor") : undefined,
     intervalMs: 300,
@@ -101,6 +105,7 @@ export async function startLocalEngine(options: LocalEngineOptions): Promise<Loc
       await queue.stop();
       await webhookQueue.stop();
       DeliveryQueue.install(undefined);
+      SesAccount.install(undefined);
       await pump.stop();
       await new Promise<void>((resolve) => ses.close(() => resolve()));
     },

@@ -40,7 +40,21 @@ export const FIELDS = {
     "website",
   ],
   group: ["contactCount", "createdAt", "description", "id", "name", "updatedAt"],
-  emailAccount: ["createdAt", "dailyLimit", "email", "id", "minSecondsBetweenEmails", "name", "replyTo", "status", "updatedAt", "warmup"],
+  emailAccount: [
+    "createdAt",
+    "dailyLimit",
+    "email",
+    "id",
+    "maxBounceRate",
+    "maxComplaintRate",
+    "minSecondsBetweenEmails",
+    "name",
+    "replyTo",
+    "sendingStatus",
+    "status",
+    "updatedAt",
+    "warmup",
+  ],
 };
 
 /** A success envelope with this status; returns `data`. */

@@ -19,6 +19,10 @@ export const EVENT_TYPES = [
   "reassigned",
   /** The deliverability guard paused the campaign after this email's bounce or complaint (metadata: the reason). */
   "paused",
+  /** The deliverability guard paused the email account after this email's bounce or complaint (metadata: the account and reason). */
+  "account_paused",
+  /** A human reply from another contact of the same company stopped this contact (`stopOnCompanyReply`; metadata: the reply). */
+  "stopped",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

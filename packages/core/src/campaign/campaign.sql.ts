@@ -1,20 +1,13 @@
 import { sql } from "drizzle-orm";
-import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
+import { boolean, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import { contactTable } from "../contact/contact.sql";
 import { partOf, timestamps, timestamptz, workspaceIdColumn } from "../database/columns";
-import { emailAccountTable } from "../email-account/email-account.sql";
+import { emailAccountTable, type PausedReason } from "../email-account/email-account.sql";
 import type { Day, TimezoneMode } from "../schedule";
 import type { Workflow } from "../workflow";
 import { workspaceRecord } from "../workspace/workspace.sql";
 
-export interface PausedReason {
-  code: "BOUNCE_RATE" | "COMPLAINT_RATE";
-  /** Percent of the window's sent emails. */
-  rate: number;
-  /** The setting it exceeded (percent). */
-  threshold: number;
-  at: string;
-}
+export type { PausedReason } from "../email-account/email-account.sql";
 
 export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "completed", "archived"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
@@ -42,6 +35,8 @@ export const campaignTable = pgTable(
     maxBounceRate: doublePrecision("max_bounce_rate").notNull().default(5),
     /** Pause when complaints exceed this percent of the guard's window of sent emails. */
     maxComplaintRate: doublePrecision("max_complaint_rate").notNull().default(0.3),
+    /** A human reply from a contact of a company domain stops every contact of that domain in the campaign (#13). */
+    stopOnCompanyReply: boolean("stop_on_company_reply").notNull().default(false),
     workflow: jsonb("workflow").$type<Workflow>(),
     /** Enrolled contacts, kept in the statement that enrols or removes them. */
     totalContacts: integer("total_contacts").notNull().default(0),

@@ -20,7 +20,15 @@ export async function lock(id: string): Promise<Row> {
 export function settingsOf(
   row: Pick<
     Row,
-    "sendDays" | "sendHoursStart" | "sendHoursEnd" | "timezone" | "maxEmailsPerHour" | "timezoneMode" | "maxBounceRate" | "maxComplaintRate"
+    | "sendDays"
+    | "sendHoursStart"
+    | "sendHoursEnd"
+    | "timezone"
+    | "maxEmailsPerHour"
+    | "timezoneMode"
+    | "maxBounceRate"
+    | "maxComplaintRate"
+    | "stopOnCompanyReply"
   >,
 ): Settings {
   return {
@@ -32,5 +40,6 @@ export function settingsOf(
     timezoneMode: row.timezoneMode,
     maxBounceRate: row.maxBounceRate,
     maxComplaintRate: row.maxComplaintRate,
+    stopOnCompanyReply: row.stopOnCompanyReply,
   };
 }

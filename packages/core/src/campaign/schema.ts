@@ -42,6 +42,7 @@ export const settingsInput = objectOnly(
     timezoneMode: v.optional(v.picklist(TIMEZONE_MODES, `must be one of ${TIMEZONE_MODES.join(", ")}`)),
     maxBounceRate: v.optional(percent),
     maxComplaintRate: v.optional(percent),
+    stopOnCompanyReply: v.optional(v.boolean("must be true or false")),
   }),
 );
 
@@ -55,6 +56,8 @@ export interface Settings extends SendWindow {
   maxBounceRate: number;
   /** Percent of complaints over the last 200 sent emails that pauses the campaign. */
   maxComplaintRate: number;
+  /** A human reply from a contact of domain D stops every contact of D in the campaign (free-mail domains never count). */
+  stopOnCompanyReply: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -66,6 +69,7 @@ export const DEFAULT_SETTINGS: Settings = {
   timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
+  stopOnCompanyReply: false,
 };
 
 /** Merge `input` over `base` key by key, then check what only the whole can tell (start < end). */

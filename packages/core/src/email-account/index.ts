@@ -8,7 +8,8 @@ import { conflict, notFound } from "../error";
 import { createId } from "../util/id";
 import { emailAddress, order, type Page, pageMeta, pageQuery, requiredText, sortBy } from "../util/schema";
 import { fn, fnFor } from "../util/validation";
-import { EMAIL_ACCOUNT_STATUSES, type EmailAccountStatus, emailAccountTable } from "./email-account.sql";
+import * as Webhook from "../webhook";
+import { EMAIL_ACCOUNT_STATUSES, type EmailAccountStatus, emailAccountTable, type PausedReason } from "./email-account.sql";
 import * as Identity from "./identity";
 
 export { EMAIL_ACCOUNT_STATUSES, type EmailAccountStatus, emailAccountTable } from "./email-account.sql";
@@ -37,7 +38,15 @@ export interface EmailAccount {
   dailyLimit: number;
   warmup: Warmup;
   minSecondsBetweenEmails: number;
+  /** Percent of hard bounces over the account's last 200 sent emails (all campaigns) that pauses it. */
+  maxBounceRate: number;
+  /** Percent of complaints over the account's last 200 sent emails that pauses it. */
+  maxComplaintRate: number;
   status: EmailAccountStatus;
+  /** `paused`: the deliverability guard stopped the account; it sends nothing, in any campaign, until resumed. */
+  sendingStatus: "active" | "paused";
+  /** Why the guard paused the account (only while paused). */
+  pausedReason?: PausedReason;
   createdAt: Date;
   updatedAt: Date;
   /** Only on `GET /email-accounts/:id`. */
@@ -51,6 +60,8 @@ const {
   warmupStartPerDay: _ws2,
   warmupIncrementPerDay: _wi,
   warmupStartedAt: _wsa,
+  pausedAt: _pa,
+  guardWindowStart: _gws,
   ...columns
 } = getTableColumns(emailAccountTable);
 const selection = {
@@ -60,7 +71,7 @@ const selection = {
   warmupIncrementPerDay: emailAccountTable.warmupIncrementPerDay,
   warmupStartedAt: emailAccountTable.warmupStartedAt,
 };
-type Row = Omit<typeof emailAccountTable.$inferSelect, "emailKey" | "workspaceId">;
+type Row = Omit<typeof emailAccountTable.$inferSelect, "emailKey" | "workspaceId" | "pausedAt" | "guardWindowStart">;
 
 function serialize(row: Row): EmailAccount {
   return {
@@ -76,7 +87,11 @@ function serialize(row: Row): EmailAccount {
       startedAt: row.warmupStartedAt,
     },
     minSecondsBetweenEmails: row.minSecondsBetweenEmails,
+    maxBounceRate: row.maxBounceRate,
+    maxComplaintRate: row.maxComplaintRate,
     status: row.status,
+    sendingStatus: row.pausedReason ? "paused" : "active",
+    ...(row.pausedReason ? { pausedReason: row.pausedReason } : {}),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -129,6 +144,9 @@ const minSecondsBetweenEmails = v.pipe(
   v.maxValue(86400, "must be at most 86400"),
 );
 
+/** Same range as the campaign's `maxBounceRate` / `maxComplaintRate`. */
+const percent = v.pipe(v.number("must be a number"), v.minValue(0.01, "must be at least 0.01"), v.maxValue(100, "must be at most 100"));
+
 export const createSchema = v.object({
   email: emailAddress,
   name: requiredText(255),
@@ -136,6 +154,8 @@ export const createSchema = v.object({
   dailyLimit: v.optional(dailyLimit, 200),
   warmup: v.optional(warmupInput),
   minSecondsBetweenEmails: v.optional(minSecondsBetweenEmails, 0),
+  maxBounceRate: v.optional(percent, 5),
+  maxComplaintRate: v.optional(percent, 0.3),
 });
 
 export const updateSchema = v.object({
@@ -144,6 +164,8 @@ export const updateSchema = v.object({
   dailyLimit: v.optional(dailyLimit),
   warmup: v.optional(warmupInput),
   minSecondsBetweenEmails: v.optional(minSecondsBetweenEmails),
+  maxBounceRate: v.optional(percent),
+  maxComplaintRate: v.optional(percent),
 });
 
 /** The warm-up columns an input sets: turning it on (from off) starts its day 0 now. */
@@ -206,6 +228,8 @@ export const create = fn(createSchema, async (input): Promise<EmailAccount> => {
         dailyLimit: input.dailyLimit,
         ...warmupColumns(input.warmup, false, Clock.now()),
         minSecondsBetweenEmails: input.minSecondsBetweenEmails,
+        maxBounceRate: input.maxBounceRate,
+        maxComplaintRate: input.maxComplaintRate,
         status,
       })
       .onConflictDoNothing()
@@ -265,4 +289,44 @@ export async function list(query: v.InferOutput<typeof listQuery>): Promise<Page
     total = row?.n ?? 0;
   }
   return { data: rows.map(({ total: _, ...account }) => serialize(account)), meta: pageMeta(query.page, query.perPage, total) };
+}
+
+/**
+ * Resume an account the deliverability guard paused: it sends again in every campaign, and the
+ * guard counts a new window of 200 emails from now (the bounces before no longer count).
+ */
+export async function resume(id: string): Promise<EmailAccount> {
+  const now = Clock.now();
+  const row = await Database.transaction(async () => {
+    const [before] = await Database.use((db) =>
+      db
+        .select({ pausedReason: emailAccountTable.pausedReason, email: emailAccountTable.email, name: emailAccountTable.name })
+        .from(emailAccountTable)
+        .where(owned(emailAccountTable, id))
+        .for("update"),
+    );
+    if (!before) throw notFound("Email account", id);
+    // Not paused: nothing to do (the guard's window is left as it is).
+    if (!before.pausedReason) {
+      const [same] = await Database.use((db) => db.select(selection).from(emailAccountTable).where(owned(emailAccountTable, id)));
+      return same!;
+    }
+    const [after] = await Database.use((db) =>
+      db
+        .update(emailAccountTable)
+        .set({ pausedReason: null, pausedAt: null, guardWindowStart: now, updatedAt: now })
+        .where(owned(emailAccountTable, id))
+        .returning(selection),
+    );
+    await Webhook.emit([
+      {
+        type: "email_account.resumed",
+        key: `${id}:${now.getTime()}`,
+        at: now,
+        data: { emailAccount: { id, email: before.email, name: before.name, sendingStatus: "active" } },
+      },
+    ]);
+    return after!;
+  });
+  return serialize(row);
 }

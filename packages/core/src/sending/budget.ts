@@ -6,6 +6,7 @@ import { capOn, dayStart, type EmailAccount, type Today } from "../email-account
 import { emailAccountTable } from "../email-account/email-account.sql";
 import * as Message from "../message";
 import type { SendWindow } from "../schedule";
+import * as SesAccount from "./ses-account";
 
 /**
  * A campaign as sending sees it, read in the statement that locks it: its row lock serializes
@@ -47,6 +48,7 @@ const ACCOUNT = pick(
     "warmupIncrementPerDay",
     "warmupStartedAt",
     "minSecondsBetweenEmails",
+    "pausedReason",
   ],
   "a",
   // Read beside the campaign's columns: prefixed, or `id` and `status` would collide.
@@ -59,7 +61,7 @@ export type Account = ReturnType<typeof ACCOUNT.decode>;
 /** One sending account of the campaign, with what its limits leave today. */
 export interface AccountBudget {
   account: Account;
-  /** Verified: it may send. */
+  /** Verified and not paused by the deliverability guard: it may send. */
   usable: boolean;
   /** Its cap for today (daily limit, or the warm-up's). */
   cap: number;
@@ -80,6 +82,8 @@ export interface Locked {
   used: { lastHour: number; lastMinute: number };
   /** Steps claimed and queued but not sent yet. */
   inFlight: number;
+  /** SES has paused the account's sending (as the sweeper last read it): nothing is dispatched. */
+  sesPaused: boolean;
 }
 
 /** A campaign's send window (and status), as schedules need it: `const { id, status, ...window } = row`. */
@@ -91,7 +95,7 @@ export function budgetOf(account: Account, counts: { day: number; lastAt: Date |
   const remaining = Math.max(0, cap - counts.day);
   const gapMs = account.minSecondsBetweenEmails * 1000;
   const gapOver = !gapMs || !counts.lastAt || now.getTime() - counts.lastAt.getTime() >= gapMs;
-  const usable = account.status === "verified";
+  const usable = account.status === "verified" && !account.pausedReason;
   return {
     account,
     usable,
@@ -132,10 +136,12 @@ export async function lock(campaignId: string, now: Date): Promise<Locked | unde
     last_hour: number;
     last_minute: number;
     in_flight: number;
+    ses_paused: boolean;
   }>(sql`
     SELECT x.id, ${accountCounts.day} AS day, ${accountCounts.lastAt} AS last_at,
            ${campaignCounts.lastHour} AS last_hour, ${campaignCounts.lastMinute} AS last_minute,
-           (SELECT count(*)::int FROM campaign_contact cc WHERE cc.campaign_id = ${campaign.id} AND cc.claimed_at IS NOT NULL) AS in_flight
+           (SELECT count(*)::int FROM campaign_contact cc WHERE cc.campaign_id = ${campaign.id} AND cc.claimed_at IS NOT NULL) AS in_flight,
+           ${SesAccount.pausedSql} AS ses_paused
     FROM (SELECT 1) one LEFT JOIN unnest(${Database.array(
       accounts.map((a) => a.id),
       "text",
@@ -158,6 +164,7 @@ export async function lock(campaignId: string, now: Date): Promise<Locked | unde
     },
     used: { lastHour: first.last_hour, lastMinute: first.last_minute },
     inFlight: first.in_flight,
+    sesPaused: first.ses_paused === true,
   };
 }
 

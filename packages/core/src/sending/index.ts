@@ -7,5 +7,6 @@ export * as Fault from "./fault";
 export * as Mailer from "./mailer";
 export * as Progress from "./progress";
 export * as Sender from "./sender";
+export * as SesAccount from "./ses-account";
 export { sweep } from "./sweeper";
 export { tick } from "./tick";

@@ -161,7 +161,8 @@ async function reserve(campaignId: string, jobs: SendJob[], now: Date): Promise<
     // In `contact` mode the window is each contact's own.
     const windowFor = (step: Step) => windowOf(locked.window, step.contact.timezone);
     const situation = {
-      active: campaign.status === "active",
+      // Steps queued before SES paused the account wait (deferred) rather than fail at SES.
+      active: campaign.status === "active" && !locked.sesPaused,
       windowOpen: locked.window.timezoneMode === "contact" ? (step: Step) => isOpen(now, windowFor(step)) : isOpen(now, locked.window),
       room: Budget.room(locked),
       accounts: locked.accounts.map((a) => ({ id: a.account.id, usable: a.usable, remaining: a.remaining, now: a.now })),

@@ -1,5 +1,6 @@
-import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from "@aws-sdk/client-sesv2";
+import { GetAccountCommand, SESv2Client, SendEmailCommand, type SendEmailCommandInput } from "@aws-sdk/client-sesv2";
 import { type Mailer, MailerError, type OutgoingEmail } from "./mailer";
+import type { Reader } from "./ses-account";
 
 const THROTTLED = new Set(["TooManyRequestsException", "LimitExceededException", "ThrottlingException"]);
 const REJECTED = new Set(["MessageRejected", "BadRequestException", "InvalidParameterValue"]);
@@ -39,8 +40,15 @@ export function toSendEmailInput(email: OutgoingEmail): SendEmailCommandInput {
  * SES v2 `SendEmail`. The SDK's own retries are capped (2 attempts): longer waits go through
  * the queue and the next tick, not through a Lambda sleeping on a throttled account.
  */
-export function sesMailer(options: { client?: SESv2Client; endpoint?: string; region?: string } = {}): Mailer {
-  const client =
+export interface SesClientOptions {
+  client?: SESv2Client;
+  /** The local SES's URL (local mode). */
+  endpoint?: string;
+  region?: string;
+}
+
+function sesClient(options: SesClientOptions): SESv2Client {
+  return (
     options.client ??
     new SESv2Client({
       maxAttempts: 2,
@@ -51,7 +59,21 @@ export function sesMailer(options: { client?: SESv2Client; endpoint?: string; re
             credentials: { accessKeyId: "local", secretAccessKey: "local" },
           }
         : {}),
-    });
+    })
+  );
+}
+
+/** SES v2 `GetAccount`: whether SES lets the account send (sending/ses-account.ts). */
+export function sesAccountReader(options: SesClientOptions = {}): Reader {
+  const client = sesClient(options);
+  return async () => {
+    const account = await client.send(new GetAccountCommand({}));
+    return { sendingEnabled: account.SendingEnabled !== false, enforcementStatus: account.EnforcementStatus ?? null };
+  };
+}
+
+export function sesMailer(options: SesClientOptions = {}): Mailer {
+  const client = sesClient(options);
   return {
     async send(email) {
       try {

@@ -10,6 +10,7 @@ import * as Webhook from "../webhook";
 import * as Budget from "./budget";
 import type * as Mailer from "./mailer";
 import { failContact, releaseClaim } from "./progress";
+import * as SesAccount from "./ses-account";
 
 /**
  * What an SES error means for the email and its contact. Each kind is handled differently: a
@@ -17,7 +18,10 @@ import { failContact, releaseClaim } from "./progress";
  * contact, an account-wide stop pauses the campaign, and an unknown outcome is never resent (SES
  * may have accepted it; its `Send` event or later evidence settles it).
  */
-export type ErrorOutcome = "throttled" | "failed" | "paused" | "unknown";
+export type ErrorOutcome = "throttled" | "failed" | "paused" | "deferred" | "unknown";
+
+/** Errors that may mean SES paused the whole account (not just one identity or configuration set). */
+const ACCOUNT_WIDE = new Set(["SendingPausedException", "AccountSuspendedException"]);
 
 /** A throttled step waits this long before it is due again. */
 export const THROTTLE_BACKOFF_MS = 60_000;
@@ -51,6 +55,19 @@ export async function onMailerError(
       });
       return "failed";
     case "account":
+      // SES may have paused the whole account: asked (GetAccount), a paused account stops all
+      // dispatch and the step waits; SES sending again resumes it, no campaign is paused.
+      if (error.code && ACCOUNT_WIDE.has(error.code)) {
+        const status = await SesAccount.refresh();
+        if (status && SesAccount.isPaused(status)) {
+          await Database.transaction(async () => {
+            await Message.forget(messageId);
+            await releaseClaim(job.campaignId, job.contactId, job.claimId);
+          });
+          Log.warn("SES refused a send: the account's sending is paused; the step waits", { campaignId: job.campaignId, code: error.code });
+          return "deferred";
+        }
+      }
       await pauseForAccount(job, messageId, `Sending stopped by SES (${error.code ?? "account"}): ${error.message}`, now);
       Log.error("SES stopped sending for the account; campaign paused", { campaignId: job.campaignId, code: error.code });
       return "paused";

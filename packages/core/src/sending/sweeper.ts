@@ -11,6 +11,7 @@ import * as Scheduler from "../scheduler";
 import { WINDOW } from "./budget";
 import * as Evidence from "./evidence";
 import { failContact } from "./progress";
+import * as SesAccount from "./ses-account";
 
 /** A claim this old lost its queue message (the tick died, or the job went to the DLQ). */
 export const CLAIM_TIMEOUT_MS = 10 * 60_000;
@@ -40,6 +41,8 @@ export interface SweepReport {
   schedulesRemoved: number;
   completed: number;
   expiredIdempotencyKeys: number;
+  /** 1 while SES has paused the account's sending (as read by this sweep, or last stored), else 0. */
+  sesSendingPaused: number;
 }
 
 /**
@@ -48,6 +51,10 @@ export interface SweepReport {
  * without an active campaign), and campaigns whose last contact finished.
  */
 export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
+  // SES's own status first, outside any transaction: while SES has paused sending, the tick and
+  // the sender dispatch nothing (and the probes below are not sent).
+  const ses = (await SesAccount.refresh()) ?? (await SesAccount.current());
+  const sesPaused = ses ? SesAccount.isPaused(ses) : false;
   const now = Clock.now();
   // A process that knows it is the only sender (local mode at start-up) releases every claim: 0.
   const claimTimeoutMs = options.claimTimeoutMs ?? CLAIM_TIMEOUT_MS;
@@ -58,7 +65,7 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
 
   const marginMs = options.unknownMarginMs ?? Evidence.DEFAULT_MARGIN_MS;
   const resent = await Evidence.resolveNeverSent(marginMs);
-  const probesSent = await Evidence.probeSilentAccounts(marginMs);
+  const probesSent = sesPaused ? 0 : await Evidence.probeSilentAccounts(marginMs);
 
   const unknown = await Message.markUnknown(
     new Date(now.getTime() - UNKNOWN_TIMEOUT_MS),
@@ -121,7 +128,10 @@ export async function sweep(options: SweepOptions = {}): Promise<SweepReport> {
     schedulesRemoved: removed,
     completed,
     expiredIdempotencyKeys: await Idempotency.expire(),
+    sesSendingPaused: sesPaused ? 1 : 0,
   };
-  if (Object.values(report).some((n) => n > 0)) Log.info("sweep", { ...report });
+  if (Object.values(report).some((n) => n > 0)) {
+    Log.info("sweep", { ...report, ...(ses ? { sesEnforcementStatus: ses.enforcementStatus } : {}) });
+  }
   return report;
 }

@@ -17,7 +17,7 @@ import * as Fault from "./fault";
  */
 export interface TickResult {
   claimed: number;
-  reason?: "not-active" | "window-closed" | "limit-reached";
+  reason?: "not-active" | "ses-paused" | "window-closed" | "limit-reached";
 }
 
 const CLAIMED = pick(campaignContactTable, ["contactId", "currentNodeId", "claimId"], "cc");
@@ -27,6 +27,8 @@ export async function tick(campaignId: string): Promise<TickResult> {
   const claimed = await Database.transaction(async () => {
     const locked = await Budget.lock(campaignId, now);
     if (locked?.campaign.status !== "active") return { reason: "not-active" as const };
+    // SES has paused the account's sending: claim nothing (the sweeper sees it resume).
+    if (locked.sesPaused) return { reason: "ses-paused" as const };
     // In `contact` mode each contact's window is its own: due steps are stored at their window's
     // opening (schedule `dueAt`) and the sender re-checks it.
     if (locked.window.timezoneMode !== "contact" && !isOpen(now, locked.window)) return { reason: "window-closed" as const };

@@ -13,12 +13,15 @@ import type { MessageRef } from "./state";
  * that records it, against the campaign's rates over its last `WINDOW` sent emails (from the last
  * resume on), once at least `MIN_SENT` were sent. Exceeding `maxBounceRate` or
  * `maxComplaintRate` pauses the campaign at once, with its `pausedReason` and a `paused` event.
+ * The same check runs for the email's sending account over its last `WINDOW` emails across all
+ * its campaigns, against the account's own limits: crossing one pauses the account, which then
+ * sends nothing anywhere (sending/budget: a paused account is not usable) until resumed.
  */
 
 export const WINDOW = 200;
 export const MIN_SENT = 20;
 
-interface Locked {
+interface LockedCampaign {
   id: string;
   status: string;
   max_bounce_rate: number;
@@ -26,15 +29,48 @@ interface Locked {
   guard_window_start: Date | string | null;
 }
 
+interface LockedAccount {
+  id: string;
+  workspace_id: string;
+  email: string;
+  name: string;
+  paused_reason: PausedReason | null;
+  max_bounce_rate: number;
+  max_complaint_rate: number;
+  guard_window_start: Date | string | null;
+}
+
+export interface Locked {
+  campaign?: LockedCampaign;
+  account?: LockedAccount;
+}
+
 /**
- * Lock the campaign before anything else of the event is written: the sender locks the campaign
- * before its contacts' rows, so taking it first keeps one lock order (no deadlock), and two
- * bounces of one campaign count one after the other (each sees the other's).
+ * Lock the campaign, then the email's sending account, before anything else of the event is
+ * written: the sender locks the campaign, then its accounts, before its contacts' rows, so taking
+ * them first keeps one lock order (no deadlock), and two bounces of one campaign (or account)
+ * count one after the other (each sees the other's).
  */
-export async function lock(campaignId: string): Promise<Locked | undefined> {
-  const [row] = await Database.rows<Locked>(sql`
-    SELECT id, status, max_bounce_rate, max_complaint_rate, guard_window_start FROM campaign WHERE id = ${campaignId} FOR UPDATE`);
-  return row;
+export async function lock(message: MessageRef): Promise<Locked> {
+  const [campaign] = await Database.rows<LockedCampaign>(sql`
+    SELECT id, status, max_bounce_rate, max_complaint_rate, guard_window_start FROM campaign WHERE id = ${message.campaignId} FOR UPDATE`);
+  const [account] = await Database.rows<LockedAccount>(sql`
+    SELECT id, workspace_id, email, name, paused_reason, max_bounce_rate, max_complaint_rate, guard_window_start FROM email_account
+    WHERE id = (SELECT email_account_id FROM message WHERE id = ${message.id}) FOR UPDATE`);
+  return { campaign, account };
+}
+
+type Counts = { sent: number; bounced: number; complained: number };
+
+/** The last `WINDOW` sent emails of a campaign or an account (`scope`), from `since` on. */
+async function windowCounts(scope: "campaign_id" | "email_account_id", id: string, since: Date | string | null): Promise<Counts> {
+  const from = since ? new Date(since) : null;
+  const [counts] = await Database.rows<Counts>(sql`
+    SELECT count(*)::int AS sent, count(bounced_at)::int AS bounced, count(complained_at)::int AS complained
+    FROM (SELECT bounced_at, complained_at FROM message
+          WHERE ${sql.identifier(scope)} = ${id} AND status = 'sent' ${from ? sql`AND created_at > ${from}` : sql``}
+          ORDER BY created_at DESC LIMIT ${WINDOW}) w`);
+  return { sent: Number(counts!.sent), bounced: Number(counts!.bounced), complained: Number(counts!.complained) };
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;
@@ -53,19 +89,29 @@ export function verdict(
   return undefined;
 }
 
-/** Check the campaign locked by `lock` after `message`'s bounce or complaint was recorded. */
-export async function check(campaign: Locked | undefined, message: MessageRef, providerKey: string): Promise<PausedReason | undefined> {
+/** Check the campaign and the account locked by `lock` after `message`'s bounce or complaint was recorded. */
+export async function check(
+  locked: Locked | undefined,
+  message: MessageRef,
+  providerKey: string,
+): Promise<{ campaign?: PausedReason; account?: PausedReason }> {
+  return {
+    campaign: await checkCampaign(locked?.campaign, message, providerKey),
+    account: await checkAccount(locked?.account, message, providerKey),
+  };
+}
+
+async function checkCampaign(
+  campaign: LockedCampaign | undefined,
+  message: MessageRef,
+  providerKey: string,
+): Promise<PausedReason | undefined> {
   if (campaign?.status !== "active") return undefined;
-  const since = campaign.guard_window_start ? new Date(campaign.guard_window_start) : null;
-  const [counts] = await Database.rows<{ sent: number; bounced: number; complained: number }>(sql`
-    SELECT count(*)::int AS sent, count(bounced_at)::int AS bounced, count(complained_at)::int AS complained
-    FROM (SELECT bounced_at, complained_at FROM message
-          WHERE campaign_id = ${campaign.id} AND status = 'sent' ${since ? sql`AND created_at > ${since}` : sql``}
-          ORDER BY created_at DESC LIMIT ${WINDOW}) w`);
-  const crossed = verdict(
-    { sent: Number(counts!.sent), bounced: Number(counts!.bounced), complained: Number(counts!.complained) },
-    { maxBounceRate: Number(campaign.max_bounce_rate), maxComplaintRate: Number(campaign.max_complaint_rate) },
-  );
+  const counts = await windowCounts("campaign_id", campaign.id, campaign.guard_window_start);
+  const crossed = verdict(counts, {
+    maxBounceRate: Number(campaign.max_bounce_rate),
+    maxComplaintRate: Number(campaign.max_complaint_rate),
+  });
   if (!crossed) return undefined;
   const now = Clock.now();
   const reason: PausedReason = { ...crossed, at: now.toISOString() };
@@ -85,7 +131,7 @@ export async function check(campaign: Locked | undefined, message: MessageRef, p
   await Activity.recordAbout(message, {
     type: "paused",
     occurredAt: now,
-    metadata: { ...reason, sent: Number(counts!.sent), bounced: Number(counts!.bounced), complained: Number(counts!.complained) },
+    metadata: { ...reason, ...counts },
     providerKey: `paused:${providerKey}`,
   });
   await Webhook.emit([
@@ -105,5 +151,47 @@ export async function check(campaign: Locked | undefined, message: MessageRef, p
   };
   await Database.afterCommit(() => Scheduler.use().put({ campaignId: row.id, window, enabled: false }));
   Log.warn("campaign paused by the deliverability guard", { campaignId: row.id, code: reason.code, rate: reason.rate });
+  return reason;
+}
+
+/**
+ * The account's check: its own limits over its last `WINDOW` emails in every campaign. Crossing
+ * one pauses the account (nothing is sent from it anywhere until `resume`), with an
+ * `account_paused` event on the email that tipped it and `email_account.paused` on webhooks.
+ */
+async function checkAccount(
+  account: LockedAccount | undefined,
+  message: MessageRef,
+  providerKey: string,
+): Promise<PausedReason | undefined> {
+  if (!account || account.paused_reason) return undefined;
+  const counts = await windowCounts("email_account_id", account.id, account.guard_window_start);
+  const crossed = verdict(counts, {
+    maxBounceRate: Number(account.max_bounce_rate),
+    maxComplaintRate: Number(account.max_complaint_rate),
+  });
+  if (!crossed) return undefined;
+  const now = Clock.now();
+  const reason: PausedReason = { ...crossed, at: now.toISOString() };
+  await Database.rows(sql`
+    UPDATE email_account SET paused_reason = ${JSON.stringify(reason)}::jsonb, paused_at = ${now}, updated_at = ${now}
+    WHERE id = ${account.id}`);
+  const emailAccount = { id: account.id, email: account.email, name: account.name, sendingStatus: "paused" };
+  await Activity.recordAbout(message, {
+    type: "account_paused",
+    occurredAt: now,
+    metadata: { emailAccountId: account.id, ...reason, ...counts },
+    providerKey: `account_paused:${providerKey}`,
+  });
+  await Webhook.emit([
+    {
+      type: "email_account.paused",
+      key: `${account.id}:${now.getTime()}`,
+      at: now,
+      workspaceId: account.workspace_id,
+      data: { emailAccount, reason: reason.code, pausedReason: reason },
+    },
+  ]);
+  Log.warn("email account paused by the deliverability guard", { emailAccountId: account.id, code: reason.code, rate: reason.rate });
   return reason;
 }

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import PostalMime from "postal-mime";
 import * as v from "valibot";
 import * as Activity from "../activity";
@@ -6,8 +7,10 @@ import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import { VisibleError } from "../error";
+import * as Log from "../log";
 import * as Message from "../message";
 import { settleSent } from "../sending/progress";
+import { companyDomain } from "../util/free-mail";
 import * as InboundMail from "./inbound-mail";
 import { recordUnmatched } from "./ses-events";
 import { finishSequence, type MessageRef, reach } from "./state";
@@ -91,6 +94,9 @@ async function recordReply(
   providerKey: string | undefined,
 ): Promise<boolean> {
   const recorded = await Database.transaction(async () => {
+    // A human reply in a campaign with `stopOnCompanyReply` stops other contacts' rows: the
+    // campaign is locked first, as the sender does before its contacts' rows (one lock order).
+    const companyStop = !reply.automatic && (await companyStopOn(message.campaignId));
     const inserted = await Activity.recordAbout(message, {
       type: "replied",
       occurredAt: at,
@@ -101,11 +107,60 @@ async function recordReply(
     if (!reply.automatic) {
       await reach(message, "replied", at);
       await finishSequence(message.campaignId, message.contactId, "replied", at);
+      if (companyStop) await stopCompany(message, at, { from: reply.from, subject: reply.subject, key: providerKey });
     }
     return true;
   });
   if (recorded && !reply.automatic) await completeIfDone(message.campaignId);
   return recorded;
+}
+
+/**
+ * `stopOnCompanyReply`: a human reply from a contact of domain D stops every other contact of D
+ * still in the campaign's sequence (status `completed`), each with a `stopped` event naming the
+ * reply (the email it answered, who replied). A free-mail domain is no company: nothing stops.
+ */
+async function companyStopOn(campaignId: string): Promise<boolean> {
+  const [row] = await Database.rows<{ stop: boolean }>(
+    sql`SELECT stop_on_company_reply AS stop FROM campaign WHERE id = ${campaignId} FOR UPDATE`,
+  );
+  return row?.stop === true;
+}
+
+async function stopCompany(message: MessageRef, at: Date, reply: { from?: string; subject?: string; key?: string }): Promise<number> {
+  const [row] = await Database.rows<{ email: string }>(sql`SELECT email FROM contact WHERE id = ${message.contactId}`);
+  const domain = row && companyDomain(row.email);
+  if (!domain) return 0;
+  const stopped = await Database.rows<{ contact_id: string; current_node_id: string | null }>(sql`
+    UPDATE campaign_contact cc SET status = 'completed', next_run_at = NULL, claimed_at = NULL, claim_id = NULL, updated_at = ${at}
+    FROM contact k
+    WHERE cc.campaign_id = ${message.campaignId} AND k.id = cc.contact_id AND cc.contact_id <> ${message.contactId}
+      AND cc.status IN ('pending', 'in_progress') AND lower(split_part(k.email, '@', 2)) = ${domain}
+    RETURNING cc.contact_id, cc.current_node_id`);
+  for (const s of stopped) {
+    await Activity.record({
+      workspaceId: message.workspaceId,
+      campaignId: message.campaignId,
+      contactId: s.contact_id,
+      nodeId: s.current_node_id,
+      type: "stopped",
+      occurredAt: at,
+      metadata: {
+        reason: "company_reply",
+        domain,
+        reply: {
+          contactId: message.contactId,
+          messageId: message.id,
+          from: reply.from,
+          subject: reply.subject,
+          receivedAt: at.toISOString(),
+        },
+      },
+      providerKey: `stopped:${reply.key ?? message.id}:${s.contact_id}`,
+    });
+  }
+  if (stopped.length) Log.info("company reply stopped contacts", { campaignId: message.campaignId, domain, stopped: stopped.length });
+  return stopped.length;
 }
 
 export type InboundResult = "replied" | "automatic" | "duplicate" | "unmatched" | "ignored";

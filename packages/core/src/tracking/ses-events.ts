@@ -195,7 +195,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
     // first (see tracking/guard).
     const guarded =
       (event.eventType === "Bounce" && event.bounce.bounceType === "Permanent") || event.eventType === "Complaint"
-        ? await Guard.lock(message.campaignId)
+        ? await Guard.lock(message)
         : undefined;
     // Any event but a refusal proves SES accepted the email.
     if (found.status === "sending" && event.eventType !== "Reject" && event.eventType !== "Rendering Failure") {

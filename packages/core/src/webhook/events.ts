@@ -15,6 +15,8 @@ export const EVENT_TYPES = [
   "campaign.paused",
   "campaign.resumed",
   "campaign.completed",
+  "email_account.paused",
+  "email_account.resumed",
   "contact.created",
   "contact.updated",
   "contact.deleted",

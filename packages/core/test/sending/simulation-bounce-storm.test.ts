@@ -1,5 +1,6 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
+import * as EmailAccount from "@fluenzr/core/email-account";
 import { applySesEvent, Guard } from "@fluenzr/core/tracking";
 import { Subscriptions } from "@fluenzr/core/webhook";
 import * as Records from "@fluenzr/local/records";
@@ -12,7 +13,8 @@ import { describe, expect, it } from "vitest";
  * bounce reported by SES a minute after its email. The campaign must pause at the first bounce
  * where the last 200 sent emails (at least 20) are past 5% bounced, as computed here from what
  * the mailer sent, send nothing more while paused, and send again once resumed, with the bounces
- * of the old window no longer counting.
+ * of the old window no longer counting. Its only account, guarded over the same emails with the
+ * same default limits, pauses at the same bounce and is resumed too.
  */
 
 useTestDatabase();
@@ -92,8 +94,14 @@ describe("simulation: bounce storm", () => {
       await engine.run(120);
       expect(engine.mailer.sent.length).toBe(sentAtPause);
 
-      // Resumed: a new window; the old window's late bounces no longer count.
+      // The campaign's only account saw the same 200 emails against the same default limit: the
+      // account guard paused it at the same bounce (it would stop it in any other campaign too).
+      const sender = (await ws.as(() => EmailAccount.fromID(account.id)))!;
+      expect(sender).toMatchObject({ sendingStatus: "paused", pausedReason: { ...paused.pausedReason, at: expect.any(String) } });
+
+      // Resumed (campaign and account): a new window; the old window's late bounces no longer count.
       await ws.as(() => Campaign.transition(campaign.id, "resume"));
+      await ws.as(() => EmailAccount.resume(account.id));
       for (const email of engine.mailer.sent.slice(reported)) {
         const sent = (await Records.sentEmail(email.tags.message!))!;
         if (bad.has(sent.contactId)) await applySesEvent(Records.sesRecord("bounce", sent, new Date(engine.clock.now())));

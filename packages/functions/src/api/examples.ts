@@ -64,6 +64,7 @@ const SETTINGS = {
   timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
+  stopOnCompanyReply: false,
 };
 
 const CONTACT = {
@@ -102,7 +103,10 @@ export const EXAMPLES = {
     dailyLimit: 500,
     warmup: { enabled: true, startPerDay: 5, incrementPerDay: 3, startedAt: "2025-01-09T12:00:00.000Z" },
     minSecondsBetweenEmails: 60,
+    maxBounceRate: 5,
+    maxComplaintRate: 0.3,
     status: "verified",
+    sendingStatus: "active",
     createdAt: "2025-01-09T12:00:00.000Z",
     updatedAt: "2025-01-09T12:00:00.000Z",
   },

@@ -82,6 +82,21 @@ export const EnrolmentResult = v.object({
   ),
 });
 
+const pausedReasonObject = v.object({
+  code: v.picklist(["BOUNCE_RATE", "COMPLAINT_RATE"]),
+  rate: v.pipe(v.number(), v.description("The rate that crossed the limit, in percent of the window's sent emails.")),
+  threshold: v.pipe(v.number(), v.description("The setting it exceeded (`maxBounceRate` or `maxComplaintRate`).")),
+  at: timestamp,
+});
+
+const AccountPausedReason = v.pipe(
+  pausedReasonObject,
+  v.description(
+    "Only while paused: why the deliverability guard paused the account (its rate over its last 200 sent emails across campaigns); cleared by resume, which starts a new window.",
+  ),
+  v.metadata({ examples: [{ code: "COMPLAINT_RATE", rate: 0.5, threshold: 0.3, at: "2025-01-20T10:42:00.000Z" }] }),
+);
+
 export const EmailAccount = v.object({
   id: v.string(),
   email: v.string(),
@@ -98,7 +113,26 @@ export const EmailAccount = v.object({
     v.description("While enabled, the day's cap is min(dailyLimit, startPerDay + incrementPerDay × UTC days since startedAt)."),
   ),
   minSecondsBetweenEmails: v.pipe(count, v.description("At least this many seconds between two emails of the account, across campaigns.")),
-  status: v.picklist(EMAIL_ACCOUNT_STATUSES),
+  maxBounceRate: v.pipe(
+    v.number(),
+    v.description(
+      "Percent of hard bounces over the account's last 200 sent emails, across all its campaigns (once 20 were sent), that pauses the account. Default 5.",
+    ),
+  ),
+  maxComplaintRate: v.pipe(
+    v.number(),
+    v.description(
+      "Percent of complaints over the account's last 200 sent emails (once 20 were sent) that pauses the account. Default 0.3.",
+    ),
+  ),
+  status: v.pipe(v.picklist(EMAIL_ACCOUNT_STATUSES), v.description("The SES identity's verification.")),
+  sendingStatus: v.pipe(
+    v.picklist(["active", "paused"]),
+    v.description(
+      "`paused`: the deliverability guard stopped the account (see `pausedReason`); it sends nothing in any campaign until `POST /email-accounts/{id}/resume`.",
+    ),
+  ),
+  pausedReason: v.optional(AccountPausedReason),
   createdAt: timestamp,
   updatedAt: timestamp,
   today: v.pipe(
@@ -189,15 +223,16 @@ const Settings = v.object({
     v.number(),
     v.description("Percent of complaints over the last 200 sent emails (once 20 were sent) that pauses the campaign. Default 0.3."),
   ),
+  stopOnCompanyReply: v.pipe(
+    v.boolean(),
+    v.description(
+      "A human reply from a contact of domain D stops every other contact of D in the campaign (each with a `stopped` activity event naming the reply). Free-mail domains (gmail.com, outlook.com, ...) never count as a company. Default false.",
+    ),
+  ),
 });
 
 const PausedReason = v.pipe(
-  v.object({
-    code: v.picklist(["BOUNCE_RATE", "COMPLAINT_RATE"]),
-    rate: v.pipe(v.number(), v.description("The rate that crossed the limit, in percent of the window's sent emails.")),
-    threshold: v.pipe(v.number(), v.description("The setting it exceeded (`maxBounceRate` or `maxComplaintRate`).")),
-    at: timestamp,
-  }),
+  pausedReasonObject,
   v.description("Why the deliverability guard paused the campaign; cleared by `resume`, which starts a new window of 200 emails."),
   v.metadata({ examples: [{ code: "BOUNCE_RATE", rate: 9.09, threshold: 5, at: "2025-01-20T10:42:00.000Z" }] }),
 );

@@ -1,5 +1,5 @@
-import { Config, Mailer } from "@fluenzr/core/sending";
-import { sesMailer } from "@fluenzr/core/sending/ses-mailer";
+import { Config, Mailer, SesAccount } from "@fluenzr/core/sending";
+import { sesAccountReader, sesMailer } from "@fluenzr/core/sending/ses-mailer";
 import { Resource } from "sst";
 
 export function installSending(): void {
@@ -9,4 +9,5 @@ export function installSending(): void {
     messageIdDomain: Config.sesMessageIdDomain(process.env.AWS_REGION),
   });
   Mailer.install(sesMailer());
+  SesAccount.install(sesAccountReader());
 }

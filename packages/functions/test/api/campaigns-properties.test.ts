@@ -46,6 +46,7 @@ interface Settings {
   timezoneMode: string;
   maxBounceRate: number;
   maxComplaintRate: number;
+  stopOnCompanyReply: boolean;
 }
 const DEFAULT_SETTINGS: Settings = {
   sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
@@ -56,6 +57,7 @@ const DEFAULT_SETTINGS: Settings = {
   timezoneMode: "campaign",
   maxBounceRate: 5,
   maxComplaintRate: 0.3,
+  stopOnCompanyReply: false,
 };
 
 type Verdict<T> = { ok: true; value: T } | { ok: false; reason: string };

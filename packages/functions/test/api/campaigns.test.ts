@@ -46,6 +46,7 @@ describe("POST /v1/campaigns", () => {
         maxEmailsPerHour: 30,
         maxBounceRate: 5,
         maxComplaintRate: 0.3,
+        stopOnCompanyReply: false,
       },
       stats: { totalContacts: 0, sent: 0, delivered: 0, opened: 0, clicked: 0, replied: 0, bounced: 0, unsubscribed: 0 },
       startedAt: null,
@@ -76,6 +77,7 @@ describe("POST /v1/campaigns", () => {
     [{ settings: { maxBounceRate: 101 } }, "settings.maxBounceRate"],
     [{ settings: { maxBounceRate: "5" } }, "settings.maxBounceRate"],
     [{ settings: { maxComplaintRate: -1 } }, "settings.maxComplaintRate"],
+    [{ settings: { stopOnCompanyReply: "yes" } }, "settings.stopOnCompanyReply"],
     [{ workflow: { nodes: [{ id: "s", type: "start" }], edges: "x" } }, "workflow.edges"],
     [{ workflow: { ...SEED_WORKFLOW, edges: [{ from: "node_1", to: "node_9" }] } }, "workflow.edges[0].to"],
   ])("answers 400 with the field path for %j", async (body, path) => {
@@ -237,6 +239,7 @@ describe("PUT /v1/campaigns/:id", () => {
       timezoneMode: "campaign",
       maxBounceRate: 5,
       maxComplaintRate: 0.3,
+      stopOnCompanyReply: false,
     });
   });
 

@@ -1,4 +1,6 @@
+import * as Database from "@fluenzr/core/database";
 import * as EmailAccount from "@fluenzr/core/email-account";
+import { Subscriptions } from "@fluenzr/core/webhook";
 import {
   type ApiClient,
   apiClient,
@@ -14,6 +16,7 @@ import {
   ISO_UTC,
   revokedKey,
 } from "@fluenzr/testing";
+import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 
 const s = apiSuite();
@@ -38,7 +41,10 @@ describe("POST /v1/email-accounts", () => {
       dailyLimit: 200,
       warmup: { enabled: false, startPerDay: 5, incrementPerDay: 3, startedAt: null },
       minSecondsBetweenEmails: 0,
+      maxBounceRate: 5,
+      maxComplaintRate: 0.3,
       status: "verified",
+      sendingStatus: "active",
       createdAt: expect.stringMatching(ISO_UTC),
       updatedAt: data.createdAt,
     });
@@ -205,10 +211,70 @@ describe("PUT /v1/email-accounts/:id", () => {
     [{ name: "" }, { name: "is required" }],
     [{ dailyLimit: -1 }, { dailyLimit: "must be at least 1" }],
     [{ replyTo: "not-an-email" }, { replyTo: "must be a valid email address" }],
+    [{ maxBounceRate: 0 }, { maxBounceRate: "must be at least 0.01" }],
+    [{ maxComplaintRate: "high" }, { maxComplaintRate: "must be a number" }],
   ])("answers 400 to %j and changes nothing", async (body, details) => {
     const account = await factory.emailAccount(s.ws);
     expectValidation(await s.api.put(`/v1/email-accounts/${account.id}`, body), details);
     expect(await stored(s.ws, account.id)).toEqual(account);
+  });
+});
+
+/** What the deliverability guard writes when it pauses an account (its checks: core/test/tracking/account-guard.test.ts). */
+const REASON = { code: "BOUNCE_RATE", rate: 6.5, threshold: 5, at: "2026-01-12T10:00:00.000Z" };
+const pause = (id: string) =>
+  Database.rows(sql`UPDATE email_account SET paused_reason = ${JSON.stringify(REASON)}::jsonb, paused_at = now() WHERE id = ${id}`);
+
+describe("POST /v1/email-accounts/:id/resume", () => {
+  it("shows a paused account's pausedReason; resume clears it, starts a new window and tells webhooks", async () => {
+    await s.ws.as(() => Subscriptions.create({ url: "https://93.184.216.34/hook", events: ["email_account.resumed"] }));
+    const account = await factory.emailAccount(s.ws, { maxBounceRate: 2, maxComplaintRate: 0.1 });
+    expect(account).toMatchObject({ maxBounceRate: 2, maxComplaintRate: 0.1, sendingStatus: "active" });
+    await pause(account.id);
+    const paused = expectOk(await s.api.get(`/v1/email-accounts/${account.id}`));
+    expect(paused).toMatchObject({ sendingStatus: "paused", pausedReason: REASON });
+    expect(
+      expectOk(await s.api.get("/v1/email-accounts", { query: { perPage: 100 } })).find((a: { id: string }) => a.id === account.id),
+    ).toMatchObject({ sendingStatus: "paused", pausedReason: REASON });
+    const resumed = expectOk(await s.api.post(`/v1/email-accounts/${account.id}/resume`));
+    expect(Object.keys(resumed).sort()).toEqual(FIELDS.emailAccount);
+    expect(resumed).toMatchObject({ id: account.id, sendingStatus: "active" });
+    const [row] = await Database.rows<{ guard_window_start: Date | string | null; paused_at: unknown }>(
+      sql`SELECT guard_window_start, paused_at FROM email_account WHERE id = ${account.id}`,
+    );
+    expect(row!.guard_window_start).not.toBeNull();
+    expect(row!.paused_at).toBeNull();
+    const hooks = await Database.rows<{ body: string }>(
+      sql`SELECT body FROM webhook_event WHERE type = 'email_account.resumed' AND workspace_id = ${s.ws.id}`,
+    );
+    expect(hooks.map((h) => JSON.parse(h.body).data.emailAccount)).toEqual([
+      { id: account.id, email: account.email, name: account.name, sendingStatus: "active" },
+    ]);
+    // Resuming an account that is not paused changes nothing (no new window).
+    expect(expectOk(await s.api.post(`/v1/email-accounts/${account.id}/resume`))).toEqual(resumed);
+    const [again] = await Database.rows<{ guard_window_start: Date | string | null }>(
+      sql`SELECT guard_window_start FROM email_account WHERE id = ${account.id}`,
+    );
+    expect(new Date(again!.guard_window_start!).getTime()).toBe(new Date(row!.guard_window_start!).getTime());
+  });
+
+  it("takes the limits on create and update", async () => {
+    const created = expectOk(
+      await s.api.post("/v1/email-accounts", { email: "limits@acme.example", name: "Limits", maxBounceRate: 3, maxComplaintRate: 0.2 }),
+      201,
+    );
+    expect(created).toMatchObject({ maxBounceRate: 3, maxComplaintRate: 0.2 });
+    expect(expectOk(await s.api.put(`/v1/email-accounts/${created.id}`, { maxBounceRate: 8 }))).toMatchObject({
+      maxBounceRate: 8,
+      maxComplaintRate: 0.2,
+    });
+  });
+
+  it.each<[Record<string, unknown>, Record<string, string>]>([
+    [{ email: "v@acme.example", name: "V", maxBounceRate: 101 }, { maxBounceRate: "must be at most 100" }],
+    [{ email: "v@acme.example", name: "V", maxComplaintRate: -1 }, { maxComplaintRate: "must be at least 0.01" }],
+  ])("answers 400 to the create body %j", async (body, details) => {
+    expectValidation(await s.api.post("/v1/email-accounts", body), details);
   });
 });
 
@@ -221,6 +287,15 @@ describe("tenancy and routes", () => {
     const res = await s.api.request(method, `/v1/email-accounts/${theirs.id}`, { body });
     expectError(res, 404, "NOT_FOUND", { message: `Email account ${theirs.id} not found` });
     expect(await stored(s.other, theirs.id)).toEqual(theirs);
+  });
+
+  it("POST resume of another workspace's paused account: 404, still paused", async () => {
+    const theirs = await factory.emailAccount(s.other);
+    await pause(theirs.id);
+    const before = await stored(s.other, theirs.id);
+    expectError(await s.api.post(`/v1/email-accounts/${theirs.id}/resume`), 404, "NOT_FOUND");
+    expect(await stored(s.other, theirs.id)).toEqual(before);
+    expect(before!.sendingStatus).toBe("paused");
   });
 
   it.each(["nope", "acc_", "acc_%00", "con_01abc"])("a malformed id (%s) is a 404", async (id) => {
@@ -241,6 +316,7 @@ describe("tenancy and routes", () => {
     ["POST", "/v1/email-accounts", { email: "auth@acme.example", name: "Auth" }],
     ["GET", "/v1/email-accounts/ID", undefined],
     ["PUT", "/v1/email-accounts/ID", { name: "Auth" }],
+    ["POST", "/v1/email-accounts/ID/resume", undefined],
   ])("%s %s answers 401 to every bad key and changes nothing", async (method, template, body) => {
     const account = await factory.emailAccount(s.ws);
     const before = await counts(s.ws.id);

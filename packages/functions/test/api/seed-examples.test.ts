@@ -208,11 +208,18 @@ const campaignObject = JSON.parse(SEED_CAMPAIGN_OBJECT) as Record<string, unknow
 const CAMPAIGN_FIELDS = [...Object.keys(campaignObject), "emailAccountIds"].sort();
 // The seed's settings, whose timezone the window is read in (#14: `timezoneMode`, default "campaign"),
 // and the bounce and complaint limits of the deliverability guard (#13).
-const SETTINGS_FIELDS = [...Object.keys(campaignObject.settings as object), "timezoneMode", "maxBounceRate", "maxComplaintRate"].sort();
+const SETTINGS_FIELDS = [
+  ...Object.keys(campaignObject.settings as object),
+  "timezoneMode",
+  "maxBounceRate",
+  "maxComplaintRate",
+  "stopOnCompanyReply",
+].sort();
 const SETTINGS_SAMPLE: Record<string, unknown> = {
   ...(campaignObject.settings as Record<string, unknown>),
   timezoneMode: "campaign",
   maxBounceRate: 5,
+  stopOnCompanyReply: false,
   maxComplaintRate: 0.3,
 };
 const STATS_FIELDS = Object.keys(campaignObject.stats as object).sort();

@@ -23,6 +23,8 @@ const op = operations("Email accounts", {
       dailyLimit: 500,
       warmup: { enabled: true, startPerDay: 5, incrementPerDay: 3 },
       minSecondsBetweenEmails: 60,
+      maxBounceRate: 5,
+      maxComplaintRate: 0.3,
     },
   },
   getEmailAccount: {
@@ -35,11 +37,22 @@ const op = operations("Email accounts", {
   updateEmailAccount: {
     summary: "Update an email account",
     description:
-      "Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails.",
+      "Partial: name, reply-to address, daily limit, warm-up (turning it on starts its day 0 now), minimum seconds between emails, " +
+      "bounce and complaint limits.",
     data: "EmailAccount",
     body: true,
     errors: { 404: missing },
     requestExample: { dailyLimit: 300 },
+  },
+  resumeEmailAccount: {
+    summary: "Resume an email account paused by the deliverability guard",
+    description:
+      "An account whose hard bounces or complaints over its last 200 sent emails (all campaigns, once 20 were sent) exceeded " +
+      "`maxBounceRate` or `maxComplaintRate` is paused (`sendingStatus: paused`, `pausedReason`): it sends nothing in any campaign, " +
+      "and campaigns rotating through several accounts skip it. Resuming clears `pausedReason` and starts a new window of 200 " +
+      "emails (the bounces before no longer count). Resuming an account that is not paused changes nothing.",
+    data: "EmailAccount",
+    errors: { 404: missing },
   },
 });
 
@@ -57,4 +70,5 @@ export const emailAccounts = new Hono<ApiEnv>()
   })
   .put("/:id", op.updateEmailAccount, body(EmailAccount.updateSchema), async (c) =>
     ok(c, await EmailAccount.update(accountId(c), c.req.valid("json"))),
-  );
+  )
+  .post("/:id/resume", op.resumeEmailAccount, async (c) => ok(c, await EmailAccount.resume(accountId(c))));
