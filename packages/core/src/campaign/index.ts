@@ -4,7 +4,7 @@ import type * as v from "valibot";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
-import { pick, read, type Scoped, unnest } from "../database/typed";
+import { pick, read, rowById, type Scoped, unnest } from "../database/typed";
 import * as EmailAccount from "../email-account";
 import { conflict, type ErrorDetail, invalid, notFound, VisibleError } from "../error";
 import * as Scheduler from "../scheduler";
@@ -136,13 +136,9 @@ const COLUMNS = pick(campaignTable, Object.keys(getTableColumns(campaignTable)) 
 
 /** The campaign with its workflow and counters: one statement, alone or fused with the API key's. */
 export function byId(id: string): Scoped<Campaign | undefined> {
-  return {
-    name: "campaign_by_id",
-    query: (workspace, param) =>
-      sql`SELECT ${COLUMNS.list}, ${statsOf} AS stats FROM campaign WHERE workspace_id = ${workspace} AND id = ${param("id")}`,
-    params: { id },
-    decode: ([row]) => row && serialize({ ...COLUMNS.decode(row), stats: row.stats as Omit<CampaignStats, "totalContacts"> | null }),
-  };
+  return rowById("campaign", id, sql`${COLUMNS.list}, ${statsOf} AS stats`, (row) =>
+    serialize({ ...COLUMNS.decode(row), stats: row.stats as Omit<CampaignStats, "totalContacts"> | null }),
+  );
 }
 
 export function fromID(id: string): Promise<Campaign | undefined> {

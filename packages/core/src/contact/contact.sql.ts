@@ -1,6 +1,6 @@
-import { type SQL, sql } from "drizzle-orm";
-import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps } from "../database/columns";
+import { sql } from "drizzle-orm";
+import { type AnyPgColumn, index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { emailKeyOf, timestamps } from "../database/columns";
 import { workspaceRecord } from "../workspace/workspace.sql";
 
 export const CONTACT_STATUSES = ["active", "unsubscribed", "bounced", "complained"] as const;
@@ -13,10 +13,7 @@ export const contactTable = pgTable(
   {
     ...workspaceRecord(),
     email: text("email").notNull(),
-    /** lower(email): the key of the case-insensitive uniqueness per workspace. */
-    emailKey: text("email_key")
-      .notNull()
-      .generatedAlwaysAs((): SQL => sql`lower(${contactTable.email})`),
+    emailKey: emailKeyOf((): AnyPgColumn => contactTable.email),
     firstName: text("first_name"),
     lastName: text("last_name"),
     company: text("company"),

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
-import { owned, pick, read, type Scoped } from "../database/typed";
+import { owned, pick, read, rowById, type Scoped } from "../database/typed";
 import { conflict, notFound } from "../error";
 import * as Group from "../group";
 import { groupMemberTable } from "../group/group.sql";
@@ -61,13 +61,10 @@ const PUBLIC = pick(contactTable, Object.keys(publicColumns) as Array<keyof type
 
 /** The contact with its groups: one statement, alone or fused with the API key's. */
 export function byId(id: string): Scoped<Contact | undefined> {
-  return {
-    name: "contact_by_id",
-    query: (workspace, param) =>
-      sql`SELECT ${PUBLIC.list}, ${groupsOfContact} AS groups FROM contact WHERE workspace_id = ${workspace} AND id = ${param("id")}`,
-    params: { id },
-    decode: ([row]) => row && { ...PUBLIC.decode(row), groups: row.groups as Contact["groups"] },
-  };
+  return rowById("contact", id, sql`${PUBLIC.list}, ${groupsOfContact} AS groups`, (row) => ({
+    ...PUBLIC.decode(row),
+    groups: row.groups as Contact["groups"],
+  }));
 }
 
 export function fromID(id: string): Promise<Contact | undefined> {

@@ -112,6 +112,19 @@ const dialect = new PgDialect();
 const compiled = new Map<string, { name: string; text: string; params: unknown[] }>();
 
 /**
+ * One row of a workspace's `table` by id, `select` being its columns (and what it gathers with them):
+ * a statement named `<table>_by_id`, alone or fused with the API key's.
+ */
+export function rowById<T>(table: string, id: string, select: SQL, decode: (row: Record<string, unknown>) => T): Scoped<T | undefined> {
+  return {
+    name: `${table}_by_id`,
+    query: (workspace, param) => sql`SELECT ${select} FROM ${sql.raw(table)} WHERE workspace_id = ${workspace} AND id = ${param("id")}`,
+    params: { id },
+    decode: ([row]) => row && decode(row),
+  };
+}
+
+/**
  * The statement's text and parameters (placeholders filled with `values`), and a
  * prepared-statement name for its text; the text is built the first time a `key` is seen.
  */

@@ -1,6 +1,5 @@
-import { type SQL, sql } from "drizzle-orm";
-import { boolean, doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps, timestamptz } from "../database/columns";
+import { type AnyPgColumn, boolean, doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { emailKeyOf, timestamps, timestamptz } from "../database/columns";
 import { workspaceRecord } from "../workspace/workspace.sql";
 
 /** Why the deliverability guard paused a campaign or an email account (#13). */
@@ -21,9 +20,7 @@ export const emailAccountTable = pgTable(
   {
     ...workspaceRecord(),
     email: text("email").notNull(),
-    emailKey: text("email_key")
-      .notNull()
-      .generatedAlwaysAs((): SQL => sql`lower(${emailAccountTable.email})`),
+    emailKey: emailKeyOf((): AnyPgColumn => emailAccountTable.email),
     name: text("name").notNull(),
     replyTo: text("reply_to"),
     dailyLimit: integer("daily_limit").notNull(),

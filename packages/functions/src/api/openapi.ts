@@ -164,7 +164,7 @@ const KEY_CONFLICT = "The `Idempotency-Key` was used for another request, or its
 export const pageOf = (data: Entity) => ({ data, paged: true }) as const;
 
 /** A create: answers 201, reads a body and honours `Idempotency-Key`. */
-export const CREATES = { status: 201, body: true, idempotent: true } as const;
+export const creates = (data: Entity) => ({ data, status: 201, body: true, idempotent: true }) as const;
 
 /** An operation of a tag's table: its `DocOptions` but the tag, keyed by operationId. */
 export type OperationDoc = Omit<DocOptions, "operationId" | "tag">;

@@ -6,7 +6,7 @@ import { BRANCHING_WORKFLOW, EXAMPLES } from "../examples";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, doc, operations, pageOf, parseQuery, query } from "../openapi";
+import { body, creates, doc, operations, pageOf, parseQuery, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const tag = "Campaigns";
@@ -43,8 +43,7 @@ const op = operations(tag, {
       "A draft. Settings default to Mon–Fri, 9:00–18:00 UTC, 30 emails/hour. Send from one account (`emailAccountId`) or several " +
       "(`emailAccountIds`, 1–50, verified when the campaign starts): each contact is given, at its first email, the account with the " +
       "most remaining budget that day, and keeps it for its follow-ups. Honours `Idempotency-Key`.",
-    data: "Campaign",
-    ...CREATES,
+    ...creates("Campaign"),
     errors: { 404: "The email account does not exist in the workspace." },
     requestExample: EXAMPLE_CREATE,
   },

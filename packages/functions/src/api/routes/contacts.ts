@@ -5,7 +5,7 @@ import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { fused } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, pageOf, query } from "../openapi";
+import { body, creates, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No contact with this id in the workspace.";
@@ -24,8 +24,7 @@ const op = operations("Contacts", {
   createContact: {
     summary: "Create a contact",
     description: "Unique by email (case-insensitive) in the workspace. Honours `Idempotency-Key`.",
-    data: "Contact",
-    ...CREATES,
+    ...creates("Contact"),
     errors: {
       404: "A group in `groupIds` does not exist.",
       409: "A contact with this email exists, or the `Idempotency-Key` was used for another request.",

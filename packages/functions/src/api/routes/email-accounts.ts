@@ -5,7 +5,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, pageOf, query } from "../openapi";
+import { body, creates, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No email account with this id in the workspace.";
@@ -15,8 +15,7 @@ const op = operations("Email accounts", {
   createEmailAccount: {
     summary: "Add an email account",
     description: "`status` reflects the SES identity of the address or its domain (locally, every account is verified).",
-    data: "EmailAccount",
-    ...CREATES,
+    ...creates("EmailAccount"),
     errors: { 409: "An account with this email exists, or the `Idempotency-Key` was used for another request." },
     requestExample: {
       email: "sales@acme.example.com",

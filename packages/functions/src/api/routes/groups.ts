@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, pageOf, query } from "../openapi";
+import { body, creates, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No group with this id in the workspace.";
@@ -15,8 +15,7 @@ const op = operations("Groups", {
   createGroup: {
     summary: "Create a group",
     description: "Honours `Idempotency-Key`.",
-    data: "Group",
-    ...CREATES,
+    ...creates("Group"),
     requestExample: { name: "LinkedIn leads", description: "Leads from the January LinkedIn campaign" },
   },
   getGroup: { summary: "Get a group", description: "The group and its number of contacts.", data: "Group", errors: { 404: missing } },

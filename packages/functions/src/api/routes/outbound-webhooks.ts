@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, pageOf, query } from "../openapi";
+import { body, creates, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 /**
@@ -24,8 +24,7 @@ const op = operations("Outbound webhooks", {
     summary: "Subscribe a URL to events",
     description:
       'Events are POSTed to `url` as `{id, type, timestamp, workspaceId, data}`, signed: `X-FluenzR-Signature: sha256=<hex HMAC-SHA256(secret, "<X-FluenzR-Timestamp>.<raw body>")>`. `events` lists event types, or `"*"` for all; an unknown type is refused (400, naming it). The URL must be `https` and resolve to public addresses (local mode also allows `http://127.0.0.1` and `localhost`). The answer holds the `secret`, shown only here and on rotation. Honours `Idempotency-Key`.',
-    data: "WebhookWithSecret",
-    ...CREATES,
+    ...creates("WebhookWithSecret"),
     requestExample: { url: "https://hooks.example.com/fluenzr", events: ["email.replied", "email.bounced"], description: "CRM sync" },
   },
   getWebhook: {

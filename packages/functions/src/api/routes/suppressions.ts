@@ -3,7 +3,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, CREATES, operations, pageOf, query } from "../openapi";
+import { body, creates, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No suppression entry with this id in the workspace.";
@@ -19,8 +19,7 @@ const op = operations("Suppressions", {
     summary: "Suppress an address or a domain",
     description:
       "`{email}` or `{domain}`, with an optional `note`. Applies at once: contacts with the address (or at the domain) become `unsubscribed` and their sequences stop. Honours `Idempotency-Key`.",
-    data: "Suppression",
-    ...CREATES,
+    ...creates("Suppression"),
     errors: { 409: "Already on the list (the message names the entry), or the `Idempotency-Key` was used for another request." },
     requestExample: { domain: "competitor.example", note: "Never prospect competitors" },
     example: {
