@@ -22,7 +22,8 @@ import { afterAll, describe, expect, it } from "vitest";
  * every point between two steps; public holidays (Good Friday in Brazil, Easter Monday in France)
  * and a skipped date per campaign; out-of-office replies in four languages (and some "no longer
  * with the company"). What SES accepted is then checked against the rules. Every other
- * campaign's first email is an A/B test on opens (variant "b" opened four times as often).
+ * campaign's first email is an A/B test on opens (variant "b" opened four times as often). One
+ * in four sends in each contact's own timezone (six zones, New York across its DST change).
  */
 
 useTestDatabase();
@@ -43,6 +44,17 @@ const abCampaigns = new Set<string>();
 const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
 
 const TIMEZONES = ["Europe/Paris", "America/New_York", "America/Sao_Paulo", "Asia/Kathmandu"] as const;
+/**
+ * Contact-timezone campaigns (#14, one in four, `i % 4 === 0`): their contacts' own zones, by
+ * contact number (+05:45, two southern-hemisphere zones, New York across its DST change on
+ * March 8; null: the campaign's, Paris). They start on Friday 6 March, so first emails go out
+ * before New York's change and follow-ups after it.
+ */
+const CONTACT_ZONES = ["Asia/Kathmandu", "Australia/Sydney", "America/Sao_Paulo", "Europe/Paris", "America/New_York", null] as const;
+const NY_DST = Date.parse("2026-03-08T07:00:00Z");
+/** The zone the oracle gave contact `c<n>.…` (null: none). */
+const contactZone = (email: string) => CONTACT_ZONES[Number(/^c(\d+)\./.exec(email)![1]) % CONTACT_ZONES.length]!;
+
 /** The holiday calendar of each zone's campaigns (Kathmandu's have skipped dates only). */
 const COUNTRIES: Record<string, string | undefined> = { "Europe/Paris": "FR", "America/New_York": "US", "America/Sao_Paulo": "BR" };
 
@@ -103,7 +115,12 @@ interface Plan {
   pausedUntil?: number;
   /** A branching workflow (#14): e1 → opened within 2 business days? yes: y2, no: n2 → delay → e3. */
   branching?: boolean;
+  /** `timezoneMode: "contact"` (#14): each contact's window, closed days and delays are in its own zone. */
+  contactMode?: boolean;
 }
+
+/** The zone an email to `to` is judged in: the contact's own in contact mode (the campaign's when it has none). */
+const zoneFor = (plan: Plan, to: string) => (plan.contactMode ? (contactZone(to) ?? plan.window.timezone) : plan.window.timezone);
 
 /** SES as the simulation sees it: throttles, unknown outcomes (sometimes accepted), and Send events. */
 class SimulatedSes extends FakeMailer {
@@ -184,7 +201,10 @@ describe("sending simulation", () => {
       const [a, b, c] = accounts as [EmailAccount.EmailAccount, EmailAccount.EmailAccount, EmailAccount.EmailAccount];
       const emailAccountIds = [[a, b, c], [b, c], [c, a], [b]][i % 4]!.map((x) => x.id);
       const timezone = TIMEZONES[i % TIMEZONES.length]!;
-      const startAt = start + (i % 2 === 0 ? 0 : 21 * 24 * 3_600_000) + Math.floor(random() * 48) * 3_600_000;
+      const contactMode = i % 4 === 0;
+      const startAt = contactMode
+        ? Date.parse("2026-03-06T00:00:00Z") + Math.floor(random() * 10) * 3_600_000
+        : start + (i % 2 === 0 ? 0 : 21 * 24 * 3_600_000) + Math.floor(random() * 48) * 3_600_000;
       // A skipped date: the first weekday after the day it starts (in its own zone), when it is
       // still sending its first emails or its first follow-ups.
       let skip = DateTime.fromMillis(startAt, { zone: timezone }).startOf("day").plus({ days: 1 });
@@ -240,7 +260,13 @@ describe("sending simulation", () => {
         Campaign.create({
           name: `sim ${i}`,
           emailAccountIds,
-          settings: { ...window, sendDays: [...window.sendDays], skipDates: [...(window.skipDates ?? [])], maxEmailsPerHour: maxPerHour },
+          settings: {
+            ...window,
+            sendDays: [...window.sendDays],
+            skipDates: [...(window.skipDates ?? [])],
+            maxEmailsPerHour: maxPerHour,
+            ...(contactMode ? { timezoneMode: "contact" as const } : {}),
+          },
           workflow: workflow as never,
         }),
       );
@@ -249,6 +275,7 @@ describe("sending simulation", () => {
         email: `c${n}.${campaign.id}@example.org`,
         // One contact in fifty has no first name: {{firstName}} has no fallback, so it must fail.
         ...(n % 50 === 7 ? {} : { firstName: `F${n}` }),
+        ...(contactMode && CONTACT_ZONES[n % CONTACT_ZONES.length] ? { timezone: CONTACT_ZONES[n % CONTACT_ZONES.length]! } : {}),
       }));
       const group = await factory.group(ws);
       for (let r = 0; r < rows.length; r += 1000) {
@@ -257,7 +284,7 @@ describe("sending simulation", () => {
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));
       const closedDays = new Set([skip.toISODate()!, ...publicDays(country, 2026)]);
       if (ab) abCampaigns.add(campaign.id);
-      plans.push({ id: campaign.id, ab, ws, window, maxPerHour, delays, startAt, started: false, closedDays, branching });
+      plans.push({ id: campaign.id, ab, ws, window, maxPerHour, delays, startAt, started: false, closedDays, branching, contactMode });
     }
 
     Fault.inject((at) => {
@@ -309,14 +336,17 @@ describe("sending simulation", () => {
       if (ooo.size < maxOoo && random() < 0.01) {
         const plan = pick(plans.filter((p) => p.started));
         const waiting = plan
-          ? await Database.rows<{ contact_id: string }>(sql`
-              SELECT contact_id FROM campaign_contact WHERE campaign_id = ${plan.id} AND status = 'in_progress' AND last_sent_at IS NOT NULL
-              ORDER BY contact_id`)
+          ? await Database.rows<{ contact_id: string; email: string }>(sql`
+              SELECT cc.contact_id, k.email FROM campaign_contact cc JOIN contact k ON k.id = cc.contact_id
+              WHERE cc.campaign_id = ${plan.id} AND cc.status = 'in_progress' AND cc.last_sent_at IS NOT NULL
+              ORDER BY cc.contact_id`)
           : [];
-        const contactId = waiting.length ? pick(waiting).contact_id : undefined;
+        const chosen = waiting.length ? pick(waiting) : undefined;
+        const contactId = chosen?.contact_id;
         if (plan && contactId && !ooo.has(`${plan.id}/${contactId}`)) {
           const language = Math.floor(random() * 4);
-          const today = DateTime.fromMillis(now, { zone: plan.window.timezone }).startOf("day");
+          // The return date is read in the contact's zone in contact mode.
+          const today = DateTime.fromMillis(now, { zone: zoneFor(plan, chosen!.email) }).startOf("day");
           const back = today.plus({ days: 1 + Math.floor(random() * 12) });
           const left = random() < 0.2;
           await plan.ws.as(() =>
@@ -396,17 +426,33 @@ describe("sending simulation", () => {
       minute++;
       // Nights and weekends: nothing queued, nothing due. Jump to the next window opening, start
       // or resume (the scheduler would only fire ticks that find their window closed).
+      // A contact-mode campaign ticks every minute of the day, but its tick claims only steps
+      // stored at their contact's window opening: until the first of those is due it finds nothing.
       const next = engine.clock.now();
-      if (
-        !engine.queue.size &&
-        !ses.sendEvents.length &&
-        !ses.opens.some((o) => o.at <= next + 6 * 3_600_000) &&
-        !dueSchedules(engine.scheduler, new Date(next)).length
-      ) {
+      const quiet = !engine.queue.size && !ses.sendEvents.length && !ses.opens.some((o) => o.at <= next + 6 * 3_600_000);
+      const ticking = quiet ? dueSchedules(engine.scheduler, new Date(next)) : [];
+      const contactModeIds = engine.scheduler
+        .enabled()
+        .filter((sch) => sch.window.timezoneMode === "contact")
+        .map((sch) => sch.campaignId);
+      const firstDue =
+        quiet && contactModeIds.length
+          ? await Database.rows<{ campaign_id: string; at: Date | string }>(sql`
+              SELECT campaign_id, min(next_run_at) AS at FROM campaign_contact
+              WHERE campaign_id = ANY(${Database.array(contactModeIds, "text")}) AND claimed_at IS NULL AND next_run_at IS NOT NULL
+                AND status IN ('pending', 'in_progress')
+              GROUP BY campaign_id`)
+          : [];
+      const dueOf = new Map(firstDue.map((r) => [r.campaign_id, Database.toDate(r.at).getTime()]));
+      if (quiet && ticking.every((id) => contactModeIds.includes(id) && (dueOf.get(id) ?? Number.POSITIVE_INFINITY) > next)) {
         const moments = [
           ...plans.filter((p) => !p.started).map((p) => p.startAt),
           ...plans.flatMap((p) => (p.pausedUntil !== undefined ? [p.pausedUntil] : [])),
-          ...engine.scheduler.enabled().map((sch) => nextOpening(new Date(next), sch.window).getTime()),
+          ...engine.scheduler
+            .enabled()
+            .filter((sch) => sch.window.timezoneMode !== "contact")
+            .map((sch) => nextOpening(new Date(next), sch.window).getTime()),
+          ...dueOf.values(),
         ];
         const target = Math.min(...moments, next + 6 * 3_600_000);
         if (target > next + 60_000) {
@@ -439,15 +485,31 @@ describe("sending simulation", () => {
     ).toEqual([]);
 
     const planOf = new Map(plans.map((p) => [p.id, p]));
+    // In the contact's own zone for contact-mode campaigns (the campaign's for contacts without one).
     const outside = accepted.filter((e) => {
-      const w = planOf.get(e.tags.campaign!)!.window;
-      const local = DateTime.fromMillis(e.at, { zone: w.timezone });
+      const plan = planOf.get(e.tags.campaign!)!;
+      const w = plan.window;
+      const local = DateTime.fromMillis(e.at, { zone: zoneFor(plan, e.to) });
       return local.weekday > 5 || local.hour < w.sendHoursStart || local.hour >= w.sendHoursEnd;
     });
     expect(
-      outside.map((e) => new Date(e.at).toISOString()),
+      outside.map((e) => `${e.to} ${DateTime.fromMillis(e.at, { zone: zoneFor(planOf.get(e.tags.campaign!)!, e.to) }).toISO()}`),
       "emails outside their window",
     ).toEqual([]);
+    // Contact mode: every zone got emails, New York's on both sides of its DST change.
+    const contactModeSent = accepted.filter((e) => planOf.get(e.tags.campaign!)!.contactMode);
+    if (plans.some((p) => p.contactMode)) {
+      const perZone = new Map<string, number>();
+      for (const e of contactModeSent) perZone.set(contactZone(e.to) ?? "none", (perZone.get(contactZone(e.to) ?? "none") ?? 0) + 1);
+      expect([...perZone.keys()].sort(), "contact-mode zones that got emails").toEqual(CONTACT_ZONES.map((z) => z ?? "none").sort());
+      const newYork = contactModeSent.filter((e) => contactZone(e.to) === "America/New_York");
+      expect(newYork.filter((e) => e.at < NY_DST).length, "New York emails before its DST change").toBeGreaterThan(0);
+      expect(newYork.filter((e) => e.at >= NY_DST).length, "New York emails after its DST change").toBeGreaterThan(0);
+      if (process.env.SIM_DEBUG)
+        console.log("contact-mode emails by zone", contactModeSent.length, Object.fromEntries(perZone), {
+          newYorkBeforeDst: newYork.filter((e) => e.at < NY_DST).length,
+        });
+    }
 
     for (const plan of plans) {
       const times = accepted
@@ -551,7 +613,7 @@ describe("sending simulation", () => {
     // Holidays and skipped dates: no email on a closed day of the campaign's zone.
     const onClosedDays = accepted.filter((e) => {
       const plan = planOf.get(e.tags.campaign!)!;
-      return plan.closedDays.has(DateTime.fromMillis(e.at, { zone: plan.window.timezone }).toISODate()!);
+      return plan.closedDays.has(DateTime.fromMillis(e.at, { zone: zoneFor(plan, e.to) }).toISODate()!);
     });
     expect(
       onClosedDays.map((e) => `${e.tags.campaign} ${new Date(e.at).toISOString()}`),
@@ -578,9 +640,13 @@ describe("sending simulation", () => {
     expect(leftRows[0]!.n).toBe([...ooo.values()].filter((r) => r.left).length);
 
     // Delays, checked with luxon directly: business days counted as weekdays in the campaign's
-    // zone that are neither its holidays nor its skipped date.
+    // zone (the contact's in contact mode) that are neither its holidays nor its skipped date.
     const sentAt = new Map<string, number>();
-    for (const e of accepted) sentAt.set(`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e.at);
+    const toOf = new Map<string, string>();
+    for (const e of accepted) {
+      sentAt.set(`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e.at);
+      toOf.set(`${e.tags.campaign}/${e.tags.contact}`, e.to);
+    }
     let checkedDelays = 0;
     for (const [key, at] of sentAt) {
       const [campaignId, contactId, node] = key.split("/") as [string, string, string];
@@ -591,8 +657,9 @@ describe("sending simulation", () => {
       expect(previous, `${key} sent without its previous email`).toBeDefined();
       const plan = planOf.get(campaignId)!;
       const delay = plan.delays[n - 2]!;
-      const from = DateTime.fromMillis(previous!, { zone: plan.window.timezone });
-      const to = DateTime.fromMillis(at, { zone: plan.window.timezone });
+      const zone = zoneFor(plan, toOf.get(`${campaignId}/${contactId}`)!);
+      const from = DateTime.fromMillis(previous!, { zone });
+      const to = DateTime.fromMillis(at, { zone });
       if (delay.businessDays) {
         let weekdays = 0;
         for (let d = from.startOf("day").plus({ days: 1 }); d <= to.startOf("day"); d = d.plus({ days: 1 }))
