@@ -7587,6 +7587,13 @@ export interface operations {
                      *           "clickRate": 4.4,
                      *           "replied": 38,
                      *           "replyRate": 4.2,
+                     *           "humanOpened": 120,
+                     *           "humanOpenRate": 13.3,
+                     *           "machineOpened": 230,
+                     *           "humanClicked": 30,
+                     *           "humanClickRate": 3.3,
+                     *           "machineClicked": 14,
+                     *           "path": [],
                      *           "variants": [
                      *             {
                      *               "id": "short",
@@ -7597,6 +7604,12 @@ export interface operations {
                      *               "clickRate": 4,
                      *               "replied": 5,
                      *               "replyRate": 2,
+                     *               "humanOpened": 30,
+                     *               "humanOpenRate": 12,
+                     *               "machineOpened": 55,
+                     *               "humanClicked": 8,
+                     *               "humanClickRate": 3.2,
+                     *               "machineClicked": 3,
                      *               "winner": false
                      *             },
                      *             {
@@ -7608,6 +7621,12 @@ export interface operations {
                      *               "clickRate": 4.6,
                      *               "replied": 33,
                      *               "replyRate": 5.1,
+                     *               "humanOpened": 90,
+                     *               "humanOpenRate": 13.8,
+                     *               "machineOpened": 175,
+                     *               "humanClicked": 22,
+                     *               "humanClickRate": 3.4,
+                     *               "machineClicked": 11,
                      *               "winner": true
                      *             }
                      *           ],

@@ -16,6 +16,9 @@ export interface PathStep {
 
 export type { PausedReason } from "../email-account/email-account.sql";
 
+/** The columns a send window is read from (`schedule.windowOf`): days, hours, zones, closed days. */
+export const WINDOW_COLUMNS = ["sendDays", "sendHoursStart", "sendHoursEnd", "timezone", "timezoneMode", "holidays", "skipDates"] as const;
+
 export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "completed", "archived"] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 

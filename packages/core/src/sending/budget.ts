@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { campaignTable } from "../campaign/campaign.sql";
+import { campaignTable, WINDOW_COLUMNS } from "../campaign/campaign.sql";
 import * as Database from "../database";
 import { pick } from "../database/typed";
 import { capOn, dayStart, type EmailAccount, type Today } from "../email-account";
@@ -18,22 +18,7 @@ import * as SesAccount from "./ses-account";
  */
 const CAMPAIGN = pick(
   campaignTable,
-  [
-    "id",
-    "workspaceId",
-    "status",
-    "workflow",
-    "emailAccountId",
-    "emailAccountIds",
-    "sendDays",
-    "sendHoursStart",
-    "sendHoursEnd",
-    "timezone",
-    "timezoneMode",
-    "holidays",
-    "skipDates",
-    "maxEmailsPerHour",
-  ],
+  ["id", "workspaceId", "status", "workflow", "emailAccountId", "emailAccountIds", ...WINDOW_COLUMNS, "maxEmailsPerHour"],
   "c",
 );
 const ACCOUNT = pick(
@@ -89,17 +74,7 @@ export interface Locked {
 }
 
 /** A campaign's send window (and status), as schedules need it: `const { id, status, ...window } = row`. */
-export const WINDOW = pick(campaignTable, [
-  "id",
-  "status",
-  "sendDays",
-  "sendHoursStart",
-  "sendHoursEnd",
-  "timezone",
-  "timezoneMode",
-  "holidays",
-  "skipDates",
-]);
+export const WINDOW = pick(campaignTable, ["id", "status", ...WINDOW_COLUMNS]);
 
 /** An account's budget from its counts: the cap of the UTC day of `now`, and its minimum gap. */
 export function budgetOf(account: Account, counts: { day: number; lastAt: Date | null }, now: Date): AccountBudget {

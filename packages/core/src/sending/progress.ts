@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import * as Activity from "../activity";
-import { campaignContactTable, campaignTable } from "../campaign/campaign.sql";
+import { campaignContactTable, campaignTable, WINDOW_COLUMNS } from "../campaign/campaign.sql";
 import { completeIfDone } from "../campaign/complete";
 import * as Clock from "../clock";
 import * as Database from "../database";
@@ -50,17 +50,7 @@ export function nextAfter(
   return { status: "in_progress", nodeId: step.nodeId, at: dueAt(reached, window), waitingFor: null, since: null };
 }
 
-const SEQUENCE = pick(campaignTable, [
-  "id",
-  "workflow",
-  "sendDays",
-  "sendHoursStart",
-  "sendHoursEnd",
-  "timezone",
-  "timezoneMode",
-  "holidays",
-  "skipDates",
-]);
+const SEQUENCE = pick(campaignTable, ["id", "workflow", ...WINDOW_COLUMNS]);
 const MOVED = pick(campaignContactTable, ["campaignId", "contactId", "status"], "cc");
 
 const UTC_WINDOW: SendWindow = { sendDays: [], sendHoursStart: 0, sendHoursEnd: 24, timezone: "UTC" };

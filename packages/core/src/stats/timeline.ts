@@ -37,6 +37,9 @@ export const METRICS = [
   "machineClicked",
 ] as const;
 
+/** Every metric at 0: a bucket, or a campaign, with nothing counted yet. */
+export const zeroCounts = () => Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<(typeof METRICS)[number], number>;
+
 /** Each metric's counter column. */
 const COLUMN: Record<(typeof METRICS)[number], string> = {
   sent: "sent",
@@ -216,20 +219,7 @@ export async function timeline(campaignId: string, query: TimelineQuery): Promis
     ]);
   }
   const rows = await Database.rows<Record<string, string | number>>(bucketQuery(campaignId, range));
-  const points: TimelinePoint[] = range.labels.map((date) => ({
-    date,
-    sent: 0,
-    delivered: 0,
-    opened: 0,
-    clicked: 0,
-    replied: 0,
-    bounced: 0,
-    unsubscribed: 0,
-    humanOpened: 0,
-    machineOpened: 0,
-    humanClicked: 0,
-    machineClicked: 0,
-  }));
+  const points: TimelinePoint[] = range.labels.map((date) => ({ date, ...zeroCounts() }));
   for (const row of rows) {
     const point = points[Number(row.i) - 1];
     if (!point) continue;

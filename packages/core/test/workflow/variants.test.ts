@@ -64,7 +64,7 @@ describe("A/B variants in a workflow", () => {
     ).toEqual([]);
     // Not the first email: that one needs a subject on every variant.
     expect(check(chain({ variants: [A, { id: "b", body: "Hi" }] }))).toEqual([
-      "workflow.nodes[1].data.variants[1].subject: is required (the first email needs one) [pitch]",
+      "workflow.nodes[1].data.variants[1].subject: is required (the first email needs one (on some path from the start)) [pitch]",
     ]);
   });
 

@@ -100,6 +100,9 @@ describe("A/B variants in POST /v1/campaigns", () => {
   });
 });
 
+/** The history below records opens and clicks without judging them (docs/machine-events.md): neither human nor machine. */
+const UNJUDGED = { humanOpened: 0, humanOpenRate: 0, machineOpened: 0, humanClicked: 0, humanClickRate: 0, machineClicked: 0 };
+
 describe("GET /v1/campaigns/:id/stats/emails with A/B variants", () => {
   it("lists each variant's counts, and the winner once decided", async () => {
     const workflow = v.parse(Workflow.schema, AB_WORKFLOW);
@@ -130,9 +133,33 @@ describe("GET /v1/campaigns/:id/stats/emails with A/B variants", () => {
       clickRate: 4.4,
       replied: 25,
       replyRate: 5,
+      ...UNJUDGED,
+      path: [],
       variants: [
-        { id: "short", sent: 250, opened: 80, openRate: 32, clicked: 10, clickRate: 4, replied: 5, replyRate: 2, winner: false },
-        { id: "story", sent: 250, opened: 90, openRate: 36, clicked: 12, clickRate: 4.8, replied: 20, replyRate: 8, winner: false },
+        {
+          id: "short",
+          sent: 250,
+          opened: 80,
+          openRate: 32,
+          clicked: 10,
+          clickRate: 4,
+          replied: 5,
+          replyRate: 2,
+          ...UNJUDGED,
+          winner: false,
+        },
+        {
+          id: "story",
+          sent: 250,
+          opened: 90,
+          openRate: 36,
+          clicked: 12,
+          clickRate: 4.8,
+          replied: 20,
+          replyRate: 8,
+          ...UNJUDGED,
+          winner: false,
+        },
       ],
       winner: null,
       decidedAt: null,
