@@ -3,7 +3,7 @@ import * as Database from "../database";
 import { unnest } from "../database/typed";
 import * as Message from "../message";
 import type { SendJob } from "../queue";
-import { addDelay, type SendWindow } from "../schedule";
+import { addDelay, type DelayCalendar, type SendWindow } from "../schedule";
 import type * as Workflow from "../workflow";
 import { type Next, nextAfter } from "./progress";
 
@@ -13,8 +13,9 @@ import { type Next, nextAfter } from "./progress";
  *
  * - "yes" at max(E, since), where E is the earliest time the event happened to any email of this
  *   campaign already sent to the contact (before it reached the node too), if E ≤ the deadline;
- * - "no" at the deadline: `since` + `withinDays` (business days with `businessDays`), in the
- *   contact's timezone.
+ * - "no" at the deadline: `since` + `withinDays` (business days with `businessDays`, which pass
+ *   over weekends, public holidays and skipped dates like a business-day delay), in the contact's
+ *   timezone.
  *
  * The step is due when it is reached, then at its deadline; the event's own statement makes it due
  * at once (`Message.Condition.wakeText`). The sender answers it when the tick claims it, and the
@@ -24,9 +25,15 @@ import { type Next, nextAfter } from "./progress";
 export type Answered = { answer: Workflow.Answer; at: Date } | { waitUntil: Date };
 
 /** The answer of `condition` for a contact that reached it at `since`, given when the event happened, as of `now`. */
-export function answerOf(condition: Workflow.ConditionNode, since: Date, happenedAt: Date | null, now: Date, timezone: string): Answered {
+export function answerOf(
+  condition: Workflow.ConditionNode,
+  since: Date,
+  happenedAt: Date | null,
+  now: Date,
+  calendar: DelayCalendar,
+): Answered {
   const { withinDays, businessDays } = condition.data;
-  const deadline = addDelay(since, { days: withinDays, hours: 0, businessDays }, timezone);
+  const deadline = addDelay(since, { days: withinDays, hours: 0, businessDays }, calendar);
   if (happenedAt && happenedAt <= deadline) {
     const at = happenedAt > since ? happenedAt : since;
     if (at <= now) return { answer: "yes", at };
@@ -65,7 +72,7 @@ export async function answerConditions(
   const moves: Array<{ job: SendJob; answer: Workflow.Answer; at: Date; next: Next }> = [];
   for (const { job, node, window } of waiting) {
     const reached = since.get(job.contactId) ?? now;
-    const answered = answerOf(node, reached, happened.get(job.contactId)?.[node.data.event] ?? null, now, window.timezone);
+    const answered = answerOf(node, reached, happened.get(job.contactId)?.[node.data.event] ?? null, now, window);
     if ("waitUntil" in answered) waits.push({ job, until: answered.waitUntil });
     else moves.push({ job, ...answered, next: nextAfter(workflow, window, node.id, answered.at, answered.answer) });
   }

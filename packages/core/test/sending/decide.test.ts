@@ -1,6 +1,8 @@
 import type { SendJob } from "@fluenzr/core/queue";
+import { answerOf } from "@fluenzr/core/sending/branch";
 import { decide, type Situation, type Step } from "@fluenzr/core/sending/decide";
 import { MissingVariableError } from "@fluenzr/core/template";
+import type * as Workflow from "@fluenzr/core/workflow";
 import { SEED_WORKFLOW } from "@fluenzr/testing/workflows";
 import { describe, expect, it } from "vitest";
 
@@ -241,6 +243,45 @@ describe("decide", () => {
       for (const node of wf.nodes) if (node.type === "email") node.data.thread = false;
       const [fresh] = decide(situation({ accounts: s.accounts, workflow: wf }), [job("x")], new Map([["x", x]]), render);
       expect(fresh!.decision).toMatchObject({ kind: "send", sending: { accountId: "a", replyTo: null } });
+    });
+  });
+});
+
+describe("a condition's answer", () => {
+  const opened = (withinDays: number, businessDays: boolean): Workflow.ConditionNode => ({
+    id: "cond",
+    type: "condition",
+    data: { event: "opened", withinDays, businessDays },
+  });
+  const france = {
+    sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"] as const,
+    sendHoursStart: 9,
+    sendHoursEnd: 18,
+    timezone: "Europe/Paris",
+    holidays: { country: "FR" },
+  };
+  // Reached on Wednesday 23 December 2026, 11:00 Paris; Christmas (Friday 25th) is a French holiday.
+  const since = new Date("2026-12-23T10:00:00Z");
+
+  it("counts business days as a business-day delay does: past weekends, holidays and skipped dates", () => {
+    const now = new Date("2027-01-10T00:00:00Z");
+    // 2 business days: Thursday 24, (Friday 25 Christmas, weekend), Monday 28.
+    expect(answerOf(opened(2, true), since, null, now, france)).toEqual({ answer: "no", at: new Date("2026-12-28T10:00:00Z") });
+    expect(answerOf(opened(2, true), since, null, now, { ...france, skipDates: ["2026-12-28"] })).toEqual({
+      answer: "no",
+      at: new Date("2026-12-29T10:00:00Z"),
+    });
+    // Calendar days count the holiday.
+    expect(answerOf(opened(2, false), since, null, now, france)).toEqual({ answer: "no", at: new Date("2026-12-25T10:00:00Z") });
+    // An open on the Saturday is within the 2 business days: "yes" at the open.
+    const saturday = new Date("2026-12-26T15:00:00Z");
+    expect(answerOf(opened(2, true), since, saturday, now, france)).toEqual({ answer: "yes", at: saturday });
+    expect(answerOf(opened(2, false), since, saturday, now, france)).toEqual({ answer: "no", at: new Date("2026-12-25T10:00:00Z") });
+  });
+
+  it("waits until the deadline while nothing happened", () => {
+    expect(answerOf(opened(2, true), since, null, new Date("2026-12-24T10:00:00Z"), france)).toEqual({
+      waitUntil: new Date("2026-12-28T10:00:00Z"),
     });
   });
 });

@@ -74,6 +74,38 @@ describe("holidays and skipped dates", () => {
     expect(after.get(paris.id)).toBe("2026-12-28T08:00:00.000Z");
     expect(after.get(tokyo.id)).toBe("2026-12-28T00:00:00.000Z"); // 09:00 Tokyo
   });
+  it("a condition's business days pass over holidays too: its deadline is a business-day delay", async () => {
+    // Wednesday 23 December 2026, 09:00 Paris; Christmas (Friday 25th) is a French holiday.
+    const engine = startEngine({ start: "2026-12-23T08:00:00Z" });
+    const ws = await factory.workspace();
+    const email = (subject: string) => ({ type: "email", data: { subject, body: "Hello {{firstName}}. {{unsubscribeUrl}}" } });
+    const { campaign } = await startedCampaign(ws, {
+      contacts: 1,
+      settings: { holidays: { country: "FR" } },
+      workflow: {
+        nodes: [
+          { id: "start", type: "start" },
+          { id: "e1", ...email("First") },
+          { id: "c1", type: "condition", data: { event: "opened", withinDays: 2, businessDays: true } },
+          { id: "yes", ...email("Yes") },
+          { id: "no", ...email("No") },
+          { id: "end", type: "end" },
+        ],
+        edges: [
+          { from: "start", to: "e1" },
+          { from: "e1", to: "c1" },
+          { from: "c1", to: "yes", when: "yes" },
+          { from: "c1", to: "no", when: "no" },
+          { from: "yes", to: "end" },
+          { from: "no", to: "end" },
+        ],
+      } as Parameters<typeof Campaign.create>[0]["workflow"],
+    });
+    await engine.run(5);
+    expect(engine.mailer.sent.map((e) => e.subject)).toEqual(["First"]);
+    // Thursday 24th, (25th Christmas, the weekend), Monday 28th: "no" at 09:00 Paris on the 28th.
+    expect([...(await dueOf(campaign.id)).values()]).toEqual(["2026-12-28T08:00:00.000Z"]);
+  });
 });
 
 describe("out-of-office hold", () => {

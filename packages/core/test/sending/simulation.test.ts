@@ -678,8 +678,9 @@ describe("sending simulation", () => {
     expect(checkedDelays).toBeGreaterThan(accepted.length * 0.4);
 
     // Branching campaigns: each contact took one branch, the right one: "yes" (y2) only after an
-    // open of e1 within 2 business days of it (in the campaign's zone), "no" (n2) only once those
-    // passed without one; e3 after either, its delay counted from the branch's email.
+    // open of e1 within 2 business days of it (in the campaign's zone, holidays and the skipped date
+    // not counted), "no" (n2) only once those passed without one; e3 after either, its delay
+    // counted from the branch's email.
     const branched = { yes: 0, no: 0 };
     const SLACK = 150_000;
     for (const plan of plans.filter((p) => p.branching)) {
@@ -693,7 +694,7 @@ describe("sending simulation", () => {
         let deadline = DateTime.fromMillis(e1.at, { zone: plan.window.timezone });
         for (let left = 2; left > 0; ) {
           deadline = deadline.plus({ days: 1 });
-          if (deadline.weekday <= 5) left--;
+          if (deadline.weekday <= 5 && !plan.closedDays.has(deadline.toISODate()!)) left--;
         }
         const opened = openedAt.get(e1.tags.message!);
         if (y2) {
