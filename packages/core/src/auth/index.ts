@@ -193,15 +193,17 @@ export async function authenticateWith(
   scoped: Scoped<unknown>,
 ): Promise<{ auth: Authenticated; rows: Record<string, unknown>[] } | undefined> {
   if (!KEY_PATTERN.test(key)) return undefined;
-  // A page keeps its order through the lateral join (numbered rows); one row needs none of that.
-  const [numbered, ordered] = scoped.many
-    ? [sql.raw(`row_number() OVER () AS "${AUTH_PREFIX}ord", `), sql.raw(`ORDER BY r."${AUTH_PREFIX}ord"`)]
-    : [sql.raw(`true AS "${AUTH_PREFIX}ord", `), sql``];
-  const build = () => sql`
+  const build = () => {
+    // A page keeps its order through the lateral join (numbered rows); one row needs none of that.
+    const [numbered, ordered] = scoped.many
+      ? [sql.raw(`row_number() OVER () AS "${AUTH_PREFIX}ord", `), sql.raw(`ORDER BY r."${AUTH_PREFIX}ord"`)]
+      : [sql.raw(`true AS "${AUTH_PREFIX}ord", `), sql``];
+    return sql`
     WITH k AS MATERIALIZED (SELECT ${sql.raw(KEY_COLUMNS)} FROM api_key WHERE token_hash = ${placeholder("auth.hash")} AND revoked_at IS NULL)
     SELECT ${sql.raw(KEY_COLUMNS_OUT)}, r.*
     FROM k LEFT JOIN LATERAL (SELECT ${numbered}q.* FROM (${scoped.query(sql.raw("k.workspace_id"), placeholder)}) q) r ON true
     ${ordered}`;
+  };
   const { name, text, params } = compile(`auth:${scoped.name}`, build, { ...scoped.params, "auth.hash": hashKey(key) });
   const raw = await Database.prepared<Record<string, unknown>>(name, text, params);
   const first = raw[0];

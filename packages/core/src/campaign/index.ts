@@ -83,23 +83,25 @@ const statsOf = sql<Omit<CampaignStats, "totalContacts">>`(
 
 const { workflow: _workflow, ...withoutWorkflow } = getTableColumns(campaignTable);
 
-function serialize(
-  row: Omit<Row, "workflow"> & { workflow?: Row["workflow"]; stats: Omit<CampaignStats, "totalContacts"> | null },
-): Campaign {
-  const stats = row.stats ?? {
-    sent: 0,
-    delivered: 0,
-    opened: 0,
-    clicked: 0,
-    replied: 0,
-    bounced: 0,
-    unsubscribed: 0,
-    humanOpened: 0,
-    machineOpened: 0,
-    humanClicked: 0,
-    machineClicked: 0,
-  };
-  return {
+type StoredStats = Omit<CampaignStats, "totalContacts">;
+const NO_STATS: StoredStats = {
+  sent: 0,
+  delivered: 0,
+  opened: 0,
+  clicked: 0,
+  replied: 0,
+  bounced: 0,
+  unsubscribed: 0,
+  humanOpened: 0,
+  machineOpened: 0,
+  humanClicked: 0,
+  machineClicked: 0,
+};
+
+/** The campaign as the API shows it (built by assignment, in the documented key order: it runs per read). */
+function serialize(row: Omit<Row, "workflow"> & { workflow?: Row["workflow"] }, summed: StoredStats | null): Campaign {
+  const stats = summed ?? NO_STATS;
+  const campaign: Campaign = {
     id: row.id,
     name: row.name,
     description: row.description,
@@ -121,25 +123,24 @@ function serialize(
       humanClicked: Number(stats.humanClicked),
       machineClicked: Number(stats.machineClicked),
     },
-    ...("workflow" in row ? { workflow: row.workflow ?? null } : {}),
-    ...(row.pauseReason ? { pauseReason: row.pauseReason } : {}),
-    ...(row.pausedReason ? { pausedReason: row.pausedReason } : {}),
-    createdAt: row.createdAt,
-    startedAt: row.startedAt,
-    updatedAt: row.updatedAt,
-    ...(row.completedAt ? { completedAt: row.completedAt } : {}),
-    ...(row.archivedAt ? { archivedAt: row.archivedAt } : {}),
-  };
+  } as Campaign;
+  if ("workflow" in row) campaign.workflow = row.workflow ?? null;
+  if (row.pauseReason) campaign.pauseReason = row.pauseReason;
+  if (row.pausedReason) campaign.pausedReason = row.pausedReason;
+  campaign.createdAt = row.createdAt;
+  campaign.startedAt = row.startedAt;
+  campaign.updatedAt = row.updatedAt;
+  if (row.completedAt) campaign.completedAt = row.completedAt;
+  if (row.archivedAt) campaign.archivedAt = row.archivedAt;
+  return campaign;
 }
 
 const COLUMNS = pick(campaignTable, Object.keys(getTableColumns(campaignTable)) as Array<keyof Row & string>);
 
 /** The campaign with its workflow and counters: one statement, alone or fused with the API key's. */
-export function byId(id: string): Scoped<Campaign | undefined> {
-  return rowById("campaign", id, sql`${COLUMNS.list}, ${statsOf} AS stats`, (row) =>
-    serialize({ ...COLUMNS.decode(row), stats: row.stats as Omit<CampaignStats, "totalContacts"> | null }),
-  );
-}
+export const byId: (id: string) => Scoped<Campaign | undefined> = rowById("campaign", sql`${COLUMNS.list}, ${statsOf} AS stats`, (row) =>
+  serialize(COLUMNS.decode(row), row.stats as StoredStats | null),
+);
 
 export function fromID(id: string): Promise<Campaign | undefined> {
   return read(byId(id));
@@ -194,7 +195,7 @@ export function listOf(query: v.InferOutput<typeof Schema.listQuery>): Scoped<Pa
         );
         total = row?.n ?? 0;
       }
-      const data = rows.map((row) => serialize({ ...LISTED.decode(row), stats: row.stats as Omit<CampaignStats, "totalContacts"> | null }));
+      const data = rows.map((row) => serialize(LISTED.decode(row), row.stats as StoredStats | null));
       return { data, meta: pageMeta(query.page, query.perPage, total) };
     },
   };

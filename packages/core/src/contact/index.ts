@@ -60,12 +60,14 @@ const textArray = (values: readonly string[]) => Database.array(values, "text");
 const PUBLIC = pick(contactTable, Object.keys(publicColumns) as Array<keyof typeof publicColumns>);
 
 /** The contact with its groups: one statement, alone or fused with the API key's. */
-export function byId(id: string): Scoped<Contact | undefined> {
-  return rowById("contact", id, sql`${PUBLIC.list}, ${groupsOfContact} AS groups`, (row) => ({
+export const byId: (id: string) => Scoped<Contact | undefined> = rowById(
+  "contact",
+  sql`${PUBLIC.list}, ${groupsOfContact} AS groups`,
+  (row) => ({
     ...PUBLIC.decode(row),
     groups: row.groups as Contact["groups"],
-  }));
-}
+  }),
+);
 
 export function fromID(id: string): Promise<Contact | undefined> {
   return read(byId(id));

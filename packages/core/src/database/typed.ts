@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { and, type Column, eq, fillPlaceholders, getTableColumns, inArray, type SQL, sql, type Table } from "drizzle-orm";
+import { and, type Column, eq, getTableColumns, inArray, is, Param, Placeholder, type SQL, sql, type Table } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import * as Actor from "../actor";
 import { array, inTransaction, prepared, rows } from "./index";
@@ -27,21 +27,33 @@ export function pick<T extends Table, K extends Keys<T>>(
   as = "",
 ): Picked<Pick<T["$inferSelect"], K>> {
   const columns = getTableColumns(table) as Record<string, Column>;
-  const entries = keys.map((key) => [key, columns[key]!] as const);
+  const entries = keys.map((key) => ({ key, name: `${as}${key}`, column: columns[key]!, kind: kindOf(columns[key]!) }));
   const qualifier = alias ? `${alias}.` : "";
-  const list = sql.raw(entries.map(([key, column]) => `${qualifier}"${column.name}" AS "${as}${key}"`).join(", "));
+  const list = sql.raw(entries.map(({ key, column }) => `${qualifier}"${column.name}" AS "${as}${key}"`).join(", "));
   return {
     list,
+    // Runs for every row of every read (per request on the hot ones): names and kinds are worked out above.
     decode(raw) {
       const row: Record<string, unknown> = {};
-      for (const [key, column] of entries) row[key] = decodeValue(column, raw[`${as}${key}`]);
+      for (const { key, name, column, kind } of entries) row[key] = decodeValue(column, kind, raw[name]);
       return row as Pick<T["$inferSelect"], K>;
     },
   };
 }
 
-function decodeValue(column: Column, value: unknown): unknown {
+/** Text and booleans come from every driver as they are; a text array too once the driver parsed it. */
+type Kind = "as-is" | "text-array" | "mapped";
+const AS_IS = new Set(["PgText", "PgVarchar", "PgBoolean"]);
+
+function kindOf(column: Column): Kind {
+  if (AS_IS.has(column.columnType)) return "as-is";
+  const base = (column as { baseColumn?: Column }).baseColumn;
+  return column.columnType === "PgArray" && base && AS_IS.has(base.columnType) ? "text-array" : "mapped";
+}
+
+function decodeValue(column: Column, kind: Kind, value: unknown): unknown {
   if (value === null || value === undefined) return null;
+  if (kind === "as-is" || (kind === "text-array" && Array.isArray(value))) return value;
   // Drivers differ (pg parses timestamptz to Date, PGlite and Neon may too): decode strings only.
   if (value instanceof Date || (column.dataType === "json" && typeof value !== "string")) return value;
   return column.mapFromDriverValue(value);
@@ -109,34 +121,63 @@ export interface Scoped<T> {
 }
 
 const dialect = new PgDialect();
-const compiled = new Map<string, { name: string; text: string; params: unknown[] }>();
+const compiled = new Map<string, { name: string; text: string; slots: Slot[] }>();
 
 /**
- * One row of a workspace's `table` by id, `select` being its columns (and what it gathers with them):
- * a statement named `<table>_by_id`, alone or fused with the API key's.
+ * Reads of one row of a workspace's `table` by id, `select` being its columns (and what it gathers
+ * with them): a statement named `<table>_by_id`, alone or fused with the API key's. The statement
+ * and the decoder are made once here; each read is then only its id (hot reads run per request).
  */
-export function rowById<T>(table: string, id: string, select: SQL, decode: (row: Record<string, unknown>) => T): Scoped<T | undefined> {
-  return {
-    name: `${table}_by_id`,
-    query: (workspace, param) => sql`SELECT ${select} FROM ${sql.raw(table)} WHERE workspace_id = ${workspace} AND id = ${param("id")}`,
-    params: { id },
-    decode: ([row]) => row && decode(row),
-  };
+export function rowById<T>(table: string, select: SQL, decode: (row: Record<string, unknown>) => T): (id: string) => Scoped<T | undefined> {
+  const name = `${table}_by_id`;
+  const query = (workspace: SQL, param: (name: string) => SQL) =>
+    sql`SELECT ${select} FROM ${sql.raw(table)} WHERE workspace_id = ${workspace} AND id = ${param("id")}`;
+  const decodeRows = (rows: Record<string, unknown>[]) => (rows[0] ? decode(rows[0]) : undefined);
+  return (id) => ({ name, query, params: { id }, decode: decodeRows });
 }
 
 /**
  * The statement's text and parameters (placeholders filled with `values`), and a
- * prepared-statement name for its text; the text is built the first time a `key` is seen.
+ * prepared-statement name for its text; the text is built the first time a `key` is seen, and
+ * which parameter each placeholder fills is worked out then too (filling runs per request).
  */
 export function compile(key: string, build: () => SQL, values: Record<string, unknown>): { name: string; text: string; params: unknown[] } {
   let statement = compiled.get(key);
   if (!statement) {
     const { sql: text, params } = dialect.sqlToQuery(build());
     const hash = createHash("sha1").update(text).digest("hex").slice(0, 12);
-    statement = { name: `fluenzr_${key.replace(/[^a-z0-9_]/gi, "_").slice(0, 40)}_${hash}`, text, params };
+    statement = { name: `fluenzr_${key.replace(/[^a-z0-9_]/gi, "_").slice(0, 40)}_${hash}`, text, slots: params.map(slotOf) };
     compiled.set(key, statement);
   }
-  return { ...statement, params: fillPlaceholders(statement.params, values) };
+  const { name, text, slots } = statement;
+  const params = new Array<unknown>(slots.length);
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i]!;
+    if (slot.placeholder === undefined) {
+      params[i] = slot.value;
+      continue;
+    }
+    if (!(slot.placeholder in values)) throw new Error(`No value for placeholder "${slot.placeholder}" was provided`);
+    const value = values[slot.placeholder];
+    params[i] = slot.encode ? slot.encode(value) : value;
+  }
+  return { name, text, params };
+}
+
+/** A parameter of a compiled statement: a fixed value, or a placeholder (encoded by its column, as drizzle's fillPlaceholders does). */
+interface Slot {
+  placeholder?: string;
+  value?: unknown;
+  encode?: (value: unknown) => unknown;
+}
+
+function slotOf(param: unknown): Slot {
+  if (is(param, Placeholder)) return { placeholder: param.name };
+  if (is(param, Param) && is(param.value, Placeholder)) {
+    const encoder = param.encoder;
+    return { placeholder: param.value.name, encode: (value) => encoder.mapToDriverValue(value) };
+  }
+  return { value: param };
 }
 
 /** Placeholders, for a statement compiled once and filled per call. */

@@ -6,6 +6,8 @@ export interface ApiEnv {
     keyId: string;
     /** The bearer token, kept by `auth` for a route that authenticates with its read (`fused`). */
     apiKey: string;
+    /** What the route's fused read found, and which read it was (middleware/auth.ts). */
+    fusedRead: { middleware: unknown; value: unknown };
     /** Headers for this request's response (see respond.ts). */
     responseHeaders: Record<string, string>;
   };

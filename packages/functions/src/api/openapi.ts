@@ -1,8 +1,8 @@
 import { VisibleError } from "@fluenzr/core/error";
 import { type Issue, issuesToDetails, objectOnly } from "@fluenzr/core/util";
 import { toJsonSchema } from "@valibot/to-json-schema";
-import type { Context, Hono } from "hono";
-import { describeRoute, generateSpecs, validator } from "hono-openapi";
+import type { Context, Hono, MiddlewareHandler } from "hono";
+import { describeRoute, generateSpecs, uniqueSymbol, validator } from "hono-openapi";
 import * as v from "valibot";
 import { EXAMPLES } from "./examples";
 import * as Out from "./schemas";
@@ -148,13 +148,17 @@ export function doc(options: DocOptions) {
     throw new Error(`operationId ${options.operationId} is declared twice`);
   }
   DOCS.set(options.operationId, options);
-  return describeRoute({
+  const described = describeRoute({
     operationId: options.operationId,
     summary: options.summary,
     description: options.description,
     tags: [options.tag],
     security: options.public ? [] : [{ bearerAuth: [] }],
   });
+  // What the document reads is the spec hono-openapi keeps on its middleware; the middleware itself
+  // only awaits `next()`, an async step every request of the route would take. Ours hands `next()` on.
+  const passOn: MiddlewareHandler = (_c, next) => next();
+  return Object.assign(passOn, { [uniqueSymbol]: (described as unknown as Record<symbol, unknown>)[uniqueSymbol] }) as typeof described;
 }
 
 /** The 409 of every operation that honours `Idempotency-Key`, unless it names its own. */

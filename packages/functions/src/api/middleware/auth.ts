@@ -2,8 +2,7 @@ import * as Actor from "@fluenzr/core/actor";
 import * as Auth from "@fluenzr/core/auth";
 import type { Scoped } from "@fluenzr/core/database";
 import type { Context } from "hono";
-import { createMiddleware } from "hono/factory";
-import type { MiddlewareHandler } from "hono/types";
+import type { MiddlewareHandler, Next } from "hono/types";
 import type { ApiEnv } from "../env";
 import { errorResponse } from "../errors";
 import { requestHeader, setHeader } from "../respond";
@@ -16,17 +15,27 @@ import { requestHeader, setHeader } from "../respond";
  * the resource in ONE statement (Auth.authenticateWith). This middleware sees such a route among
  * the request's matched handlers and leaves the authentication to it.
  */
-export const auth = createMiddleware<ApiEnv>(async (c, next) => {
+export const auth: MiddlewareHandler<ApiEnv> = (c, next) => {
   const key = bearer(c);
-  if (c.req.matchedRoutes.some((route) => FUSED.has(route.handler))) {
+  if (fusedRoute(c)) {
     c.set("apiKey", key ?? "");
     return next();
   }
+  return authenticated(c, key, next);
+};
+
+async function authenticated(c: Context<ApiEnv>, key: string | undefined, next: Next): Promise<Response | undefined> {
   const result = key ? await Auth.authenticate(key) : undefined;
   const refused = admit(c, result);
   if (refused) return refused;
-  await Actor.provide(actorOf(result!), () => next());
-});
+  await Actor.provide(actorOf(result!), next);
+}
+
+/** Does one of the request's matched handlers authenticate with its read (`fused`)? */
+function fusedRoute(c: Context<ApiEnv>): boolean {
+  for (const route of c.req.matchedRoutes) if (FUSED.has(route.handler)) return true;
+  return false;
+}
 
 function bearer(c: Context<ApiEnv>): string | undefined {
   const header = requestHeader(c, "authorization");
@@ -38,11 +47,11 @@ function bearer(c: Context<ApiEnv>): string | undefined {
 function admit(c: Context<ApiEnv>, result: Auth.Authenticated | undefined): Response | undefined {
   if (!result) return errorResponse(c, "unauthorized", "Invalid or missing API key");
   const limit = result.rateLimit;
-  setHeader(c, "X-RateLimit-Limit", String(limit.limit));
-  setHeader(c, "X-RateLimit-Remaining", String(limit.remaining));
-  setHeader(c, "X-RateLimit-Reset", String(limit.reset));
+  setHeader(c, "x-ratelimit-limit", String(limit.limit));
+  setHeader(c, "x-ratelimit-remaining", String(limit.remaining));
+  setHeader(c, "x-ratelimit-reset", String(limit.reset));
   if (!limit.allowed) {
-    setHeader(c, "Retry-After", String(limit.retryAfter));
+    setHeader(c, "retry-after", String(limit.retryAfter));
     return errorResponse(c, "rate_limited", `Rate limit of ${limit.limit} requests per minute exceeded`);
   }
   c.set("workspaceId", result.workspaceId);
@@ -67,8 +76,7 @@ export interface Fused<T> {
  * answers 401 before anything else.
  */
 export function fused<T>(read: (c: Context<ApiEnv>) => Scoped<T>): Fused<T> {
-  const values = new WeakMap<Context<ApiEnv>, T>();
-  const middleware = createMiddleware<ApiEnv>(async (c, next) => {
+  const middleware: MiddlewareHandler<ApiEnv> = async (c, next) => {
     const key = c.get("apiKey");
     let scoped: Scoped<T> | undefined;
     let malformed: unknown;
@@ -81,7 +89,7 @@ export function fused<T>(read: (c: Context<ApiEnv>) => Scoped<T>): Fused<T> {
     let rows: Record<string, unknown>[] = [];
     if (key && scoped) {
       const found = await Auth.authenticateWith(key, scoped);
-      [result, rows] = [found?.auth, found?.rows ?? []];
+      if (found) [result, rows] = [found.auth, found.rows];
     } else if (key) {
       result = await Auth.authenticate(key);
     }
@@ -89,16 +97,17 @@ export function fused<T>(read: (c: Context<ApiEnv>) => Scoped<T>): Fused<T> {
     if (refused) return refused;
     await Actor.provide(actorOf(result!), async () => {
       if (malformed !== undefined) throw malformed;
-      values.set(c, await scoped!.decode(rows));
+      c.set("fusedRead", { middleware, value: await scoped!.decode(rows) });
       await next();
     });
-  });
+  };
   FUSED.add(middleware);
   return {
     middleware,
     value: (c) => {
-      if (!values.has(c)) throw new Error("fused read used outside its route");
-      return values.get(c)!;
+      const read = c.get("fusedRead");
+      if (read?.middleware !== middleware) throw new Error("fused read used outside its route");
+      return read.value as T;
     },
   };
 }
