@@ -132,54 +132,48 @@ export interface Authenticated {
  * connection). Revocation is seen at once. Time is the database's, shared by all instances. The
  * first request of each minute also rolls the window (and touches `last_used_at`).
  */
-const KEY_COLUMNS = `id, workspace_id, rate_limit, nextval(counter) AS n, window_start, window_seq, prev_window_seq,
-         (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now_ms`;
-const AUTHENTICATE = `SELECT ${KEY_COLUMNS} FROM api_key WHERE token_hash = $1 AND revoked_at IS NULL`;
+/**
+ * The key's row as ONE text column, `id workspace rate_limit n window_start window_seq
+ * prev_window_seq now_ms` (ids and numbers hold no space): each column of a result costs the
+ * driver per request, and this read is joined to every hot read.
+ */
+const KEY_TEXT = `concat_ws(' ', id, workspace_id, rate_limit, nextval(counter), window_start, window_seq, prev_window_seq,
+         (extract(epoch FROM statement_timestamp()) * 1000)::float8) AS key`;
+const AUTHENTICATE = `SELECT ${KEY_TEXT} FROM api_key WHERE token_hash = $1 AND revoked_at IS NULL`;
 
 const ROLL = `
   UPDATE api_key SET window_start = $2, window_seq = $3, prev_window_seq = $4, last_used_at = statement_timestamp()
   WHERE id = $1 AND window_start < $2`;
 
-interface KeyRow {
-  id: string;
-  workspace_id: string;
-  rate_limit: number;
-  n: string | number;
-  window_start: string | number;
-  window_seq: string | number;
-  prev_window_seq: string | number;
-  now_ms: string | number;
-}
-
 export async function authenticate(key: string): Promise<Authenticated | undefined> {
   if (!KEY_PATTERN.test(key)) return undefined;
-  const [row] = await Database.prepared<KeyRow>("fluenzr_authenticate", AUTHENTICATE, [hashKey(key)]);
-  return row && counted(row);
+  const [row] = await Database.prepared<{ key: string }>("fluenzr_authenticate_key", AUTHENTICATE, [hashKey(key)]);
+  return row && counted(row.key);
 }
 
-/** The rate-limit decision for a key row just read (rolling its window first when due). */
-async function counted(row: KeyRow): Promise<Authenticated> {
-  const nowMs = Number(row.now_ms);
+/** The rate-limit decision for a key just read (`KEY_TEXT`), rolling its window first when due. */
+function counted(key: string): Authenticated | Promise<Authenticated> {
+  const [id, workspaceId, rateLimit, n, windowStart, windowSeq, prevWindowSeq, now] = key.split(" ") as [string, ...string[]];
+  const nowMs = Number(now);
   const window = Math.floor(nowMs / 1000 / WINDOW_SECONDS) * WINDOW_SECONDS;
   const counted = counts(
-    { windowStart: Number(row.window_start), windowSeq: Number(row.window_seq), prevWindowSeq: Number(row.prev_window_seq) },
-    Number(row.n),
+    { windowStart: Number(windowStart), windowSeq: Number(windowSeq), prevWindowSeq: Number(prevWindowSeq) },
+    Number(n),
     window,
   );
-  if (counted.roll) {
-    const { windowStart, windowSeq, prevWindowSeq } = counted.roll;
-    await Database.prepared("fluenzr_roll_window", ROLL, [row.id, windowStart, windowSeq, prevWindowSeq]);
-  }
-  return {
-    keyId: row.id,
-    workspaceId: row.workspace_id,
-    rateLimit: decide({ limit: row.rate_limit, count: counted.count, prevCount: counted.prevCount, windowStart: window, nowMs }),
+  const authenticated: Authenticated = {
+    keyId: id,
+    workspaceId: workspaceId!,
+    rateLimit: decide({ limit: Number(rateLimit), count: counted.count, prevCount: counted.prevCount, windowStart: window, nowMs }),
   };
+  if (!counted.roll) return authenticated;
+  const roll = counted.roll;
+  return Database.prepared("fluenzr_roll_window", ROLL, [id, roll.windowStart, roll.windowSeq, roll.prevWindowSeq]).then(
+    () => authenticated,
+  );
 }
 
 const AUTH_PREFIX = "auth.";
-const KEY_OUT = ["id", "workspace_id", "rate_limit", "n", "window_start", "window_seq", "prev_window_seq", "now_ms"];
-const KEY_COLUMNS_OUT = KEY_OUT.map((c) => `k.${c} AS "${AUTH_PREFIX}${c}"`).join(", ");
 
 /**
  * Authenticate and read in ONE statement: the key's row (as `authenticate` reads it) and the
@@ -199,8 +193,8 @@ export async function authenticateWith(
       ? [sql.raw(`row_number() OVER () AS "${AUTH_PREFIX}ord", `), sql.raw(`ORDER BY r."${AUTH_PREFIX}ord"`)]
       : [sql.raw(`true AS "${AUTH_PREFIX}ord", `), sql``];
     return sql`
-    WITH k AS MATERIALIZED (SELECT ${sql.raw(KEY_COLUMNS)} FROM api_key WHERE token_hash = ${placeholder("auth.hash")} AND revoked_at IS NULL)
-    SELECT ${sql.raw(KEY_COLUMNS_OUT)}, r.*
+    WITH k AS MATERIALIZED (SELECT workspace_id, ${sql.raw(KEY_TEXT)} FROM api_key WHERE token_hash = ${placeholder("auth.hash")} AND revoked_at IS NULL)
+    SELECT ${sql.raw(`k.key AS "${AUTH_PREFIX}key"`)}, r.*
     FROM k LEFT JOIN LATERAL (SELECT ${numbered}q.* FROM (${scoped.query(sql.raw("k.workspace_id"), placeholder)}) q) r ON true
     ${ordered}`;
   };
@@ -208,18 +202,8 @@ export async function authenticateWith(
   const raw = await Database.prepared<Record<string, unknown>>(name, text, params);
   const first = raw[0];
   if (!first) return undefined;
-  const keyRow = {
-    id: first["auth.id"],
-    workspace_id: first["auth.workspace_id"],
-    rate_limit: first["auth.rate_limit"],
-    n: first["auth.n"],
-    window_start: first["auth.window_start"],
-    window_seq: first["auth.window_seq"],
-    prev_window_seq: first["auth.prev_window_seq"],
-    now_ms: first["auth.now_ms"],
-  } as KeyRow;
   // The read's rows as they came (a decoder picks its columns by name; the "auth." ones stay
   // unread): copying each row without them cost more than the rest of the decoding.
   const rows = first["auth.ord"] === null ? [] : raw;
-  return { auth: await counted(keyRow), rows };
+  return { auth: await counted(first[`${AUTH_PREFIX}key`] as string), rows };
 }
