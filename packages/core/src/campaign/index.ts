@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type * as v from "valibot";
 import * as Actor from "../actor";
@@ -15,7 +15,7 @@ import * as Webhook from "../webhook";
 import * as Workflow from "../workflow";
 import { type CampaignStatus, campaignTable, type PausedReason } from "./campaign.sql";
 import * as Enrolment from "./enrolment";
-import { lock, type Row, settingsOf } from "./lock";
+import { lock, type Row, SETTINGS_COLUMNS, settingsOf } from "./lock";
 import * as Schema from "./schema";
 
 export {
@@ -81,7 +81,25 @@ const statsOf = sql<Omit<CampaignStats, "totalContacts">>`(
     'humanClicked', coalesce(sum(s.human_clicked), 0), 'machineClicked', coalesce(sum(s.machine_clicked), 0))
   FROM campaign_stat s WHERE s.campaign_id = "campaign"."id")`;
 
-const { workflow: _workflow, ...withoutWorkflow } = getTableColumns(campaignTable);
+/** The columns a campaign is shown with (`serialize`): its workspace, pause time and guard window stay in the database. */
+const SHOWN = [
+  "id",
+  "name",
+  "description",
+  "status",
+  "emailAccountId",
+  "emailAccountIds",
+  ...SETTINGS_COLUMNS,
+  "totalContacts",
+  "pauseReason",
+  "pausedReason",
+  "createdAt",
+  "startedAt",
+  "updatedAt",
+  "completedAt",
+  "archivedAt",
+] as const satisfies ReadonlyArray<keyof Row>;
+type Shown = Pick<Row, (typeof SHOWN)[number]>;
 
 type StoredStats = Omit<CampaignStats, "totalContacts">;
 const NO_STATS: StoredStats = {
@@ -99,7 +117,7 @@ const NO_STATS: StoredStats = {
 };
 
 /** The campaign as the API shows it (built by assignment, in the documented key order: it runs per read). */
-function serialize(row: Omit<Row, "workflow"> & { workflow?: Row["workflow"] }, summed: StoredStats | null): Campaign {
+function serialize(row: Shown & { workflow?: Row["workflow"] }, summed: StoredStats | null): Campaign {
   const stats = summed ?? NO_STATS;
   const campaign: Campaign = {
     id: row.id,
@@ -135,7 +153,7 @@ function serialize(row: Omit<Row, "workflow"> & { workflow?: Row["workflow"] }, 
   return campaign;
 }
 
-const COLUMNS = pick(campaignTable, Object.keys(getTableColumns(campaignTable)) as Array<keyof Row & string>);
+const COLUMNS = pick(campaignTable, [...SHOWN, "workflow"]);
 
 /** The campaign with its workflow and counters: one statement, alone or fused with the API key's. */
 export const byId: (id: string) => Scoped<Campaign | undefined> = rowById("campaign", sql`${COLUMNS.list}, ${statsOf} AS stats`, (row) =>
@@ -160,7 +178,7 @@ const SORT: Record<(typeof Schema.SORT_FIELDS)[number], AnyPgColumn> = {
   startedAt: campaignTable.startedAt,
 };
 
-const LISTED = pick(campaignTable, Object.keys(withoutWorkflow) as Array<keyof typeof withoutWorkflow>);
+const LISTED = pick(campaignTable, SHOWN);
 
 /**
  * A page of the workspace's campaigns (without workflows), with the filter's total: one

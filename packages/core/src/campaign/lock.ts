@@ -17,23 +17,23 @@ export async function lock(id: string): Promise<Row> {
   return row;
 }
 
-export function settingsOf(
-  row: Pick<
-    Row,
-    | "sendDays"
-    | "sendHoursStart"
-    | "sendHoursEnd"
-    | "timezone"
-    | "maxEmailsPerHour"
-    | "timezoneMode"
-    | "maxBounceRate"
-    | "maxComplaintRate"
-    | "stopOnCompanyReply"
-    | "holidays"
-    | "skipDates"
-    | "outOfOfficeHoldDays"
-  >,
-): Settings {
+/** The columns that hold a campaign's settings (`settingsOf`). */
+export const SETTINGS_COLUMNS = [
+  "sendDays",
+  "sendHoursStart",
+  "sendHoursEnd",
+  "timezone",
+  "maxEmailsPerHour",
+  "timezoneMode",
+  "maxBounceRate",
+  "maxComplaintRate",
+  "stopOnCompanyReply",
+  "holidays",
+  "skipDates",
+  "outOfOfficeHoldDays",
+] as const satisfies ReadonlyArray<keyof Row>;
+
+export function settingsOf(row: Pick<Row, (typeof SETTINGS_COLUMNS)[number]>): Settings {
   return {
     sendDays: row.sendDays,
     sendHoursStart: row.sendHoursStart,
