@@ -10,5 +10,7 @@ export interface ApiEnv {
     fusedRead: { middleware: unknown; value: unknown };
     /** Headers for this request's response (see respond.ts). */
     responseHeaders: Record<string, string>;
+    /** The response `json` built for this request, which carries them already (respond.ts). */
+    jsonResponse: Response;
   };
 }

@@ -7,9 +7,8 @@ import type { ApiEnv } from "./env";
  * object, not set with `c.header`: that builds a `Headers` instance per request, which the Node
  * adapter then converts back, a measurable share of a hot read. `json` builds its response with
  * the object; `applyHeaders` (the request middleware) adds it to responses built any other way.
+ * The request's context remembers the response `json` built (not a WeakSet: an entry per request).
  */
-const carrying = new WeakSet<Response>();
-
 function headersOf(c: Context<ApiEnv>): Record<string, string> {
   let headers = c.get("responseHeaders"); // not c.var: that copies every variable on each access
   if (!headers) {
@@ -46,7 +45,7 @@ export function json(c: Context<ApiEnv>, body: unknown, status = 200): Response 
     status,
     headers: { "content-type": "application/json", ...headersOf(c) },
   });
-  carrying.add(response);
+  c.set("jsonResponse", response);
   return response;
 }
 
@@ -57,7 +56,7 @@ export function json(c: Context<ApiEnv>, body: unknown, status = 200): Response 
  * Response rebuilds itself from its original init when read, dropping headers set afterwards.
  */
 export function applyHeaders(c: Context<ApiEnv>) {
-  if (carrying.has(c.res)) return;
+  if (c.get("jsonResponse") === c.res) return;
   const entries = Object.entries(headersOf(c));
   if (!entries.length) return;
   const headers = new Headers(c.res.headers);
