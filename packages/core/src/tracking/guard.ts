@@ -89,6 +89,18 @@ export function verdict(
   return undefined;
 }
 
+/** Why the campaign or account (`scope`) must pause now, if its window crosses one of its limits. */
+async function crossing(
+  scope: "campaign_id" | "email_account_id",
+  row: { id: string; guard_window_start: Date | string | null; max_bounce_rate: unknown; max_complaint_rate: unknown },
+): Promise<{ now: Date; reason: PausedReason; counts: Counts } | undefined> {
+  const counts = await windowCounts(scope, row.id, row.guard_window_start);
+  const crossed = verdict(counts, { maxBounceRate: Number(row.max_bounce_rate), maxComplaintRate: Number(row.max_complaint_rate) });
+  if (!crossed) return undefined;
+  const now = Clock.now();
+  return { now, reason: { ...crossed, at: now.toISOString() }, counts };
+}
+
 /** Check the campaign and the account locked by `lock` after `message`'s bounce or complaint was recorded. */
 export async function check(
   locked: Locked | undefined,
@@ -107,14 +119,9 @@ async function checkCampaign(
   providerKey: string,
 ): Promise<PausedReason | undefined> {
   if (campaign?.status !== "active") return undefined;
-  const counts = await windowCounts("campaign_id", campaign.id, campaign.guard_window_start);
-  const crossed = verdict(counts, {
-    maxBounceRate: Number(campaign.max_bounce_rate),
-    maxComplaintRate: Number(campaign.max_complaint_rate),
-  });
+  const crossed = await crossing("campaign_id", campaign);
   if (!crossed) return undefined;
-  const now = Clock.now();
-  const reason: PausedReason = { ...crossed, at: now.toISOString() };
+  const { now, reason, counts } = crossed;
   const [row] = await Database.rows<{
     id: string;
     send_days: string[];
@@ -165,14 +172,9 @@ async function checkAccount(
   providerKey: string,
 ): Promise<PausedReason | undefined> {
   if (!account || account.paused_reason) return undefined;
-  const counts = await windowCounts("email_account_id", account.id, account.guard_window_start);
-  const crossed = verdict(counts, {
-    maxBounceRate: Number(account.max_bounce_rate),
-    maxComplaintRate: Number(account.max_complaint_rate),
-  });
+  const crossed = await crossing("email_account_id", account);
   if (!crossed) return undefined;
-  const now = Clock.now();
-  const reason: PausedReason = { ...crossed, at: now.toISOString() };
+  const { now, reason, counts } = crossed;
   await Database.rows(sql`
     UPDATE email_account SET paused_reason = ${JSON.stringify(reason)}::jsonb, paused_at = ${now}, updated_at = ${now}
     WHERE id = ${account.id}`);

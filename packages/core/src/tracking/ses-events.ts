@@ -76,24 +76,14 @@ export type SesEvent = v.InferOutput<typeof sesEventSchema>;
 
 export type Applied = "applied" | "duplicate" | "unmatched" | "ignored";
 
+/** The events SES stamps with when they happened, in a field named after the type (`Delivery` → `delivery`). */
+const STAMPED = new Set(["Delivery", "Open", "Click", "Bounce", "Complaint", "DeliveryDelay"]);
+
 /** The part of an event SES stamps with when it happened (`delivery`, `open`, …); Send, Reject, Rendering Failure and Subscription have none. */
 function stamped(event: SesEvent): { timestamp: string; feedbackId?: string } | undefined {
-  switch (event.eventType) {
-    case "Delivery":
-      return event.delivery;
-    case "Open":
-      return event.open;
-    case "Click":
-      return event.click;
-    case "Bounce":
-      return event.bounce;
-    case "Complaint":
-      return event.complaint;
-    case "DeliveryDelay":
-      return event.deliveryDelay;
-    default:
-      return undefined;
-  }
+  if (!STAMPED.has(event.eventType)) return undefined;
+  const field = event.eventType[0]!.toLowerCase() + event.eventType.slice(1);
+  return (event as unknown as Record<string, { timestamp: string; feedbackId?: string } | undefined>)[field];
 }
 
 /**
