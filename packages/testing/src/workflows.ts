@@ -154,12 +154,12 @@ export function expectedVariant(
   const bits = digest.readBigUInt64BE(0) >> 12n;
   const weights = variants.map((variant) => variant.weight ?? 1);
   const total = weights.reduce((a, b) => a + b, 0);
-  // u * total < the running sum of weights, with u = bits / 2^52.
-  const scaled = (Number(bits) * total) / 2 ** 52;
-  let sum = 0;
+  // u < (running sum of weights) / total, with u = bits / 2^52: compared exactly, in integers.
+  const scaled = bits * BigInt(total);
+  let sum = 0n;
   for (const [k, variant] of variants.entries()) {
-    sum += weights[k]!;
-    if (scaled < sum) return variant.id;
+    sum += BigInt(weights[k]!);
+    if (scaled < sum << 52n) return variant.id;
   }
   return variants.at(-1)!.id;
 }

@@ -124,7 +124,7 @@ interface Run {
   campaignId: string;
   ws: TestWorkspace;
   wf: PlainWorkflow;
-  contacts: Array<{ id: string; behaviour: Behaviour }>;
+  contacts: Array<{ id: string; firstName: string; behaviour: Behaviour }>;
 }
 
 /**
@@ -218,7 +218,7 @@ describe("condition branches in the engine", () => {
       const contacts: Run["contacts"] = [];
       for (let k = 0; k < CONTACTS; k++) {
         const contact = await factory.contact(ws, { firstName: `C${k}` });
-        contacts.push({ id: contact.id, behaviour: randomBehaviour(random, wf) });
+        contacts.push({ id: contact.id, firstName: `C${k}`, behaviour: randomBehaviour(random, wf) });
       }
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: contacts.map((c) => c.id) }));
       await ws.as(() => Campaign.transition(campaign.id, "start"));
@@ -263,7 +263,8 @@ describe("condition branches in the engine", () => {
     expect(conditions).toBeGreaterThan(10);
 
     // A/B nodes: each email went out as the variant the documented hash gives its contact (an
-    // oracle apart from the engine's code), recorded on the message, with that variant's body.
+    // oracle apart from the engine's code), recorded on the message, with that variant's subject
+    // and body; a follow-up without a subject answers the previous email as the contact got it.
     const variantOf = new Map(
       (
         await Database.rows<{ id: string; variant_id: string | null }>(sql`
@@ -274,19 +275,32 @@ describe("condition branches in the engine", () => {
       ).map((m) => [m.id, m.variant_id]),
     );
     const drawn = new Map<string, number>();
+    let threadedVariants = 0;
     for (const run of runs) {
       const nodes = new Map(run.wf.nodes.map((n) => [n.id, n]));
-      for (const email of engine.mailer.sent.filter((e) => e.tags.campaign === run.campaignId)) {
-        const node = nodes.get(email.tags.node!)!;
-        const variants = node.data!.variants as Array<{ id: string; body: string }> | undefined;
-        const key = { campaignId: run.campaignId, contactId: email.tags.contact!, nodeId: node.id };
-        const expected = expectedVariant(key, variants);
-        expect(variantOf.get(email.tags.message!), JSON.stringify(key)).toBe(expected);
-        const body = (variants?.find((x) => x.id === expected) ?? node.data!).body as string;
-        expect(email.text.startsWith(body.split(" {{")[0]!), `${JSON.stringify(key)}: ${email.text}`).toBe(true);
-        if (expected) drawn.set(expected, (drawn.get(expected) ?? 0) + 1);
+      for (const contact of run.contacts) {
+        // The test's own rendering of the generator's templates (`{{firstName}}`, `{{firstName|there}}`).
+        const render = (template: string) => template.replace(/\{\{firstName(\|there)?\}\}/g, contact.firstName);
+        let previous: string | undefined;
+        for (const email of engine.mailer.sent.filter((e) => e.tags.campaign === run.campaignId && e.tags.contact === contact.id)) {
+          const node = nodes.get(email.tags.node!)!;
+          const variants = node.data!.variants as Array<{ id: string; subject?: string; body: string }> | undefined;
+          const key = { campaignId: run.campaignId, contactId: contact.id, nodeId: node.id };
+          const expected = expectedVariant(key, variants);
+          const context = `${JSON.stringify(key)}: ${email.subject} / ${email.text}`;
+          expect(variantOf.get(email.tags.message!), context).toBe(expected);
+          const content = (variants?.find((x) => x.id === expected) ?? node.data!) as { subject?: string; body: string };
+          expect(email.text, context).toBe(render(content.body));
+          const subject = content.subject === undefined ? `Re: ${previous!.replace(/^Re: /, "")}` : render(content.subject);
+          expect(email.subject, context).toBe(subject);
+          if (expected) drawn.set(expected, (drawn.get(expected) ?? 0) + 1);
+          if (content.subject === undefined && previous && /^Re: S\d+\.\d/.test(subject)) threadedVariants++;
+          previous = email.subject;
+        }
       }
     }
+    // A threaded follow-up answered a variant's subject (the `Re:` follows the variant got).
+    expect(threadedVariants).toBeGreaterThan(0);
     // Several variants went out (not always the first).
     expect(drawn.size).toBeGreaterThanOrEqual(3);
     expect(answers.yes).toBeGreaterThan(2);
