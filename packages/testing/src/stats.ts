@@ -19,6 +19,24 @@ import * as factory from "./factories";
 /** The seed's two-email sequence, as stored (defaults filled in: tracking on, `hours: 0`). */
 export const TWO_EMAILS: Workflow.Workflow = v.parse(Workflow.schema, SEED_WORKFLOW);
 
+/**
+ * Every counter of a campaign's stats and of a timeline point, at zero, in the order the API
+ * writes them. Written here, not read from the source: tests hold the source to it.
+ */
+export const ZERO_COUNTERS = {
+  sent: 0,
+  delivered: 0,
+  opened: 0,
+  clicked: 0,
+  replied: 0,
+  bounced: 0,
+  unsubscribed: 0,
+  humanOpened: 0,
+  machineOpened: 0,
+  humanClicked: 0,
+  machineClicked: 0,
+} as const;
+
 export interface StatsCampaign {
   ws: TestWorkspace;
   campaign: Campaign.Campaign;
