@@ -113,3 +113,36 @@ export function randomDag(random: () => number, options: RandomDagOptions = {}):
   edges.push({ from: "start", to: segment(0, false) });
   return { nodes, edges };
 }
+
+type EmailStep = { id: string; email: Record<string, unknown> };
+
+/**
+ * One condition: `start → first → condition → yes: yes → end; no: no → end` (the ids of start
+ * and end as given).
+ */
+export function fork(
+  first: EmailStep,
+  condition: { id: string; condition: Record<string, unknown> },
+  branches: { yes: EmailStep; no: EmailStep },
+  ids: { start: string; end: string } = { start: "start", end: "end" },
+) {
+  const { yes, no } = branches;
+  const email = (s: EmailStep) => ({ id: s.id, type: "email", data: s.email });
+  const nodes: unknown[] = [
+    { id: ids.start, type: "start" },
+    email(first),
+    { id: condition.id, type: "condition", data: condition.condition },
+    email(yes),
+    email(no),
+    { id: ids.end, type: "end" },
+  ];
+  const edges = [
+    { from: ids.start, to: first.id },
+    { from: first.id, to: condition.id },
+    { from: condition.id, to: yes.id, when: "yes" },
+    { from: condition.id, to: no.id, when: "no" },
+    { from: yes.id, to: ids.end },
+    { from: no.id, to: ids.end },
+  ];
+  return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
+}

@@ -9,6 +9,7 @@ import {
   enginePerTest,
   FULL,
   factory,
+  fork,
   type PlainWorkflow,
   prng,
   randomDag,
@@ -277,25 +278,8 @@ describe("condition branches in the engine", () => {
 
 /** start → e1 → c (event within 3 days) → yes: e2 → end; no: e3 → end. */
 function oneCondition(event: Event) {
-  const email = (id: string) => ({ id, type: "email", data: { subject: `${id} {{firstName}}`, body: "Hi {{firstName}}" } });
-  return {
-    nodes: [
-      { id: "start", type: "start" },
-      email("e1"),
-      { id: "c", type: "condition", data: { event, withinDays: 3 } },
-      email("e2"),
-      email("e3"),
-      { id: "end", type: "end" },
-    ],
-    edges: [
-      { from: "start", to: "e1" },
-      { from: "e1", to: "c" },
-      { from: "c", to: "e2", when: "yes" },
-      { from: "c", to: "e3", when: "no" },
-      { from: "e2", to: "end" },
-      { from: "e3", to: "end" },
-    ],
-  } as never;
+  const email = (id: string) => ({ id, email: { subject: `${id} {{firstName}}`, body: "Hi {{firstName}}" } });
+  return fork(email("e1"), { id: "c", condition: { event, withinDays: 3 } }, { yes: email("e2"), no: email("e3") });
 }
 
 describe("a contact waiting at a condition", () => {
