@@ -6,7 +6,7 @@ import * as Stats from "@fluenzr/core/stats";
 import { Replies } from "@fluenzr/core/tracking";
 import {
   campaignContactRows,
-  enginePerTest,
+  engineSuite,
   FULL,
   factory,
   fork,
@@ -16,7 +16,6 @@ import {
   roundTripCounter,
   type TestEngine,
   type TestWorkspace,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -27,8 +26,7 @@ import { describe, expect, it } from "vitest";
  * contact reaches, with which answer, and when.
  */
 
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -2,7 +2,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import { tick } from "@fluenzr/core/sending";
 import { Replies } from "@fluenzr/core/tracking";
-import { campaignContactRows, enginePerTest, factory, fork, sequence, startedCampaign, useTestDatabase } from "@fluenzr/testing";
+import { campaignContactRows, engineSuite, factory, fork, sequence, startedCampaign } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
@@ -10,8 +10,7 @@ import { describe, expect, it } from "vitest";
  * Holidays and skipped dates (#14 part 4) and the out-of-office hold (#13 part 3) through the
  * real engine: tick, queue, sender, settle, on a virtual clock.
  */
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 const dueOf = async (campaignId: string) =>
   new Map(
