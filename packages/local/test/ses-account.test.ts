@@ -5,6 +5,7 @@ import { Mailer } from "@fluenzr/core/sending";
 import { sesAccountReader, sesMailer } from "@fluenzr/core/sending/ses-mailer";
 import { readConfig } from "@fluenzr/local/database";
 import { startLocalSystem } from "@fluenzr/local/system";
+import { ALWAYS_OPEN } from "@fluenzr/testing";
 import { afterAll, describe, expect, it } from "vitest";
 
 /**
@@ -56,9 +57,7 @@ describe("local SES account", () => {
           name: "Paused SES",
           emailAccountId: account.id,
           settings: {
-            sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-            sendHoursStart: 0,
-            sendHoursEnd: 24,
+            ...ALWAYS_OPEN,
             maxEmailsPerHour: 600,
           },
           workflow: {

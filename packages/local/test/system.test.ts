@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createFluenzrClient } from "@fluenzr/client";
 import { openLocalDatabase, readConfig } from "@fluenzr/local/database";
 import { startLocalSystem } from "@fluenzr/local/system";
+import { ALWAYS_OPEN } from "@fluenzr/testing";
 import { afterAll, describe, expect, it } from "vitest";
 
 /** An openapi-fetch result's data, or the test fails with the error envelope it got. */
@@ -94,9 +95,7 @@ describe("local system", () => {
             name: "Now",
             emailAccountId: account.id,
             settings: {
-              sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-              sendHoursStart: 0,
-              sendHoursEnd: 24,
+              ...ALWAYS_OPEN,
               maxEmailsPerHour: 600,
             },
             workflow: {

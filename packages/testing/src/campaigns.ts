@@ -1,10 +1,18 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
+import type { DAYS } from "@fluenzr/core/schedule";
 import { sql } from "drizzle-orm";
 import type { TestWorkspace } from "./factories";
 import * as factory from "./factories";
 import { sequence } from "./workflows";
+
+/** Campaign settings of a send window open all day, every day: tests that must not wait for one. */
+export const ALWAYS_OPEN = {
+  sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as Array<(typeof DAYS)[number]>,
+  sendHoursStart: 0,
+  sendHoursEnd: 24,
+};
 
 /**
  * A started campaign of `ws` (Europe/Paris, 600 an hour, `sequence()` unless told) with

@@ -5,6 +5,7 @@ import { SendBatch, tick } from "@fluenzr/core/sending";
 import * as Stats from "@fluenzr/core/stats";
 import { Replies } from "@fluenzr/core/tracking";
 import {
+  ALWAYS_OPEN,
   campaignContactRows,
   engineSuite,
   FULL,
@@ -205,9 +206,7 @@ describe("condition branches in the engine", () => {
           emailAccountId: account.id,
           settings: {
             timezone: "UTC",
-            sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-            sendHoursStart: 0,
-            sendHoursEnd: 24,
+            ...ALWAYS_OPEN,
             maxEmailsPerHour: 600,
           },
           workflow: wf as never,
@@ -283,9 +282,7 @@ function oneCondition(event: Event) {
 describe("a contact waiting at a condition", () => {
   const ALWAYS = {
     timezone: "UTC",
-    sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    sendHoursStart: 0,
-    sendHoursEnd: 24,
+    ...ALWAYS_OPEN,
     maxEmailsPerHour: 600,
   };
   async function setup(event: Event) {
