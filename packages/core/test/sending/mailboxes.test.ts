@@ -34,10 +34,7 @@ async function campaignWith(
     Campaign.create({
       name: options.name ?? "Mailboxes",
       emailAccountIds: accounts.map((a) => a.id),
-      settings: {
-        ...ALWAYS_OPEN,
-        maxEmailsPerHour: options.maxEmailsPerHour ?? 6000,
-      },
+      settings: { ...ALWAYS_OPEN, maxEmailsPerHour: options.maxEmailsPerHour ?? 6000 },
       workflow: options.workflow ?? TWO_STEPS,
     }),
   );
