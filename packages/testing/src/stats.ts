@@ -20,22 +20,15 @@ import * as factory from "./factories";
 export const TWO_EMAILS: Workflow.Workflow = v.parse(Workflow.schema, SEED_WORKFLOW);
 
 /**
- * Every counter of a campaign's stats and of a timeline point, at zero, in the order the API
- * writes them. Written here, not read from the source: tests hold the source to it.
+ * Every counter of a campaign's stats and of a timeline point (and at zero), in the order the
+ * API writes them. Written here, not read from the source: tests hold the source to it.
  */
-export const ZERO_COUNTERS = {
-  sent: 0,
-  delivered: 0,
-  opened: 0,
-  clicked: 0,
-  replied: 0,
-  bounced: 0,
-  unsubscribed: 0,
-  humanOpened: 0,
-  machineOpened: 0,
-  humanClicked: 0,
-  machineClicked: 0,
-} as const;
+export const COUNTERS = [
+  // The seed's counters, then the human and machine ones (docs/machine-events.md).
+  ...["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"],
+  ...["humanOpened", "machineOpened", "humanClicked", "machineClicked"],
+] as const;
+export const ZERO_COUNTERS = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<(typeof COUNTERS)[number], 0>;
 
 export interface StatsCampaign {
   ws: TestWorkspace;
