@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type * as Campaign from "@fluenzr/core/campaign";
 
 /** Workflows tests build campaigns with (plain data: no database, no app). */
@@ -57,17 +58,44 @@ export interface RandomDagOptions {
   maxDepth?: number;
   /** Delays between steps, in whole hours (calendar), so that runs land on whole minutes. */
   delayHours?: readonly number[];
+  /**
+   * The share of emails that carry A/B variants (default none): 2–5, weights on all or none,
+   * each with its own body (`Body <n>.<variant>`), and half of them an A/B test that decides
+   * nothing (its minimum sends per variant is out of reach).
+   */
+  variants?: number;
+}
+
+const AB_METRICS = ["openRate", "clickRate", "replyRate"] as const;
+
+/** An email node's content: a subject and body, or 2–5 A/B variants each with its own. */
+function content(random: () => number, n: number, needsSubject: boolean, share: number): Record<string, unknown> {
+  const subject = needsSubject || random() < 0.5;
+  if (share === 0 || random() >= share) {
+    return { ...(subject ? { subject: `S${n} {{firstName}}` } : {}), body: `Body ${n} {{firstName|there}}` };
+  }
+  const weighted = random() < 0.5;
+  const variants = Array.from({ length: 2 + Math.floor(random() * 4) }, (_, k) => ({
+    id: `v${k + 1}`,
+    ...(subject ? { subject: `S${n}.${k + 1} {{firstName}}` } : {}),
+    body: `Body ${n}.v${k + 1} {{firstName|there}}`,
+    ...(weighted ? { weight: 1 + Math.floor(random() * 9) } : {}),
+  }));
+  const abTest = random() < 0.5 ? { abTest: { metric: AB_METRICS[Math.floor(random() * 3)]!, minSentPerVariant: 1_000_000 } } : {};
+  return { variants, ...abTest };
 }
 
 /**
  * A random valid branching workflow: segments of emails and delays, ending at an end or at a
  * condition (opened, clicked or replied within 1–3 days, sometimes business days) whose two
  * branches are segments again; a third of the conditions have branches that meet again (both go
- * on to one shared segment). Emails after the first may leave their subject out (threaded).
+ * on to one shared segment). Emails after the first may leave their subject out (threaded); with
+ * `variants`, some emails are A/B nodes.
  */
 export function randomDag(random: () => number, options: RandomDagOptions = {}): PlainWorkflow {
   const maxDepth = options.maxDepth ?? 3;
   const delayHours = options.delayHours ?? [2, 5, 24, 30, 48];
+  const variantShare = options.variants ?? 0;
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
   const nodes: PlainWorkflow["nodes"] = [{ id: "start", type: "start" }];
   const edges: PlainWorkflow["edges"] = [];
@@ -96,10 +124,7 @@ export function randomDag(random: () => number, options: RandomDagOptions = {}):
     let first = tail;
     for (let i = emails; i > 0; i--) {
       const firstEver = !emailed && i === 1;
-      const email = add("email", {
-        ...(firstEver || random() < 0.5 ? { subject: `S${n} {{firstName}}` } : {}),
-        body: `Body ${n} {{firstName|there}}`,
-      });
+      const email = add("email", content(random, n, firstEver, variantShare));
       edges.push({ from: email, to: first });
       first = email;
       if (random() < 0.7) {
@@ -145,4 +170,29 @@ export function fork(
     { from: no.id, to: ids.end },
   ];
   return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
+}
+
+/**
+ * The variant a contact gets at an A/B node, as docs/decisions.md states the rule, written apart
+ * from the engine's code: SHA-256 of "campaign NUL contact NUL node"; its first 52 bits over 2^52
+ * are a point u in [0, 1); the variants share [0, 1) in order, each in proportion to its weight
+ * (1 when none is given), and u falls in one of them (null: the node has no variants).
+ */
+export function expectedVariant(
+  key: { campaignId: string; contactId: string; nodeId: string },
+  variants: ReadonlyArray<{ id: string; weight?: number }> | undefined,
+): string | null {
+  if (!variants?.length) return null;
+  const digest = createHash("sha256").update([key.campaignId, key.contactId, key.nodeId].join("\0")).digest();
+  const bits = digest.readBigUInt64BE(0) >> 12n;
+  const weights = variants.map((variant) => variant.weight ?? 1);
+  const total = weights.reduce((a, b) => a + b, 0);
+  // u * total < the running sum of weights, with u = bits / 2^52.
+  const scaled = (Number(bits) * total) / 2 ** 52;
+  let sum = 0;
+  for (const [k, variant] of variants.entries()) {
+    sum += weights[k]!;
+    if (scaled < sum) return variant.id;
+  }
+  return variants.at(-1)!.id;
 }

@@ -8,6 +8,7 @@ import {
   ALWAYS_OPEN,
   campaignContactRows,
   engineSuite,
+  expectedVariant,
   FULL,
   factory,
   fork,
@@ -24,7 +25,7 @@ import { describe, expect, it } from "vitest";
 /**
  * Condition branches through the real engine (tick, queue, sender, the SES fast path for opens
  * and clicks, reported replies) against an oracle written from the rules alone: which node each
- * contact reaches, with which answer, and when.
+ * contact reaches, with which answer, when, and at A/B nodes which variant it gets.
  */
 
 const startEngine = engineSuite();
@@ -199,7 +200,7 @@ describe("condition branches in the engine", () => {
     const account = await factory.emailAccount(ws, { dailyLimit: 1000 });
     const runs: Run[] = [];
     for (let i = 0; i < WORKFLOWS; i++) {
-      const wf = randomDag(random);
+      const wf = randomDag(random, { variants: 0.4 });
       const campaign = await ws.as(() =>
         Campaign.create({
           name: `branches ${i}`,
@@ -258,6 +259,34 @@ describe("condition branches in the engine", () => {
     }
     // The random runs exercised both answers (the test could fail).
     expect(conditions).toBeGreaterThan(10);
+
+    // A/B nodes: each email went out as the variant the documented hash gives its contact (an
+    // oracle apart from the engine's code), recorded on the message, with that variant's body.
+    const variantOf = new Map(
+      (
+        await Database.rows<{ id: string; variant_id: string | null }>(sql`
+          SELECT id, variant_id FROM message WHERE campaign_id = ANY(${Database.array(
+            runs.map((r) => r.campaignId),
+            "text",
+          )})`)
+      ).map((m) => [m.id, m.variant_id]),
+    );
+    const drawn = new Map<string, number>();
+    for (const run of runs) {
+      const nodes = new Map(run.wf.nodes.map((n) => [n.id, n]));
+      for (const email of engine.mailer.sent.filter((e) => e.tags.campaign === run.campaignId)) {
+        const node = nodes.get(email.tags.node!)!;
+        const variants = node.data!.variants as Array<{ id: string; body: string }> | undefined;
+        const key = { campaignId: run.campaignId, contactId: email.tags.contact!, nodeId: node.id };
+        const expected = expectedVariant(key, variants);
+        expect(variantOf.get(email.tags.message!), JSON.stringify(key)).toBe(expected);
+        const body = (variants?.find((x) => x.id === expected) ?? node.data!).body as string;
+        expect(email.text.startsWith(body.split(" {{")[0]!), `${JSON.stringify(key)}: ${email.text}`).toBe(true);
+        if (expected) drawn.set(expected, (drawn.get(expected) ?? 0) + 1);
+      }
+    }
+    // Several variants went out (not always the first).
+    expect(drawn.size).toBeGreaterThanOrEqual(3);
     expect(answers.yes).toBeGreaterThan(2);
     expect(answers.no).toBeGreaterThan(2);
 

@@ -183,7 +183,7 @@ describe("condition branches: random workflows", () => {
   it(`accepts random valid DAGs, and their walk agrees with enumerated routes (seed ${SEED})`, () => {
     const random = prng(SEED);
     for (let i = 0; i < 300; i++) {
-      const plain = randomDag(random);
+      const plain = randomDag(random, { variants: 0.3 });
       const wf = parse(plain);
       expect(Workflow.graphErrors(wf), JSON.stringify(plain)).toEqual([]);
       const all = routes(plain);

@@ -1,4 +1,5 @@
 import * as Workflow from "@fluenzr/core/workflow";
+import { expectedVariant, type PlainWorkflow, prng, randomDag } from "@fluenzr/testing";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
 
@@ -123,5 +124,120 @@ describe("A/B variants in a workflow", () => {
     expect(Workflow.contentOf(bump!, null)).toEqual({ subject: "Later", body: "Again" });
     // The statistics show a variant node under its first variant's subject.
     expect(Workflow.subjects(wf)).toEqual([A.subject, "Later"]);
+  });
+});
+
+describe("A/B variants: random contacts and random configurations", () => {
+  const SEED = Number(process.env.VARIANT_SEED ?? 20261204);
+
+  it(`gives every contact the variant the documented hash gives, and each variant its weight's share (seed ${SEED})`, () => {
+    const random = prng(SEED);
+    const id = (prefix: string) => `${prefix}_${Math.floor(random() * 2 ** 48).toString(36)}`;
+    for (const weights of [
+      [1, 1],
+      [1, 1, 1, 1, 1],
+      [1, 9],
+      [5, 3, 2],
+      [1000, 1, 1],
+    ]) {
+      const variants = weights.map((weight, k) => ({ id: `v${k + 1}`, weight }));
+      const campaignId = id("cmp");
+      const counts = new Map<string, number>();
+      const contacts = 20_000;
+      for (let i = 0; i < contacts; i++) {
+        const key = { campaignId, contactId: id("con"), nodeId: `e${1 + (i % 3)}` };
+        const chosen = Workflow.Variants.choose(variants, key);
+        expect(chosen, JSON.stringify(key)).toBe(expectedVariant(key, variants));
+        // Stable: the same key gives the same variant (a retry, a redelivered job).
+        expect(Workflow.Variants.choose(variants, key)).toBe(chosen);
+        counts.set(chosen, (counts.get(chosen) ?? 0) + 1);
+      }
+      const total = weights.reduce((a, b) => a + b, 0);
+      weights.forEach((weight, k) => {
+        const expected = (contacts * weight) / total;
+        // Five standard deviations of a binomial count: a fixed seed, so this cannot flake.
+        const sd = Math.sqrt(contacts * (weight / total) * (1 - weight / total));
+        expect(Math.abs((counts.get(`v${k + 1}`) ?? 0) - expected), `weights ${weights}`).toBeLessThanOrEqual(5 * sd + 1);
+      });
+    }
+  });
+
+  it("accepts random valid workflows with A/B nodes", () => {
+    const random = prng(SEED + 2);
+    let withVariants = 0;
+    for (let i = 0; i < 200; i++) {
+      const plain = randomDag(random, { variants: 0.5 });
+      expect(check(plain), JSON.stringify(plain)).toEqual([]);
+      withVariants += plain.nodes.filter((n) => n.data?.variants).length;
+    }
+    expect(withVariants).toBeGreaterThan(100);
+  });
+
+  /** Ways to break an A/B node: each must be reported at that node's path. */
+  const breakages: Array<[string, (data: Record<string, unknown>, random: () => number) => void]> = [
+    ["one variant", (data) => (data.variants = (data.variants as unknown[]).slice(0, 1))],
+    [
+      "six variants",
+      (data) => {
+        const variants = data.variants as Array<{ id: string }>;
+        while (variants.length < 6) variants.push({ ...variants[0]!, id: `x${variants.length}` });
+      },
+    ],
+    ["a repeated variant id", (data) => ((data.variants as Array<{ id: string }>).at(-1)!.id = "v1")],
+    ["a variant id with a space", (data) => ((data.variants as Array<{ id: string }>)[0]!.id = "v 1")],
+    ["a weight of 0", (data) => ((data.variants as Array<{ weight?: number }>)[0]!.weight = 0)],
+    ["a fractional weight", (data) => ((data.variants as Array<{ weight?: number }>)[0]!.weight = 1.5)],
+    [
+      "weights on some variants only",
+      (data) => {
+        const variants = data.variants as Array<{ weight?: number }>;
+        for (const variant of variants) delete variant.weight;
+        variants[0]!.weight = 3;
+      },
+    ],
+    ["a variant without a body", (data) => delete (data.variants as Array<{ body?: string }>)[1]!.body],
+    ["a blank variant body", (data) => ((data.variants as Array<{ body?: string }>)[0]!.body = "  ")],
+    ["a subject beside variants", (data) => (data.subject = "Also this")],
+    ["an unknown metric", (data) => (data.abTest = { metric: "bounceRate" })],
+    ["a confidence below 0.8", (data) => (data.abTest = { metric: "openRate", confidence: 0.5 })],
+    ["a minimum of 0 sends", (data) => (data.abTest = { metric: "openRate", minSentPerVariant: 0 })],
+    [
+      "an A/B test without variants",
+      (data) => {
+        const [first] = data.variants as Array<{ subject?: string; body: string }>;
+        delete data.variants;
+        data.body = first!.body;
+        data.abTest = { metric: "clickRate" };
+      },
+    ],
+  ];
+
+  it("rejects random broken A/B nodes at the node's path", () => {
+    const random = prng(SEED + 3);
+    const seen = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const plain: PlainWorkflow = structuredClone(randomDag(random, { variants: 0.5 }));
+      const targets = plain.nodes.map((n, k) => ({ n, k })).filter(({ n }) => n.data?.variants);
+      if (!targets.length) continue;
+      const { n: target, k: index } = targets[Math.floor(random() * targets.length)]!;
+      const [name, mutate] = breakages[Math.floor(random() * breakages.length)]!;
+      mutate(target.data!, random);
+      const errors = check(plain);
+      const context = `${name} at ${target.id}: ${JSON.stringify(errors)}`;
+      expect(errors.length, context).toBeGreaterThan(0);
+      // Schema issues name the node by its index (nodes.3.data…), the graph's rules by path and id.
+      const at = new RegExp(`^(workflow\\.nodes\\[${index}\\]|nodes\\.${index})\\.data\\.`);
+      expect(
+        errors.every((e) => at.test(e)),
+        context,
+      ).toBe(true);
+      expect(
+        errors.filter((e) => e.startsWith("workflow.")).every((e) => e.endsWith(`[${target.id}]`)),
+        context,
+      ).toBe(true);
+      seen.add(name);
+    }
+    // Every kind of breakage came up.
+    expect([...seen].sort()).toEqual(breakages.map(([name]) => name).sort());
   });
 });
