@@ -5,18 +5,19 @@ import { SendBatch, tick } from "@fluenzr/core/sending";
 import * as Stats from "@fluenzr/core/stats";
 import { Replies } from "@fluenzr/core/tracking";
 import {
+  ALWAYS_OPEN,
   campaignContactRows,
-  enginePerTest,
+  engineSuite,
   expectedVariant,
   FULL,
   factory,
+  fork,
   type PlainWorkflow,
   prng,
   randomDag,
   roundTripCounter,
   type TestEngine,
   type TestWorkspace,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -27,8 +28,7 @@ import { describe, expect, it } from "vitest";
  * contact reaches, with which answer, when, and at A/B nodes which variant it gets.
  */
 
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -207,9 +207,7 @@ describe("condition branches in the engine", () => {
           emailAccountId: account.id,
           settings: {
             timezone: "UTC",
-            sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-            sendHoursStart: 0,
-            sendHoursEnd: 24,
+            ...ALWAYS_OPEN,
             maxEmailsPerHour: 600,
           },
           workflow: wf as never,
@@ -320,33 +318,14 @@ describe("condition branches in the engine", () => {
 
 /** start → e1 → c (event within 3 days) → yes: e2 → end; no: e3 → end. */
 function oneCondition(event: Event) {
-  const email = (id: string) => ({ id, type: "email", data: { subject: `${id} {{firstName}}`, body: "Hi {{firstName}}" } });
-  return {
-    nodes: [
-      { id: "start", type: "start" },
-      email("e1"),
-      { id: "c", type: "condition", data: { event, withinDays: 3 } },
-      email("e2"),
-      email("e3"),
-      { id: "end", type: "end" },
-    ],
-    edges: [
-      { from: "start", to: "e1" },
-      { from: "e1", to: "c" },
-      { from: "c", to: "e2", when: "yes" },
-      { from: "c", to: "e3", when: "no" },
-      { from: "e2", to: "end" },
-      { from: "e3", to: "end" },
-    ],
-  } as never;
+  const email = (id: string) => ({ id, email: { subject: `${id} {{firstName}}`, body: "Hi {{firstName}}" } });
+  return fork(email("e1"), { id: "c", condition: { event, withinDays: 3 } }, { yes: email("e2"), no: email("e3") });
 }
 
 describe("a contact waiting at a condition", () => {
   const ALWAYS = {
     timezone: "UTC",
-    sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    sendHoursStart: 0,
-    sendHoursEnd: 24,
+    ...ALWAYS_OPEN,
     maxEmailsPerHour: 600,
   };
   async function setup(event: Event) {
