@@ -1579,7 +1579,7 @@ export interface components {
         ActivityEvent: {
             id: string;
             /** @enum {string} */
-            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped" | "ab_winner";
+            type: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "unsubscribed" | "complained" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped" | "ab_winner";
             contactId: string;
             contactEmail: string | null;
             emailNodeId: string | null;
@@ -7871,7 +7871,7 @@ export interface operations {
                  * @example 20
                  */
                 perPage?: number;
-                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "complained" | "unsubscribed" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped" | "ab_winner";
+                type?: "sent" | "delivered" | "opened" | "clicked" | "replied" | "bounced" | "unsubscribed" | "complained" | "failed" | "delayed" | "unsuppressed" | "reassigned" | "paused" | "account_paused" | "stopped" | "ab_winner";
                 contactId?: string;
                 from?: string;
                 to?: string;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { FULL, onServer, openTestDatabase, prng, type TestDatabase } from "@fluenzr/testing";
+import { ALWAYS_OPEN, FULL, onServer, openTestDatabase, prng, type TestDatabase } from "@fluenzr/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -126,9 +126,7 @@ describe.skipIf(!FULL)("local server across kill -9", () => {
           name: `crash ${c}`,
           emailAccountId: account.id,
           settings: {
-            sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-            sendHoursStart: 0,
-            sendHoursEnd: 24,
+            ...ALWAYS_OPEN,
             timezone: "UTC",
             maxEmailsPerHour: 10_000,
           },

@@ -5,6 +5,7 @@ import { Mailer } from "@fluenzr/core/sending";
 import { sesAccountReader, sesMailer } from "@fluenzr/core/sending/ses-mailer";
 import { readConfig } from "@fluenzr/local/database";
 import { startLocalSystem } from "@fluenzr/local/system";
+import { ALWAYS_OPEN, linear } from "@fluenzr/testing";
 import { afterAll, describe, expect, it } from "vitest";
 
 /**
@@ -55,23 +56,8 @@ describe("local SES account", () => {
         await call("POST", "/v1/campaigns", {
           name: "Paused SES",
           emailAccountId: account.id,
-          settings: {
-            sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-            sendHoursStart: 0,
-            sendHoursEnd: 24,
-            maxEmailsPerHour: 600,
-          },
-          workflow: {
-            nodes: [
-              { id: "s", type: "start" },
-              { id: "e1", type: "email", data: { subject: "Hi", body: "Hello {{unsubscribeUrl}}" } },
-              { id: "end", type: "end" },
-            ],
-            edges: [
-              { from: "s", to: "e1" },
-              { from: "e1", to: "end" },
-            ],
-          },
+          settings: { ...ALWAYS_OPEN, maxEmailsPerHour: 600 },
+          workflow: linear([{ id: "e1", email: { subject: "Hi", body: "Hello {{unsubscribeUrl}}" } }], { start: "s", end: "end" }),
         })
       ).body.data;
       await call("POST", `/v1/campaigns/${campaign.id}/contacts`, { contactIds: ids });

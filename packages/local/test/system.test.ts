@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createFluenzrClient } from "@fluenzr/client";
 import { openLocalDatabase, readConfig } from "@fluenzr/local/database";
 import { startLocalSystem } from "@fluenzr/local/system";
+import { ALWAYS_OPEN, linear } from "@fluenzr/testing";
 import { afterAll, describe, expect, it } from "vitest";
 
 /** An openapi-fetch result's data, or the test fails with the error envelope it got. */
@@ -93,30 +94,19 @@ describe("local system", () => {
           body: {
             name: "Now",
             emailAccountId: account.id,
-            settings: {
-              sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-              sendHoursStart: 0,
-              sendHoursEnd: 24,
-              maxEmailsPerHour: 600,
-            },
-            workflow: {
-              nodes: [
-                { id: "s", type: "start" },
+            settings: { ...ALWAYS_OPEN, maxEmailsPerHour: 600 },
+            workflow: linear(
+              [
                 {
                   id: "e1",
-                  type: "email",
-                  data: {
+                  email: {
                     subject: "Hi {{firstName}}",
                     body: "Hello {{firstName}} from {{company|your company}}.\nBye: {{unsubscribeUrl}}",
                   },
                 },
-                { id: "end", type: "end" },
               ],
-              edges: [
-                { from: "s", to: "e1" },
-                { from: "e1", to: "end" },
-              ],
-            },
+              { start: "s", end: "end" },
+            ),
           },
         }),
       ).data;

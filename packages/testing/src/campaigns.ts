@@ -1,10 +1,52 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
+import type { DAYS } from "@fluenzr/core/schedule";
 import { sql } from "drizzle-orm";
 import type { TestWorkspace } from "./factories";
 import * as factory from "./factories";
 import { sequence } from "./workflows";
+
+/** A campaign's settings as the API answers them (SPEC §2). */
+export interface Settings {
+  sendDays: string[];
+  sendHoursStart: number;
+  sendHoursEnd: number;
+  timezone: string;
+  maxEmailsPerHour: number;
+  timezoneMode: string;
+  maxBounceRate: number;
+  maxComplaintRate: number;
+  stopOnCompanyReply: boolean;
+  holidays: { country: string; region?: string } | null;
+  skipDates: string[];
+  outOfOfficeHoldDays: number;
+}
+/**
+ * The settings of a campaign created without any, as SPEC §2 documents them: written here, not
+ * read from the source, so the tests hold the source to them.
+ */
+export const DEFAULT_SETTINGS: Settings = {
+  sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
+  sendHoursStart: 9,
+  sendHoursEnd: 18,
+  timezone: "UTC",
+  maxEmailsPerHour: 30,
+  timezoneMode: "campaign",
+  maxBounceRate: 5,
+  maxComplaintRate: 0.3,
+  stopOnCompanyReply: false,
+  holidays: null,
+  skipDates: [],
+  outOfOfficeHoldDays: 7,
+};
+
+/** Campaign settings of a send window open all day, every day: tests that must not wait for one. */
+export const ALWAYS_OPEN = {
+  sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] as Array<(typeof DAYS)[number]>,
+  sendHoursStart: 0,
+  sendHoursEnd: 24,
+};
 
 /**
  * A started campaign of `ws` (Europe/Paris, 600 an hour, `sequence()` unless told) with

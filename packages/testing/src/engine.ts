@@ -7,6 +7,7 @@ import { MemoryScheduler } from "@fluenzr/core/scheduler/memory";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Config, Fault, Mailer, SendBatch, tick } from "@fluenzr/core/sending";
 import { afterEach } from "vitest";
+import { useTestDatabase } from "./database";
 
 /**
  * A mailer standing in for SES where tests need its failures: it records what it accepts and
@@ -106,4 +107,10 @@ export function enginePerTest(): (options: TestEngineOptions) => TestEngine {
     current = testEngine(options);
     return current;
   };
+}
+
+/** An engine test file's setup in one call: its own database (`useTestDatabase`), an engine per test (`enginePerTest`). */
+export function engineSuite(): (options: TestEngineOptions) => TestEngine {
+  useTestDatabase();
+  return enginePerTest();
 }

@@ -19,6 +19,17 @@ import * as factory from "./factories";
 /** The seed's two-email sequence, as stored (defaults filled in: tracking on, `hours: 0`). */
 export const TWO_EMAILS: Workflow.Workflow = v.parse(Workflow.schema, SEED_WORKFLOW);
 
+/**
+ * Every counter of a campaign's stats and of a timeline point (and at zero), in the order the
+ * API writes them. Written here, not read from the source: tests hold the source to it.
+ */
+export const COUNTERS = [
+  // The seed's counters, then the human and machine ones (docs/machine-events.md).
+  ...["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"],
+  ...["humanOpened", "machineOpened", "humanClicked", "machineClicked"],
+] as const;
+export const ZERO_COUNTERS = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<(typeof COUNTERS)[number], 0>;
+
 export interface StatsCampaign {
   ws: TestWorkspace;
   campaign: Campaign.Campaign;

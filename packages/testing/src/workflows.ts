@@ -139,6 +139,39 @@ export function randomDag(random: () => number, options: RandomDagOptions = {}):
   return { nodes, edges };
 }
 
+type EmailStep = { id: string; email: Record<string, unknown> };
+
+/**
+ * One condition: `start → first → condition → yes: yes → end; no: no → end` (the ids of start
+ * and end as given).
+ */
+export function fork(
+  first: EmailStep,
+  condition: { id: string; condition: Record<string, unknown> },
+  branches: { yes: EmailStep; no: EmailStep },
+  ids: { start: string; end: string } = { start: "start", end: "end" },
+) {
+  const { yes, no } = branches;
+  const email = (s: EmailStep) => ({ id: s.id, type: "email", data: s.email });
+  const nodes: unknown[] = [
+    { id: ids.start, type: "start" },
+    email(first),
+    { id: condition.id, type: "condition", data: condition.condition },
+    email(yes),
+    email(no),
+    { id: ids.end, type: "end" },
+  ];
+  const edges = [
+    { from: ids.start, to: first.id },
+    { from: first.id, to: condition.id },
+    { from: condition.id, to: yes.id, when: "yes" },
+    { from: condition.id, to: no.id, when: "no" },
+    { from: yes.id, to: ids.end },
+    { from: no.id, to: ids.end },
+  ];
+  return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
+}
+
 /**
  * The variant a contact gets at an A/B node, as docs/decisions.md states the rule, written apart
  * from the engine's code: SHA-256 of "campaign NUL contact NUL node"; its first 52 bits over 2^52
@@ -154,12 +187,12 @@ export function expectedVariant(
   const bits = digest.readBigUInt64BE(0) >> 12n;
   const weights = variants.map((variant) => variant.weight ?? 1);
   const total = weights.reduce((a, b) => a + b, 0);
-  // u * total < the running sum of weights, with u = bits / 2^52.
-  const scaled = (Number(bits) * total) / 2 ** 52;
-  let sum = 0;
+  // u < (running sum of weights) / total, with u = bits / 2^52: compared exactly, in integers.
+  const scaled = bits * BigInt(total);
+  let sum = 0n;
   for (const [k, variant] of variants.entries()) {
-    sum += weights[k]!;
-    if (scaled < sum) return variant.id;
+    sum += BigInt(weights[k]!);
+    if (scaled < sum << 52n) return variant.id;
   }
   return variants.at(-1)!.id;
 }

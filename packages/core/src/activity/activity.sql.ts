@@ -1,15 +1,10 @@
 import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { timestamptz, workspaceIdColumn } from "../database/columns";
+import { OUTCOMES } from "../stats/stats.sql";
 
 export const EVENT_TYPES = [
-  "sent",
-  "delivered",
-  "opened",
-  "clicked",
-  "replied",
-  "bounced",
+  ...OUTCOMES,
   "complained",
-  "unsubscribed",
   "failed",
   /** SES could not deliver yet and keeps trying (DeliveryDelay): informational. */
   "delayed",

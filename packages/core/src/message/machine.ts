@@ -1,5 +1,6 @@
-import { BlockList, isIP } from "node:net";
+import { type BlockList, isIP } from "node:net";
 import { isbot } from "isbot";
+import { subnets } from "../util/net";
 
 /**
  * Machine opens and clicks (docs/machine-events.md): each open and click SES reports is `human`
@@ -31,23 +32,20 @@ export const PREFETCH_SECONDS = 60;
 export const BURST_SECONDS = 2;
 
 /** Apple's own network (ARIN NET-17-0-0-0-1): Mail Privacy Protection's fetches come from it. */
-const APPLE = new BlockList();
-APPLE.addSubnet("17.0.0.0", 8, "ipv4");
+const APPLE = subnets([["17.0.0.0", 8]]);
 
 /**
  * Link-scanning mail gateways: Microsoft Exchange Online Protection (Defender for Office 365
  * Safe Links), per Microsoft's "Microsoft 365 URLs and IP address ranges" (Exchange Online, ID 2).
  */
-const SCANNERS = new BlockList();
-for (const [net, prefix] of [
+const SCANNERS = subnets([
   ["40.92.0.0", 15],
   ["40.107.0.0", 16],
   ["52.100.0.0", 14],
   ["104.47.0.0", 17],
-] as const)
-  SCANNERS.addSubnet(net, prefix, "ipv4");
-SCANNERS.addSubnet("2a01:111:f400::", 48, "ipv6");
-SCANNERS.addSubnet("2a01:111:f403::", 48, "ipv6");
+  ["2a01:111:f400::", 48],
+  ["2a01:111:f403::", 48],
+]);
 
 /** Mail providers' image proxies: they fetch when the reader opens the email, and some as it arrives. */
 const IMAGE_PROXY = /GoogleImageProxy|ggpht\.com|YahooMailProxy|Yahoo! Slurp/i;

@@ -4,6 +4,7 @@ import * as Database from "../database";
 import { read, type Scoped } from "../database/typed";
 import { notFound } from "../error";
 import * as Workflow from "../workflow";
+import { METRIC_COLUMNS, type Metric, metricSums } from "./stats.sql";
 
 /**
  * The statistics of SPEC §5, read from the counters (campaign_stat: a few rows per email node),
@@ -70,32 +71,27 @@ export interface EmailStats extends Engagement {
   decidedAt?: string | null;
 }
 
-/** The counters engagement figures read (per email and per variant): name → counter column. */
-const ENGAGEMENT = {
-  sent: "sent",
-  opened: "opened",
-  clicked: "clicked",
-  replied: "replied",
-  humanOpened: "human_opened",
-  machineOpened: "machine_opened",
-  humanClicked: "human_clicked",
-  machineClicked: "machine_clicked",
-} as const;
-const ENGAGEMENT_COUNTS = Object.keys(ENGAGEMENT) as (keyof typeof ENGAGEMENT)[];
+/** The counters engagement figures read (per email and per variant). */
+const ENGAGEMENT_COUNTS = [
+  "sent",
+  "opened",
+  "clicked",
+  "replied",
+  "humanOpened",
+  "machineOpened",
+  "humanClicked",
+  "machineClicked",
+] as const satisfies readonly Metric[];
 
 /** The engagement sums of counter rows aliased `s`, as a select list. */
-const engagementSums = sql.raw(ENGAGEMENT_COUNTS.map((name) => `sum(s.${ENGAGEMENT[name]})::bigint AS "${name}"`).join(", "));
+const engagementSums = sql.raw(metricSums(ENGAGEMENT_COUNTS, "s"));
+
+const globalSums = sql.raw(metricSums(Object.keys(METRIC_COLUMNS) as Metric[], "s", true));
 
 /** The counters of one campaign of the workspace, summed over nodes and shards (one row, or none). */
 export function globalQuery(workspace: SQL | string, campaignId: SQL | string): SQL {
   return sql`
-    SELECT c.total_contacts AS "totalContacts",
-           coalesce(sum(s.sent), 0)::bigint AS sent, coalesce(sum(s.delivered), 0)::bigint AS delivered,
-           coalesce(sum(s.opened), 0)::bigint AS opened, coalesce(sum(s.clicked), 0)::bigint AS clicked,
-           coalesce(sum(s.replied), 0)::bigint AS replied, coalesce(sum(s.bounced), 0)::bigint AS bounced,
-           coalesce(sum(s.unsubscribed), 0)::bigint AS unsubscribed,
-           coalesce(sum(s.human_opened), 0)::bigint AS "humanOpened", coalesce(sum(s.machine_opened), 0)::bigint AS "machineOpened",
-           coalesce(sum(s.human_clicked), 0)::bigint AS "humanClicked", coalesce(sum(s.machine_clicked), 0)::bigint AS "machineClicked"
+    SELECT c.total_contacts AS "totalContacts", ${globalSums}
     FROM campaign c LEFT JOIN campaign_stat s ON s.campaign_id = c.id
     WHERE c.id = ${campaignId} AND c.workspace_id = ${workspace}
     GROUP BY c.id`;
@@ -122,27 +118,19 @@ export async function global(campaignId: string): Promise<GlobalStats> {
 
 function globalStats(row: Record<string, unknown>): GlobalStats {
   const n = (key: string) => Number(row[key]);
-  const [sent, delivered] = [n("sent"), n("delivered")];
+  const [sent, delivered, bounced, unsubscribed] = [n("sent"), n("delivered"), n("bounced"), n("unsubscribed")];
+  // Campaign-wide, engagement rates are over delivered emails (bounces over sent).
+  const { seed, classes } = engagementOf(n, delivered);
   return {
     totalContacts: n("totalContacts"),
     sent,
     delivered,
-    opened: n("opened"),
-    openRate: rate(n("opened"), delivered),
-    clicked: n("clicked"),
-    clickRate: rate(n("clicked"), delivered),
-    replied: n("replied"),
-    replyRate: rate(n("replied"), delivered),
-    bounced: n("bounced"),
-    bounceRate: rate(n("bounced"), sent),
-    unsubscribed: n("unsubscribed"),
-    unsubscribeRate: rate(n("unsubscribed"), delivered),
-    humanOpened: n("humanOpened"),
-    humanOpenRate: rate(n("humanOpened"), delivered),
-    machineOpened: n("machineOpened"),
-    humanClicked: n("humanClicked"),
-    humanClickRate: rate(n("humanClicked"), delivered),
-    machineClicked: n("machineClicked"),
+    ...seed,
+    bounced,
+    bounceRate: rate(bounced, sent),
+    unsubscribed,
+    unsubscribeRate: rate(unsubscribed, delivered),
+    ...classes,
   };
 }
 
@@ -172,36 +160,42 @@ export function byEmailQuery(workspaceId: string, campaignId: string): SQL {
 }
 
 type Num = number | string;
-export type VariantCounts = { nodeId: string; variantId: string | null } & Partial<Record<(typeof ENGAGEMENT_COUNTS)[number], Num>>;
+type EngagementCount = (typeof ENGAGEMENT_COUNTS)[number];
+export type VariantCounts = { nodeId: string; variantId: string | null } & Partial<Record<EngagementCount, Num>>;
 type Winner = { nodeId: string; variantId: string; decidedAt: string };
 
 const json = <T>(value: T | string): T => (typeof value === "string" ? (JSON.parse(value) as T) : value);
 
-/** Engagement counts and their rates over `sent`. */
-function engagement(rows: readonly Partial<VariantCounts>[]): Engagement {
-  const sum = (key: (typeof ENGAGEMENT_COUNTS)[number]) => rows.reduce((total, row) => total + Number(row[key] ?? 0), 0);
-  const [sent, opened, clicked, replied] = [sum("sent"), sum("opened"), sum("clicked"), sum("replied")];
-  const [humanOpened, machineOpened, humanClicked, machineClicked] = [
-    sum("humanOpened"),
-    sum("machineOpened"),
-    sum("humanClicked"),
-    sum("machineClicked"),
+/**
+ * Engagement counts and their rates over `over`: the seed's fields, then the human and machine
+ * classes (the API lists them in that order, after the seed's other fields).
+ */
+function engagementOf(count: (metric: EngagementCount) => number, over: number) {
+  const [opened, clicked, replied, humanOpened, humanClicked] = [
+    count("opened"),
+    count("clicked"),
+    count("replied"),
+    count("humanOpened"),
+    count("humanClicked"),
   ];
-  return {
-    sent,
-    opened,
-    openRate: rate(opened, sent),
-    clicked,
-    clickRate: rate(clicked, sent),
-    replied,
-    replyRate: rate(replied, sent),
+  const seed = { opened, openRate: rate(opened, over), clicked, clickRate: rate(clicked, over), replied, replyRate: rate(replied, over) };
+  const classes = {
     humanOpened,
-    humanOpenRate: rate(humanOpened, sent),
-    machineOpened,
+    humanOpenRate: rate(humanOpened, over),
+    machineOpened: count("machineOpened"),
     humanClicked,
-    humanClickRate: rate(humanClicked, sent),
-    machineClicked,
+    humanClickRate: rate(humanClicked, over),
+    machineClicked: count("machineClicked"),
   };
+  return { seed, classes };
+}
+
+/** Engagement counts summed over counter rows, and their rates over `sent`. */
+function engagement(rows: readonly Partial<VariantCounts>[]): Engagement {
+  const sum = (key: EngagementCount) => rows.reduce((total, row) => total + Number(row[key] ?? 0), 0);
+  const sent = sum("sent");
+  const { seed, classes } = engagementOf(sum, sent);
+  return { sent, ...seed, ...classes };
 }
 
 /**

@@ -1,17 +1,19 @@
-import { integer, type PgColumnBuilderBase, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
+import type { HasDefault, NotNull } from "drizzle-orm";
+import { integer, type PgColumnBuilderBase, type PgIntegerBuilderInitial, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
 import { campaignTable } from "../campaign/campaign.sql";
 import { partOf, timestamptz } from "../database/columns";
 
+/**
+ * What can happen to an email, as the seed's statistics name it and in their order: the
+ * counters, the statistics' metrics and the activity feed's event types all start from it.
+ */
+export const OUTCOMES = ["sent", "delivered", "opened", "clicked", "replied", "bounced", "unsubscribed"] as const;
+
 export const COUNTERS = [
-  "sent",
-  "delivered",
-  "opened",
-  "clicked",
-  "replied",
-  "bounced",
-  "unsubscribed",
+  ...OUTCOMES,
   "complained",
   "failed",
+  /** Emails with at least one open (click) judged human, and with at least one judged a machine's. */
   "human_opened",
   "machine_opened",
   "human_clicked",
@@ -19,21 +21,29 @@ export const COUNTERS = [
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
-const counters = {
-  sent: integer("sent").notNull().default(0),
-  delivered: integer("delivered").notNull().default(0),
-  opened: integer("opened").notNull().default(0),
-  clicked: integer("clicked").notNull().default(0),
-  replied: integer("replied").notNull().default(0),
-  bounced: integer("bounced").notNull().default(0),
-  unsubscribed: integer("unsubscribed").notNull().default(0),
-  complained: integer("complained").notNull().default(0),
-  failed: integer("failed").notNull().default(0),
-  /** Emails with at least one open (click) judged human, and with at least one judged a machine's. */
-  human_opened: integer("human_opened").notNull().default(0),
-  machine_opened: integer("machine_opened").notNull().default(0),
-  human_clicked: integer("human_clicked").notNull().default(0),
-  machine_clicked: integer("machine_clicked").notNull().default(0),
+/** The statistics' name of each counter they show (`humanOpened` → `human_opened`). */
+export const METRIC_COLUMNS = {
+  ...(Object.fromEntries(OUTCOMES.map((outcome) => [outcome, outcome])) as { [O in (typeof OUTCOMES)[number]]: O }),
+  humanOpened: "human_opened",
+  machineOpened: "machine_opened",
+  humanClicked: "human_clicked",
+  machineClicked: "machine_clicked",
+} as const satisfies Record<string, Counter>;
+export type Metric = keyof typeof METRIC_COLUMNS;
+
+/** `sum(<alias>.<column>)::bigint AS "<metric>"` for each metric, a select list over counter rows (0 for none with `orZero`). */
+export function metricSums(metrics: readonly Metric[], alias: string, orZero = false): string {
+  return metrics
+    .map((metric) => {
+      const sum = `sum(${alias}.${METRIC_COLUMNS[metric]})`;
+      return `${orZero ? `coalesce(${sum}, 0)` : sum}::bigint AS "${metric}"`;
+    })
+    .join(", ");
+}
+
+/** One integer column per counter, 0 until counted. */
+const counters = Object.fromEntries(COUNTERS.map((counter) => [counter, integer(counter).notNull().default(0)])) as {
+  [C in Counter]: HasDefault<NotNull<PgIntegerBuilderInitial<C>>>;
 };
 
 /**

@@ -7,6 +7,7 @@ import * as Clock from "../clock";
 import * as Database from "../database";
 import { invalid, notFound } from "../error";
 import { isoDateTime, resolveInstant } from "./range";
+import { METRIC_COLUMNS, type Metric, metricSums } from "./stats.sql";
 
 /**
  * `GET /campaigns/:id/stats/timeline`: the counters per local hour, day or ISO week of the
@@ -23,37 +24,10 @@ export type Interval = (typeof INTERVALS)[number];
 /** At most this many buckets per answer (more is a 400): 41 days of hours, 2.7 years of days. */
 export const MAX_BUCKETS = 1000;
 
-export const METRICS = [
-  "sent",
-  "delivered",
-  "opened",
-  "clicked",
-  "replied",
-  "bounced",
-  "unsubscribed",
-  "humanOpened",
-  "machineOpened",
-  "humanClicked",
-  "machineClicked",
-] as const;
+export const METRICS = Object.keys(METRIC_COLUMNS) as Metric[];
 
 /** Every metric at 0: a bucket, or a campaign, with nothing counted yet. */
-export const zeroCounts = () => Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<(typeof METRICS)[number], number>;
-
-/** Each metric's counter column. */
-const COLUMN: Record<(typeof METRICS)[number], string> = {
-  sent: "sent",
-  delivered: "delivered",
-  opened: "opened",
-  clicked: "clicked",
-  replied: "replied",
-  bounced: "bounced",
-  unsubscribed: "unsubscribed",
-  humanOpened: "human_opened",
-  machineOpened: "machine_opened",
-  humanClicked: "human_clicked",
-  machineClicked: "machine_clicked",
-};
+export const zeroCounts = () => Object.fromEntries(METRICS.map((m) => [m, 0])) as Record<Metric, number>;
 
 export const timelineQuery = v.object({
   from: v.optional(isoDateTime),
@@ -173,7 +147,7 @@ export function buckets(from: Date, to: Date, interval: Interval, zone: string, 
 /** The sums of the 15-minute rows of a campaign in each bucket: one row per non-empty bucket, `i` from 1. */
 export function bucketQuery(campaignId: string, range: Buckets): SQL {
   const thresholds = `{${range.starts.map((ms) => new Date(ms).toISOString()).join(",")}}`;
-  const sums = sql.raw(METRICS.map((m) => `sum(${COLUMN[m]})::bigint AS "${m}"`).join(", "));
+  const sums = sql.raw(metricSums(METRICS, "campaign_stat_bucket"));
   return sql`
     SELECT width_bucket(bucket, ${thresholds}::timestamptz[]) AS i, ${sums}
     FROM campaign_stat_bucket

@@ -89,6 +89,51 @@ export function verdict(
   return undefined;
 }
 
+type Crossed = { now: Date; reason: PausedReason; counts: Counts };
+
+/** Why the campaign or account (`scope`) must pause now, if its window crosses one of its limits. */
+async function crossing(
+  scope: "campaign_id" | "email_account_id",
+  row: { id: string; guard_window_start: Date | string | null; max_bounce_rate: unknown; max_complaint_rate: unknown },
+): Promise<Crossed | undefined> {
+  const counts = await windowCounts(scope, row.id, row.guard_window_start);
+  const crossed = verdict(counts, { maxBounceRate: Number(row.max_bounce_rate), maxComplaintRate: Number(row.max_complaint_rate) });
+  if (!crossed) return undefined;
+  const now = Clock.now();
+  return { now, reason: { ...crossed, at: now.toISOString() }, counts };
+}
+
+/** A pause told: the activity event on the email that tipped it, and the outbound webhook event. */
+async function announce(
+  message: MessageRef,
+  providerKey: string,
+  { now, reason, counts }: Crossed,
+  pause: {
+    activity: "paused" | "account_paused";
+    about?: Record<string, unknown>;
+    webhook: "campaign.paused" | "email_account.paused";
+    id: string;
+    workspaceId: string;
+    data: Record<string, unknown>;
+  },
+) {
+  await Activity.recordAbout(message, {
+    type: pause.activity,
+    occurredAt: now,
+    metadata: { ...pause.about, ...reason, ...counts },
+    providerKey: `${pause.activity}:${providerKey}`,
+  });
+  await Webhook.emit([
+    {
+      type: pause.webhook,
+      key: `${pause.id}:${now.getTime()}`,
+      at: now,
+      workspaceId: pause.workspaceId,
+      data: { ...pause.data, reason: reason.code, pausedReason: reason },
+    },
+  ]);
+}
+
 /** Check the campaign and the account locked by `lock` after `message`'s bounce or complaint was recorded. */
 export async function check(
   locked: Locked | undefined,
@@ -107,14 +152,9 @@ async function checkCampaign(
   providerKey: string,
 ): Promise<PausedReason | undefined> {
   if (campaign?.status !== "active") return undefined;
-  const counts = await windowCounts("campaign_id", campaign.id, campaign.guard_window_start);
-  const crossed = verdict(counts, {
-    maxBounceRate: Number(campaign.max_bounce_rate),
-    maxComplaintRate: Number(campaign.max_complaint_rate),
-  });
+  const crossed = await crossing("campaign_id", campaign);
   if (!crossed) return undefined;
-  const now = Clock.now();
-  const reason: PausedReason = { ...crossed, at: now.toISOString() };
+  const { now, reason } = crossed;
   const [row] = await Database.rows<{
     id: string;
     send_days: string[];
@@ -128,21 +168,13 @@ async function checkCampaign(
     WHERE id = ${campaign.id} AND status = 'active'
     RETURNING id, send_days, send_hours_start, send_hours_end, timezone, workspace_id, name`);
   if (!row) return undefined;
-  await Activity.recordAbout(message, {
-    type: "paused",
-    occurredAt: now,
-    metadata: { ...reason, ...counts },
-    providerKey: `paused:${providerKey}`,
+  await announce(message, providerKey, crossed, {
+    activity: "paused",
+    webhook: "campaign.paused",
+    id: row.id,
+    workspaceId: row.workspace_id,
+    data: { campaign: { id: row.id, name: row.name, status: "paused" } },
   });
-  await Webhook.emit([
-    {
-      type: "campaign.paused",
-      key: `${row.id}:${now.getTime()}`,
-      at: now,
-      workspaceId: row.workspace_id,
-      data: { campaign: { id: row.id, name: row.name, status: "paused" }, reason: reason.code, pausedReason: reason },
-    },
-  ]);
   const window = {
     sendDays: row.send_days as never,
     sendHoursStart: row.send_hours_start,
@@ -165,33 +197,20 @@ async function checkAccount(
   providerKey: string,
 ): Promise<PausedReason | undefined> {
   if (!account || account.paused_reason) return undefined;
-  const counts = await windowCounts("email_account_id", account.id, account.guard_window_start);
-  const crossed = verdict(counts, {
-    maxBounceRate: Number(account.max_bounce_rate),
-    maxComplaintRate: Number(account.max_complaint_rate),
-  });
+  const crossed = await crossing("email_account_id", account);
   if (!crossed) return undefined;
-  const now = Clock.now();
-  const reason: PausedReason = { ...crossed, at: now.toISOString() };
+  const { now, reason } = crossed;
   await Database.rows(sql`
     UPDATE email_account SET paused_reason = ${JSON.stringify(reason)}::jsonb, paused_at = ${now}, updated_at = ${now}
     WHERE id = ${account.id}`);
-  const emailAccount = { id: account.id, email: account.email, name: account.name, sendingStatus: "paused" };
-  await Activity.recordAbout(message, {
-    type: "account_paused",
-    occurredAt: now,
-    metadata: { emailAccountId: account.id, ...reason, ...counts },
-    providerKey: `account_paused:${providerKey}`,
+  await announce(message, providerKey, crossed, {
+    activity: "account_paused",
+    about: { emailAccountId: account.id },
+    webhook: "email_account.paused",
+    id: account.id,
+    workspaceId: account.workspace_id,
+    data: { emailAccount: { id: account.id, email: account.email, name: account.name, sendingStatus: "paused" } },
   });
-  await Webhook.emit([
-    {
-      type: "email_account.paused",
-      key: `${account.id}:${now.getTime()}`,
-      at: now,
-      workspaceId: account.workspace_id,
-      data: { emailAccount, reason: reason.code, pausedReason: reason },
-    },
-  ]);
   Log.warn("email account paused by the deliverability guard", { emailAccountId: account.id, code: reason.code, rate: reason.rate });
   return reason;
 }

@@ -76,24 +76,14 @@ export type SesEvent = v.InferOutput<typeof sesEventSchema>;
 
 export type Applied = "applied" | "duplicate" | "unmatched" | "ignored";
 
+/** The events SES stamps with when they happened, in a field named after the type (`Delivery` → `delivery`). */
+const STAMPED = new Set(["Delivery", "Open", "Click", "Bounce", "Complaint", "DeliveryDelay"]);
+
 /** The part of an event SES stamps with when it happened (`delivery`, `open`, …); Send, Reject, Rendering Failure and Subscription have none. */
 function stamped(event: SesEvent): { timestamp: string; feedbackId?: string } | undefined {
-  switch (event.eventType) {
-    case "Delivery":
-      return event.delivery;
-    case "Open":
-      return event.open;
-    case "Click":
-      return event.click;
-    case "Bounce":
-      return event.bounce;
-    case "Complaint":
-      return event.complaint;
-    case "DeliveryDelay":
-      return event.deliveryDelay;
-    default:
-      return undefined;
-  }
+  if (!STAMPED.has(event.eventType)) return undefined;
+  const field = event.eventType[0]!.toLowerCase() + event.eventType.slice(1);
+  return (event as unknown as Record<string, { timestamp: string; feedbackId?: string } | undefined>)[field];
 }
 
 /**
@@ -211,6 +201,15 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
     }
     const record = (type: Activity.EventType, metadata: Record<string, unknown>) =>
       Activity.recordAbout(message, { type, occurredAt: at, metadata, providerKey: key });
+    // A hard bounce or a complaint: the milestone, the sequence over, the address suppressed, the guard's check.
+    const stop = async (milestone: "bounced" | "complained", status: "bounced" | "unsubscribed") => {
+      await reach(message, milestone, at);
+      await finishSequence(message.campaignId, message.contactId, status, at);
+      for (const id of await suppress(message, milestone, status, at)) touched.add(id);
+      touched.add(message.campaignId);
+      await Guard.check(guarded, message, key);
+      return "applied" as const;
+    };
     switch (event.eventType) {
       case "Delivery": {
         if (!(await record("delivered", metadataOf(event)))) return "duplicate";
@@ -241,22 +240,12 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
         if (!(await record("bounced", metadata))) return "duplicate";
         // A soft bounce is recorded only: SES keeps trying, the address may well work.
         if (!hard) return "applied";
-        await reach(message, "bounced", at);
-        await finishSequence(message.campaignId, message.contactId, "bounced", at);
-        for (const id of await suppress(message, "bounced", "bounced", at)) touched.add(id);
-        touched.add(message.campaignId);
-        await Guard.check(guarded, message, key);
-        return "applied";
+        return stop("bounced", "bounced");
       }
       case "Complaint": {
         if (!(await record("complained", { feedbackType: event.complaint.complaintFeedbackType, userAgent: event.complaint.userAgent })))
           return "duplicate";
-        await reach(message, "complained", at);
-        await finishSequence(message.campaignId, message.contactId, "unsubscribed", at);
-        for (const id of await suppress(message, "complained", "unsubscribed", at)) touched.add(id);
-        touched.add(message.campaignId);
-        await Guard.check(guarded, message, key);
-        return "applied";
+        return stop("complained", "unsubscribed");
       }
       case "Reject":
       case "Rendering Failure": {

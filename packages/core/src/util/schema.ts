@@ -17,6 +17,15 @@ export const objectOnly = <S extends v.GenericSchema>(schema: S) =>
     schema,
   );
 
+/** A whole number from `min` to `max`. */
+export const wholeNumber = (min: number, max: number) =>
+  v.pipe(
+    v.number("must be a number"),
+    v.integer("must be an integer"),
+    v.minValue(min, `must be ${min} or more`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
+
 export const trimmed = (max: number) =>
   v.pipe(v.string("must be a string"), v.trim(), v.maxLength(max, `must be at most ${max} characters`), noNul);
 

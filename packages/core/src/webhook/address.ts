@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
+import { subnets } from "../util/net";
 
 /**
  * Where webhooks may go (SSRF). Deployed, only `https` URLs whose every resolved address is
@@ -22,8 +23,8 @@ export function current(): Policy {
   return policy;
 }
 
-const blocked = new BlockList();
-for (const [net, prefix] of [
+const blocked = subnets([
+  // IPv4: this network, private, shared, loopback, link-local, documentation, benchmarking, multicast, reserved
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
   ["100.64.0.0", 10],
@@ -39,9 +40,7 @@ for (const [net, prefix] of [
   ["203.0.113.0", 24],
   ["224.0.0.0", 4],
   ["240.0.0.0", 4],
-] as const)
-  blocked.addSubnet(net, prefix, "ipv4");
-for (const [net, prefix] of [
+  // IPv6
   ["::", 96], // unspecified, loopback and the deprecated IPv4-compatible form (::127.0.0.1)
   ["64:ff9b::", 96],
   ["64:ff9b:1::", 48],
@@ -52,8 +51,7 @@ for (const [net, prefix] of [
   ["fe80::", 10],
   ["fec0::", 10],
   ["ff00::", 8],
-] as const)
-  blocked.addSubnet(net, prefix, "ipv6");
+] as const);
 
 const loopback = new BlockList();
 loopback.addSubnet("127.0.0.0", 8, "ipv4");

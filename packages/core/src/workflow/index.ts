@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import type { ErrorDetail } from "../error";
 import * as Template from "../template";
+import { wholeNumber } from "../util/schema";
 import * as Variants from "./variants";
 
 export * as Variants from "./variants";
@@ -19,13 +20,7 @@ const nodeId = v.pipe(
   v.regex(/^[A-Za-z0-9_-]+$/, "must be letters, digits, _ or -"),
 );
 
-const integer = (max: number) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.integer("must be an integer"),
-    v.minValue(0, "must be 0 or more"),
-    v.maxValue(max, `must be at most ${max}`),
-  );
+const integer = (max: number) => wholeNumber(0, max);
 
 export const emailData = v.object({
   /** Required, except on a threaded follow-up: that one goes out as `Re: <previous subject>`. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as v from "valibot";
 import type { ErrorDetail } from "../error";
-import { noNul } from "../util/schema";
+import { noNul, wholeNumber } from "../util/schema";
 
 /**
  * A/B variants of an email node: `data.variants` (2–5, each its own subject and body, weights
@@ -42,14 +42,7 @@ export const variant = v.object({
   subject: v.optional(subject),
   body,
   /** Relative share of the contacts (before a winner is decided); default: equal shares. */
-  weight: v.optional(
-    v.pipe(
-      v.number("must be a number"),
-      v.integer("must be an integer"),
-      v.minValue(1, "must be 1 or more"),
-      v.maxValue(1000, "must be at most 1000"),
-    ),
-  ),
+  weight: v.optional(wholeNumber(1, 1000)),
 });
 
 export const METRICS = ["openRate", "clickRate", "replyRate"] as const;
@@ -58,15 +51,7 @@ export type Metric = (typeof METRICS)[number];
 export const abTest = v.object({
   metric: v.picklist(METRICS, `must be ${METRICS.map((m) => `"${m}"`).join(", ")}`),
   /** No decision before every variant has this many emails sent. */
-  minSentPerVariant: v.optional(
-    v.pipe(
-      v.number("must be a number"),
-      v.integer("must be an integer"),
-      v.minValue(1, "must be 1 or more"),
-      v.maxValue(1_000_000, "must be at most 1000000"),
-    ),
-    100,
-  ),
+  minSentPerVariant: v.optional(wholeNumber(1, 1_000_000), 100),
   /** One-sided confidence that the winner's rate is above each other variant's. */
   confidence: v.optional(
     v.pipe(v.number("must be a number"), v.minValue(0.8, "must be at least 0.8"), v.maxValue(0.999, "must be at most 0.999")),

@@ -3,7 +3,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import * as Stats from "@fluenzr/core/stats";
 import { Replies } from "@fluenzr/core/tracking";
-import { enginePerTest, factory, linear, MONDAY_9_PARIS, startedCampaign, useTestDatabase } from "@fluenzr/testing";
+import { engineSuite, factory, linear, MONDAY_9_PARIS, startedCampaign } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
@@ -14,8 +14,7 @@ import { describe, expect, it } from "vitest";
  * that gets "b", and each threaded follow-up answers the subject its contact actually got.
  */
 
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 const A = { id: "a", subject: "Quick question, {{firstName}}", body: "Hello {{firstName|there}}. {{unsubscribeUrl}}" };
 const B = { id: "b", subject: "{{firstName}}, 10 minutes?", body: "Hi {{firstName|there}}. {{unsubscribeUrl}}" };

@@ -5,18 +5,19 @@ import { SendBatch, tick } from "@fluenzr/core/sending";
 import * as Stats from "@fluenzr/core/stats";
 import { Replies } from "@fluenzr/core/tracking";
 import {
+  ALWAYS_OPEN,
   campaignContactRows,
-  enginePerTest,
+  engineSuite,
   expectedVariant,
   FULL,
   factory,
+  fork,
   type PlainWorkflow,
   prng,
   randomDag,
   roundTripCounter,
   type TestEngine,
   type TestWorkspace,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -27,8 +28,7 @@ import { describe, expect, it } from "vitest";
  * contact reaches, with which answer, when, and at A/B nodes which variant it gets.
  */
 
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -124,7 +124,7 @@ interface Run {
   campaignId: string;
   ws: TestWorkspace;
   wf: PlainWorkflow;
-  contacts: Array<{ id: string; behaviour: Behaviour }>;
+  contacts: Array<{ id: string; firstName: string; behaviour: Behaviour }>;
 }
 
 /**
@@ -207,9 +207,7 @@ describe("condition branches in the engine", () => {
           emailAccountId: account.id,
           settings: {
             timezone: "UTC",
-            sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-            sendHoursStart: 0,
-            sendHoursEnd: 24,
+            ...ALWAYS_OPEN,
             maxEmailsPerHour: 600,
           },
           workflow: wf as never,
@@ -218,7 +216,7 @@ describe("condition branches in the engine", () => {
       const contacts: Run["contacts"] = [];
       for (let k = 0; k < CONTACTS; k++) {
         const contact = await factory.contact(ws, { firstName: `C${k}` });
-        contacts.push({ id: contact.id, behaviour: randomBehaviour(random, wf) });
+        contacts.push({ id: contact.id, firstName: `C${k}`, behaviour: randomBehaviour(random, wf) });
       }
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: contacts.map((c) => c.id) }));
       await ws.as(() => Campaign.transition(campaign.id, "start"));
@@ -263,7 +261,8 @@ describe("condition branches in the engine", () => {
     expect(conditions).toBeGreaterThan(10);
 
     // A/B nodes: each email went out as the variant the documented hash gives its contact (an
-    // oracle apart from the engine's code), recorded on the message, with that variant's body.
+    // oracle apart from the engine's code), recorded on the message, with that variant's subject
+    // and body; a follow-up without a subject answers the previous email as the contact got it.
     const variantOf = new Map(
       (
         await Database.rows<{ id: string; variant_id: string | null }>(sql`
@@ -274,19 +273,32 @@ describe("condition branches in the engine", () => {
       ).map((m) => [m.id, m.variant_id]),
     );
     const drawn = new Map<string, number>();
+    let threadedVariants = 0;
     for (const run of runs) {
       const nodes = new Map(run.wf.nodes.map((n) => [n.id, n]));
-      for (const email of engine.mailer.sent.filter((e) => e.tags.campaign === run.campaignId)) {
-        const node = nodes.get(email.tags.node!)!;
-        const variants = node.data!.variants as Array<{ id: string; body: string }> | undefined;
-        const key = { campaignId: run.campaignId, contactId: email.tags.contact!, nodeId: node.id };
-        const expected = expectedVariant(key, variants);
-        expect(variantOf.get(email.tags.message!), JSON.stringify(key)).toBe(expected);
-        const body = (variants?.find((x) => x.id === expected) ?? node.data!).body as string;
-        expect(email.text.startsWith(body.split(" {{")[0]!), `${JSON.stringify(key)}: ${email.text}`).toBe(true);
-        if (expected) drawn.set(expected, (drawn.get(expected) ?? 0) + 1);
+      for (const contact of run.contacts) {
+        // The test's own rendering of the generator's templates (`{{firstName}}`, `{{firstName|there}}`).
+        const render = (template: string) => template.replace(/\{\{firstName(\|there)?\}\}/g, contact.firstName);
+        let previous: string | undefined;
+        for (const email of engine.mailer.sent.filter((e) => e.tags.campaign === run.campaignId && e.tags.contact === contact.id)) {
+          const node = nodes.get(email.tags.node!)!;
+          const variants = node.data!.variants as Array<{ id: string; subject?: string; body: string }> | undefined;
+          const key = { campaignId: run.campaignId, contactId: contact.id, nodeId: node.id };
+          const expected = expectedVariant(key, variants);
+          const context = `${JSON.stringify(key)}: ${email.subject} / ${email.text}`;
+          expect(variantOf.get(email.tags.message!), context).toBe(expected);
+          const content = (variants?.find((x) => x.id === expected) ?? node.data!) as { subject?: string; body: string };
+          expect(email.text, context).toBe(render(content.body));
+          const subject = content.subject === undefined ? `Re: ${previous!.replace(/^Re: /, "")}` : render(content.subject);
+          expect(email.subject, context).toBe(subject);
+          if (expected) drawn.set(expected, (drawn.get(expected) ?? 0) + 1);
+          if (content.subject === undefined && previous && /^Re: S\d+\.\d/.test(subject)) threadedVariants++;
+          previous = email.subject;
+        }
       }
     }
+    // A threaded follow-up answered a variant's subject (the `Re:` follows the variant got).
+    expect(threadedVariants).toBeGreaterThan(0);
     // Several variants went out (not always the first).
     expect(drawn.size).toBeGreaterThanOrEqual(3);
     expect(answers.yes).toBeGreaterThan(2);
@@ -306,33 +318,14 @@ describe("condition branches in the engine", () => {
 
 /** start → e1 → c (event within 3 days) → yes: e2 → end; no: e3 → end. */
 function oneCondition(event: Event) {
-  const email = (id: string) => ({ id, type: "email", data: { subject: `${id} {{firstName}}`, body: "Hi {{firstName}}" } });
-  return {
-    nodes: [
-      { id: "start", type: "start" },
-      email("e1"),
-      { id: "c", type: "condition", data: { event, withinDays: 3 } },
-      email("e2"),
-      email("e3"),
-      { id: "end", type: "end" },
-    ],
-    edges: [
-      { from: "start", to: "e1" },
-      { from: "e1", to: "c" },
-      { from: "c", to: "e2", when: "yes" },
-      { from: "c", to: "e3", when: "no" },
-      { from: "e2", to: "end" },
-      { from: "e3", to: "end" },
-    ],
-  } as never;
+  const email = (id: string) => ({ id, email: { subject: `${id} {{firstName}}`, body: "Hi {{firstName}}" } });
+  return fork(email("e1"), { id: "c", condition: { event, withinDays: 3 } }, { yes: email("e2"), no: email("e3") });
 }
 
 describe("a contact waiting at a condition", () => {
   const ALWAYS = {
     timezone: "UTC",
-    sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    sendHoursStart: 0,
-    sendHoursEnd: 24,
+    ...ALWAYS_OPEN,
     maxEmailsPerHour: 600,
   };
   async function setup(event: Event) {

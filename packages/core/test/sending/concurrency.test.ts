@@ -2,7 +2,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import * as Message from "@fluenzr/core/message";
 import { SendBatch, tick } from "@fluenzr/core/sending";
-import { factory, linear, onServer, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { factory, fork, linear, onServer, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
@@ -115,30 +115,21 @@ describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
       const rows = Array.from({ length: 200 }, (_, i) => ({ email: `branch${i}@example.org`, firstName: `B${i}` }));
       const group = await factory.group(ws);
       await ws.as(async () => (await import("@fluenzr/core/contact")).bulk({ contacts: rows, groupIds: [group.id] }));
-      const email = (id: string) => ({ id, type: "email", data: { subject: `${id} {{firstName}}`, body: id } });
+      const email = (id: string) => ({ id, email: { subject: `${id} {{firstName}}`, body: id } });
       const campaign = await ws.as(() =>
         Campaign.create({
           name: "branch race",
           emailAccountId: account.id,
           settings: { sendDays: ["monday", "tuesday"], sendHoursStart: 0, sendHoursEnd: 24, maxEmailsPerHour: 6000, timezone: "UTC" },
-          workflow: {
-            nodes: [
-              { id: "s", type: "start" },
-              email("a"),
-              { id: "c", type: "condition", data: { event: "opened", withinDays: 1 } },
-              email("yes"),
-              email("no"),
-              { id: "e", type: "end" },
-            ],
-            edges: [
-              { from: "s", to: "a" },
-              { from: "a", to: "c" },
-              { from: "c", to: "yes", when: "yes" },
-              { from: "c", to: "no", when: "no" },
-              { from: "yes", to: "e" },
-              { from: "no", to: "e" },
-            ],
-          } as never,
+          workflow: fork(
+            email("a"),
+            { id: "c", condition: { event: "opened", withinDays: 1 } },
+            { yes: email("yes"), no: email("no") },
+            {
+              start: "s",
+              end: "e",
+            },
+          ),
         }),
       );
       await ws.as(() => Campaign.Enrolment.add(campaign.id, { groupIds: [group.id] }));

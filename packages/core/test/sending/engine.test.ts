@@ -2,23 +2,12 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { Fault, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
-import {
-  campaignContactRows,
-  enginePerTest,
-  factory,
-  MONDAY_9_PARIS,
-  sequence,
-  startedCampaign,
-  type TestEngine,
-  useTestDatabase,
-} from "@fluenzr/testing";
+import { campaignContactRows, engineSuite, factory, MONDAY_9_PARIS, sequence, startedCampaign, type TestEngine } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
-useTestDatabase();
-
 let engine: TestEngine;
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 describe("sending", () => {
   it("sends the first email inside the window, renders it, and schedules the next after 3 business days", async () => {

@@ -6,24 +6,21 @@ import { applySesEvent } from "@fluenzr/core/tracking";
 import * as Records from "@fluenzr/local/records";
 import {
   campaignContactRows,
-  enginePerTest,
+  engineSuite,
   FakeMailer,
   factory,
   MONDAY_9_PARIS,
   startedCampaign,
   type TestEngine,
   type TestWorkspace,
-  useTestDatabase,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
-useTestDatabase();
-
 const MARGIN = 10 * 60_000;
 
 let engine: TestEngine;
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 /** SES took the email, but its answer never reached the sender (a kill, a lost connection). */
 class AnswerLostMailer extends FakeMailer {

@@ -2,7 +2,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import { tick } from "@fluenzr/core/sending";
 import { Replies } from "@fluenzr/core/tracking";
-import { campaignContactRows, enginePerTest, factory, sequence, startedCampaign, useTestDatabase } from "@fluenzr/testing";
+import { campaignContactRows, engineSuite, factory, fork, sequence, startedCampaign } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 
@@ -10,8 +10,7 @@ import { describe, expect, it } from "vitest";
  * Holidays and skipped dates (#14 part 4) and the out-of-office hold (#13 part 3) through the
  * real engine: tick, queue, sender, settle, on a virtual clock.
  */
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 const dueOf = async (campaignId: string) =>
   new Map(
@@ -78,28 +77,15 @@ describe("holidays and skipped dates", () => {
     // Wednesday 23 December 2026, 09:00 Paris; Christmas (Friday 25th) is a French holiday.
     const engine = startEngine({ start: "2026-12-23T08:00:00Z" });
     const ws = await factory.workspace();
-    const email = (subject: string) => ({ type: "email", data: { subject, body: "Hello {{firstName}}. {{unsubscribeUrl}}" } });
+    const email = (subject: string) => ({ subject, body: "Hello {{firstName}}. {{unsubscribeUrl}}" });
     const { campaign } = await startedCampaign(ws, {
       contacts: 1,
       settings: { holidays: { country: "FR" } },
-      workflow: {
-        nodes: [
-          { id: "start", type: "start" },
-          { id: "e1", ...email("First") },
-          { id: "c1", type: "condition", data: { event: "opened", withinDays: 2, businessDays: true } },
-          { id: "yes", ...email("Yes") },
-          { id: "no", ...email("No") },
-          { id: "end", type: "end" },
-        ],
-        edges: [
-          { from: "start", to: "e1" },
-          { from: "e1", to: "c1" },
-          { from: "c1", to: "yes", when: "yes" },
-          { from: "c1", to: "no", when: "no" },
-          { from: "yes", to: "end" },
-          { from: "no", to: "end" },
-        ],
-      } as Parameters<typeof Campaign.create>[0]["workflow"],
+      workflow: fork(
+        { id: "e1", email: email("First") },
+        { id: "c1", condition: { event: "opened", withinDays: 2, businessDays: true } },
+        { yes: { id: "yes", email: email("Yes") }, no: { id: "no", email: email("No") } },
+      ),
     });
     await engine.run(5);
     expect(engine.mailer.sent.map((e) => e.subject)).toEqual(["First"]);

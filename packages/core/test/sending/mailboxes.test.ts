@@ -3,7 +3,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import * as EmailAccount from "@fluenzr/core/email-account";
 import { Budget } from "@fluenzr/core/sending";
-import { factory, linear, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
+import { ALWAYS_OPEN, factory, linear, type TestEngine, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -34,12 +34,7 @@ async function campaignWith(
     Campaign.create({
       name: options.name ?? "Mailboxes",
       emailAccountIds: accounts.map((a) => a.id),
-      settings: {
-        sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-        sendHoursStart: 0,
-        sendHoursEnd: 24,
-        maxEmailsPerHour: options.maxEmailsPerHour ?? 6000,
-      },
+      settings: { ...ALWAYS_OPEN, maxEmailsPerHour: options.maxEmailsPerHour ?? 6000 },
       workflow: options.workflow ?? TWO_STEPS,
     }),
   );

@@ -2,7 +2,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import * as Log from "@fluenzr/core/log";
 import { SendBatch, SesAccount, sweep, tick } from "@fluenzr/core/sending";
-import { enginePerTest, factory, linear, MONDAY_9_PARIS, useTestDatabase } from "@fluenzr/testing";
+import { engineSuite, factory, linear, MONDAY_9_PARIS } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
 
@@ -12,8 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
  * and dispatch resumes by itself on the sweep that sees SES sending again.
  */
 
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 /** A scripted `GetAccount`, counting its calls. */
 let ses = { sendingEnabled: true, enforcementStatus: "HEALTHY" as string | null };

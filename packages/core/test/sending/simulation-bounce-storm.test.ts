@@ -1,12 +1,13 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import * as EmailAccount from "@fluenzr/core/email-account";
-import { applySesEvent, Guard } from "@fluenzr/core/tracking";
+import { applySesEvent } from "@fluenzr/core/tracking";
 import { Subscriptions } from "@fluenzr/core/webhook";
 import * as Records from "@fluenzr/local/records";
 import { factory, linear, prng, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { bounceStorm } from "./bounce-storm";
 
 /**
  * A bounce storm: a list where one address in eight hard-bounces, sent at 10 emails a minute, each
@@ -49,40 +50,8 @@ describe("simulation: bounce storm", () => {
       await ws.as(() => Campaign.transition(campaign.id, "start"));
       const status = async () => (await ws.as(() => Campaign.fromID(campaign.id)))!;
 
-      // The oracle: emails in the order sent, and which of them bounced so far.
-      const order: string[] = [];
-      const bounced = new Set<string>();
-      const crossed = () => {
-        const window = order.slice(-Guard.WINDOW);
-        const n = window.filter((m) => bounced.has(m)).length;
-        return window.length >= Guard.MIN_SENT && (n * 100) / window.length > 5;
-      };
-      let reported = 0;
-      let pausedAt: number | undefined;
-      let expectedAt: number | undefined;
-      for (let minute = 0; minute < 60 && pausedAt === undefined; minute++) {
-        // SES reports last minute's bounces, then the next minute's emails go out.
-        const due = engine.mailer.sent.slice(reported);
-        reported = engine.mailer.sent.length;
-        for (const email of due) {
-          const sent = (await Records.sentEmail(email.tags.message!))!;
-          if (!bad.has(sent.contactId)) continue;
-          bounced.add(sent.messageId);
-          await applySesEvent(Records.sesRecord("bounce", sent, new Date(engine.clock.now())));
-          const shouldPause = crossed();
-          const paused = (await status()).status === "paused";
-          if (shouldPause) expectedAt ??= bounced.size;
-          expect(paused).toBe(shouldPause);
-          if (paused) {
-            pausedAt = bounced.size;
-            break;
-          }
-        }
-        if (pausedAt === undefined) {
-          await engine.run(1);
-          for (const e of engine.mailer.sent.slice(order.length)) order.push(e.tags.message!);
-        }
-      }
+      // SES reports each minute's bounces; the campaign pauses exactly when the oracle's window crosses 5%.
+      const { pausedAt, expectedAt, reported } = await bounceStorm(engine, bad, async () => (await status()).status === "paused");
       expect(pausedAt).toBeDefined();
       expect(pausedAt).toBe(expectedAt);
       const paused = await status();

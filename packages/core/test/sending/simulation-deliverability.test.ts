@@ -2,11 +2,10 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import * as EmailAccount from "@fluenzr/core/email-account";
 import { SesAccount, sweep } from "@fluenzr/core/sending";
-import { applySesEvent, Guard } from "@fluenzr/core/tracking";
-import * as Records from "@fluenzr/local/records";
 import { factory, linear, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it } from "vitest";
+import { bounceStorm } from "./bounce-storm";
 
 /**
  * Deliverability at scale (#13), beside the campaign bounce storm: an email account shared by two
@@ -58,36 +57,8 @@ describe("simulation: deliverability across campaigns", () => {
       const bad = new Set([...one!.contacts, ...two!.contacts].filter(() => random() < 1 / 8));
       const getAccount = async () => (await ws.as(() => EmailAccount.fromID(account.id)))!;
 
-      // The oracle: the account's emails in the order sent, and which of them bounced so far.
-      const order: string[] = [];
-      const bounced = new Set<string>();
-      const crossed = () => {
-        const window = order.slice(-Guard.WINDOW);
-        const n = window.filter((m) => bounced.has(m)).length;
-        return window.length >= Guard.MIN_SENT && (n * 100) / window.length > 5;
-      };
-      let reported = 0;
-      let pausedAt: number | undefined;
-      for (let minute = 0; minute < 60 && pausedAt === undefined; minute++) {
-        const due = engine.mailer.sent.slice(reported);
-        reported = engine.mailer.sent.length;
-        for (const email of due) {
-          const sent = (await Records.sentEmail(email.tags.message!))!;
-          if (!bad.has(sent.contactId)) continue;
-          bounced.add(sent.messageId);
-          await applySesEvent(Records.sesRecord("bounce", sent, new Date(engine.clock.now())));
-          const paused = (await getAccount()).sendingStatus === "paused";
-          expect(paused).toBe(crossed());
-          if (paused) {
-            pausedAt = bounced.size;
-            break;
-          }
-        }
-        if (pausedAt === undefined) {
-          await engine.run(1);
-          for (const e of engine.mailer.sent.slice(order.length)) order.push(e.tags.message!);
-        }
-      }
+      // SES reports each minute's bounces; the account pauses exactly when the oracle's window crosses 5%.
+      const { pausedAt } = await bounceStorm(engine, bad, async () => (await getAccount()).sendingStatus === "paused");
       expect(pausedAt).toBeDefined();
       const paused = await getAccount();
       expect(paused.pausedReason).toMatchObject({ code: "BOUNCE_RATE", threshold: 5 });

@@ -5,7 +5,7 @@ import * as Message from "@fluenzr/core/message";
 import * as Privacy from "@fluenzr/core/privacy";
 import { nextOpening, type SendWindow } from "@fluenzr/core/schedule";
 import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
-import { Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
+import { Budget, Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
 import { applySesEvent, Replies } from "@fluenzr/core/tracking";
 import { Subscriptions } from "@fluenzr/core/webhook";
 import * as Records from "@fluenzr/local/records";
@@ -32,8 +32,10 @@ const SEED = Number(process.env.SIM_SEED ?? 20260305);
 /**
  * Full scale, 12 campaigns × 600 contacts × 3 emails (over 20,000 sends), runs in CI and in
  * `npm run test:full`. The default inner loop runs 4 campaigns (one per timezone, both DST
- * changes) × 150 contacts: the cost is campaign-minutes inside send windows, so campaigns are
- * what make it slow. SIM_CAMPAIGNS and SIM_CONTACTS override both.
+ * changes) × 150 contacts. The clock steps minute by minute only while something happens (a
+ * tick claims, a job is queued) and skips to the next moment anything can (`nextClaim`): the cost
+ * is the minutes in which emails go out. SIM_CAMPAIGNS and SIM_CONTACTS override both; SIM_SEED
+ * the seed; SIM_DEBUG prints what a run did (steps, pauses, crashes injected).
  */
 
 const CAMPAIGNS = Number(process.env.SIM_CAMPAIGNS ?? (FULL ? 12 : 4));
@@ -316,6 +318,7 @@ describe("sending simulation", () => {
       const [row] = await Database.rows<{ open: number }>(sql`SELECT count(*)::int AS open FROM campaign WHERE status <> 'completed'`);
       return row!.open === 0;
     };
+    const loopStarted = performance.now();
     while (engine.clock.now() < end) {
       const now = engine.clock.now();
       for (const plan of plans) {
@@ -323,10 +326,12 @@ describe("sending simulation", () => {
           await plan.ws.as(() => Campaign.transition(plan.id, "start"));
           plan.started = true;
         }
+        // Random pauses of 10 minutes to 3 hours: a chance per step, and steps are mostly the
+        // minutes in which emails go out (a dozen pauses or so in a default run).
         if (plan.pausedUntil !== undefined && now >= plan.pausedUntil) {
           await plan.ws.as(() => Campaign.transition(plan.id, "resume")).catch(() => undefined);
           plan.pausedUntil = undefined;
-        } else if (plan.started && plan.pausedUntil === undefined && random() < 0.0005) {
+        } else if (plan.started && plan.pausedUntil === undefined && random() < 0.005) {
           const paused = await plan.ws.as(() => Campaign.transition(plan.id, "pause")).catch(() => undefined);
           if (paused) plan.pausedUntil = now + (10 + Math.floor(random() * 170)) * 60_000;
         }
@@ -334,7 +339,7 @@ describe("sending simulation", () => {
       // Out-of-office replies (now and then, to a contact whose first email went out): the oracle
       // computes the hold from the return date it wrote, by hand below; one in five says the
       // person left the company.
-      if (ooo.size < maxOoo && random() < 0.01) {
+      if (ooo.size < maxOoo && random() < 0.02) {
         const plan = pick(plans.filter((p) => p.started));
         const waiting = plan
           ? await Database.rows<{ contact_id: string; email: string }>(sql`
@@ -373,7 +378,12 @@ describe("sending simulation", () => {
           suppressedAt.set(email, engine.clock.now());
         }
       }
-      for (const id of dueSchedules(engine.scheduler, new Date(now))) await tick(id).catch(expectCrash);
+      // Whether a tick claimed a step this minute (or crashed, having perhaps claimed some).
+      let claimed = false;
+      for (const id of dueSchedules(engine.scheduler, new Date(now))) {
+        const result = await tick(id).catch(expectCrash);
+        if (!result || result.claimed > 0) claimed = true;
+      }
       await engine.queue.drain(async (records) => {
         const result = await SendBatch.handle(records);
         // Now and then a job comes back much later, as SQS may deliver it.
@@ -425,45 +435,43 @@ describe("sending simulation", () => {
       if (minute % 60 === 0 && now > start + 28 * 24 * 3_600_000 && (await allDone())) break;
       engine.clock.advance(60_000);
       minute++;
-      // Nights and weekends: nothing queued, nothing due. Jump to the next window opening, start
-      // or resume (the scheduler would only fire ticks that find their window closed).
-      // A contact-mode campaign ticks every minute of the day, but its tick claims only steps
-      // stored at their contact's window opening: until the first of those is due it finds nothing.
+      // Skip ahead over minutes in which nothing can happen: nights and weekends, but also the
+      // hours in a window when every contact waits on a delay, a daily cap or the rolling hour.
+      // After a minute in which no tick claimed a step and nothing is queued, the clock goes to
+      // the first moment anything can: a start, a resume, an SES event or open, the sweeper's
+      // next release, or a campaign's next claim (nextClaim).
+      if (claimed || engine.queue.size) continue;
       const next = engine.clock.now();
-      const quiet = !engine.queue.size && !ses.sendEvents.length && !ses.opens.some((o) => o.at <= next + 6 * 3_600_000);
-      const ticking = quiet ? dueSchedules(engine.scheduler, new Date(next)) : [];
-      const contactModeIds = engine.scheduler
-        .enabled()
-        .filter((sch) => sch.window.timezoneMode === "contact")
-        .map((sch) => sch.campaignId);
-      const firstDue =
-        quiet && contactModeIds.length
-          ? await Database.rows<{ campaign_id: string; at: Date | string }>(sql`
-              SELECT campaign_id, min(next_run_at) AS at FROM campaign_contact
-              WHERE campaign_id = ANY(${Database.array(contactModeIds, "text")}) AND claimed_at IS NULL AND next_run_at IS NOT NULL
-                AND status IN ('pending', 'in_progress')
-              GROUP BY campaign_id`)
-          : [];
-      const dueOf = new Map(firstDue.map((r) => [r.campaign_id, Database.toDate(r.at).getTime()]));
-      if (quiet && ticking.every((id) => contactModeIds.includes(id) && (dueOf.get(id) ?? Number.POSITIVE_INFINITY) > next)) {
-        const moments = [
-          ...plans.filter((p) => !p.started).map((p) => p.startAt),
-          ...plans.flatMap((p) => (p.pausedUntil !== undefined ? [p.pausedUntil] : [])),
-          ...engine.scheduler
-            .enabled()
-            .filter((sch) => sch.window.timezoneMode !== "contact")
-            .map((sch) => nextOpening(new Date(next), sch.window).getTime()),
-          ...dueOf.values(),
-        ];
-        const target = Math.min(...moments, next + 6 * 3_600_000);
-        if (target > next + 60_000) {
-          engine.clock.set(Math.floor(target / 60_000) * 60_000);
-          await sweepAndCount();
-        }
+      const moments = [
+        ...plans.filter((p) => !p.started).map((p) => p.startAt),
+        ...plans.flatMap((p) => (p.pausedUntil !== undefined ? [p.pausedUntil] : [])),
+        ...ses.sendEvents.map((e) => e.at),
+        ...ses.opens.map((o) => o.at),
+        ...(await sweeperWork(next)),
+      ];
+      for (const schedule of engine.scheduler.enabled()) moments.push(await nextClaim(schedule.campaignId, next));
+      const target = Math.min(...moments, next + 6 * 3_600_000);
+      if (target > next + 60_000) {
+        engine.clock.set(Math.floor(target / 60_000) * 60_000);
+        await sweepAndCount();
       }
     }
     Fault.inject(undefined);
     engine.restore();
+    if (process.env.SIM_DEBUG)
+      console.log("simulated", {
+        loopSeconds: Math.round((performance.now() - loopStarted) / 1000),
+        pauses: (await Database.rows(sql`SELECT count(*)::int AS n FROM webhook_event WHERE type = 'campaign.paused'`))[0],
+        opens: openedAt.size,
+        abOpens: opens.size,
+        steps: minute,
+        accepted: ses.sent.length,
+        ooo: ooo.size,
+        suppressed: suppressedAt.size,
+        resent,
+        late: late.length,
+        injected: Object.fromEntries(injected),
+      });
 
     // ---- what SES accepted, against the rules -------------------------------------------------
     const accepted = ses.sent.filter((e) => e.to !== "__never__" && e.to !== Evidence.PROBE_RECIPIENT);
@@ -961,4 +969,63 @@ function branchingWorkflow(delay: Delay) {
 
 function expectCrash(error: unknown) {
   if (!(error instanceof Fault.InjectedCrash)) throw error;
+}
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/**
+ * The first moment a tick of the campaign could claim a step, as things stand at `at` (`at`
+ * itself when it could now). A step due later is claimable at its due time, inside the window
+ * (contact mode: stored at the contact's window opening). Due steps the limits hold wait for the
+ * limit to give way: the rolling hour when its oldest email turns an hour old, an account at its
+ * daily cap the next UTC day. What else can hold them (the minute's limit, an account's minimum
+ * gap, an unusable account, steps in flight) gives way within minutes: no skip. The engine's own
+ * view decides (`Budget.lock`, as the tick reads it): this only says when to look again.
+ */
+async function nextClaim(campaignId: string, at: number): Promise<number> {
+  const locked = await Database.transaction(() => Budget.lock(campaignId, new Date(at)));
+  if (locked?.campaign.status !== "active") return Number.POSITIVE_INFINITY;
+  // As the tick: contacts tied to a usable account that cannot send now wait for it.
+  const waiting = locked.accounts.filter((a) => a.usable && a.now <= 0);
+  const ids = Database.array(
+    waiting.map((a) => a.account.id),
+    "text",
+  );
+  const [due] = await Database.rows<{ free: Date | string | null; held: Date | string | null }>(sql`
+    SELECT min(next_run_at) FILTER (WHERE email_account_id IS NULL OR email_account_id <> ALL(${ids})) AS free,
+           min(next_run_at) FILTER (WHERE email_account_id = ANY(${ids})) AS held
+    FROM campaign_contact WHERE campaign_id = ${campaignId} AND claimed_at IS NULL AND next_run_at IS NOT NULL`);
+  const opening = (due: Date | string) => {
+    const t = Math.max(Database.toDate(due).getTime(), at);
+    return locked.window.timezoneMode === "contact" ? t : nextOpening(new Date(t), locked.window).getTime();
+  };
+  const accountFree = (a: Budget.AccountBudget) => (a.usable && a.now <= 0 && a.remaining <= 0 ? (Math.floor(at / DAY) + 1) * DAY : at);
+  let limits = at;
+  if (Math.min(Budget.room(locked), Budget.accountsRoom(locked.accounts)) - locked.inFlight <= 0 && !locked.inFlight) {
+    let campaignFree = at;
+    if (locked.used.lastHour >= locked.campaign.maxEmailsPerHour) {
+      const [oldest] = await Database.rows<{ at: Date | string }>(
+        sql`SELECT min(created_at) AS at FROM message WHERE campaign_id = ${campaignId} AND created_at > ${new Date(at - HOUR)}`,
+      );
+      campaignFree = Database.toDate(oldest!.at).getTime() + HOUR;
+    }
+    const accountsFree = Budget.accountsRoom(locked.accounts) > 0 ? at : Math.min(...locked.accounts.map(accountFree));
+    limits = Math.max(campaignFree, accountsFree);
+  }
+  const free = due?.free ? Math.max(opening(due.free), limits) : Number.POSITIVE_INFINITY;
+  const held = due?.held ? Math.max(opening(due.held), limits, Math.min(...waiting.map(accountFree))) : Number.POSITIVE_INFINITY;
+  return Math.min(free, held);
+}
+
+/**
+ * The sweeper's work: a claim to release or an email of unknown fate to settle (by its Send
+ * event or by evidence) wants the sweeper every 5 minutes, as when the clock steps minute by minute.
+ */
+async function sweeperWork(at: number): Promise<number[]> {
+  const [row] = await Database.rows<{ pending: boolean }>(sql`
+    SELECT EXISTS (SELECT 1 FROM campaign_contact WHERE claimed_at IS NOT NULL)
+        OR EXISTS (SELECT 1 FROM message WHERE status = 'sending' AND error IS NULL) AS pending`);
+  return row!.pending ? [at + 5 * MINUTE] : [];
 }

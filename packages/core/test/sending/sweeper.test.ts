@@ -1,20 +1,10 @@
 import * as Campaign from "@fluenzr/core/campaign";
 import { Fault, sweep, tick } from "@fluenzr/core/sending";
-import {
-  campaignContactRows,
-  enginePerTest,
-  factory,
-  MONDAY_9_PARIS,
-  startedCampaign,
-  type TestEngine,
-  useTestDatabase,
-} from "@fluenzr/testing";
+import { campaignContactRows, engineSuite, factory, MONDAY_9_PARIS, startedCampaign, type TestEngine } from "@fluenzr/testing";
 import { describe, expect, it } from "vitest";
 
-useTestDatabase();
-
 let engine: TestEngine;
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 describe("sweeper", () => {
   it("releases claims whose job never reached the queue, and restores a lost schedule", async () => {

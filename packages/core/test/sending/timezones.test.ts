@@ -2,7 +2,7 @@ import * as Campaign from "@fluenzr/core/campaign";
 import * as Database from "@fluenzr/core/database";
 import { cronExpression } from "@fluenzr/core/scheduler";
 import { tick } from "@fluenzr/core/sending";
-import { campaignContactRows, enginePerTest, factory, linear, sequence, useTestDatabase } from "@fluenzr/testing";
+import { campaignContactRows, engineSuite, factory, linear, sequence } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
@@ -12,8 +12,7 @@ import { describe, expect, it } from "vitest";
  * its own timezone's (the campaign's when it has none). The oracle below is luxon on the
  * contact's zone, independent of the engine's schedule module.
  */
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 const inWindow = (at: number, zone: string, start: number, end: number) => {
   const local = DateTime.fromMillis(at, { zone });

@@ -1,6 +1,6 @@
 import * as Stats from "@fluenzr/core/stats";
 import { useTestDatabase } from "@fluenzr/testing";
-import { campaignWithContacts, type StatsCampaign } from "@fluenzr/testing/stats";
+import { campaignWithContacts, type StatsCampaign, ZERO_COUNTERS } from "@fluenzr/testing/stats";
 import fc from "fast-check";
 import { DateTime } from "luxon";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -179,25 +179,12 @@ describe("every bucket is present", () => {
 
   it("with zeros where nothing happened, summing every node and shard", async () => {
     const points = await ctx.ws.as(() => Stats.timeline(ctx.campaign.id, { from: "2025-06-01", to: "2025-06-05", interval: "day" }));
-    const zero = {
-      sent: 0,
-      delivered: 0,
-      opened: 0,
-      clicked: 0,
-      replied: 0,
-      bounced: 0,
-      unsubscribed: 0,
-      humanOpened: 0,
-      machineOpened: 0,
-      humanClicked: 0,
-      machineClicked: 0,
-    };
     expect(points).toEqual([
-      { date: "2025-06-01", ...zero },
-      { date: "2025-06-02", ...zero },
-      { date: "2025-06-03", ...zero, sent: 4, delivered: 2, opened: 1, clicked: 1, replied: 1, bounced: 1, unsubscribed: 1 },
-      { date: "2025-06-04", ...zero },
-      { date: "2025-06-05", ...zero },
+      { date: "2025-06-01", ...ZERO_COUNTERS },
+      { date: "2025-06-02", ...ZERO_COUNTERS },
+      { date: "2025-06-03", ...ZERO_COUNTERS, sent: 4, delivered: 2, opened: 1, clicked: 1, replied: 1, bounced: 1, unsubscribed: 1 },
+      { date: "2025-06-04", ...ZERO_COUNTERS },
+      { date: "2025-06-05", ...ZERO_COUNTERS },
     ]);
   });
 

@@ -1,5 +1,16 @@
 import { createApp } from "@fluenzr/functions/api/app";
-import { type ApiResponse, apiClient, expectEnvelope, factory, floor, runs, SEED_WORKFLOW, useTestDatabase } from "@fluenzr/testing";
+import {
+  type ApiResponse,
+  apiClient,
+  DEFAULT_SETTINGS,
+  expectEnvelope,
+  factory,
+  floor,
+  runs,
+  SEED_WORKFLOW,
+  type Settings,
+  useTestDatabase,
+} from "@fluenzr/testing";
 import fc from "fast-check";
 import tzdata from "tzdata/timezone-data.json" with { type: "json" };
 import { beforeAll, describe, expect, it } from "vitest";
@@ -35,35 +46,6 @@ const LIMITS = {
   hours: 24 * 365,
   name: 255,
   description: 2000,
-};
-
-interface Settings {
-  sendDays: string[];
-  sendHoursStart: number;
-  sendHoursEnd: number;
-  timezone: string;
-  maxEmailsPerHour: number;
-  timezoneMode: string;
-  maxBounceRate: number;
-  maxComplaintRate: number;
-  stopOnCompanyReply: boolean;
-  holidays: { country: string; region?: string } | null;
-  skipDates: string[];
-  outOfOfficeHoldDays: number;
-}
-const DEFAULT_SETTINGS: Settings = {
-  sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
-  sendHoursStart: 9,
-  sendHoursEnd: 18,
-  timezone: "UTC",
-  maxEmailsPerHour: 30,
-  timezoneMode: "campaign",
-  maxBounceRate: 5,
-  maxComplaintRate: 0.3,
-  stopOnCompanyReply: false,
-  holidays: null,
-  skipDates: [],
-  outOfOfficeHoldDays: 7,
 };
 
 type Verdict<T> = { ok: true; value: T } | { ok: false; reason: string };

@@ -1,5 +1,6 @@
 import { Identity } from "@fluenzr/core/email-account";
 import {
+  ALWAYS_OPEN,
   apiClient,
   expectAuthFailures,
   expectError,
@@ -30,9 +31,7 @@ const WORKFLOW = linear([
   { id: "second", email: { body: "Following up. {{unsubscribeUrl}}" } },
 ]);
 const ALWAYS = {
-  sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-  sendHoursStart: 0,
-  sendHoursEnd: 24,
+  ...ALWAYS_OPEN,
   maxEmailsPerHour: 600,
 };
 

@@ -1,5 +1,5 @@
 import * as Campaign from "@fluenzr/core/campaign";
-import { apiClient, enginePerTest, factory, sequence, startedCampaign, useTestDatabase } from "@fluenzr/testing";
+import { apiClient, engineSuite, factory, sequence, startedCampaign } from "@fluenzr/testing";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -7,8 +7,7 @@ import { describe, expect, it } from "vitest";
  * integration holds the contact; the campaign's contact listing shows `holdUntil`; a "no longer
  * with the company" reply is listed under its own status.
  */
-useTestDatabase();
-const startEngine = enginePerTest();
+const startEngine = engineSuite();
 
 async function sent() {
   const engine = startEngine({ start: "2026-01-12T08:00:00Z" }); // Monday 09:00 Paris

@@ -12,7 +12,7 @@ import {
   revokedKey,
   useTestDatabase,
 } from "@fluenzr/testing";
-import { campaignWithContacts, emailEvents, History, type StatsCampaign, TWO_EMAILS } from "@fluenzr/testing/stats";
+import { campaignWithContacts, emailEvents, History, type StatsCampaign, TWO_EMAILS, ZERO_COUNTERS } from "@fluenzr/testing/stats";
 import { sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -149,21 +149,10 @@ describe("the seed's example numbers", () => {
 /** Machine opens and clicks (docs/machine-events.md), after the seed's fields: zero where nothing was judged. */
 const UNJUDGED_RATES = { humanOpened: 0, humanOpenRate: 0, machineOpened: 0, humanClicked: 0, humanClickRate: 0, machineClicked: 0 };
 
-const SEED_ORDER = [
-  "totalContacts",
-  "sent",
-  "delivered",
-  "opened",
-  "openRate",
-  "clicked",
-  "clickRate",
-  "replied",
-  "replyRate",
-  "bounced",
-  "bounceRate",
-  "unsubscribed",
-  "unsubscribeRate",
-];
+/** The engagement fields, in the seed's order: the campaign's stats and each email's. */
+const ENGAGEMENT = ["opened", "openRate", "clicked", "clickRate", "replied", "replyRate"];
+
+const SEED_ORDER = ["totalContacts", "sent", "delivered", ...ENGAGEMENT, "bounced", "bounceRate", "unsubscribed", "unsubscribeRate"];
 
 describe("GET /v1/campaigns/:id/stats", () => {
   it("answers zeros, not NaN, for a campaign that sent nothing", async () => {
@@ -224,12 +213,7 @@ describe("GET /v1/campaigns/:id/stats/emails", () => {
         "emailNumber",
         "subject",
         "sent",
-        "opened",
-        "openRate",
-        "clicked",
-        "clickRate",
-        "replied",
-        "replyRate",
+        ...ENGAGEMENT,
         ...Object.keys(UNJUDGED_RATES),
         "path",
       ]);
@@ -292,41 +276,16 @@ describe("GET /v1/campaigns/:id/stats/timeline", () => {
     const res = await apiClient(undefined, ctx.ws.key).get(`/v1/campaigns/${ctx.campaign.id}/stats/timeline`, {
       query: { from: "2025-03-09", to: "2025-03-12", interval: "day" },
     });
-    const zero = {
-      delivered: 0,
-      opened: 0,
-      clicked: 0,
-      replied: 0,
-      bounced: 0,
-      unsubscribed: 0,
-      humanOpened: 0,
-      machineOpened: 0,
-      humanClicked: 0,
-      machineClicked: 0,
-    };
     expect(res.body).toEqual({
       success: true,
       data: [
-        { date: "2025-03-09", sent: 0, ...zero },
-        { date: "2025-03-10", sent: 1, ...zero },
-        { date: "2025-03-11", sent: 2, ...zero, opened: 1 },
-        { date: "2025-03-12", sent: 0, ...zero },
+        { date: "2025-03-09", ...ZERO_COUNTERS },
+        { date: "2025-03-10", ...ZERO_COUNTERS, sent: 1 },
+        { date: "2025-03-11", ...ZERO_COUNTERS, sent: 2, opened: 1 },
+        { date: "2025-03-12", ...ZERO_COUNTERS },
       ],
     });
-    expect(Object.keys(res.body.data[0])).toEqual([
-      "date",
-      "sent",
-      "delivered",
-      "opened",
-      "clicked",
-      "replied",
-      "bounced",
-      "unsubscribed",
-      "humanOpened",
-      "machineOpened",
-      "humanClicked",
-      "machineClicked",
-    ]);
+    expect(Object.keys(res.body.data[0])).toEqual(["date", ...Object.keys(ZERO_COUNTERS)]);
   });
 
   it("defaults to days from the campaign's start (or creation) to now", async () => {
