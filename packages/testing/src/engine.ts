@@ -94,18 +94,20 @@ export function testEngine(options: TestEngineOptions): TestEngine {
 
 /**
  * An engine per test: the returned function starts one (as `testEngine`), and after each test of
- * the file its clock and ports are restored and any injected fault removed.
+ * the file the clock and ports of every engine it started are restored and any injected fault removed.
  */
 export function enginePerTest(): (options: TestEngineOptions) => TestEngine {
-  let current: TestEngine | undefined;
+  // Every engine the test started, undone last first: a test starting two would otherwise leave
+  // the first one's virtual clock installed for the files after it in the same worker.
+  const started: TestEngine[] = [];
   afterEach(() => {
     Fault.inject(undefined);
-    current?.restore();
-    current = undefined;
+    while (started.length) started.pop()!.restore();
   });
   return (options) => {
-    current = testEngine(options);
-    return current;
+    const engine = testEngine(options);
+    started.push(engine);
+    return engine;
   };
 }
 

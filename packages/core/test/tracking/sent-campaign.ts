@@ -3,9 +3,9 @@ import * as Campaign from "@fluenzr/core/campaign";
 import type * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import * as Records from "@fluenzr/local/records";
-import { factory, linear, type TestEngine, type TestWorkspace, testEngine } from "@fluenzr/testing";
+import { factory, linear, type TestWorkspace, testEngine } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
-import { afterEach } from "vitest";
+import { onTestFinished } from "vitest";
 
 /** Tracking suites' fixture: a campaign whose first emails went out, and SES records about them. */
 
@@ -17,15 +17,13 @@ export const TWO_EMAILS = linear([
   { id: "node_4", email: { subject: "Following up", body: "Again" } },
 ]);
 
-let engine: TestEngine | undefined;
-afterEach(() => {
-  engine?.restore();
-  engine = undefined;
-});
-
 /** A started campaign whose first emails went out: their message ids, contacts and SES ids. */
 export async function sentCampaign(contacts = 2, ws?: TestWorkspace) {
-  engine = testEngine({ start: "2026-01-12T09:00:00Z" });
+  const engine = testEngine({ start: "2026-01-12T09:00:00Z" });
+  // Restored when the calling test ends. (Not a module-level afterEach: files sharing a worker
+  // import this module once, so only the first file would have had it, and the virtual clock
+  // of the others' campaigns would have stayed installed for the files after them.)
+  onTestFinished(() => engine.restore());
   const workspace = ws ?? (await factory.workspace());
   const account = await factory.emailAccount(workspace);
   const people: Contact.Contact[] = [];
