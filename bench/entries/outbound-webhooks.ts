@@ -143,8 +143,8 @@ async function ingestionCost(db: Awaited<ReturnType<typeof freshDatabase>>): Pro
       `INSERT INTO email_account (id, workspace_id, email, name, daily_limit, status) VALUES ('acc_${ws}', '${ws}', '${ws}@example.com', 'B', 1000, 'verified')`,
     );
     await db.pool.query(
-      `INSERT INTO campaign (id, workspace_id, name, status, email_account_id, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour)
-       VALUES ('cmp_${ws}', '${ws}', 'Bench', 'active', 'acc_${ws}', '{monday}', 9, 18, 'UTC', 30)`,
+      `INSERT INTO campaign (id, workspace_id, name, status, email_account_id, email_account_ids, send_days, send_hours_start, send_hours_end, timezone, max_emails_per_hour)
+       VALUES ('cmp_${ws}', '${ws}', 'Bench', 'active', 'acc_${ws}', '{acc_${ws}}', '{monday}', 9, 18, 'UTC', 30)`,
     );
     await db.pool.query(
       `INSERT INTO contact (id, workspace_id, email) SELECT 'con_${ws}_' || g, '${ws}', 'c' || g || '@${ws}.example' FROM generate_series(1, $1) g`,
