@@ -688,10 +688,7 @@ describe("campaign create and update: random settings and workflow graphs", () =
   /** The seed's workflow without its first email: start → wait → node_4 → end. */
   const WITHOUT_NODE_2 = {
     nodes: SEED_WORKFLOW.nodes.filter((n) => n.id !== "node_2"),
-    edges: [
-      { from: "node_1", to: "node_3" },
-      ...SEED_WORKFLOW.edges.filter((e) => e.from !== "node_1" && e.from !== "node_2"),
-    ],
+    edges: [{ from: "node_1", to: "node_3" }, ...SEED_WORKFLOW.edges.filter((e) => e.from !== "node_1" && e.from !== "node_2")],
   };
 
   it("PUT /v1/campaigns/:id (paused, contacts waiting on node_2): 409 when node_2 is no longer an email, else as for a draft", async () => {
