@@ -242,19 +242,23 @@ export const create = fn(Schema.createSchema, async (body): Promise<Campaign> =>
   const workspaceId = Actor.workspaceId();
   await assertEmailAccounts(emailAccountIds, body);
   const id = createId("campaign", Clock.nowMs());
-  await Database.use((db) =>
-    db.insert(campaignTable).values({
-      id,
-      workspaceId,
-      name: body.name,
-      description: body.description ?? null,
-      emailAccountId: emailAccountIds[0]!,
-      emailAccountIds,
-      ...settings,
-      workflow: body.workflow ?? null,
-    }),
+  // The new row as the database stored it (defaults, jsonb), shown with no counts yet: no re-read.
+  const [row] = await Database.use((db) =>
+    db
+      .insert(campaignTable)
+      .values({
+        id,
+        workspaceId,
+        name: body.name,
+        description: body.description ?? null,
+        emailAccountId: emailAccountIds[0]!,
+        emailAccountIds,
+        ...settings,
+        workflow: body.workflow ?? null,
+      })
+      .returning(),
   );
-  return mustExist(id);
+  return serialize(row!, null);
 });
 
 /**
