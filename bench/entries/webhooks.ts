@@ -20,6 +20,16 @@ import { type BenchResult, freshDatabase, median, round, timeIt } from "../lib";
 export async function webhookIngestion(): Promise<BenchResult[]> {
   const db = await freshDatabase("fluenzr_bench_webhooks");
   Database.install(db);
+  /** `n` emails sent to contacts con_b1…: ids `msg_<prefix>1…`, SES ids `ses-<prefix>1…`, at workflow node `nodeId`. */
+  const sentMessages = (prefix: string, nodeId: string, n: number) =>
+    db.pool.query(
+      `INSERT INTO message (id, workspace_id, campaign_id, contact_id, node_id, email_account_id, to_email, subject, status, ses_message_id,
+                            unsubscribe_token_hash, created_at, sent_at)
+       SELECT 'msg_' || $1 || g, 'ws_bench', 'cmp_bench', 'con_b' || g, $2, 'acc_bench', 'c' || g || '@example.org', 'Hi', 'sent',
+              'ses-' || $1 || g, md5($1 || g), now(), now()
+       FROM generate_series(1, $3) g`,
+      [prefix, nodeId, n],
+    );
   const signer = snsSigner();
   signer.install();
   const emails = 2000;
@@ -40,14 +50,7 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
      SELECT 'cmp_bench', 'con_b' || g, 'ws_bench', 'in_progress', 'e2' FROM generate_series(1, $1) g`,
     [emails],
   );
-  await db.pool.query(
-    `INSERT INTO message (id, workspace_id, campaign_id, contact_id, node_id, email_account_id, to_email, subject, status, ses_message_id,
-                          unsubscribe_token_hash, created_at, sent_at)
-     SELECT 'msg_b' || g, 'ws_bench', 'cmp_bench', 'con_b' || g, 'e1', 'acc_bench', 'c' || g || '@example.org', 'Hi', 'sent', 'ses-b' || g,
-            md5(g::text), now(), now()
-     FROM generate_series(1, $1) g`,
-    [emails],
-  );
+  await sentMessages("b", "e1", emails);
   await db.pool.query("ANALYZE");
 
   const sent = (g: number): Records.SentEmail => ({
@@ -74,14 +77,7 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
 
   // Warm-up events for emails outside the measured ones (JIT, plans, caches), not counted.
   const warm = 1000;
-  await db.pool.query(
-    `INSERT INTO message (id, workspace_id, campaign_id, contact_id, node_id, email_account_id, to_email, subject, status, ses_message_id,
-                          unsubscribe_token_hash, created_at, sent_at)
-     SELECT 'msg_w' || g, 'ws_bench', 'cmp_bench', 'con_b' || g, 'warm', 'acc_bench', 'c' || g || '@example.org', 'Hi', 'sent', 'ses-w' || g,
-            md5('w' || g), now(), now()
-     FROM generate_series(1, $1) g`,
-    [warm],
-  );
+  await sentMessages("w", "warm", warm);
   const warmBodies = Array.from({ length: warm }, (_, i) =>
     signer.notification(
       Records.sesRecord(
@@ -188,14 +184,7 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
 
   // As a Lambda near Neon sees it: Neon's driver over a WebSocket proxy adding 2 ms each way,
   // deliveries of emails not yet delivered (the full path: event, milestone, counters).
-  await db.pool.query(
-    `INSERT INTO message (id, workspace_id, campaign_id, contact_id, node_id, email_account_id, to_email, subject, status, ses_message_id,
-                          unsubscribe_token_hash, created_at, sent_at)
-     SELECT 'msg_n' || g, 'ws_bench', 'cmp_bench', 'con_b' || g, 'e2', 'acc_bench', 'c' || g || '@example.org', 'Hi', 'sent', 'ses-n' || g,
-            md5('n' || g), now(), now()
-     FROM generate_series(1, $1) g`,
-    [emails],
-  );
+  await sentMessages("n", "e2", emails);
   const proxy = await startWsProxy({ latencyMs: 2 });
   const neon = createNeonDatabase(db.url, { wsProxy: proxy.address, webSocketConstructor: ws, max: 20 });
   Database.install(neon);
