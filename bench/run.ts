@@ -5,6 +5,7 @@ import { engineThroughput, tickMillion } from "./entries/engine";
 import { outboundDeliveries, outboundIngestionCost } from "./entries/outbound-webhooks";
 import { statsBench } from "./entries/stats";
 import { webhookIngestion } from "./entries/webhooks";
+import { writeRoundTrips } from "./entries/writes";
 import { type BenchResult, print } from "./lib";
 
 /**
@@ -25,6 +26,7 @@ const ENTRIES: Record<string, () => Promise<BenchResult[]>> = {
   "webhooks.outbound-deliveries-per-second": outboundDeliveries,
   "webhooks.outbound-ses-ingestion-cost": outboundIngestionCost,
   stats: statsBench,
+  writes: writeRoundTrips,
 };
 
 process.env.LOG_LEVEL ??= "silent";

@@ -45,7 +45,7 @@ export async function apiReads(): Promise<BenchResult[]> {
   EmailAccount.Identity.install(EmailAccount.Identity.alwaysVerified);
   const ws = await Workspace.create("Bench");
   const { key } = await Auth.createKey({ workspaceId: ws.id, name: "bench", rateLimit: 100_000_000 });
-  const { contact, campaign, account } = await Actor.asWorkspace(ws.id, async () => {
+  const { contact, campaign } = await Actor.asWorkspace(ws.id, async () => {
     const account = await EmailAccount.create({ email: "bench@example.com", name: "Bench" });
     const contact = await Contact.create({ email: "bench@example.org", firstName: "Bench", customFields: { sector: "Fintech" } });
     for (let i = 0; i < 2000; i++) await Contact.create({ email: `filler${i}@example.org` });
@@ -54,13 +54,12 @@ export async function apiReads(): Promise<BenchResult[]> {
       const created = await Campaign.create({ name: `Campaign ${i}`, emailAccountId: account.id, workflow: WORKFLOW as never });
       if (i === 100) campaign = created;
     }
-    return { contact, campaign: campaign!, account };
+    return { contact, campaign: campaign! };
   });
   await db.pool.query("ANALYZE");
   const headers = { authorization: `Bearer ${key}` };
   const paths = { campaign: `/v1/campaigns/${campaign.id}`, contact: `/v1/contacts/${contact.id}` };
   const roundTrips = await countRoundTrips({ ...paths, stats: `${paths.campaign}/stats`, list: "/v1/campaigns?perPage=20" }, headers);
-  const writeTrips = await countWriteRoundTrips(headers, account.id);
   await db.close();
 
   const env = { BENCH_DATABASE_URL: db.url };
@@ -115,14 +114,6 @@ export async function apiReads(): Promise<BenchResult[]> {
       ...roundTrips,
     },
     {
-      name: "api.write-round-trips",
-      value: Math.max(...Object.values(writeTrips)),
-      unit: "round trips per request (most of the writes below)",
-      target: "reported: the statements of each write's transaction (BEGIN and COMMIT included) plus one for the key",
-      pass: true,
-      ...writeTrips,
-    },
-    {
       name: "api.get-campaign.neon-2ms",
       value: remote.app.p50,
       unit: "ms (p50, one connection)",
@@ -150,27 +141,6 @@ async function countRoundTrips(paths: Record<string, string>, headers: Record<st
     }
     counted[name] = round((Database.roundTrips() - before) / 200, 3);
   }
-  return counted;
-}
-
-/** Round trips of one request of each common write, counted by the driver (in-process). */
-async function countWriteRoundTrips(headers: Record<string, string>, emailAccountId: string): Promise<Record<string, number>> {
-  const app = createApp();
-  const json = { ...headers, "content-type": "application/json" };
-  const counted: Record<string, number> = {};
-  const call = async (name: string, method: string, path: string, body: unknown) => {
-    await app.request("/v1/groups", { headers }); // opens the key's rate-limit minute
-    const before = Database.roundTrips();
-    const res = await app.request(path, { method, headers: json, body: JSON.stringify(body) });
-    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status}`);
-    counted[name] = Database.roundTrips() - before;
-    return ((await res.json()) as { data: { id: string } }).data;
-  };
-  const contact = await call("createContact", "POST", "/v1/contacts", { email: "writes@example.org", firstName: "W" });
-  await call("updateContact", "PUT", `/v1/contacts/${contact.id}`, { firstName: "X" });
-  const campaign = await call("createCampaign", "POST", "/v1/campaigns", { name: "Writes", emailAccountId });
-  await call("updateCampaign", "PUT", `/v1/campaigns/${campaign.id}`, { name: "Writes 2" });
-  await call("addCampaignContacts", "POST", `/v1/campaigns/${campaign.id}/contacts`, { contactIds: [contact.id] });
   return counted;
 }
 
