@@ -28,3 +28,23 @@ export function workspaceId(): string {
 }
 
 export const asWorkspace = <T>(workspaceId: string, fn: () => T): T => provide({ type: "workspace", workspaceId }, fn);
+
+/**
+ * A workspace actor known only once its API key has been checked, by the request's first
+ * statement (a write's key rides on its transaction's BEGIN: api/middleware/auth.ts). Reading
+ * its workspace earlier is a bug in the route's code, not the caller's: it throws.
+ */
+export function awaitingKey(): { actor: Actor; resolve(workspaceId: string, keyId: string): void } {
+  let known: { workspaceId: string; keyId: string } | undefined;
+  const actor = {
+    type: "workspace" as const,
+    get workspaceId(): string {
+      if (!known) throw new Error("The workspace was read before the request's API key was checked (read it inside the transaction)");
+      return known.workspaceId;
+    },
+    get keyId(): string | undefined {
+      return known?.keyId;
+    },
+  };
+  return { actor, resolve: (workspaceId, keyId) => (known = { workspaceId, keyId }) };
+}

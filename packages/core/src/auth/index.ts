@@ -151,8 +151,37 @@ export async function authenticate(key: string): Promise<Authenticated | undefin
   return row && counted(row.key);
 }
 
+/**
+ * `authenticate`'s statement with the key's hash inlined (a hex digest: nothing to quote), for a
+ * query that takes no parameters: it rides on a write's BEGIN (Database.Opening). Unprepared,
+ * PostgreSQL plans it each time (tens of microseconds, against a round trip saved).
+ */
+export function authenticationText(key: string): string | undefined {
+  if (!KEY_PATTERN.test(key)) return undefined;
+  return `SELECT ${KEY_TEXT} FROM api_key WHERE token_hash = '${hashKey(key)}' AND revoked_at IS NULL`;
+}
+
+/**
+ * What the rows of `authenticationText`'s statement say: undefined for an unknown or revoked
+ * key, else the authentication and, when this request opens a new minute, the roll of the key's
+ * window (`authenticate` makes it at once; a write makes it once its transaction is over, so the
+ * key's row is not locked for the transaction's length).
+ */
+export function authenticationOf(rows: Record<string, unknown>[]): { auth: Authenticated; roll?: () => Promise<void> } | undefined {
+  const key = rows[0]?.key;
+  if (typeof key !== "string") return undefined;
+  const { auth, roll } = decode(key);
+  return { auth, roll: roll && (() => roll().then(() => undefined)) };
+}
+
 /** The rate-limit decision for a key just read (`KEY_TEXT`), rolling its window first when due. */
 function counted(key: string): Authenticated | Promise<Authenticated> {
+  const { auth, roll } = decode(key);
+  return roll ? roll().then(() => auth) : auth;
+}
+
+/** The authentication a key's row (`KEY_TEXT`) gives, and the roll of its window when due. */
+function decode(key: string): { auth: Authenticated; roll?: () => Promise<unknown> } {
   const [id, workspaceId, rateLimit, n, windowStart, windowSeq, prevWindowSeq, now] = key.split(" ") as [string, ...string[]];
   const nowMs = Number(now);
   const window = Math.floor(nowMs / 1000 / WINDOW_SECONDS) * WINDOW_SECONDS;
@@ -166,11 +195,12 @@ function counted(key: string): Authenticated | Promise<Authenticated> {
     workspaceId: workspaceId!,
     rateLimit: decide({ limit: Number(rateLimit), count: counted.count, prevCount: counted.prevCount, windowStart: window, nowMs }),
   };
-  if (!counted.roll) return authenticated;
   const roll = counted.roll;
-  return Database.prepared("fluenzr_roll_window", ROLL, [id, roll.windowStart, roll.windowSeq, roll.prevWindowSeq]).then(
-    () => authenticated,
-  );
+  if (!roll) return { auth: authenticated };
+  return {
+    auth: authenticated,
+    roll: () => Database.prepared("fluenzr_roll_window", ROLL, [id, roll.windowStart, roll.windowSeq, roll.prevWindowSeq]),
+  };
 }
 
 const AUTH_PREFIX = "auth.";

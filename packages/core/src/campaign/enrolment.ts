@@ -90,8 +90,8 @@ function assertEnrolling(row: Row) {
 }
 
 export const add = fnFor(addContactsSchema, async (campaignId: string, body): Promise<AddResult> => {
-  const workspaceId = Actor.workspaceId();
   return Database.transaction(async () => {
+    const workspaceId = Actor.workspaceId();
     const row = await lock(campaignId);
     assertEnrolling(row);
     const now = Clock.now();

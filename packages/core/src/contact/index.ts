@@ -101,8 +101,8 @@ async function addMemberships(workspaceId: string, contactIds: string[], groupId
 }
 
 export const create = fn(Schema.createSchema, (input): Promise<Contact> => {
-  const workspaceId = Actor.workspaceId();
   return Database.transaction(async () => {
+    const workspaceId = Actor.workspaceId();
     await Group.assertExist(input.groupIds ?? []);
     const id = createId("contact");
     const status = await statusOnArrival(workspaceId, input.email, input.status);

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { DatabaseHandle, Db, DriverKind } from ".";
+import { beginRider, type DatabaseHandle, type Db, type DriverKind } from ".";
 
 /**
  * Where the drizzle-kit migrations are: `MIGRATIONS_DIR` when set (the migration Lambda copies
@@ -30,12 +30,23 @@ export function poolHandle<P extends Pool>(
   migrate: (db: any, config: { migrationsFolder: string }) => Promise<void>,
 ): DatabaseHandle & { pool: P } {
   // Every statement a client sends is a round trip to the server (BEGIN and COMMIT included).
+  // A BEGIN with a statement riding on it (Database.BeginRider) sends both in one simple-protocol
+  // query, one round trip, and keeps the second's rows for the transaction.
   let roundTrips = 0;
   pool.on("connect", (client) => {
     const query = client.query;
     client.query = function (this: unknown, ...args: any[]) {
       roundTrips++;
-      return query.apply(this, args);
+      const rider = beginRider();
+      const begin = rider && beginText(args);
+      if (!begin) return query.apply(this, args);
+      rider.taken = true;
+      return (query.call(this, `${begin}; ${rider.text}`) as Promise<Array<{ rows: Record<string, unknown>[] }>>).then(
+        ([began, ridden]) => {
+          rider.rows = ridden!.rows;
+          return began;
+        },
+      );
     };
   });
   return {
@@ -47,4 +58,13 @@ export function poolHandle<P extends Pool>(
     migrate: (folder = migrationsFolder()) => migrate(drizzle({ client: pool }), { migrationsFolder: folder }),
     close: () => pool.end(),
   };
+}
+
+/** The text of a BEGIN statement with no parameters (as drizzle sends it: `begin`, maybe with an isolation level), else undefined. */
+function beginText(args: any[]): string | undefined {
+  const [query, values] = args;
+  const text: unknown = typeof query === "string" ? query : query?.text;
+  if (typeof text !== "string" || !/^begin\b/i.test(text) || query?.name || (Array.isArray(values) && values.length)) return undefined;
+  if (typeof args[args.length - 1] === "function") return undefined;
+  return text;
 }

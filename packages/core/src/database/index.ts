@@ -54,10 +54,105 @@ export function isInstalled(): boolean {
   return handle !== undefined;
 }
 
-/** Run `cb` with the current transaction if there is one, else with the pool. */
+/**
+ * Run `cb` with the current transaction if there is one, else with the pool (after the
+ * context's opening statement, if it has one that has not run).
+ */
 export function use<T>(cb: (db: Executor) => Promise<T>): Promise<T> {
   const ctx = context.getStore();
-  return cb(ctx ? ctx.tx : current().db);
+  if (ctx) return cb(ctx.tx);
+  const opening = opened();
+  return opening ? opening.then(() => cb(current().db)) : cb(current().db);
+}
+
+/**
+ * A statement that must run before anything else a context sends: the API key's check on a
+ * write (api/middleware/auth.ts). It rides on the BEGIN of the context's first transaction, in
+ * the same round trip: `BEGIN; <text>` as one simple-protocol query (node-postgres and Neon's
+ * driver send one statement per round trip otherwise), so `text` has its values inlined. A
+ * statement sent outside a transaction before that first waits for it to run alone.
+ */
+export interface Opening {
+  /** The statement, with no parameters (its values inlined and quoted by its author). */
+  text: string;
+  /** Its rows, once. Throw to refuse: the transaction rolls back and the error is the context's. */
+  accept(rows: Record<string, unknown>[]): void;
+  /** Run it alone (the context's first statement is not a transaction's BEGIN), then `accept` as above. */
+  alone(): Promise<void>;
+}
+
+interface OpeningState {
+  opening: Opening;
+  /** Settles once it ran and was accepted (rejects with its refusal). */
+  done?: Promise<void>;
+}
+
+const openings = new AsyncLocalStorage<OpeningState>();
+
+/** Run `fn` with `opening` sent before anything it sends (see `Opening`). */
+export function withOpening<T>(opening: Opening, fn: () => T): T {
+  return openings.run({ opening }, fn);
+}
+
+/**
+ * Make sure the context's opening statement ran (alone, if no transaction carried it yet):
+ * undefined when there is none, else a promise that rejects with its refusal.
+ */
+export function opened(): Promise<void> | undefined {
+  const state = openings.getStore();
+  if (!state) return undefined;
+  // Outside the opening's context: its own statements must not wait for it.
+  state.done ??= openings.exit(() => state.opening.alone());
+  return state.done;
+}
+
+/** The context's opening, claimed for a transaction about to BEGIN (undefined when there is none left). */
+function claimOpening(): { rider: BeginRider; accept(rows: Record<string, unknown>[]): void; fail(error: unknown): void } | undefined {
+  const state = openings.getStore();
+  if (!state || state.done) return undefined;
+  let settle!: (error?: unknown) => void;
+  state.done = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error === undefined ? resolve() : reject(error));
+  });
+  state.done.catch(() => {}); // the transaction's caller gets the refusal; a later statement too, when it asks
+  let settled = false;
+  return {
+    rider: { text: state.opening.text },
+    accept(rows) {
+      settled = true;
+      try {
+        state.opening.accept(rows);
+        settle();
+      } catch (error) {
+        settle(error);
+        throw error;
+      }
+    },
+    fail(error) {
+      if (!settled) settle(error);
+    },
+  };
+}
+
+/**
+ * A statement for the driver to send with the next BEGIN of this context, in the same round trip
+ * (poolHandle in database/driver.ts); a driver that does not sets no `rows`, and the statement
+ * is then the transaction's first.
+ */
+export interface BeginRider {
+  text: string;
+  /** Taken by a BEGIN: later ones leave it. */
+  taken?: boolean;
+  /** Its rows, when it rode on BEGIN. */
+  rows?: Record<string, unknown>[];
+}
+
+const riders = new AsyncLocalStorage<BeginRider>();
+
+/** The statement to send with this context's next BEGIN, if any (for drivers). */
+export function beginRider(): BeginRider | undefined {
+  const rider = riders.getStore();
+  return rider && !rider.taken ? rider : undefined;
 }
 
 /** Is a transaction open in this async context? (Tests check that no SES/Scheduler/SQS call runs in one.) */
@@ -76,11 +171,24 @@ export async function transaction<T>(cb: (tx: Tx) => Promise<T>, options?: { iso
   if (outer) return cb(outer.tx);
   for (let attempt = 1; ; attempt++) {
     const effects: TxContext["effects"] = [];
+    // The context's opening statement, when it has not run: on this BEGIN, else first in the transaction.
+    const opening = claimOpening();
     try {
-      const result = await current().db.transaction((tx) => context.run({ tx, effects }, () => cb(tx)), options);
+      const run = (tx: Tx) =>
+        context.run({ tx, effects }, async () => {
+          if (opening) {
+            const { rider } = opening;
+            opening.accept(rider.rows ?? ((await tx.execute(sql.raw(rider.text))) as unknown as { rows: Record<string, unknown>[] }).rows);
+          }
+          return cb(tx);
+        });
+      const result = opening
+        ? await riders.run(opening.rider, () => current().db.transaction(run, options))
+        : await current().db.transaction(run, options);
       await runEffects(effects);
       return result;
     } catch (error) {
+      opening?.fail(error);
       // A deadlock or serialization failure aborted the whole transaction: run it again.
       if (attempt < 3 && isRetryable(error)) continue;
       throw error;
@@ -140,7 +248,8 @@ export function reuse<Q>(db: Executor, name: string, build: (db: Executor) => Q)
 /** Run a named prepared statement (see DatabaseHandle.prepared); never inside a transaction. */
 export function prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]> {
   if (context.getStore()) throw new Error(`prepared statement ${name} cannot join a transaction`);
-  return current().prepared<T>(name, text, params);
+  const opening = opened();
+  return opening ? opening.then(() => current().prepared<T>(name, text, params)) : current().prepared<T>(name, text, params);
 }
 
 /** Raw SQL returning rows (every driver answers `{ rows }`). Cast types in SQL (`::int`). */

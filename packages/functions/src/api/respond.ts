@@ -65,6 +65,11 @@ export function applyHeaders(c: Context<ApiEnv>) {
   c.res = new Response(c.res.body, { status, statusText, headers });
 }
 
+/** Headers were set after this request's response was built: `applyHeaders` puts them on it. */
+export function reapplyHeaders(c: Context<ApiEnv>) {
+  c.set("jsonResponse", undefined as unknown as Response);
+}
+
 /** The success envelope of SPEC §1. */
 export const ok = <T>(c: Context<ApiEnv>, data: T, status: 200 | 201 = 200) => json(c, { success: true as const, data }, status);
 

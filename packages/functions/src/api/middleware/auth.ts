@@ -1,11 +1,13 @@
 import * as Actor from "@fluenzr/core/actor";
 import * as Auth from "@fluenzr/core/auth";
 import type { Scoped } from "@fluenzr/core/database";
+import * as Database from "@fluenzr/core/database";
+import { VisibleError } from "@fluenzr/core/error";
 import type { Context } from "hono";
 import type { MiddlewareHandler, Next } from "hono/types";
 import type { ApiEnv } from "../env";
 import { errorResponse } from "../errors";
-import { requestHeader, setHeader } from "../respond";
+import { reapplyHeaders, requestHeader, setHeader } from "../respond";
 
 /**
  * API key auth and the per-key rate limit, in one database round trip (Auth.authenticate). The
@@ -13,14 +15,17 @@ import { requestHeader, setHeader } from "../respond";
  *
  * The hot reads go further: a route that declares its read with `fused()` gets the key's row and
  * the resource in ONE statement (Auth.authenticateWith). This middleware sees such a route among
- * the request's matched handlers and leaves the authentication to it.
+ * the request's matched handlers and leaves the authentication to it. A write declared with
+ * `keyOnBegin` has its key checked by its first statement, on its transaction's BEGIN.
  */
 export const auth: MiddlewareHandler<ApiEnv> = (c, next) => {
   const key = bearer(c);
-  if (fusedRoute(c)) {
+  if (matched(c, FUSED)) {
     c.set("apiKey", key ?? "");
     return next();
   }
+  const text = key && matched(c, ON_BEGIN) ? Auth.authenticationText(key) : undefined;
+  if (text) return checkedOnBegin(c, key!, text, next);
   return authenticated(c, key, next);
 };
 
@@ -31,9 +36,57 @@ async function authenticated(c: Context<ApiEnv>, key: string | undefined, next: 
   await Actor.provide(actorOf(result!), next);
 }
 
-/** Does one of the request's matched handlers authenticate with its read (`fused`)? */
-function fusedRoute(c: Context<ApiEnv>): boolean {
-  for (const route of c.req.matchedRoutes) if (FUSED.has(route.handler)) return true;
+/**
+ * A write whose key rides on its transaction's BEGIN (`keyOnBegin`). The key's statement is the
+ * request's opening (Database.Opening): sent with the BEGIN of its first transaction, in the same
+ * round trip, or alone just before a statement sent outside a transaction. The workspace is
+ * known from then on (Actor.awaitingKey). A refused key throws out of that first statement: the
+ * transaction rolls back, nothing was written, and the answer is the 401 or 429 `admit` gives.
+ * A request that sent nothing (its body refused with 400 or 413) has its key checked after, and a
+ * refused key's answer replaces the other: 401 still comes first.
+ */
+async function checkedOnBegin(c: Context<ApiEnv>, key: string, text: string, next: Next): Promise<void> {
+  const { actor, resolve } = Actor.awaitingKey();
+  let checked = false;
+  let refusal: VisibleError | undefined;
+  let roll: (() => Promise<void>) | undefined;
+  const answer = (result: Auth.Authenticated | undefined) => {
+    checked = true;
+    refusal = refusalOf(c, result);
+    if (refusal) throw refusal;
+    resolve(result!.workspaceId, result!.keyId);
+  };
+  const opening: Database.Opening = {
+    text,
+    accept: (rows) => {
+      const found = Auth.authenticationOf(rows);
+      roll = found?.roll;
+      answer(found?.auth);
+    },
+    alone: async () => answer(await Auth.authenticate(key)),
+  };
+  await Database.withOpening(opening, () => Actor.provide(actor, next));
+  if (!checked) {
+    await opening.alone().catch(() => {}); // a refusal is in `refusal`
+    if (!refusal) reapplyHeaders(c); // the rate-limit headers, on the response already built
+  }
+  if (refusal) c.res = errorResponse(c, refusal.kind, refusal.message);
+  // The first request of a minute rolls the key's window, outside the write's transaction.
+  if (roll) await roll();
+}
+
+/**
+ * The request's workspace, once its key is checked: a middleware that needs it before the route's
+ * first statement (a `keyOnBegin` write's key is checked by that statement) has it checked now.
+ */
+export async function workspaceOf(c: Context<ApiEnv>): Promise<string> {
+  await Database.opened();
+  return c.get("workspaceId");
+}
+
+/** Does one of the request's matched handlers belong to this set (`fused` reads, `keyOnBegin` writes)? */
+function matched(c: Context<ApiEnv>, handlers: Set<unknown>): boolean {
+  for (const route of c.req.matchedRoutes) if (handlers.has(route.handler)) return true;
   return false;
 }
 
@@ -45,14 +98,23 @@ function bearer(c: Context<ApiEnv>): string | undefined {
 
 /** The 401 or 429 answer for this authentication, or undefined when the request may go on. */
 function admit(c: Context<ApiEnv>, result: Auth.Authenticated | undefined): Response | undefined {
-  if (!result) return errorResponse(c, "unauthorized", "Invalid or missing API key");
+  const refusal = refusalOf(c, result);
+  return refusal && errorResponse(c, refusal.kind, refusal.message);
+}
+
+/**
+ * Why this authentication refuses the request (401, 429), or undefined when it may go on. Sets the
+ * rate-limit headers of a known key, and the workspace and key of an admitted one.
+ */
+function refusalOf(c: Context<ApiEnv>, result: Auth.Authenticated | undefined): VisibleError | undefined {
+  if (!result) return new VisibleError("unauthorized", "Invalid or missing API key");
   const limit = result.rateLimit;
   setHeader(c, "x-ratelimit-limit", String(limit.limit));
   setHeader(c, "x-ratelimit-remaining", String(limit.remaining));
   setHeader(c, "x-ratelimit-reset", String(limit.reset));
   if (!limit.allowed) {
     setHeader(c, "retry-after", String(limit.retryAfter));
-    return errorResponse(c, "rate_limited", `Rate limit of ${limit.limit} requests per minute exceeded`);
+    return new VisibleError("rate_limited", `Rate limit of ${limit.limit} requests per minute exceeded`);
   }
   c.set("workspaceId", result.workspaceId);
   c.set("keyId", result.keyId);
@@ -62,6 +124,17 @@ function admit(c: Context<ApiEnv>, result: Auth.Authenticated | undefined): Resp
 const actorOf = (result: Auth.Authenticated): Actor.Actor => ({ type: "workspace", workspaceId: result.workspaceId, keyId: result.keyId });
 
 const FUSED = new Set<unknown>();
+const ON_BEGIN = new Set<unknown>();
+
+/**
+ * Declares a write whose key is checked by its first statement, on its transaction's BEGIN (see
+ * `checkedOnBegin`): the key costs no round trip of its own. Its code must read the workspace no
+ * earlier than that statement (inside its transaction, or in a `Database.use` callback); reading
+ * it before throws (Actor.awaitingKey), which the route's tests show. A middleware that needs the
+ * workspace first asks `workspaceOf`.
+ */
+export const keyOnBegin: MiddlewareHandler<ApiEnv> = (_c, next) => next();
+ON_BEGIN.add(keyOnBegin);
 
 export interface Fused<T> {
   /** The route's middleware: authenticates and reads in one statement. */

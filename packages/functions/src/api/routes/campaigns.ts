@@ -4,7 +4,7 @@ import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { BRANCHING_WORKFLOW, EXAMPLES } from "../examples";
 import { found, pathId } from "../ids";
-import { fused } from "../middleware/auth";
+import { fused, keyOnBegin } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
 import { body, creates, doc, operations, pageOf, parseQuery, query } from "../openapi";
 import { ok, okPage } from "../respond";
@@ -116,11 +116,11 @@ export const campaigns = new Hono<ApiEnv>()
     ok(c, await Campaign.create(c.req.valid("json")), 201),
   )
   .get("/:id", op.getCampaign, campaignRead.middleware, (c) => ok(c, found(campaignRead.value(c), "campaign", c)))
-  .put("/:id", op.updateCampaign, body(Campaign.Schema.updateSchema), async (c) =>
+  .put("/:id", op.updateCampaign, keyOnBegin, body(Campaign.Schema.updateSchema), async (c) =>
     ok(c, await Campaign.update(campaignId(c), c.req.valid("json"))),
   )
   .delete("/:id", op.deleteCampaign, async (c) => ok(c, await Campaign.remove(campaignId(c))))
-  .post("/:id/contacts", op.addCampaignContacts, idempotent, body(Campaign.Schema.addContactsSchema), async (c) =>
+  .post("/:id/contacts", op.addCampaignContacts, keyOnBegin, idempotent, body(Campaign.Schema.addContactsSchema), async (c) =>
     ok(c, await Campaign.Enrolment.add(campaignId(c), c.req.valid("json"))),
   )
   .delete("/:id/contacts", op.removeCampaignContacts, body(Campaign.Schema.removeContactsSchema), async (c) =>

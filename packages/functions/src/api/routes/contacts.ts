@@ -3,7 +3,7 @@ import * as Privacy from "@fluenzr/core/privacy";
 import { type Context, Hono } from "hono";
 import type { ApiEnv } from "../env";
 import { found, pathId } from "../ids";
-import { fused } from "../middleware/auth";
+import { fused, keyOnBegin } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
 import { body, creates, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
@@ -105,7 +105,7 @@ const contactRead = fused((c) => Contact.byId(contactId(c)));
 
 export const contacts = new Hono<ApiEnv>()
   .get("/", op.listContacts, query(Contact.Schema.listQuery), async (c) => okPage(c, await Contact.list(c.req.valid("query"))))
-  .post("/", op.createContact, idempotent, body(Contact.Schema.createSchema), async (c) =>
+  .post("/", op.createContact, keyOnBegin, idempotent, body(Contact.Schema.createSchema), async (c) =>
     ok(c, await Contact.create(c.req.valid("json")), 201),
   )
   .post("/bulk", op.importContacts, idempotent, body(Contact.Schema.bulkSchema), async (c) =>
@@ -113,7 +113,7 @@ export const contacts = new Hono<ApiEnv>()
   )
   .post("/search", op.searchContacts, body(Contact.Schema.searchSchema), async (c) => okPage(c, await Contact.search(c.req.valid("json"))))
   .get("/:id", op.getContact, contactRead.middleware, (c) => ok(c, found(contactRead.value(c), "contact", c)))
-  .put("/:id", op.updateContact, body(Contact.Schema.updateSchema), async (c) =>
+  .put("/:id", op.updateContact, keyOnBegin, body(Contact.Schema.updateSchema), async (c) =>
     ok(c, await Contact.update(contactId(c), c.req.valid("json"))),
   )
   .delete("/:id", op.deleteContact, query(Privacy.eraseQuery), async (c) => {
