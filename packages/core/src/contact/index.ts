@@ -217,10 +217,10 @@ async function updateParsed(id: string, patch: v.InferOutput<typeof Schema.updat
 }
 
 export async function remove(id: string): Promise<{ id: string; deleted: true }> {
-  const workspaceId = Actor.workspaceId();
   // Its enrolments go with it (the foreign key cascades); each campaign's `totalContacts` is
   // lowered in the same statement (a data-modifying CTE always runs), so `start` sees a campaign left with no contact (SPEC §2: 409).
   return Database.transaction(async () => {
+    const workspaceId = Actor.workspaceId();
     const [row] = await Database.rows<{ id: string; email: string }>(sql`
     WITH enrolled AS (
       DELETE FROM campaign_contact WHERE workspace_id = ${workspaceId} AND contact_id = ${id} RETURNING campaign_id
@@ -439,8 +439,8 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
 });
 
 export const addToGroups = fnFor(Schema.groupIdsBody, async (id: string, { groupIds }): Promise<Contact> => {
-  const workspaceId = Actor.workspaceId();
   return Database.transaction(async () => {
+    const workspaceId = Actor.workspaceId();
     await mustExist(id);
     await Group.assertExist(groupIds);
     await addMemberships(workspaceId, [id], groupIds);

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { and, type Column, eq, getTableColumns, inArray, is, Param, Placeholder, type SQL, sql, type Table } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import * as Actor from "../actor";
-import { array, inTransaction, prepared, rows } from "./index";
+import { array, inTransaction, opened, prepared, rows } from "./index";
 
 /**
  * Raw SQL whose rows are typed by the schema, not by hand. `pick(table, keys, alias)` renders
@@ -185,6 +185,9 @@ export const placeholder = (name: string) => sql.placeholder(name) as unknown as
 
 /** Run a scoped read in the actor's workspace: a named prepared statement outside transactions. */
 export async function read<T>(scoped: Scoped<T>): Promise<T> {
+  // A write whose key is checked by its first statement knows its workspace after it.
+  const opening = inTransaction() ? undefined : opened();
+  if (opening) await opening;
   const workspaceId = Actor.workspaceId();
   if (inTransaction()) {
     // Inside a transaction, a plain statement on its connection (named ones stay outside).

@@ -119,7 +119,7 @@ export const campaigns = new Hono<ApiEnv>()
   .put("/:id", op.updateCampaign, keyOnBegin, body(Campaign.Schema.updateSchema), async (c) =>
     ok(c, await Campaign.update(campaignId(c), c.req.valid("json"))),
   )
-  .delete("/:id", op.deleteCampaign, async (c) => ok(c, await Campaign.remove(campaignId(c))))
+  .delete("/:id", op.deleteCampaign, keyOnBegin, async (c) => ok(c, await Campaign.remove(campaignId(c))))
   .post("/:id/contacts", op.addCampaignContacts, keyOnBegin, idempotent, body(Campaign.Schema.addContactsSchema), async (c) =>
     ok(c, await Campaign.Enrolment.add(campaignId(c), c.req.valid("json"))),
   )
@@ -148,6 +148,7 @@ for (const action of Object.keys(CONTROL) as Campaign.Action[]) {
         409: "The campaign's status does not allow it (`details` says why; for start: account not verified, invalid workflow, no contact).",
       },
     }),
+    keyOnBegin,
     idempotent,
     async (c) => ok(c, await Campaign.transition(campaignId(c), action)),
   );

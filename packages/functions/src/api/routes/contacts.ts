@@ -116,12 +116,12 @@ export const contacts = new Hono<ApiEnv>()
   .put("/:id", op.updateContact, keyOnBegin, body(Contact.Schema.updateSchema), async (c) =>
     ok(c, await Contact.update(contactId(c), c.req.valid("json"))),
   )
-  .delete("/:id", op.deleteContact, query(Privacy.eraseQuery), async (c) => {
+  .delete("/:id", op.deleteContact, keyOnBegin, query(Privacy.eraseQuery), async (c) => {
     const id = contactId(c);
     return ok(c, c.req.valid("query").erase === "true" ? await Privacy.erase(id) : await Contact.remove(id));
   })
   .get("/:id/export", op.exportContact, async (c) => ok(c, await Privacy.exportContact(contactId(c))))
-  .post("/:id/groups", op.addContactGroups, body(Contact.Schema.groupIdsBody), async (c) =>
+  .post("/:id/groups", op.addContactGroups, keyOnBegin, body(Contact.Schema.groupIdsBody), async (c) =>
     ok(c, await Contact.addToGroups(contactId(c), c.req.valid("json"))),
   )
   .delete("/:id/groups", op.removeContactGroups, body(Contact.Schema.groupIdsBody), async (c) =>
