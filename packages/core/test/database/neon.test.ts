@@ -50,6 +50,26 @@ describe.skipIf(!onServer)("Neon serverless driver", () => {
     expect(inside).toBe(1);
   });
 
+  it("sends a context's opening statement with BEGIN in one message, and once even when BEGIN meets a dead connection", async () => {
+    const seen: unknown[] = [];
+    const opening: Database.Opening = {
+      text: "SELECT 'opened' AS said",
+      accept: (rows) => seen.push(rows),
+      alone: () => Promise.reject(new Error("not alone")),
+    };
+    const before = neon.roundTrips();
+    await Database.withOpening(opening, () => Database.transaction(() => Database.rows(sql`SELECT 1`)));
+    expect([seen, neon.roundTrips() - before]).toEqual([[[{ said: "opened" }]], 3]);
+    // Dead idle connections: BEGIN and its opening are sent again on a live one, accepted once.
+    await Promise.all([1, 2, 3].map(() => Database.rows(sql`SELECT pg_sleep(0.05)`)));
+    expect(proxy.killOpenConnections()).toBeGreaterThan(0);
+    seen.length = 0;
+    const inside = await Database.withOpening(opening, () =>
+      Database.transaction(async () => (await Database.rows<{ n: number }>(sql`SELECT 1 AS n`))[0]!.n),
+    );
+    expect([inside, seen]).toEqual([1, [[{ said: "opened" }]]]);
+  });
+
   it("does not retry a statement that failed for its own reasons", async () => {
     await expect(Database.rows(sql`SELECT * FROM no_such_table`)).rejects.toThrow(/no_such_table/);
   });
