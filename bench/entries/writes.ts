@@ -20,20 +20,39 @@ type Call = (method: string, path: string, body: unknown) => Promise<{ id: strin
  * Each is called once per measurement, in this order: later ones use what earlier ones made.
  */
 function writes(emailAccountId: string) {
-  const made = { contact: "", campaign: "" };
+  const made = { contact: "", campaign: "", group: "" };
   return {
     createContact: async (call: Call, i: number) => {
       made.contact = (await call("POST", "/v1/contacts", { email: `writes${i}@example.org`, firstName: "W" })).id;
     },
     updateContact: (call: Call) => call("PUT", `/v1/contacts/${made.contact}`, { firstName: "X" }),
     addContactTags: (call: Call) => call("POST", `/v1/contacts/${made.contact}/tags`, { tags: ["bench"] }),
+    createGroup: async (call: Call, i: number) => {
+      made.group = (await call("POST", "/v1/groups", { name: `Writes ${i}` })).id;
+    },
+    addContactGroups: (call: Call) => call("POST", `/v1/contacts/${made.contact}/groups`, { groupIds: [made.group] }),
     createCampaign: async (call: Call, i: number) => {
-      made.campaign = (await call("POST", "/v1/campaigns", { name: `Writes ${i}`, emailAccountId })).id;
+      made.campaign = (await call("POST", "/v1/campaigns", { name: `Writes ${i}`, emailAccountId, workflow: WORKFLOW })).id;
     },
     updateCampaign: (call: Call) => call("PUT", `/v1/campaigns/${made.campaign}`, { name: "Writes 2" }),
     addCampaignContacts: (call: Call) => call("POST", `/v1/campaigns/${made.campaign}/contacts`, { contactIds: [made.contact] }),
+    startCampaign: (call: Call) => call("POST", `/v1/campaigns/${made.campaign}/start`, undefined),
+    pauseCampaign: (call: Call) => call("POST", `/v1/campaigns/${made.campaign}/pause`, undefined),
+    deleteContact: (call: Call) => call("DELETE", `/v1/contacts/${made.contact}`, undefined),
   };
 }
+
+const WORKFLOW = {
+  nodes: [
+    { id: "s", type: "start" },
+    { id: "e1", type: "email", data: { subject: "Hello {{firstName}}", body: "Hello {{firstName}}." } },
+    { id: "end", type: "end" },
+  ],
+  edges: [
+    { from: "s", to: "e1" },
+    { from: "e1", to: "end" },
+  ],
+};
 
 /**
  * Round trips and latency of the common writes through the whole app, in process. Round trips
@@ -55,7 +74,7 @@ export async function writeRoundTrips(): Promise<BenchResult[]> {
   const app = createApp();
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
   const call: Call = async (method, path, body) => {
-    const res = await app.request(path, { method, headers, body: JSON.stringify(body) });
+    const res = await app.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return ((await res.json()) as { data: { id: string } }).data;
   };
