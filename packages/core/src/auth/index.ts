@@ -170,8 +170,7 @@ export function authenticationText(key: string): string | undefined {
 export function authenticationOf(rows: Record<string, unknown>[]): { auth: Authenticated; roll?: () => Promise<void> } | undefined {
   const key = rows[0]?.key;
   if (typeof key !== "string") return undefined;
-  const { auth, roll } = decode(key);
-  return { auth, roll: roll && (() => roll().then(() => undefined)) };
+  return decode(key);
 }
 
 /** The rate-limit decision for a key just read (`KEY_TEXT`), rolling its window first when due. */
@@ -181,7 +180,7 @@ function counted(key: string): Authenticated | Promise<Authenticated> {
 }
 
 /** The authentication a key's row (`KEY_TEXT`) gives, and the roll of its window when due. */
-function decode(key: string): { auth: Authenticated; roll?: () => Promise<unknown> } {
+function decode(key: string): { auth: Authenticated; roll?: () => Promise<void> } {
   const [id, workspaceId, rateLimit, n, windowStart, windowSeq, prevWindowSeq, now] = key.split(" ") as [string, ...string[]];
   const nowMs = Number(now);
   const window = Math.floor(nowMs / 1000 / WINDOW_SECONDS) * WINDOW_SECONDS;
@@ -199,7 +198,9 @@ function decode(key: string): { auth: Authenticated; roll?: () => Promise<unknow
   if (!roll) return { auth: authenticated };
   return {
     auth: authenticated,
-    roll: () => Database.prepared("fluenzr_roll_window", ROLL, [id, roll.windowStart, roll.windowSeq, roll.prevWindowSeq]),
+    roll: async () => {
+      await Database.prepared("fluenzr_roll_window", ROLL, [id, roll.windowStart, roll.windowSeq, roll.prevWindowSeq]);
+    },
   };
 }
 

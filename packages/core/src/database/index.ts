@@ -107,7 +107,7 @@ export function opened(): Promise<void> | undefined {
 }
 
 /** The context's opening, claimed for a transaction about to BEGIN (undefined when there is none left). */
-function claimOpening(): { rider: BeginRider; accept(rows: Record<string, unknown>[]): void; fail(error: unknown): void } | undefined {
+function claimOpening(): { rider: BeginRider; accept(rows: Record<string, unknown>[]): void; fail(error: unknown): boolean } | undefined {
   const state = openings.getStore();
   if (!state || state.done) return undefined;
   let settle!: (error?: unknown) => void;
@@ -129,7 +129,9 @@ function claimOpening(): { rider: BeginRider; accept(rows: Record<string, unknow
       }
     },
     fail(error) {
-      if (!settled) settle(error);
+      if (settled) return false;
+      settle(error);
+      return true;
     },
   };
 }
@@ -188,7 +190,8 @@ export async function transaction<T>(cb: (tx: Tx) => Promise<T>, options?: { iso
       await runEffects(effects);
       return result;
     } catch (error) {
-      opening?.fail(error);
+      // The opening did not run: nothing may run after it (its refusal, or the failure, is the context's).
+      if (opening?.fail(error)) throw error;
       // A deadlock or serialization failure aborted the whole transaction: run it again.
       if (attempt < 3 && isRetryable(error)) continue;
       throw error;

@@ -108,9 +108,9 @@ const EVENT = pick(eventTable, ["id", "type", "campaignId", "messageId", "occurr
 
 /** Everything held about the contact (GDPR art. 15). */
 export async function exportContact(contactId: string): Promise<ContactExport> {
+  const workspaceId = Actor.workspaceId();
   const contact = await Contact.fromID(contactId);
   if (!contact) throw notFound("Contact", contactId);
-  const workspaceId = Actor.workspaceId();
   const [campaigns, emails, events, suppressions] = await Promise.all([
     Database.rows<Record<string, unknown>>(
       sql`SELECT ${ENROLMENT.list}, ${ENROLLED_IN.list} FROM campaign_contact cc JOIN campaign c ON c.id = cc.campaign_id

@@ -3,6 +3,7 @@ import * as Auth from "@fluenzr/core/auth";
 import type { Scoped } from "@fluenzr/core/database";
 import * as Database from "@fluenzr/core/database";
 import { VisibleError } from "@fluenzr/core/error";
+import * as Log from "@fluenzr/core/log";
 import type { Context } from "hono";
 import type { MiddlewareHandler, Next } from "hono/types";
 import type { ApiEnv } from "../env";
@@ -71,8 +72,9 @@ async function checkedOnBegin(c: Context<ApiEnv>, key: string, text: string, nex
     if (!refusal) reapplyHeaders(c); // the rate-limit headers, on the response already built
   }
   if (refusal) c.res = errorResponse(c, refusal.kind, refusal.message);
-  // The first request of a minute rolls the key's window, outside the write's transaction.
-  if (roll) await roll();
+  // The first request of a minute rolls the key's window, outside the write's transaction. The
+  // write is done: a failed roll is only logged (the next request of the minute rolls it).
+  if (roll) await roll().catch((error: unknown) => Log.warn("rate-limit window roll failed", { requestId: c.get("requestId"), error }));
 }
 
 /**
