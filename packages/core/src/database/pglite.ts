@@ -2,6 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { drizzle } from "drizzle-orm/pglite";
 import { migrate } from "drizzle-orm/pglite/migrator";
 import type { DatabaseHandle, Db } from ".";
+import { executeText, prepareText } from "./batch";
 import { migrationsFolder } from "./driver";
 
 export interface PgliteOptions {
@@ -25,12 +26,23 @@ export async function createPgliteDatabase(options: PgliteOptions = {}): Promise
     };
   }
   const db = drizzle({ client }) as unknown as Db;
+  // One connection: what it has prepared for batches (database/batch.ts).
+  const prepared = new Set<string>();
   return {
     kind: "pglite",
     db,
     roundTrips: () => roundTrips,
     client,
     prepared: async (_name, text, params) => (await client.query(text, params)).rows as never,
+    batch: async (statements) => {
+      const text = executeText(statements);
+      for (const statement of statements) {
+        if (prepared.has(statement.name)) continue;
+        await client.exec(prepareText(statement));
+        prepared.add(statement.name);
+      }
+      return (await client.exec(text)).map((r) => r.rows as never);
+    },
     migrate: (folder = migrationsFolder()) => migrate(drizzle({ client }), { migrationsFolder: folder }),
     close: () => client.close(),
   };
