@@ -71,9 +71,8 @@ export class PreparedOnConnections {
 
   prepared(processId: number | string | null | undefined, name: string): void {
     if (processId == null) return;
-    let done = this.byProcess.get(processId);
-    if (!done) this.byProcess.set(processId, (done = new Set()));
-    done.add(name);
+    const done = this.byProcess.get(processId) ?? new Set<string>();
+    this.byProcess.set(processId, done.add(name));
   }
 
   /** The connection is gone or lost its statements: prepare again next time. */

@@ -190,9 +190,8 @@ export async function applySesEvents(inputs: readonly unknown[]): Promise<Array<
     const fastEvent = typeof event === "string" ? undefined : fastEventOf(event);
     if (fastEvent) fast.push({ index, event: fastEvent });
   });
-  const fastResults = new Map<number, FastResult | Failed>();
   const applied = await applyMilestones(fast.map((f) => f.event));
-  fast.forEach((f, i) => fastResults.set(f.index, applied[i]!));
+  const fastResults = new Map<number, FastResult | Failed>(fast.map((f, i) => [f.index, applied[i]!]));
   const results: Array<Applied | Failed> = [];
   for (const [index, event] of events.entries()) {
     if (typeof event === "string") {
