@@ -61,23 +61,31 @@ export function poolHandle<P extends Pool>(
 
 /**
  * A batch on one pooled connection: what it has not prepared yet is prepared first (once per
- * connection), then the whole batch goes as one query. A connection whose batch failed is
- * discarded (it may have lost its prepared statements, or the connection itself).
+ * connection), then the whole batch goes as one query. A connection that turns out not to hold a
+ * statement (a retried first statement moved the batch to a fresh connection: SQLSTATE 26000, and
+ * nothing ran) is forgotten and the batch prepared and sent again, once. A connection whose batch
+ * failed otherwise is discarded (it may be the connection that failed).
  */
 async function batchOnPool<T>(pool: Pool, preparedOn: PreparedOnConnections, statements: readonly Batched[]): Promise<T[][]> {
   const text = executeText(statements);
   const client = await pool.connect();
   try {
-    for (const statement of preparedOn.missing(client.processID, statements)) {
-      await client.query(prepareText(statement));
-      // Read after the statement: a retried first statement may have moved to another connection.
-      preparedOn.prepared(client.processID, statement.name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        for (const statement of preparedOn.missing(client.processID, statements)) {
+          await client.query(prepareText(statement));
+          // Read after the statement: a retried first statement may have moved to another connection.
+          preparedOn.prepared(client.processID, statement.name);
+        }
+        const result = await client.query(text);
+        client.release();
+        return (Array.isArray(result) ? result : [result]).map((r) => r.rows as T[]);
+      } catch (error) {
+        preparedOn.forget(client.processID);
+        if (attempt > 1 || (error as { code?: unknown }).code !== "26000") throw error;
+      }
     }
-    const result = await client.query(text);
-    client.release();
-    return (Array.isArray(result) ? result : [result]).map((r) => r.rows as T[]);
   } catch (error) {
-    preparedOn.forget(client.processID);
     client.release(error as Error);
     throw error;
   }

@@ -204,5 +204,5 @@ export function array(values: readonly unknown[], type: "text" | "timestamptz" |
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
-export { type Batched, UnbatchableValue } from "./batch";
+export { type Batched, literal, UnbatchableValue } from "./batch";
 export type { Scoped } from "./typed";

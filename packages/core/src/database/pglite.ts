@@ -26,8 +26,9 @@ export async function createPgliteDatabase(options: PgliteOptions = {}): Promise
     };
   }
   const db = drizzle({ client }) as unknown as Db;
-  // One connection: what it has prepared for batches (database/batch.ts).
-  const prepared = new Set<string>();
+  // One connection: what it has prepared for batches (database/batch.ts), or is preparing (two
+  // batches at once must not both PREPARE the same statement).
+  const prepared = new Map<string, Promise<unknown>>();
   return {
     kind: "pglite",
     db,
@@ -37,9 +38,13 @@ export async function createPgliteDatabase(options: PgliteOptions = {}): Promise
     batch: async (statements) => {
       const text = executeText(statements);
       for (const statement of statements) {
-        if (prepared.has(statement.name)) continue;
-        await client.exec(prepareText(statement));
-        prepared.add(statement.name);
+        let done = prepared.get(statement.name);
+        if (!done) {
+          done = client.exec(prepareText(statement));
+          prepared.set(statement.name, done);
+          done.catch(() => prepared.delete(statement.name));
+        }
+        await done;
       }
       return (await client.exec(text)).map((r) => r.rows as never);
     },
