@@ -462,7 +462,7 @@ const BREAKAGES: Breakage[] = [
     fact: "the SES events queue's visibility timeout too short for the consumer",
     check: "sesEventsQueue",
     mutations: [{ file: "infra/ses-events.ts", from: `visibilityTimeout: "4 minutes"`, to: `visibilityTimeout: "2 minutes"` }],
-    reports: /SesEventsQueue visibility timeout 120s < 6 x consumer timeout 30s \+ batching window 1s/,
+    reports: /SesEventsQueue visibility timeout 120s < 6 x SES events consumer timeout 30s \+ batching window 1s/,
   },
   {
     fact: "no alarm on the SES events dead-letter queue",

@@ -883,6 +883,35 @@ export const operations: Check = ({ recording, outputs, config, stage }) => {
 };
 
 /**
+ * A queue and its consumer: a dead-letter queue of its own, a subscriber with partial batch
+ * responses running `handler`, a visibility timeout at least 6 times its timeout plus the
+ * batching window, and a capped concurrency.
+ */
+function queueConsumer(recording: Recording, queue: Rec, role: string, handler: string): { problems: string[]; dlq?: Rec; consumer?: Rec } {
+  const problems: string[] = [];
+  const dlq = resolve(queue.args.dlq);
+  const dlqArn = typeof dlq === "string" ? dlq : dlq?.queue;
+  const target = recording.all("sst.aws.Queue").find((q) => resolve(q.instance.arn) === dlqArn);
+  if (!target || target === queue) problems.push(`${queue.name} has no dead-letter queue of its own`);
+  const call = queue.calls.find((c) => c.method === "subscribe");
+  if (!call) return { problems: [...problems, `${queue.name} has no subscriber`], dlq: target };
+  if (resolve((call.args[1] as any)?.batch)?.partialResponses !== true)
+    problems.push(`${queue.name}.subscribe: batch.partialResponses is not true`);
+  const consumer = recording.functions().find((f) => f.via === `subscriber of ${queue.name}`);
+  const mapping = recording.all("aws.lambda.EventSourceMapping").find((m) => m.via === `subscriber of ${queue.name}`);
+  if (!consumer || !mapping) return { problems: [...problems, `no ${role} function subscribed to ${queue.name}`], dlq: target };
+  if (resolve(consumer.args.handler) !== handler) problems.push(`the ${queue.name} subscriber is ${resolve(consumer.args.handler)}`);
+  const visibility = toSeconds(queue.args.visibilityTimeout ?? "30 seconds");
+  const timeout = toSeconds(consumer.args.timeout ?? "20 seconds");
+  const window = Number(resolve(mapping.args.maximumBatchingWindowInSeconds) ?? 0);
+  if (visibility < 6 * timeout + window)
+    problems.push(`${queue.name} visibility timeout ${visibility}s < 6 x ${role} timeout ${timeout}s + batching window ${window}s`);
+  const max = resolve(mapping.args.scalingConfig)?.maximumConcurrency;
+  if (!(Number.isInteger(max) && max >= 2)) problems.push(`the ${role}'s maximumConcurrency must be capped, got ${JSON.stringify(max)}`);
+  return { problems, dlq: target, consumer };
+}
+
+/**
  * Outbound webhooks: their own queue with a dead-letter queue, a deliverer subscribed with
  * partial batch responses, a visibility timeout at least 6 times its timeout and a capped
  * concurrency; every function that emits events (API, sender, sweeper, deliverer) linked to it.
@@ -890,28 +919,7 @@ export const operations: Check = ({ recording, outputs, config, stage }) => {
 export const outboundWebhooks: Check = ({ recording }) => {
   const queue = recording.find("sst.aws.Queue", "WebhookQueue");
   if (!queue) return ["no WebhookQueue"];
-  const problems: string[] = [];
-  const dlq = resolve(queue.args.dlq);
-  const dlqArn = typeof dlq === "string" ? dlq : dlq?.queue;
-  const target = recording.all("sst.aws.Queue").find((q) => resolve(q.instance.arn) === dlqArn);
-  if (!target || target === queue) problems.push("WebhookQueue has no dead-letter queue of its own");
-  const call = queue.calls.find((c) => c.method === "subscribe");
-  if (!call) return [...problems, "WebhookQueue has no subscriber"];
-  if (resolve((call.args[1] as any)?.batch)?.partialResponses !== true)
-    problems.push("WebhookQueue.subscribe: batch.partialResponses is not true");
-  const deliverer = recording.functions().find((f) => f.via === "subscriber of WebhookQueue");
-  const mapping = recording.all("aws.lambda.EventSourceMapping").find((m) => m.via === "subscriber of WebhookQueue");
-  if (!deliverer || !mapping) return [...problems, "no deliverer function subscribed to WebhookQueue"];
-  if (resolve(deliverer.args.handler) !== HANDLERS.webhookDeliverer)
-    problems.push(`the WebhookQueue subscriber is ${resolve(deliverer.args.handler)}`);
-  const visibility = toSeconds(queue.args.visibilityTimeout ?? "30 seconds");
-  const timeout = toSeconds(deliverer.args.timeout ?? "20 seconds");
-  const window = Number(resolve(mapping.args.maximumBatchingWindowInSeconds) ?? 0);
-  if (visibility < 6 * timeout + window) {
-    problems.push(`WebhookQueue visibility timeout ${visibility}s < 6 x deliverer timeout ${timeout}s + batching window ${window}s`);
-  }
-  const max = resolve(mapping.args.scalingConfig)?.maximumConcurrency;
-  if (!(Number.isInteger(max) && max >= 2)) problems.push(`the deliverer's maximumConcurrency must be capped, got ${JSON.stringify(max)}`);
+  const { problems } = queueConsumer(recording, queue, "deliverer", HANDLERS.webhookDeliverer);
   for (const handler of [HANDLERS.api, HANDLERS.sender, HANDLERS.sweeper, HANDLERS.webhookDeliverer, HANDLERS.sesEvents]) {
     const fn = fnByHandler(recording, handler);
     if (fn && !linkNames(recording, fn).includes("WebhookQueue"))
@@ -929,13 +937,9 @@ export const sesEventsQueue: Check = ({ recording }) => {
   const queue = recording.find("sst.aws.Queue", "SesEventsQueue");
   const topic = recording.find("sst.aws.SnsTopic", "SesEvents");
   if (!queue || !topic) return ["no SesEventsQueue or no SesEvents topic"];
-  const problems: string[] = [];
+  const { problems, dlq: target, consumer } = queueConsumer(recording, queue, "SES events consumer", HANDLERS.sesEvents);
   const queueArn = String(resolve(queue.instance.arn));
   const topicArn = String(resolve(topic.instance.arn));
-  const dlq = resolve(queue.args.dlq);
-  const dlqArn = typeof dlq === "string" ? dlq : dlq?.queue;
-  const target = recording.all("sst.aws.Queue").find((q) => resolve(q.instance.arn) === dlqArn);
-  if (!target || target === queue) problems.push("SesEventsQueue has no dead-letter queue of its own");
   const subscriptions = recording
     .all("aws.sns.TopicSubscription")
     .filter((s) => resolve(s.args.topic) === topicArn && resolve(s.args.protocol) === "sqs" && resolve(s.args.endpoint) === queueArn);
@@ -955,24 +959,8 @@ export const sesEventsQueue: Check = ({ recording }) => {
     const source = s.Condition?.ArnEquals?.["aws:SourceArn"] ?? s.Condition?.ArnLike?.["aws:SourceArn"];
     if (source !== topicArn) problems.push(`SesEventsQueue admits SNS messages from ${source ?? "any topic"}, not SesEvents alone`);
   }
-  const call = queue.calls.find((c) => c.method === "subscribe");
-  if (!call) return [...problems, "SesEventsQueue has no subscriber"];
-  if (resolve((call.args[1] as any)?.batch)?.partialResponses !== true)
-    problems.push("SesEventsQueue.subscribe: batch.partialResponses is not true");
-  const consumer = recording.functions().find((f) => f.via === "subscriber of SesEventsQueue");
-  const mapping = recording.all("aws.lambda.EventSourceMapping").find((m) => m.via === "subscriber of SesEventsQueue");
-  if (!consumer || !mapping) return [...problems, "no function subscribed to SesEventsQueue"];
-  if (resolve(consumer.args.handler) !== HANDLERS.sesEvents)
-    problems.push(`the SesEventsQueue subscriber is ${resolve(consumer.args.handler)}`);
-  const visibility = toSeconds(queue.args.visibilityTimeout ?? "30 seconds");
-  const timeout = toSeconds(consumer.args.timeout ?? "20 seconds");
-  const window = Number(resolve(mapping.args.maximumBatchingWindowInSeconds) ?? 0);
-  if (visibility < 6 * timeout + window)
-    problems.push(`SesEventsQueue visibility timeout ${visibility}s < 6 x consumer timeout ${timeout}s + batching window ${window}s`);
-  const max = resolve(mapping.args.scalingConfig)?.maximumConcurrency;
-  if (!(Number.isInteger(max) && max >= 2))
-    problems.push(`the SES events consumer's maximumConcurrency must be capped, got ${JSON.stringify(max)}`);
-  if (!linkNames(recording, consumer).includes("DatabaseUrl")) problems.push("the SES events consumer is not linked to DatabaseUrl");
+  if (consumer && !linkNames(recording, consumer).includes("DatabaseUrl"))
+    problems.push("the SES events consumer is not linked to DatabaseUrl");
   const alarm = recording
     .all("aws.cloudwatch.MetricAlarm")
     .map((a) => resolve(a.args))
