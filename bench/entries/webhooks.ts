@@ -89,6 +89,8 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
   const app = createApp();
   const workers = Number(process.env.WEBHOOK_WORKERS ?? 16);
   const batchSize = Number(process.env.SES_BATCH ?? 50);
+  /** `work` run by `workers` loops at once, timed. */
+  const inFlight = (work: () => Promise<void>) => timeIt(() => Promise.all(Array.from({ length: workers }, work)));
   await db.pool.query("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v text NOT NULL)");
   let committed = 0;
   /**
@@ -97,61 +99,49 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
    */
   const commits = async (n: number) => {
     let next = 0;
-    const { ms } = await timeIt(() =>
-      Promise.all(
-        Array.from({ length: workers }, async () => {
-          while (next++ < n) {
-            await Database.prepared("bench_commit_insert", "INSERT INTO bench_commit (v) VALUES ($1)", [String(committed++)]);
-          }
-        }),
-      ),
-    );
+    const { ms } = await inFlight(async () => {
+      while (next++ < n) {
+        await Database.prepared("bench_commit_insert", "INSERT INTO bench_commit (v) VALUES ($1)", [String(committed++)]);
+      }
+    });
     return ms;
   };
   /** The queue's consumer: `workers` batches in flight, each of `batchSize` records. */
   const consume = async (records: string[], latencies?: number[]) => {
     let next = 0;
     let failures = 0;
-    const { ms } = await timeIt(() =>
-      Promise.all(
-        Array.from({ length: workers }, async () => {
-          while (next < records.length) {
-            const batch = records.slice(next, next + batchSize).map((body, i) => ({ messageId: String(next + i), body }));
-            next += batchSize;
-            const started = performance.now();
-            failures += (await SesQueue.handle(batch)).batchItemFailures.length;
-            latencies?.push(performance.now() - started);
-          }
-        }),
-      ),
-    );
+    const { ms } = await inFlight(async () => {
+      while (next < records.length) {
+        const batch = records.slice(next, next + batchSize).map((body, i) => ({ messageId: String(next + i), body }));
+        next += batchSize;
+        const started = performance.now();
+        failures += (await SesQueue.handle(batch)).batchItemFailures.length;
+        latencies?.push(performance.now() - started);
+      }
+    });
     return { ms, failures };
   };
   /** SNS's HTTPS delivery: one signed notification per request, `workers` in flight. */
   const post = async (requests: string[]) => {
     let next = 0;
     let failures = 0;
-    const { ms } = await timeIt(() =>
-      Promise.all(
-        Array.from({ length: workers }, async () => {
-          while (next < requests.length) {
-            const body = requests[next++]!;
-            const res = await app.request("/webhooks/ses", {
-              method: "POST",
-              // As SNS sends them: text/plain with a Content-Length.
-              headers: {
-                "content-type": "text/plain",
-                "content-length": String(Buffer.byteLength(body)),
-                "x-amz-sns-message-type": "Notification",
-              },
-              body,
-            });
-            if (res.status !== 200) failures++;
-            await res.arrayBuffer();
-          }
-        }),
-      ),
-    );
+    const { ms } = await inFlight(async () => {
+      while (next < requests.length) {
+        const body = requests[next++]!;
+        const res = await app.request("/webhooks/ses", {
+          method: "POST",
+          // As SNS sends them: text/plain with a Content-Length.
+          headers: {
+            "content-type": "text/plain",
+            "content-length": String(Buffer.byteLength(body)),
+            "x-amz-sns-message-type": "Notification",
+          },
+          body,
+        });
+        if (res.status !== 200) failures++;
+        await res.arrayBuffer();
+      }
+    });
     return { ms, failures };
   };
   // Both warmed first; then rounds alternate a slice of events and as many commits (the order
@@ -226,19 +216,15 @@ export async function webhookIngestion(): Promise<BenchResult[]> {
   const { Sns } = await import("@fluenzr/core/tracking");
   const verifyOnly = async () => {
     let next = 0;
-    const { ms } = await timeIt(() =>
-      Promise.all(
-        Array.from({ length: 16 }, async () => {
-          while (next < signed.length) {
-            const body = signed[next++]!;
-            await Sns.verify(body, "Notification", {
-              topicArns: new Set(["arn:aws:sns:us-east-1:123456789012:ses-events"]),
-              fetchCertificate: async () => signer.certificate,
-            });
-          }
-        }),
-      ),
-    );
+    const { ms } = await inFlight(async () => {
+      while (next < signed.length) {
+        const body = signed[next++]!;
+        await Sns.verify(body, "Notification", {
+          topicArns: new Set(["arn:aws:sns:us-east-1:123456789012:ses-events"]),
+          fetchCertificate: async () => signer.certificate,
+        });
+      }
+    });
     return (signed.length / ms) * 1000;
   };
   const baseline = await verifyOnly();
