@@ -152,13 +152,13 @@ export async function authenticate(key: string): Promise<Authenticated | undefin
 }
 
 /**
- * `authenticate`'s statement with the key's hash inlined (a hex digest: nothing to quote), for a
- * query that takes no parameters: it rides on a write's BEGIN (Database.Opening). Unprepared,
- * PostgreSQL plans it each time (tens of microseconds, against a round trip saved).
+ * `authenticate`'s statement with the key's hash inlined as a literal, for a query that takes no
+ * parameters: it rides on a write's BEGIN (Database.Opening). Unprepared, PostgreSQL plans it
+ * each time (tens of microseconds, against a round trip saved).
  */
 export function authenticationText(key: string): string | undefined {
   if (!KEY_PATTERN.test(key)) return undefined;
-  return `SELECT ${KEY_TEXT} FROM api_key WHERE token_hash = '${hashKey(key)}' AND revoked_at IS NULL`;
+  return `SELECT ${KEY_TEXT} FROM api_key WHERE token_hash = ${Database.literal(hashKey(key))} AND revoked_at IS NULL`;
 }
 
 /**

@@ -9,6 +9,7 @@ export * as Machine from "./machine";
 export { MESSAGE_STATUSES, type MessageStatus, messageTable } from "./message.sql";
 export {
   applyMilestone,
+  applyMilestones,
   type FastEvent,
   type FastMilestone,
   type FastResult,
