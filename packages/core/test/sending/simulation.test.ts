@@ -8,6 +8,7 @@ import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Budget, Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
 import { applySesEvent, Replies } from "@fluenzr/core/tracking";
 import { Subscriptions } from "@fluenzr/core/webhook";
+import { along, branch } from "@fluenzr/core/workflow";
 import * as Records from "@fluenzr/local/records";
 import { FakeMailer, FULL, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import Holidays from "date-holidays";
@@ -955,14 +956,10 @@ function branchingWorkflow(delay: Delay) {
       { id: "end", type: "end" },
     ],
     edges: [
-      { from: "start", to: "e1" },
-      { from: "e1", to: "c1" },
-      { from: "c1", to: "y2", when: "yes" },
-      { from: "c1", to: "n2", when: "no" },
-      { from: "y2", to: "d3" },
-      { from: "n2", to: "d3" },
-      { from: "d3", to: "e3" },
-      { from: "e3", to: "end" },
+      ...along("start", "e1", "c1"),
+      ...branch("c1", { yes: "y2", no: "n2" }),
+      ...along("y2", "d3"),
+      ...along("n2", "d3", "e3", "end"),
     ],
   };
 }
