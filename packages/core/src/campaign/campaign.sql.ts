@@ -78,6 +78,13 @@ export const campaignTable = pgTable(
   ],
 );
 
+/** A variant of one of a campaign's email nodes: the columns of what is kept per A/B variant. */
+export const nodeVariant = () => ({
+  campaignId: partOf("campaign_id", () => campaignTable.id),
+  nodeId: text("node_id").notNull(),
+  variantId: text("variant_id").notNull(),
+});
+
 export const CAMPAIGN_CONTACT_STATUSES = [
   "pending",
   "in_progress",

@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { campaignTable } from "../campaign/campaign.sql";
-import { partOf, timestamptz, workspaceIdColumn } from "../database/columns";
+import { partOf, timestamptz } from "../database/columns";
+import { unlinkedWorkspaceRecord } from "../workspace/workspace.sql";
 
 /**
  * - `sending`: reserved for a contact and node, handed (or about to be handed) to SES. If the
@@ -18,8 +19,7 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 export const messageTable = pgTable(
   "message",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn(),
+    ...unlinkedWorkspaceRecord(),
     campaignId: partOf("campaign_id", () => campaignTable.id),
     contactId: text("contact_id").notNull(),
     nodeId: text("node_id").notNull(),
