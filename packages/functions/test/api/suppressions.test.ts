@@ -10,7 +10,6 @@ import {
   expectValidation,
   factory,
   ISO_UTC,
-  revokedKey,
   SEED_WORKFLOW,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
@@ -241,7 +240,6 @@ describe("DELETE /v1/suppressions/:id", () => {
 
 describe("keys and workspaces", () => {
   it("401 without a valid key, on every route", async () => {
-    const revoked = await revokedKey(s.ws);
     for (const [method, path, body] of [
       ["GET", "/v1/suppressions"],
       ["POST", "/v1/suppressions", { email: "k@example.org" }],
@@ -249,7 +247,7 @@ describe("keys and workspaces", () => {
       ["GET", "/v1/suppressions/sup_01jq0c6b7s00000000000000"],
       ["DELETE", "/v1/suppressions/sup_01jq0c6b7s00000000000000"],
     ] as const) {
-      await expectAuthFailures(s.api, method, path, { validKey: s.ws.key, revokedKey: revoked, body });
+      await expectAuthFailures(s.api, method, path, { ws: s.ws, body });
     }
   });
 
