@@ -95,7 +95,6 @@ export const CAMPAIGN_CONTACT_STATUSES = [
   "failed",
   "left_company",
 ] as const;
-export type CampaignContactStatus = (typeof CAMPAIGN_CONTACT_STATUSES)[number];
 
 /**
  * A contact's progress through one campaign. `next_run_at` is when its next email is due;
