@@ -1,10 +1,22 @@
 import * as Campaign from "@fluenzr/core/campaign";
+import * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import * as Message from "@fluenzr/core/message";
 import { SendBatch, tick } from "@fluenzr/core/sending";
-import { enginePerTest, factory, fork, linear, onServer, useTestDatabase } from "@fluenzr/testing";
+import { enginePerTest, factory, fork, linear, onServer, type TestWorkspace, useTestDatabase } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+
+/** A new group of `n` new contacts (`<prefix><i>@example.org`, first names by the prefix's initial), imported at once. */
+async function groupOf(ws: TestWorkspace, n: number, prefix: string) {
+  const group = await factory.group(ws);
+  const contacts = Array.from({ length: n }, (_, i) => ({
+    email: `${prefix}${i}@example.org`,
+    firstName: `${prefix[0]!.toUpperCase()}${i}`,
+  }));
+  await ws.as(() => Contact.bulk({ contacts, groupIds: [group.id] }));
+  return group;
+}
 
 /**
  * Real races need a server with real connections: two ticks and four senders on one campaign,
@@ -20,9 +32,7 @@ describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
     const engine = racing();
     const ws = await factory.workspace();
     const account = await factory.emailAccount(ws, { dailyLimit: 10_000 });
-    const rows = Array.from({ length: 300 }, (_, i) => ({ email: `race${i}@example.org`, firstName: `R${i}` }));
-    const group = await factory.group(ws);
-    await ws.as(async () => (await import("@fluenzr/core/contact")).bulk({ contacts: rows, groupIds: [group.id] }));
+    const group = await groupOf(ws, 300, "race");
     const campaign = await ws.as(() =>
       Campaign.create({
         name: "race",
@@ -69,12 +79,9 @@ describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
     const ws = await factory.workspace();
     const shared = await factory.emailAccount(ws, { dailyLimit: 150 });
     const gapped = await factory.emailAccount(ws, { dailyLimit: 10_000, minSecondsBetweenEmails: 60 });
-    const Contact = await import("@fluenzr/core/contact");
     const campaigns: string[] = [];
     for (let c = 0; c < 3; c++) {
-      const group = await factory.group(ws);
-      const rows = Array.from({ length: 100 }, (_, i) => ({ email: `share${c}-${i}@example.org`, firstName: `S${i}` }));
-      await ws.as(() => Contact.bulk({ contacts: rows, groupIds: [group.id] }));
+      const group = await groupOf(ws, 100, `share${c}-`);
       const campaign = await ws.as(() =>
         Campaign.create({
           name: `shared ${c}`,
@@ -106,9 +113,7 @@ describe.skipIf(!onServer)("concurrent ticks and senders (PostgreSQL)", () => {
     const engine = racing();
     const ws = await factory.workspace();
     const account = await factory.emailAccount(ws, { dailyLimit: 10_000 });
-    const rows = Array.from({ length: 200 }, (_, i) => ({ email: `branch${i}@example.org`, firstName: `B${i}` }));
-    const group = await factory.group(ws);
-    await ws.as(async () => (await import("@fluenzr/core/contact")).bulk({ contacts: rows, groupIds: [group.id] }));
+    const group = await groupOf(ws, 200, "branch");
     const email = (id: string) => ({ id, email: { subject: `${id} {{firstName}}`, body: id } });
     const campaign = await ws.as(() =>
       Campaign.create({
