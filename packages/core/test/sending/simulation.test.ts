@@ -594,15 +594,17 @@ describe("sending simulation", () => {
     }
     expect(tooClose, "emails closer than their account's minimum gap").toEqual([]);
     const emailOf = new Map(accepted.map((e) => [`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e]));
+    // The follow-ups (e2, e3, ...) of the chain campaigns, each with its contact's e1 and previous email.
+    const followUps = [...emailOf].flatMap(([key, e]) => {
+      const [campaignId, contactId, node] = key.split("/") as [string, string, string];
+      const n = Number(node.slice(1));
+      if (planOf.get(campaignId)!.branching || n === 1) return [];
+      const previous = emailOf.get(`${campaignId}/${contactId}/e${n - 1}`);
+      return [{ key, e, n, campaignId, contactId, previous, first: emailOf.get(`${campaignId}/${contactId}/e1`) }];
+    });
     let threaded = 0;
     const unthreaded: string[] = [];
-    for (const [key, e] of emailOf) {
-      const [campaignId, contactId, node] = key.split("/") as [string, string, string];
-      if (planOf.get(campaignId)!.branching) continue;
-      const n = Number(node.slice(1));
-      if (n === 1) continue;
-      const previous = emailOf.get(`${campaignId}/${contactId}/e${n - 1}`);
-      const first = emailOf.get(`${campaignId}/${contactId}/e1`);
+    for (const { key, e, n, campaignId, previous, first } of followUps) {
       if (!previous || !first) continue;
       const inReplyTo = e.headers.find((h) => h.name === "In-Reply-To")?.value;
       const ownSubject = n === 2 && plans.findIndex((p) => p.id === campaignId) % 2 === 0;
@@ -651,25 +653,16 @@ describe("sending simulation", () => {
 
     // Delays, checked with luxon directly: business days counted as weekdays in the campaign's
     // zone (the contact's in contact mode) that are neither its holidays nor its skipped date.
-    const sentAt = new Map<string, number>();
     const toOf = new Map<string, string>();
-    for (const e of accepted) {
-      sentAt.set(`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e.at);
-      toOf.set(`${e.tags.campaign}/${e.tags.contact}`, e.to);
-    }
+    for (const e of accepted) toOf.set(`${e.tags.campaign}/${e.tags.contact}`, e.to);
     let checkedDelays = 0;
-    for (const [key, at] of sentAt) {
-      const [campaignId, contactId, node] = key.split("/") as [string, string, string];
-      if (planOf.get(campaignId)!.branching) continue;
-      const n = Number(node.slice(1));
-      if (n === 1) continue;
-      const previous = sentAt.get(`${campaignId}/${contactId}/e${n - 1}`);
+    for (const { key, e, n, campaignId, contactId, previous } of followUps) {
       expect(previous, `${key} sent without its previous email`).toBeDefined();
       const plan = planOf.get(campaignId)!;
       const delay = plan.delays[n - 2]!;
       const zone = zoneFor(plan, toOf.get(`${campaignId}/${contactId}`)!);
-      const from = DateTime.fromMillis(previous!, { zone });
-      const to = DateTime.fromMillis(at, { zone });
+      const from = DateTime.fromMillis(previous!.at, { zone });
+      const to = DateTime.fromMillis(e.at, { zone });
       if (delay.businessDays) {
         let weekdays = 0;
         for (let d = from.startOf("day").plus({ days: 1 }); d <= to.startOf("day"); d = d.plus({ days: 1 }))
