@@ -37,6 +37,7 @@ export default $config({
     await import("./infra/sender");
     await import("./infra/sweeper");
     await import("./infra/webhooks");
+    const { sesEventsDlq, sesEventsQueue } = await import("./infra/ses-events");
     const { inbound } = await import("./infra/inbound");
     const { alarmTopic } = await import("./infra/alarms");
 
@@ -58,6 +59,7 @@ export default $config({
         send: { arn: sendDlq.arn, url: sendDlq.url, redriveTo: sendQueue.arn },
         tick: { arn: tickDlq.arn, url: tickDlq.url },
         webhooks: { arn: webhookDlq.arn, url: webhookDlq.url, redriveTo: webhookQueue.arn },
+        sesEvents: { arn: sesEventsDlq.arn, url: sesEventsDlq.url, redriveTo: sesEventsQueue.arn },
       },
       ...(inboundMail && inbound ? { inbound: { bucket: inboundMail.name, ruleSet: inbound.ruleSetName } } : {}),
       ...(tracking.note ? { trackingDomain: tracking.note } : tracking.apply ? { trackingDomain: `${tracking.apply} (applied)` } : {}),

@@ -3,6 +3,7 @@ import { webhookDlq } from "./outbound-webhooks";
 import { sendDlq } from "./queue";
 import { tick, tickDlq } from "./scheduler";
 import { sender } from "./sender";
+import { sesEventsDlq } from "./ses-events";
 
 /**
  * Alarms, published to the `Alarms` topic (and mailed to ALARM_EMAIL when set). What each means
@@ -40,6 +41,21 @@ export const webhookDlqAlarm = new aws.cloudwatch.MetricAlarm("WebhookDlqNotEmpt
   namespace: "AWS/SQS",
   metricName: "ApproximateNumberOfMessagesVisible",
   dimensions: { QueueName: webhookDlq.nodes.queue.name },
+  statistic: "Maximum",
+  period: 300,
+  evaluationPeriods: 1,
+  threshold: 0,
+  comparisonOperator: "GreaterThanThreshold",
+});
+
+/** SES events the consumer failed five times: statistics and stops (bounces, complaints) not applied until redriven. */
+export const sesEventsDlqAlarm = new aws.cloudwatch.MetricAlarm("SesEventsDlqNotEmpty", {
+  ...notify,
+  name: `${prefix}-ses-events-dlq-not-empty`,
+  alarmDescription: "SES events failed every delivery and wait in the SES events dead-letter queue (docs/operations.md#alarms).",
+  namespace: "AWS/SQS",
+  metricName: "ApproximateNumberOfMessagesVisible",
+  dimensions: { QueueName: sesEventsDlq.nodes.queue.name },
   statistic: "Maximum",
   period: 300,
   evaluationPeriods: 1,

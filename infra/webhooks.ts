@@ -1,9 +1,11 @@
 import { api } from "./api";
 import { lambda } from "./config";
-import { sesEvents, sesInbound } from "./events";
+import { type sesEvents, sesInbound } from "./events";
 
 /**
- * SNS → the API's webhooks, over HTTPS. Raw message delivery stays off: it would drop the
+ * SNS → the API's webhooks, over HTTPS: received replies (`SesInbound`). SES's sending events go
+ * through a queue instead (infra/ses-events.ts); `/webhooks/ses` still accepts them from this
+ * app's topic, for an operator who subscribes it over HTTPS by hand. Raw message delivery stays off: it would drop the
  * signature the webhook verifies. The webhook confirms its own subscriptions (after verifying
  * the confirmation), and the deploy waits for each to be confirmed (5 minutes at most).
  *
@@ -51,5 +53,4 @@ function subscribe(name: string, topic: typeof sesEvents, path: string) {
   );
 }
 
-export const sesEventsWebhook = subscribe("SesEventsWebhook", sesEvents, "/webhooks/ses");
 export const sesInboundWebhook = sesInbound ? subscribe("SesInboundWebhook", sesInbound, "/webhooks/ses-inbound") : undefined;

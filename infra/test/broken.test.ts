@@ -291,14 +291,16 @@ const BREAKAGES: Breakage[] = [
   {
     fact: "raw message delivery on",
     check: "webhooks",
+    env: REPLIES,
     mutations: [{ file: "infra/webhooks.ts", from: "rawMessageDelivery: false,", to: "rawMessageDelivery: true," }],
     reports: /uses raw message delivery/,
   },
   {
     fact: "a webhook subscribed to the wrong path",
     check: "webhooks",
-    mutations: [{ file: "infra/webhooks.ts", from: `"/webhooks/ses")`, to: `"/webhook/ses")` }],
-    reports: /SesEvents has no HTTPS subscription to .*\/webhooks\/ses/,
+    env: REPLIES,
+    mutations: [{ file: "infra/webhooks.ts", from: `"/webhooks/ses-inbound")`, to: `"/webhook/ses-inbound")` }],
+    reports: /SesInbound has no HTTPS subscription to .*\/webhooks\/ses-inbound/,
   },
   {
     fact: "SES not allowed to publish",
@@ -412,11 +414,73 @@ const BREAKAGES: Breakage[] = [
     mutations: [{ file: "infra/email.ts", from: `if (settings.sesIdentities === "adopt") {`, to: "if (false) {" }],
     reports: /SES_IDENTITIES=adopt, yet example\.com is created/,
   },
+  {
+    fact: "SES events subscribed over HTTPS as well as to their queue (every event applied twice)",
+    check: "webhooks",
+    mutations: [
+      {
+        file: "infra/webhooks.ts",
+        from: "export const sesInboundWebhook",
+        to: 'export const sesEventsWebhook = subscribe("SesEventsWebhook", sesEvents, "/webhooks/ses");\nexport const sesInboundWebhook',
+      },
+      { file: "infra/webhooks.ts", from: "import { type sesEvents, sesInbound }", to: "import { sesEvents, sesInbound }" },
+    ],
+    reports: /SesEvents is subscribed over HTTPS too \(SesEventsWebhook\)/,
+  },
+  // SES events through their queue.
+  {
+    fact: "the SES events subscription not raw",
+    check: "sesEventsQueue",
+    mutations: [{ file: "infra/ses-events.ts", from: "rawMessageDelivery: true", to: "rawMessageDelivery: false" }],
+    reports: /SesEventsToQueue is not raw/,
+  },
+  {
+    fact: "the SES events queue open to any topic",
+    check: "sesEventsQueue",
+    mutations: [{ file: "infra/ses-events.ts", from: `ArnEquals: { "aws:SourceArn": sesEvents.arn }, `, to: "" }],
+    reports: /SesEventsQueue admits SNS messages from any topic/,
+  },
+  {
+    fact: "the SES events queue without its subscription",
+    check: "sesEventsQueue",
+    mutations: [
+      {
+        file: "infra/ses-events.ts",
+        from: `protocol: "sqs", endpoint: sesEventsQueue.arn`,
+        to: `protocol: "sqs", endpoint: sesEventsDlq.arn`,
+      },
+    ],
+    reports: /SesEvents is not subscribed to SesEventsQueue/,
+  },
+  {
+    fact: "the SES events consumer reporting whole batches",
+    check: "sesEventsQueue",
+    mutations: [{ file: "infra/ses-events.ts", from: `window: "1 second", partialResponses: true`, to: `window: "1 second"` }],
+    reports: /SesEventsQueue.subscribe: batch.partialResponses is not true/,
+  },
+  {
+    fact: "the SES events queue's visibility timeout too short for the consumer",
+    check: "sesEventsQueue",
+    mutations: [{ file: "infra/ses-events.ts", from: `visibilityTimeout: "4 minutes"`, to: `visibilityTimeout: "2 minutes"` }],
+    reports: /SesEventsQueue visibility timeout 120s < 6 x SES events consumer timeout 30s \+ batching window 1s/,
+  },
+  {
+    fact: "no alarm on the SES events dead-letter queue",
+    check: "sesEventsQueue",
+    mutations: [
+      {
+        file: "infra/alarms.ts",
+        from: "dimensions: { QueueName: sesEventsDlq.nodes.queue.name }",
+        to: "dimensions: { QueueName: sendDlq.nodes.queue.name }",
+      },
+    ],
+    reports: /no alarm on the SES events dead-letter queue/,
+  },
   // #15.2: the webhooks subscribe once the API answers.
   {
     fact: "a webhook subscribed to the custom domain (its alias comes later)",
     check: "webhooks",
-    env: { API_DOMAIN: "api.example.com" },
+    env: { API_DOMAIN: "api.example.com", ...REPLIES },
     mutations: [
       {
         file: "infra/webhooks.ts",
@@ -426,17 +490,19 @@ const BREAKAGES: Breakage[] = [
         to: "endpoint: $interpolate`${api.url}${path}`",
       },
     ],
-    reports: /SesEvents has no HTTPS subscription to https:\/\/api0abc\.execute-api/,
+    reports: /SesInbound has no HTTPS subscription to https:\/\/api0abc\.execute-api/,
   },
   {
     fact: "a webhook subscribed before the whole API exists",
     check: "webhooks",
+    env: REPLIES,
     mutations: [{ file: "infra/webhooks.ts", from: "{ dependsOn: apiReady ? [api, apiReady] : [api] }", to: "{}" }],
-    reports: /SesEventsWebhook does not wait for the whole API/,
+    reports: /SesInboundWebhook does not wait for the whole API/,
   },
   {
     fact: "a webhook subscribed before the API answers",
     check: "webhooks",
+    env: REPLIES,
     mutations: [{ file: "infra/webhooks.ts", from: "{ dependsOn: apiReady ? [api, apiReady] : [api] }", to: "{ dependsOn: [api] }" }],
     reports: /does not wait for the API to answer/,
   },

@@ -145,6 +145,8 @@ describe("cold start: AWS SDK clients only in the functions that use them", () =
       migrate: { bundled: [], atImport: [] },
       apiReady: { bundled: [], atImport: [] },
       webhookDeliverer: { bundled: ["client-sqs"], atImport: [] },
+      // SES events: no SES client (nothing is sent); SQS on first use, for outbound webhook deliveries.
+      sesEvents: { bundled: ["client-scheduler", "client-sqs"], atImport: ["client-scheduler"] },
     });
   });
 });
@@ -152,6 +154,7 @@ describe("cold start: AWS SDK clients only in the functions that use them", () =
 describe("the stand-ins behave like SST where the wiring depends on it", () => {
   test("an Output in a plain template literal is not its value (use $interpolate)", async () => {
     const ev = await evaluate({
+      env: { REPLY_DOMAIN: "reply.example.com" },
       mutations: [
         {
           file: "infra/webhooks.ts",
@@ -162,7 +165,7 @@ describe("the stand-ins behave like SST where the wiring depends on it", () => {
         },
       ],
     });
-    const sub = ev.recording.get("aws.sns.TopicSubscription", "SesEventsWebhook");
+    const sub = ev.recording.get("aws.sns.TopicSubscription", "SesInboundWebhook");
     expect(resolve(sub.args.endpoint)).toContain(OUTPUT_TO_STRING);
     expect(await CHECKS.webhooks!(ev)).not.toEqual([]);
   });

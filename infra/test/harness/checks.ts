@@ -21,6 +21,7 @@ export const HANDLERS = {
   migrate: "packages/functions/src/migrate.handler",
   apiReady: "packages/functions/src/api-ready.handler",
   webhookDeliverer: "packages/functions/src/webhook-deliverer.handler",
+  sesEvents: "packages/functions/src/ses-events.handler",
 };
 
 /** Published by every configuration set; OPEN and CLICK only where that set tracks them. */
@@ -635,7 +636,10 @@ export const tickFailures: Check = ({ recording }) => {
   return problems;
 };
 
-/** SNS → HTTPS webhooks, raw delivery off; the allowlist is the subscribed topics; SES may publish. */
+/**
+ * SNS → HTTPS webhooks for replies (SesInbound), raw delivery off; SesEvents goes to its queue
+ * instead (`sesEventsQueue`); the allowlist is the topics of this app; SES may publish to both.
+ */
 export const webhooks: Check = ({ recording, dev }) => {
   const api = recording.find("sst.aws.ApiGatewayV2", "Api");
   const tracking = linkable(recording, "Tracking");
@@ -647,23 +651,27 @@ export const webhooks: Check = ({ recording, dev }) => {
   const ready = probe
     ? recording.all("aws.lambda.Invocation").find((i) => resolve(i.args.functionName) === resolve(probe.instance.name))
     : undefined;
-  const expected: Array<[string, string]> = [["SesEvents", "/webhooks/ses"]];
-  if (recording.find("sst.aws.SnsTopic", "SesInbound")) expected.push(["SesInbound", "/webhooks/ses-inbound"]);
+  const topics = ["SesEvents", ...(recording.find("sst.aws.SnsTopic", "SesInbound") ? ["SesInbound"] : [])];
+  const https: Record<string, string> = { SesInbound: "/webhooks/ses-inbound" };
   const problems: string[] = [];
   const topicArns = new Set<string>();
-  for (const [name, path] of expected) {
+  for (const name of topics) {
     const arn = String(resolve(recording.get("sst.aws.SnsTopic", name).instance.arn));
     topicArns.add(arn);
     const subs = recording
       .all("aws.sns.TopicSubscription")
       .filter((s) => resolve(s.args.topic) === arn || recording.recordOf(s.args.topic)?.name === name);
-    const https = subs.filter((s) => resolve(s.args.protocol) === "https" && resolve(s.args.endpoint) === `${base}${path}`);
-    if (!https.length) {
+    const path = https[name];
+    const webhooks = subs.filter((s) => resolve(s.args.protocol) === "https");
+    if (!path) {
+      // SesEvents: through its queue; an HTTPS subscription beside it would apply every event twice.
+      if (webhooks.length) problems.push(`${name} is subscribed over HTTPS too (${webhooks.map((s) => s.name).join(", ")})`);
+    } else if (!webhooks.some((s) => resolve(s.args.endpoint) === `${base}${path}`)) {
       problems.push(
         `${name} has no HTTPS subscription to ${base}${path} (has: ${subs.map((s) => resolve(s.args.endpoint)).join(", ") || "none"})`,
       );
     }
-    for (const s of https) {
+    for (const s of webhooks) {
       if (resolve(s.args.rawMessageDelivery) === true) problems.push(`${s.name} uses raw message delivery (drops the signature)`);
       const waits = dependencies(recording, s);
       if (!waits.includes(api)) problems.push(`${s.name} does not wait for the whole API (stage, route, permission)`);
@@ -678,7 +686,7 @@ export const webhooks: Check = ({ recording, dev }) => {
   }
   const allowlist = new Set<string>(resolve(tracking.args.properties.topicArns) ?? []);
   for (const arn of topicArns) if (!allowlist.has(arn)) problems.push(`Tracking.topicArns lacks ${arn}`);
-  for (const arn of allowlist) if (!topicArns.has(arn)) problems.push(`Tracking.topicArns allows ${arn}, which is not subscribed`);
+  for (const arn of allowlist) if (!topicArns.has(arn)) problems.push(`Tracking.topicArns allows ${arn}, which is not a topic of this app`);
   if (!dev) {
     if (!ready) problems.push("the ApiReady probe is never invoked on deploy");
     else {
@@ -875,6 +883,35 @@ export const operations: Check = ({ recording, outputs, config, stage }) => {
 };
 
 /**
+ * A queue and its consumer: a dead-letter queue of its own, a subscriber with partial batch
+ * responses running `handler`, a visibility timeout at least 6 times its timeout plus the
+ * batching window, and a capped concurrency.
+ */
+function queueConsumer(recording: Recording, queue: Rec, role: string, handler: string): { problems: string[]; dlq?: Rec; consumer?: Rec } {
+  const problems: string[] = [];
+  const dlq = resolve(queue.args.dlq);
+  const dlqArn = typeof dlq === "string" ? dlq : dlq?.queue;
+  const target = recording.all("sst.aws.Queue").find((q) => resolve(q.instance.arn) === dlqArn);
+  if (!target || target === queue) problems.push(`${queue.name} has no dead-letter queue of its own`);
+  const call = queue.calls.find((c) => c.method === "subscribe");
+  if (!call) return { problems: [...problems, `${queue.name} has no subscriber`], dlq: target };
+  if (resolve((call.args[1] as any)?.batch)?.partialResponses !== true)
+    problems.push(`${queue.name}.subscribe: batch.partialResponses is not true`);
+  const consumer = recording.functions().find((f) => f.via === `subscriber of ${queue.name}`);
+  const mapping = recording.all("aws.lambda.EventSourceMapping").find((m) => m.via === `subscriber of ${queue.name}`);
+  if (!consumer || !mapping) return { problems: [...problems, `no ${role} function subscribed to ${queue.name}`], dlq: target };
+  if (resolve(consumer.args.handler) !== handler) problems.push(`the ${queue.name} subscriber is ${resolve(consumer.args.handler)}`);
+  const visibility = toSeconds(queue.args.visibilityTimeout ?? "30 seconds");
+  const timeout = toSeconds(consumer.args.timeout ?? "20 seconds");
+  const window = Number(resolve(mapping.args.maximumBatchingWindowInSeconds) ?? 0);
+  if (visibility < 6 * timeout + window)
+    problems.push(`${queue.name} visibility timeout ${visibility}s < 6 x ${role} timeout ${timeout}s + batching window ${window}s`);
+  const max = resolve(mapping.args.scalingConfig)?.maximumConcurrency;
+  if (!(Number.isInteger(max) && max >= 2)) problems.push(`the ${role}'s maximumConcurrency must be capped, got ${JSON.stringify(max)}`);
+  return { problems, dlq: target, consumer };
+}
+
+/**
  * Outbound webhooks: their own queue with a dead-letter queue, a deliverer subscribed with
  * partial batch responses, a visibility timeout at least 6 times its timeout and a capped
  * concurrency; every function that emits events (API, sender, sweeper, deliverer) linked to it.
@@ -882,33 +919,59 @@ export const operations: Check = ({ recording, outputs, config, stage }) => {
 export const outboundWebhooks: Check = ({ recording }) => {
   const queue = recording.find("sst.aws.Queue", "WebhookQueue");
   if (!queue) return ["no WebhookQueue"];
-  const problems: string[] = [];
-  const dlq = resolve(queue.args.dlq);
-  const dlqArn = typeof dlq === "string" ? dlq : dlq?.queue;
-  const target = recording.all("sst.aws.Queue").find((q) => resolve(q.instance.arn) === dlqArn);
-  if (!target || target === queue) problems.push("WebhookQueue has no dead-letter queue of its own");
-  const call = queue.calls.find((c) => c.method === "subscribe");
-  if (!call) return [...problems, "WebhookQueue has no subscriber"];
-  if (resolve((call.args[1] as any)?.batch)?.partialResponses !== true)
-    problems.push("WebhookQueue.subscribe: batch.partialResponses is not true");
-  const deliverer = recording.functions().find((f) => f.via === "subscriber of WebhookQueue");
-  const mapping = recording.all("aws.lambda.EventSourceMapping").find((m) => m.via === "subscriber of WebhookQueue");
-  if (!deliverer || !mapping) return [...problems, "no deliverer function subscribed to WebhookQueue"];
-  if (resolve(deliverer.args.handler) !== HANDLERS.webhookDeliverer)
-    problems.push(`the WebhookQueue subscriber is ${resolve(deliverer.args.handler)}`);
-  const visibility = toSeconds(queue.args.visibilityTimeout ?? "30 seconds");
-  const timeout = toSeconds(deliverer.args.timeout ?? "20 seconds");
-  const window = Number(resolve(mapping.args.maximumBatchingWindowInSeconds) ?? 0);
-  if (visibility < 6 * timeout + window) {
-    problems.push(`WebhookQueue visibility timeout ${visibility}s < 6 x deliverer timeout ${timeout}s + batching window ${window}s`);
-  }
-  const max = resolve(mapping.args.scalingConfig)?.maximumConcurrency;
-  if (!(Number.isInteger(max) && max >= 2)) problems.push(`the deliverer's maximumConcurrency must be capped, got ${JSON.stringify(max)}`);
-  for (const handler of [HANDLERS.api, HANDLERS.sender, HANDLERS.sweeper, HANDLERS.webhookDeliverer]) {
+  const { problems } = queueConsumer(recording, queue, "deliverer", HANDLERS.webhookDeliverer);
+  for (const handler of [HANDLERS.api, HANDLERS.sender, HANDLERS.sweeper, HANDLERS.webhookDeliverer, HANDLERS.sesEvents]) {
     const fn = fnByHandler(recording, handler);
     if (fn && !linkNames(recording, fn).includes("WebhookQueue"))
       problems.push(`${label(fn)} emits webhook events but is not linked to WebhookQueue`);
   }
+  return problems;
+};
+
+/**
+ * SES events: SesEvents → its own queue (raw delivery) → the consumer in batches with partial
+ * responses; the queue admits that topic alone; a dead-letter queue with an alarm; a visibility
+ * timeout at least 6 times the consumer's timeout plus its batching window; capped concurrency.
+ */
+export const sesEventsQueue: Check = ({ recording }) => {
+  const queue = recording.find("sst.aws.Queue", "SesEventsQueue");
+  const topic = recording.find("sst.aws.SnsTopic", "SesEvents");
+  if (!queue || !topic) return ["no SesEventsQueue or no SesEvents topic"];
+  const { problems, dlq: target, consumer } = queueConsumer(recording, queue, "SES events consumer", HANDLERS.sesEvents);
+  const queueArn = String(resolve(queue.instance.arn));
+  const topicArn = String(resolve(topic.instance.arn));
+  const subscriptions = recording
+    .all("aws.sns.TopicSubscription")
+    .filter((s) => resolve(s.args.topic) === topicArn && resolve(s.args.protocol) === "sqs" && resolve(s.args.endpoint) === queueArn);
+  if (!subscriptions.length) problems.push("SesEvents is not subscribed to SesEventsQueue");
+  for (const s of subscriptions)
+    if (resolve(s.args.rawMessageDelivery) !== true) problems.push(`${s.name} is not raw: every body would be an SNS envelope`);
+  const statements = recording
+    .all("aws.sqs.QueuePolicy")
+    .filter((p) => resolve(p.args.queueUrl) === resolve(queue.instance.url))
+    .flatMap((p) => {
+      const doc = resolve(p.args.policy);
+      return ((typeof doc === "string" ? JSON.parse(doc) : doc)?.Statement ?? []) as any[];
+    });
+  const admitted = statements.filter((s) => s.Effect === "Allow" && list(s.Principal?.Service).includes("sns.amazonaws.com"));
+  if (!admitted.length) problems.push("SNS may not send to SesEventsQueue (no queue policy for it)");
+  for (const s of admitted) {
+    const source = s.Condition?.ArnEquals?.["aws:SourceArn"] ?? s.Condition?.ArnLike?.["aws:SourceArn"];
+    if (source !== topicArn) problems.push(`SesEventsQueue admits SNS messages from ${source ?? "any topic"}, not SesEvents alone`);
+  }
+  if (consumer && !linkNames(recording, consumer).includes("DatabaseUrl"))
+    problems.push("the SES events consumer is not linked to DatabaseUrl");
+  const alarm = recording
+    .all("aws.cloudwatch.MetricAlarm")
+    .map((a) => resolve(a.args))
+    .find(
+      (a) =>
+        a.namespace === "AWS/SQS" &&
+        a.metricName === "ApproximateNumberOfMessagesVisible" &&
+        target &&
+        a.dimensions?.QueueName === resolve(target.instance.nodes.queue.name),
+    );
+  if (!alarm) problems.push("no alarm on the SES events dead-letter queue");
   return problems;
 };
 
@@ -935,6 +998,7 @@ export const CHECKS: Record<string, Check> = {
   alarms,
   apiAndSweeper,
   outboundWebhooks,
+  sesEventsQueue,
 };
 
 export async function runChecks(ev: Evaluation, names: string[] = Object.keys(CHECKS)): Promise<Record<string, string[]>> {

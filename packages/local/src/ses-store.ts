@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import * as Database from "@fluenzr/core/database";
 import * as Log from "@fluenzr/core/log";
 import { Evidence } from "@fluenzr/core/sending";
-import { applySesEvent } from "@fluenzr/core/tracking";
+import { applySesEvents } from "@fluenzr/core/tracking";
 import { sql } from "drizzle-orm";
 import * as Records from "./records";
 
@@ -18,7 +18,8 @@ import * as Records from "./records";
  * - at start-up the journal is loaded back into the local SES's store (its page and `/store`
  *   show every email ever accepted);
  * - a pump reads the store, not the sending process's memory, and applies Send and Delivery
- *   events for each email through the production event handling. Those are idempotent (keyed by
+ *   events for each email through the production event handling, a pass's events in one batch
+ *   as the queue's consumer applies them (tracking/ses-queue). Those are idempotent (keyed by
  *   SES message id and timestamp), so a restart simply replays from the last saved position.
  */
 
@@ -113,12 +114,13 @@ function probeSend(probeId: string, stored: StoredEmail) {
  */
 export async function pumpEvents(store: SesStore, cursor: number): Promise<number> {
   const emails = store.emails;
+  const records: unknown[] = [];
   let at = cursor;
   for (; at < emails.length; at++) {
     const stored = emails[at]!;
     const probe = stored.headers?.find((h) => h.name.toLowerCase() === Evidence.PROBE_HEADER.toLowerCase())?.value;
     if (probe) {
-      await applySesEvent(probeSend(probe, stored));
+      records.push(probeSend(probe, stored));
       continue;
     }
     const messageId = await messageOf(stored);
@@ -132,8 +134,13 @@ export async function pumpEvents(store: SesStore, cursor: number): Promise<numbe
     if (!row) break;
     const sentAt = new Date(stored.at * 1000);
     const email: Records.SentEmail = { ...row, sesMessageId: stored.messageId, sentAt };
-    await applySesEvent(Records.sesRecord("send", email, sentAt));
-    await applySesEvent(Records.sesRecord("delivery", email, new Date(sentAt.getTime() + 1)));
+    records.push(Records.sesRecord("send", email, sentAt), Records.sesRecord("delivery", email, new Date(sentAt.getTime() + 1)));
+  }
+  // Batches of 50, as the queue's consumer gets them. Whatever failed, the pass starts over from
+  // the same position (every event is idempotent).
+  for (let i = 0; i < records.length; i += 50) {
+    const failed = (await applySesEvents(records.slice(i, i + 50))).find((result) => typeof result !== "string");
+    if (failed) throw failed.error;
   }
   return at;
 }

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as Log from "../log";
+import type { Batched } from "./batch";
 
 /**
  * The database port. One of three drivers is installed at start-up (database/neon.ts in
@@ -22,6 +23,11 @@ export interface DatabaseHandle {
    * plans it once per connection. For the hottest statements only (API key auth).
    */
   prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]>;
+  /**
+   * Named statements executed in order in ONE round trip and one transaction, all or none
+   * (database/batch.ts): the rows of each. Outside any transaction.
+   */
+  batch<T>(statements: readonly Batched[]): Promise<T[][]>;
   migrate(folder?: string): Promise<void>;
   close(): Promise<void>;
   /** Statements sent to the server so far (each a round trip; BEGIN and COMMIT included). */
@@ -143,6 +149,13 @@ export function prepared<T>(name: string, text: string, params: unknown[]): Prom
   return current().prepared<T>(name, text, params);
 }
 
+/** Run named statements in one round trip and one transaction (see DatabaseHandle.batch); never inside a transaction. */
+export function batch<T>(statements: readonly Batched[]): Promise<T[][]> {
+  if (context.getStore()) throw new Error("a batch cannot join a transaction");
+  if (!statements.length) return Promise.resolve([]);
+  return current().batch<T>(statements);
+}
+
 /** Raw SQL returning rows (every driver answers `{ rows }`). Cast types in SQL (`::int`). */
 export async function rows<T>(query: SQL): Promise<T[]> {
   return use(async (db) => {
@@ -191,4 +204,5 @@ export function array(values: readonly unknown[], type: "text" | "timestamptz" |
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+export { type Batched, literal, UnbatchableValue } from "./batch";
 export type { Scoped } from "./typed";

@@ -9,6 +9,7 @@ export * as Machine from "./machine";
 export { messageTable } from "./message.sql";
 export {
   applyMilestone,
+  applyMilestones,
   type FastEvent,
   type FastMilestone,
   type FastResult,

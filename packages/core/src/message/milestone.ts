@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import * as Database from "../database";
+import * as Log from "../log";
 import type { Counter } from "../stats";
 import * as Stats from "../stats";
 import { createId } from "../util/id";
@@ -220,12 +221,14 @@ const STATEMENTS = Object.fromEntries(
   ]),
 );
 
-export async function applyMilestone(event: FastEvent): Promise<FastResult> {
+type FastRow = { status: string | null; recorded: number; deliveries: string[] | null };
+
+function fastStatement(event: FastEvent): Database.Batched {
   const by = event.messageId ? "id" : "ses";
-  const [row] = await Database.prepared<{ status: string | null; recorded: number; deliveries: string[] | null }>(
-    `fluenzr_${event.milestone}_by_${by}`,
-    STATEMENTS[`${event.milestone}:${by}`]!,
-    [
+  return {
+    name: `fluenzr_${event.milestone}_by_${by}`,
+    text: STATEMENTS[`${event.milestone}:${by}`]!,
+    params: [
       event.messageId ?? event.sesMessageId,
       event.sesMessageId,
       createId("event", event.at.getTime()),
@@ -236,13 +239,56 @@ export async function applyMilestone(event: FastEvent): Promise<FastResult> {
         ? []
         : [event.verdict?.reason ?? null, event.verdict?.withinSeconds ?? 0, event.verdict?.timedReason ?? "too-fast"]),
     ],
-  );
+  };
+}
+
+function resultOf(row: FastRow | undefined): FastResult {
   if (!row || row.status === null) return "unmatched";
-  // Subscribed webhooks: the statement wrote their outbox rows; it has committed, queue them now.
-  if (row.deliveries?.length) await Outbox.queueAfterCommit(row.deliveries);
   if (row.status !== "sent") return "slow";
   return row.recorded ? "applied" : "duplicate";
 }
+
+export async function applyMilestone(event: FastEvent): Promise<FastResult> {
+  const statement = fastStatement(event);
+  const [row] = await Database.prepared<FastRow>(statement.name, statement.text, statement.params as unknown[]);
+  // Subscribed webhooks: the statement wrote their outbox rows; it has committed, queue them now.
+  if (row?.deliveries?.length) await Outbox.queueAfterCommit(row.deliveries);
+  return resultOf(row);
+}
+
+/**
+ * Many fast events in ONE round trip and one commit (Database.batch): the same statement for
+ * each, run one after the other in a single transaction, so the batch means exactly what the
+ * events applied one by one mean. The emails are locked in one order (by the id each event
+ * names), so two batches never wait on each other in a cycle. If the batch fails as a whole (a
+ * deadlock all the same, a value no SQL literal can hold, a lost connection), each event is
+ * applied alone instead; what one of them throws then is its own result.
+ */
+export async function applyMilestones(events: readonly FastEvent[]): Promise<Array<FastResult | { error: unknown }>> {
+  if (events.length <= 1) return Promise.all(events.map((e) => applyMilestone(e).catch((error: unknown) => ({ error }))));
+  const order = events.map((_, i) => i).sort((a, b) => lockKey(events[a]!).localeCompare(lockKey(events[b]!)));
+  let rows: FastRow[][];
+  try {
+    rows = await Database.batch<FastRow>(order.map((i) => fastStatement(events[i]!)));
+  } catch (error) {
+    Log.warn("SES event batch failed; applying its events one by one", { events: events.length, code: (error as { code?: unknown }).code });
+    const results: Array<FastResult | { error: unknown }> = [];
+    for (const event of events) results.push(await applyMilestone(event).catch((e: unknown) => ({ error: e })));
+    return results;
+  }
+  const results: FastResult[] = new Array(events.length);
+  const deliveries: string[] = [];
+  order.forEach((index, position) => {
+    const row = rows[position]?.[0];
+    if (row?.deliveries?.length) deliveries.push(...row.deliveries);
+    results[index] = resultOf(row);
+  });
+  if (deliveries.length) await Outbox.queueAfterCommit(deliveries);
+  return results;
+}
+
+/** The email an event locks first: by our id, or by SES's (a separate range: `msg_…` never equals an SES id's form). */
+const lockKey = (event: FastEvent) => (event.messageId ? `id:${event.messageId}` : `ses:${event.sesMessageId}`);
 
 /**
  * The general path's judgement of an open or click (inside the caller's transaction, before it is

@@ -6,7 +6,7 @@ import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Log from "../log";
 import * as Message from "../message";
-import { applyMilestone, type FastMilestone, Machine } from "../message";
+import { applyMilestone, applyMilestones, type FastEvent, type FastMilestone, type FastResult, Machine } from "../message";
 import * as Evidence from "../sending/evidence";
 import { settleSent } from "../sending/progress";
 import * as Guard from "./guard";
@@ -137,15 +137,80 @@ function verdictOf(event: SesEvent): Machine.Verdict | undefined {
   return undefined;
 }
 
-/** Apply one SES event record (already authenticated). */
-export async function applySesEvent(input: unknown): Promise<Applied> {
+/** An SES event record read: the event, or what its reading decided already. */
+function read(input: unknown): SesEvent | Applied {
   const parsed = v.safeParse(sesEventSchema, input);
   if (!parsed.success) {
     const type = (input as { eventType?: unknown } | null)?.eventType;
     Log.warn("SES event not understood; acknowledged", { eventType: typeof type === "string" ? type : undefined });
     return "ignored";
   }
-  const event = parsed.output;
+  if (parsed.output.eventType === "Subscription") return "ignored";
+  return parsed.output;
+}
+
+/** The fast path's statement for a delivery, open or click (message/milestone), or undefined for the other types and probes. */
+function fastEventOf(event: SesEvent): FastEvent | undefined {
+  const milestone = MILESTONES[event.eventType];
+  if (!milestone || event.mail.tags.probe?.[0]) return undefined;
+  return {
+    messageId: event.mail.tags.message?.[0],
+    sesMessageId: event.mail.messageId,
+    milestone,
+    at: eventTime(event),
+    metadata: metadataOf(event),
+    providerKey: providerKey(event),
+    verdict: verdictOf(event),
+  };
+}
+
+/** Apply one SES event record (already authenticated). */
+export async function applySesEvent(input: unknown): Promise<Applied> {
+  const event = read(input);
+  if (typeof event === "string") return event;
+  const fast = fastEventOf(event);
+  return applyRest(event, fast ? await applyMilestone(fast) : undefined);
+}
+
+/** One event of a batch could not be applied: what it threw (the others are not affected). */
+export interface Failed {
+  error: unknown;
+}
+
+/**
+ * Apply SES event records delivered together (an SQS batch, functions/ses-events.ts): every
+ * delivery, open and click of the batch in ONE round trip and one commit (message/milestone's
+ * `applyMilestones`), then the rest one by one as `applySesEvent` would. The result of each, in
+ * order; an event that throws is `Failed` alone, to be delivered again (events are idempotent).
+ */
+export async function applySesEvents(inputs: readonly unknown[]): Promise<Array<Applied | Failed>> {
+  const events = inputs.map(read);
+  const fast: Array<{ index: number; event: FastEvent }> = [];
+  events.forEach((event, index) => {
+    const fastEvent = typeof event === "string" ? undefined : fastEventOf(event);
+    if (fastEvent) fast.push({ index, event: fastEvent });
+  });
+  const applied = await applyMilestones(fast.map((f) => f.event));
+  const fastResults = new Map<number, FastResult | Failed>(fast.map((f, i) => [f.index, applied[i]!]));
+  const results: Array<Applied | Failed> = [];
+  for (const [index, event] of events.entries()) {
+    if (typeof event === "string") {
+      results.push(event);
+      continue;
+    }
+    const settled = fastResults.get(index);
+    if (settled && typeof settled === "object") {
+      results.push(settled);
+      continue;
+    }
+    results.push(await applyRest(event, settled).catch((error: unknown) => ({ error })));
+  }
+  return results;
+}
+
+/** An event past the fast path: a probe, a type it does not take, or one it left ("unmatched", "slow"). */
+async function applyRest(event: SesEvent, fast: FastResult | undefined): Promise<Applied> {
+  if (fast === "applied" || fast === "duplicate") return fast;
   if (event.eventType === "Subscription") return "ignored";
   const probe = event.mail.tags.probe?.[0];
   if (probe) {
@@ -154,20 +219,7 @@ export async function applySesEvent(input: unknown): Promise<Applied> {
     return (await Evidence.probeSeen(probe)) ? "applied" : "unmatched";
   }
   const key = providerKey(event);
-  const milestone = MILESTONES[event.eventType];
-  if (milestone) {
-    const fast = await applyMilestone({
-      messageId: event.mail.tags.message?.[0],
-      sesMessageId: event.mail.messageId,
-      milestone,
-      at: eventTime(event),
-      metadata: metadataOf(event),
-      providerKey: key,
-      verdict: verdictOf(event),
-    });
-    if (fast === "applied" || fast === "duplicate") return fast;
-    // "unmatched" and "slow" (an email still `sending`) take the general way below.
-  }
+  // "unmatched" and "slow" (an email still `sending`) from the fast path take the general way.
   const found = await findMessage(event);
   if (!found) {
     await recordUnmatched(key, `ses:${event.eventType}`, "no email matches its tags and SES message id", event);

@@ -50,6 +50,23 @@ describe.skipIf(!onServer)("Neon serverless driver", () => {
     expect(inside).toBe(1);
   });
 
+  it("runs a batch of prepared statements in one round trip, and again after its connections died", async () => {
+    const batch = (n: number): Database.Batched[] =>
+      Array.from({ length: n }, (_, i) => ({
+        name: "neon_batch_echo",
+        text: "SELECT $1::text AS v, $2::int AS n",
+        params: [`it's \\ ${i}`, i],
+      }));
+    await Promise.all([1, 2, 3].map(() => Database.batch(batch(2))));
+    const before = neon.roundTrips();
+    const rows = await Database.batch<{ v: string; n: number }>(batch(5));
+    expect(neon.roundTrips() - before).toBe(1);
+    expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 5 }, (_, i) => ({ v: `it's \\ ${i}`, n: i })));
+    // Neon suspended: the batch lands on a fresh connection, which prepares its statement first.
+    expect(proxy.killOpenConnections()).toBeGreaterThan(0);
+    expect((await Database.batch<{ n: number }>(batch(3))).map((r) => r[0]!.n)).toEqual([0, 1, 2]);
+  });
+
   it("does not retry a statement that failed for its own reasons", async () => {
     await expect(Database.rows(sql`SELECT * FROM no_such_table`)).rejects.toThrow(/no_such_table/);
   });

@@ -49,6 +49,7 @@ interface Occurrence {
 
 let fast: StatsCampaign;
 let general: StatsCampaign;
+let batched: StatsCampaign;
 const ids = new Map<StatsCampaign, string[]>();
 
 /** Sent emails (node_2) to each contact of the campaign, through the Message module. */
@@ -73,7 +74,8 @@ async function sendAll(c: StatsCampaign): Promise<string[]> {
 beforeAll(async () => {
   fast = await campaignWithContacts({ contacts: EMAILS });
   general = await campaignWithContacts({ contacts: EMAILS });
-  for (const c of [fast, general]) ids.set(c, await sendAll(c));
+  batched = await campaignWithContacts({ contacts: EMAILS });
+  for (const c of [fast, general, batched]) ids.set(c, await sendAll(c));
 });
 
 async function reset(c: StatsCampaign) {
@@ -97,9 +99,9 @@ const verdictOf = (o: Occurrence) =>
       ? Machine.classifyClick(AGENTS[o.agent])
       : undefined;
 
-async function applyFast(c: StatsCampaign, o: Occurrence) {
+function fastEvent(c: StatsCampaign, o: Occurrence): Message.FastEvent {
   const messageId = ids.get(c)![o.email]!;
-  const result = await Message.applyMilestone({
+  return {
     messageId,
     sesMessageId: `ses-${messageId}`,
     milestone: o.milestone,
@@ -107,8 +109,23 @@ async function applyFast(c: StatsCampaign, o: Occurrence) {
     metadata: metadataOf(o),
     providerKey: key(c, o),
     verdict: verdictOf(o),
-  });
-  expect(["applied", "duplicate"]).toContain(result);
+  };
+}
+
+async function applyFast(c: StatsCampaign, o: Occurrence) {
+  expect(["applied", "duplicate"]).toContain(await Message.applyMilestone(fastEvent(c, o)));
+}
+
+/** The occurrences in batches of the given sizes (the last size repeats), each in one round trip. */
+async function applyBatched(c: StatsCampaign, occurrences: Occurrence[], sizes: number[]) {
+  for (let i = 0, n = 0; i < occurrences.length; i += sizes[Math.min(n++, sizes.length - 1)]!) {
+    const batch = occurrences.slice(i, i + sizes[Math.min(n, sizes.length - 1)]!);
+    const before = Database.roundTrips();
+    const results = await Message.applyMilestones(batch.map((o) => fastEvent(c, o)));
+    for (const result of results) expect(["applied", "duplicate"]).toContain(result);
+    // One round trip a batch, besides each statement's PREPARE the first time on a connection.
+    if (batch.length > 1) expect(Database.roundTrips() - before).toBeLessThanOrEqual(1 + 6);
+  }
 }
 
 /** As tracking's general path applies a delivery, open or click: record it once, then `reach`. */
@@ -229,7 +246,7 @@ const occurrence = fc.record({
   link: fc.constantFrom(0, 1),
 });
 
-describe("milestone counting: fast path and general path", () => {
+describe("milestone counting: fast path, fast path in batches, and general path", () => {
   it("end in the same milestones, counters and buckets as the rule, on random event sequences", async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -248,15 +265,20 @@ describe("milestone counting: fast path and general path", () => {
               ]),
           )
           .chain((list) => fc.shuffledSubarray(list).map((again) => [...list, ...again])),
-        async (occurrences) => {
+        // How an SQS batch may cut the sequence: sizes 1 to 12.
+        fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 8 }),
+        async (occurrences, sizes) => {
           await reset(fast);
           await reset(general);
+          await reset(batched);
           for (const o of occurrences) {
             await applyFast(fast, o);
             await applyGeneral(general, o);
           }
+          await applyBatched(batched, occurrences, sizes);
           expect(await observed(fast)).toEqual(model(occurrences, fast));
           expect(await observed(general)).toEqual(model(occurrences, general));
+          expect(await observed(batched)).toEqual(model(occurrences, batched));
         },
       ),
       { numRuns: runs(60) },

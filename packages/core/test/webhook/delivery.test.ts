@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import * as Contact from "@fluenzr/core/contact";
 import * as Database from "@fluenzr/core/database";
 import { MemoryQueue } from "@fluenzr/core/queue/memory";
-import { applySesEvent, Replies } from "@fluenzr/core/tracking";
+import { applySesEvent, Replies, SesQueue } from "@fluenzr/core/tracking";
 import { Address, Deliverer, Deliveries, DeliveryQueue, Subscriptions } from "@fluenzr/core/webhook";
 import { memoryDeliveryQueue } from "@fluenzr/core/webhook/memory";
 import { factory, type Received, type Receiver, startReceiver, useTestDatabase } from "@fluenzr/testing";
@@ -143,6 +143,26 @@ describe("events, once each, signed", () => {
     expect(await Deliverer.sweep({ freshMs: 0 })).toBe(0);
     await deliver();
     expect(receiver.received).toHaveLength(10);
+  });
+
+  it("SES events from the queue in a batch: each reaches the endpoint once, queued as the batch commits", async () => {
+    const { ws } = await subscribed(["email.delivered", "email.opened", "email.clicked"]);
+    clockNow = () => 0;
+    const { sent } = await sentCampaign(3, ws);
+    const records = sent.flatMap((email) => [
+      about("delivery", email, "2026-01-12T09:00:05.000Z"),
+      about("open", email, "2026-01-12T10:00:00.000Z"),
+      about("click", email, "2026-01-12T10:01:00.000Z"),
+    ]);
+    const batch = (suffix: string) => records.map((r, i) => ({ messageId: `${suffix}${i}`, body: JSON.stringify(r) }));
+    expect(await SesQueue.handle(batch("a"))).toEqual({ batchItemFailures: [] });
+    // Redelivered by SQS: duplicates, nothing more to send.
+    expect(await SesQueue.handle(batch("b"))).toEqual({ batchItemFailures: [] });
+    await deliver();
+    const types = receiver.received.map((r) => JSON.parse(r.raw).type).sort();
+    expect(types).toEqual([...Array(3).fill("email.clicked"), ...Array(3).fill("email.delivered"), ...Array(3).fill("email.opened")]);
+    // Every delivery was queued by the batch itself: the sweeper finds none left pending.
+    expect(await Deliverer.sweep({ freshMs: 0 })).toBe(0);
   });
 
   it("only the types subscribed to; a subscription of another workspace sees nothing", async () => {

@@ -60,7 +60,7 @@ export const SES_RECEIVING_REGIONS = [
   "sa-east-1",
 ];
 
-/** Concurrency the other functions need next to the senders (API, tick bursts, sweeper, migrator). */
+/** Concurrency the other functions need next to the senders (API, tick bursts, sweeper, migrator, the SES events and webhook consumers). */
 export const CONCURRENCY_HEADROOM = 10;
 
 const name = (error: unknown) => (error as { name?: string })?.name ?? "Error";
@@ -235,7 +235,7 @@ export async function preflight(settings: PreflightSettings, clients: PreflightC
       add(
         "lambda concurrency",
         "fail",
-        `The account runs at most ${limit} Lambda functions at once in ${settings.region}; this stage needs ${needed} (SENDER_MAX_CONCURRENCY=${settings.senderConcurrency} senders + ${CONCURRENCY_HEADROOM} for the API, ticks and sweeper). New accounts often have 10: request "Concurrent executions" (L-B99A9384) of 1000 in Service Quotas, or lower SENDER_MAX_CONCURRENCY.`,
+        `The account runs at most ${limit} Lambda functions at once in ${settings.region}; this stage needs ${needed} (SENDER_MAX_CONCURRENCY=${settings.senderConcurrency} senders + ${CONCURRENCY_HEADROOM} for the API, ticks, sweeper and the queues' consumers of SES events and webhooks, which Lambda throttles and SQS holds back when the account is full). New accounts often have 10: request "Concurrent executions" (L-B99A9384) of 1000 in Service Quotas, or lower SENDER_MAX_CONCURRENCY.`,
       );
     } else add("lambda concurrency", "ok", `${limit} concurrent executions (this stage needs ${needed})`);
   } catch (error) {
