@@ -129,21 +129,19 @@ export async function revokedKey(ws: TestWorkspace): Promise<string> {
 
 /**
  * Every way to present no valid key answers the same 401 envelope, with no rate-limit headers
- * (nothing was counted) and a request id. `validKey` is used to build malformed headers around a
- * key that would otherwise work; send a `body` that would succeed so a leak would show.
+ * (nothing was counted) and a request id. The key of `ws` is used to build malformed headers around
+ * a key that would otherwise work, and a second key of `ws` is revoked for the occasion; send a
+ * `body` that would succeed so a leak would show.
  */
-export async function expectAuthFailures(
-  api: ApiClient,
-  method: string,
-  path: string,
-  options: { validKey: string; revokedKey: string; body?: unknown },
-) {
-  const { validKey, body } = options;
+export async function expectAuthFailures(api: ApiClient, method: string, path: string, options: { ws: TestWorkspace; body?: unknown }) {
+  const { ws, body } = options;
+  const validKey = ws.key;
+  const revoked = await revokedKey(ws);
   const cases: Array<[string, { key?: string | null; headers?: Record<string, string> }]> = [
     ["no Authorization header", { key: null }],
     ["an unknown well-formed key", { key: `flz_sk_${"Z".repeat(32)}` }],
     ["a malformed key", { key: "flz_sk_short" }],
-    ["a revoked key", { key: options.revokedKey }],
+    ["a revoked key", { key: revoked }],
     ["a key without a scheme", { key: null, headers: { authorization: validKey } }],
     ["another scheme", { key: null, headers: { authorization: `Basic ${validKey}` } }],
     ["an empty Bearer", { key: null, headers: { authorization: "Bearer " } }],

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type * as Campaign from "@fluenzr/core/campaign";
+import { along } from "@fluenzr/core/workflow";
 
 /** Workflows tests build campaigns with (plain data: no database, no app). */
 
@@ -42,9 +43,7 @@ export function linear(steps: Step[], ids: { start: string; end: string } = { st
     ...steps.map((s) => ("email" in s ? { id: s.id, type: "email", data: s.email } : { id: s.id, type: "delay", data: s.delay })),
     { id: ids.end, type: "end" },
   ];
-  const order = [ids.start, ...steps.map((s) => s.id), ids.end];
-  const edges = order.slice(1).map((to, i) => ({ from: order[i]!, to }));
-  return { nodes, edges } as Parameters<typeof Campaign.create>[0]["workflow"];
+  return { nodes, edges: along(ids.start, ...steps.map((s) => s.id), ids.end) } as Parameters<typeof Campaign.create>[0]["workflow"];
 }
 
 /** A workflow as plain data (the test builds it before validation sees it). */

@@ -1,6 +1,6 @@
 import { jsonb, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
-import { campaignTable } from "../campaign/campaign.sql";
-import { partOf, timestamptz } from "../database/columns";
+import { nodeVariant } from "../campaign/campaign.sql";
+import { timestamptz } from "../database/columns";
 
 /**
  * The winner of an email node's A/B test: at most one per (campaign, node), written once (`ON
@@ -10,9 +10,7 @@ import { partOf, timestamptz } from "../database/columns";
 export const abTestWinnerTable = pgTable(
   "ab_test_winner",
   {
-    campaignId: partOf("campaign_id", () => campaignTable.id),
-    nodeId: text("node_id").notNull(),
-    variantId: text("variant_id").notNull(),
+    ...nodeVariant(),
     metric: text("metric").notNull(),
     decidedAt: timestamptz("decided_at").notNull(),
     /** What it was decided on: each variant's sent and successes, and the smallest z against the winner. */

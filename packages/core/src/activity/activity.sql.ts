@@ -1,6 +1,7 @@
 import { index, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamptz, workspaceIdColumn } from "../database/columns";
+import { timestamptz } from "../database/columns";
 import { OUTCOMES } from "../stats/stats.sql";
+import { unlinkedWorkspaceRecord } from "../workspace/workspace.sql";
 
 export const EVENT_TYPES = [
   ...OUTCOMES,
@@ -31,8 +32,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const eventTable = pgTable(
   "event",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn(),
+    ...unlinkedWorkspaceRecord(),
     campaignId: text("campaign_id").notNull(),
     contactId: text("contact_id").notNull(),
     messageId: text("message_id"),

@@ -78,6 +78,13 @@ export const campaignTable = pgTable(
   ],
 );
 
+/** A variant of one of a campaign's email nodes: the columns of what is kept per A/B variant. */
+export const nodeVariant = () => ({
+  campaignId: partOf("campaign_id", () => campaignTable.id),
+  nodeId: text("node_id").notNull(),
+  variantId: text("variant_id").notNull(),
+});
+
 export const CAMPAIGN_CONTACT_STATUSES = [
   "pending",
   "in_progress",
@@ -88,7 +95,6 @@ export const CAMPAIGN_CONTACT_STATUSES = [
   "failed",
   "left_company",
 ] as const;
-export type CampaignContactStatus = (typeof CAMPAIGN_CONTACT_STATUSES)[number];
 
 /**
  * A contact's progress through one campaign. `next_run_at` is when its next email is due;

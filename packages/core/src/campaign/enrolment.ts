@@ -11,7 +11,7 @@ import { addDelays, dueAt, type SendWindow, windowOf } from "../schedule";
 import { type Page, pageMeta } from "../util/schema";
 import { fnFor } from "../util/validation";
 import * as Workflow from "../workflow";
-import { type CampaignContactStatus, campaignContactTable, type PathStep } from "./campaign.sql";
+import { campaignContactTable, type PathStep } from "./campaign.sql";
 import { completeIfDone } from "./complete";
 import { lock, type Row, settingsOf } from "./lock";
 import type * as Schema from "./schema";
@@ -196,7 +196,7 @@ export interface CampaignContact {
   email: string;
   firstName: string | null;
   lastName: string | null;
-  status: CampaignContactStatus;
+  status: (typeof campaignContactTable.$inferSelect)["status"];
   /** The node the contact waits at: the email it is sent next, or a condition. */
   currentNodeId: string | null;
   /** At a condition: the event it waits for (null at an email). */

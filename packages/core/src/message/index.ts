@@ -6,7 +6,7 @@ import { messageTable } from "./message.sql";
 export * as Condition from "./condition";
 export { ERASED_SUBJECT, type Exported, eraseRecipient, toContact } from "./erase";
 export * as Machine from "./machine";
-export { MESSAGE_STATUSES, type MessageStatus, messageTable } from "./message.sql";
+export { messageTable } from "./message.sql";
 export {
   applyMilestone,
   applyMilestones,

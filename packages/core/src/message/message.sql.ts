@@ -1,25 +1,14 @@
 import { sql } from "drizzle-orm";
 import { index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { campaignTable } from "../campaign/campaign.sql";
-import { partOf, timestamptz, workspaceIdColumn } from "../database/columns";
-
-/**
- * - `sending`: reserved for a contact and node, handed (or about to be handed) to SES. If the
- *   sender dies here, whether SES accepted it is unknown until evidence settles it: its own SES
- *   `Send` event (sent), or `Send` events for later emails of the same account while its own
- *   never came (never sent: forgotten, and the step is due again). See docs/decisions.md.
- * - `sent`: SES accepted it (its message id is known).
- * - `failed`: SES refused it for good.
- */
-export const MESSAGE_STATUSES = ["sending", "sent", "failed"] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+import { partOf, timestamptz } from "../database/columns";
+import { unlinkedWorkspaceRecord } from "../workspace/workspace.sql";
 
 /** One email of a sequence to one contact: at most one per (campaign, contact, node), ever. */
 export const messageTable = pgTable(
   "message",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn(),
+    ...unlinkedWorkspaceRecord(),
     campaignId: partOf("campaign_id", () => campaignTable.id),
     contactId: text("contact_id").notNull(),
     nodeId: text("node_id").notNull(),
@@ -29,7 +18,17 @@ export const messageTable = pgTable(
     variantId: text("variant_id"),
     /** The rendered subject (what the contact saw). */
     subject: text("subject").notNull(),
-    status: text("status", { enum: MESSAGE_STATUSES }).notNull().default("sending"),
+    /**
+     * - `sending`: reserved for a contact and node, handed (or about to be handed) to SES. If the
+     *   sender dies here, whether SES accepted it is unknown until evidence settles it: its own SES
+     *   `Send` event (sent), or `Send` events for later emails of the same account while its own
+     *   never came (never sent: forgotten, and the step is due again). See docs/decisions.md.
+     * - `sent`: SES accepted it (its message id is known).
+     * - `failed`: SES refused it for good.
+     */
+    status: text("status", { enum: ["sending", "sent", "failed"] })
+      .notNull()
+      .default("sending"),
     /** The claim whose job reserved it: another delivery of that same job leaves it alone. */
     claimId: text("claim_id"),
     sesMessageId: text("ses_message_id"),

@@ -1,6 +1,6 @@
 import type { HasDefault, NotNull } from "drizzle-orm";
 import { integer, type PgColumnBuilderBase, type PgIntegerBuilderInitial, pgTable, primaryKey, smallint, text } from "drizzle-orm/pg-core";
-import { campaignTable } from "../campaign/campaign.sql";
+import { campaignTable, nodeVariant } from "../campaign/campaign.sql";
 import { partOf, timestamptz } from "../database/columns";
 
 /**
@@ -79,9 +79,7 @@ export const campaignStatBucketTable = countersBy("campaign_stat_bucket", "bucke
 export const campaignVariantStatTable = pgTable(
   "campaign_variant_stat",
   {
-    campaignId: partOf("campaign_id", () => campaignTable.id),
-    nodeId: text("node_id").notNull(),
-    variantId: text("variant_id").notNull(),
+    ...nodeVariant(),
     shard: smallint("shard").notNull(),
     ...counters,
   },

@@ -1,10 +1,7 @@
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, pgTable, text } from "drizzle-orm/pg-core";
-import { partOf, timestamptz, workspaceIdColumn } from "../database/columns";
-import { workspaceRecord } from "../workspace/workspace.sql";
-
-export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+import { partOf, timestamptz } from "../database/columns";
+import { unlinkedWorkspaceRecord, workspaceRecord } from "../workspace/workspace.sql";
 
 /**
  * A customer's endpoint and the event types it wants (`*`: all). `secret` signs every delivery;
@@ -40,12 +37,14 @@ export const webhookSubscriptionTable = pgTable(
  * only when an enabled subscription wants it). `body` is the exact JSON delivered and signed.
  */
 export const webhookEventTable = pgTable("webhook_event", {
-  id: text("id").primaryKey(),
-  workspaceId: workspaceIdColumn(),
+  ...unlinkedWorkspaceRecord(),
   type: text("type").notNull(),
   body: text("body").notNull(),
   occurredAt: timestamptz("occurred_at").notNull(),
 });
+
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
  * One event to one subscription: its attempts, outcome and schedule. The id is derived from the
@@ -54,8 +53,7 @@ export const webhookEventTable = pgTable("webhook_event", {
 export const webhookDeliveryTable = pgTable(
   "webhook_delivery",
   {
-    id: text("id").primaryKey(),
-    workspaceId: workspaceIdColumn(),
+    ...unlinkedWorkspaceRecord(),
     subscriptionId: partOf("subscription_id", () => webhookSubscriptionTable.id),
     eventId: partOf("event_id", () => webhookEventTable.id),
     eventType: text("event_type").notNull(),

@@ -298,6 +298,7 @@ function findCycle(ids: string[], outgoing: Map<string, string[]>): string[] | u
   return undefined;
 }
 
+export { along, branch, straight } from "./build";
 export { emailNodes, nextStep, order, type PathAnswer, paths, type Step, subjects } from "./graph";
 
 /** What one contact gets at an email node: the node's own subject and body, or its variant's. */

@@ -1,5 +1,5 @@
 import { pgTable, text } from "drizzle-orm/pg-core";
-import { partOf, timestamptz } from "../database/columns";
+import { partOf, timestamptz, workspaceIdColumn } from "../database/columns";
 
 export const workspaceTable = pgTable("workspace", {
   id: text("id").primaryKey(),
@@ -11,4 +11,10 @@ export const workspaceTable = pgTable("workspace", {
 export const workspaceRecord = () => ({
   id: text("id").primaryKey(),
   workspaceId: partOf("workspace_id", () => workspaceTable.id),
+});
+
+/** The same columns for a record whose workspace id is no foreign key (nothing cascades to it from the workspace). */
+export const unlinkedWorkspaceRecord = () => ({
+  id: text("id").primaryKey(),
+  workspaceId: workspaceIdColumn(),
 });

@@ -136,20 +136,14 @@ describe("decide", () => {
 
   it("sends only as many as the room allows, in order, and defers the rest", () => {
     const jobs = ["a", "b", "c", "d"].map((id) => job(id));
-    expect(
+    const withRoom = (room: number) =>
       kinds(
-        situation({ room: 2 }),
+        situation({ room }),
         jobs,
         jobs.map((j) => step(j.contactId)),
-      ),
-    ).toEqual(["send", "send", "defer", "defer"]);
-    expect(
-      kinds(
-        situation({ room: 0 }),
-        jobs,
-        jobs.map((j) => step(j.contactId)),
-      ),
-    ).toEqual(["defer", "defer", "defer", "defer"]);
+      );
+    expect(withRoom(2)).toEqual(["send", "send", "defer", "defer"]);
+    expect(withRoom(0)).toEqual(["defer", "defer", "defer", "defer"]);
   });
 
   it("fails a contact whose email has a variable without value, without using room", () => {

@@ -8,6 +8,7 @@ import { dueSchedules } from "@fluenzr/core/scheduler/ticker";
 import { Budget, Evidence, Fault, type Mailer, Progress, SendBatch, sweep, tick } from "@fluenzr/core/sending";
 import { applySesEvents, Replies } from "@fluenzr/core/tracking";
 import { Subscriptions } from "@fluenzr/core/webhook";
+import { along, branch } from "@fluenzr/core/workflow";
 import * as Records from "@fluenzr/local/records";
 import { FakeMailer, FULL, factory, prng, type TestWorkspace, testEngine, useTestDatabase } from "@fluenzr/testing";
 import Holidays from "date-holidays";
@@ -593,15 +594,17 @@ describe("sending simulation", () => {
     }
     expect(tooClose, "emails closer than their account's minimum gap").toEqual([]);
     const emailOf = new Map(accepted.map((e) => [`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e]));
+    // The follow-ups (e2, e3, ...) of the chain campaigns, each with its contact's e1 and previous email.
+    const followUps = [...emailOf].flatMap(([key, e]) => {
+      const [campaignId, contactId, node] = key.split("/") as [string, string, string];
+      const n = Number(node.slice(1));
+      if (planOf.get(campaignId)!.branching || n === 1) return [];
+      const previous = emailOf.get(`${campaignId}/${contactId}/e${n - 1}`);
+      return [{ key, e, n, campaignId, contactId, previous, first: emailOf.get(`${campaignId}/${contactId}/e1`) }];
+    });
     let threaded = 0;
     const unthreaded: string[] = [];
-    for (const [key, e] of emailOf) {
-      const [campaignId, contactId, node] = key.split("/") as [string, string, string];
-      if (planOf.get(campaignId)!.branching) continue;
-      const n = Number(node.slice(1));
-      if (n === 1) continue;
-      const previous = emailOf.get(`${campaignId}/${contactId}/e${n - 1}`);
-      const first = emailOf.get(`${campaignId}/${contactId}/e1`);
+    for (const { key, e, n, campaignId, previous, first } of followUps) {
       if (!previous || !first) continue;
       const inReplyTo = e.headers.find((h) => h.name === "In-Reply-To")?.value;
       const ownSubject = n === 2 && plans.findIndex((p) => p.id === campaignId) % 2 === 0;
@@ -650,25 +653,16 @@ describe("sending simulation", () => {
 
     // Delays, checked with luxon directly: business days counted as weekdays in the campaign's
     // zone (the contact's in contact mode) that are neither its holidays nor its skipped date.
-    const sentAt = new Map<string, number>();
     const toOf = new Map<string, string>();
-    for (const e of accepted) {
-      sentAt.set(`${e.tags.campaign}/${e.tags.contact}/${e.tags.node}`, e.at);
-      toOf.set(`${e.tags.campaign}/${e.tags.contact}`, e.to);
-    }
+    for (const e of accepted) toOf.set(`${e.tags.campaign}/${e.tags.contact}`, e.to);
     let checkedDelays = 0;
-    for (const [key, at] of sentAt) {
-      const [campaignId, contactId, node] = key.split("/") as [string, string, string];
-      if (planOf.get(campaignId)!.branching) continue;
-      const n = Number(node.slice(1));
-      if (n === 1) continue;
-      const previous = sentAt.get(`${campaignId}/${contactId}/e${n - 1}`);
+    for (const { key, e, n, campaignId, contactId, previous } of followUps) {
       expect(previous, `${key} sent without its previous email`).toBeDefined();
       const plan = planOf.get(campaignId)!;
       const delay = plan.delays[n - 2]!;
       const zone = zoneFor(plan, toOf.get(`${campaignId}/${contactId}`)!);
-      const from = DateTime.fromMillis(previous!, { zone });
-      const to = DateTime.fromMillis(at, { zone });
+      const from = DateTime.fromMillis(previous!.at, { zone });
+      const to = DateTime.fromMillis(e.at, { zone });
       if (delay.businessDays) {
         let weekdays = 0;
         for (let d = from.startOf("day").plus({ days: 1 }); d <= to.startOf("day"); d = d.plus({ days: 1 }))
@@ -962,14 +956,10 @@ function branchingWorkflow(delay: Delay) {
       { id: "end", type: "end" },
     ],
     edges: [
-      { from: "start", to: "e1" },
-      { from: "e1", to: "c1" },
-      { from: "c1", to: "y2", when: "yes" },
-      { from: "c1", to: "n2", when: "no" },
-      { from: "y2", to: "d3" },
-      { from: "n2", to: "d3" },
-      { from: "d3", to: "e3" },
-      { from: "e3", to: "end" },
+      ...along("start", "e1", "c1"),
+      ...branch("c1", { yes: "y2", no: "n2" }),
+      ...along("y2", "d3"),
+      ...along("n2", "d3", "e3", "end"),
     ],
   };
 }

@@ -74,6 +74,15 @@ async function subscribed(events: string[] = ["*"]) {
   return { ws, hook };
 }
 
+/** A subscription to contact.created whose endpoint answered 503 to 20 deliveries: as many failures as can disable it. */
+async function failedTwentyTimes() {
+  const { ws, hook } = await subscribed(["contact.created"]);
+  receiver.respond(503);
+  for (let i = 0; i < 20; i++) await factory.contact(ws);
+  await deliver();
+  return { ws, hook };
+}
+
 describe("events, once each, signed", () => {
   it("a campaign's emails and their SES events reach the endpoint once; replayed notifications add nothing", async () => {
     const { ws, hook } = await subscribed();
@@ -314,10 +323,7 @@ describe("delivery rules", () => {
 
   it("only failures for 24 hours, 20 or more: disabled", async () => {
     await withClock(async (advance) => {
-      const { ws, hook } = await subscribed(["contact.created"]);
-      receiver.respond(503);
-      for (let i = 0; i < 20; i++) await factory.contact(ws);
-      await deliver();
+      const { ws, hook } = await failedTwentyTimes();
       expect((await ws.as(() => Subscriptions.mustExist(hook.id))).enabled).toBe(true);
       advance(24 * 3600_000 + 1000);
       await Deliverer.sweep({ freshMs: 0 });
@@ -329,10 +335,7 @@ describe("delivery rules", () => {
 
   it("a success in between resets the count", async () => {
     await withClock(async (advance) => {
-      const { ws, hook } = await subscribed(["contact.created"]);
-      receiver.respond(503);
-      for (let i = 0; i < 20; i++) await factory.contact(ws);
-      await deliver();
+      const { ws, hook } = await failedTwentyTimes();
       advance(12 * 3600_000);
       receiver.respond(200);
       await factory.contact(ws);

@@ -22,14 +22,11 @@ const BRANCHING = {
     { id: "end2", type: "end" },
   ],
   edges: [
-    { from: "start", to: "e1" },
-    { from: "e1", to: "c1" },
-    { from: "c1", to: "e2", when: "yes" },
-    { from: "c1", to: "d1", when: "no" },
-    { from: "d1", to: "e3" },
-    { from: "e3", to: "e4" },
-    { from: "e2", to: "end" },
-    { from: "e4", to: "end2" },
+    ...Workflow.along("start", "e1", "c1"),
+    ...Workflow.branch("c1", { yes: "e2", no: "d1" }),
+    ...Workflow.along("d1", "e3", "e4"),
+    ...Workflow.along("e2", "end"),
+    ...Workflow.along("e4", "end2"),
   ],
 };
 

@@ -4,6 +4,8 @@
  * the server (they must be accepted).
  */
 
+import { along, branch, straight } from "@fluenzr/core/workflow";
+
 const WEBHOOK = {
   id: "whk_01jq0c7k2dab12cd34ef56ab78",
   url: "https://hooks.example.com/fluenzr",
@@ -30,30 +32,22 @@ const DELIVERY = {
   responseBodyPreview: "ok",
 };
 
-export const SEED_WORKFLOW = {
-  nodes: [
-    { id: "node_1", type: "start" },
-    {
-      id: "node_2",
-      type: "email",
-      data: {
-        subject: "{{firstName}}, quick question",
-        body: "Hello {{firstName}},\n\nI'm reaching out...",
-        trackOpens: true,
-        trackClicks: true,
-      },
+export const SEED_WORKFLOW = straight([
+  { id: "node_1", type: "start" },
+  {
+    id: "node_2",
+    type: "email",
+    data: {
+      subject: "{{firstName}}, quick question",
+      body: "Hello {{firstName}},\n\nI'm reaching out...",
+      trackOpens: true,
+      trackClicks: true,
     },
-    { id: "node_3", type: "delay", data: { days: 3, businessDays: true } },
-    { id: "node_4", type: "email", data: { subject: "Following up on my message", body: "{{firstName}},\n\nI'm following up..." } },
-    { id: "node_5", type: "end" },
-  ],
-  edges: [
-    { from: "node_1", to: "node_2" },
-    { from: "node_2", to: "node_3" },
-    { from: "node_3", to: "node_4" },
-    { from: "node_4", to: "node_5" },
-  ],
-};
+  },
+  { id: "node_3", type: "delay", data: { days: 3, businessDays: true } },
+  { id: "node_4", type: "email", data: { subject: "Following up on my message", body: "{{firstName}},\n\nI'm following up..." } },
+  { id: "node_5", type: "end" },
+]);
 
 const SETTINGS = {
   sendDays: ["monday", "tuesday", "wednesday", "thursday", "friday"],
@@ -110,16 +104,13 @@ export const BRANCHING_WORKFLOW = {
     { id: "done", type: "end" },
   ],
   edges: [
-    { from: "start", to: "intro" },
-    { from: "intro", to: "opened_intro" },
-    { from: "opened_intro", to: "case_study", when: "yes" },
-    { from: "opened_intro", to: "wait", when: "no" },
-    { from: "wait", to: "bump" },
-    { from: "case_study", to: "replied_any" },
-    { from: "bump", to: "replied_any" },
-    { from: "replied_any", to: "done", when: "yes" },
-    { from: "replied_any", to: "last", when: "no" },
-    { from: "last", to: "end" },
+    ...along("start", "intro", "opened_intro"),
+    ...branch("opened_intro", { yes: "case_study", no: "wait" }),
+    ...along("wait", "bump"),
+    ...along("case_study", "replied_any"),
+    ...along("bump", "replied_any"),
+    ...branch("replied_any", { yes: "done", no: "last" }),
+    ...along("last", "end"),
   ],
 };
 

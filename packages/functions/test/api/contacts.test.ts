@@ -12,7 +12,6 @@ import {
   FIELDS,
   factory,
   ISO_UTC,
-  revokedKey,
 } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -410,7 +409,7 @@ describe("authentication", () => {
     const path = template.replace("ID", contact.id);
     const sent = body && JSON.parse(JSON.stringify(body).replace("GROUP", group.id));
     const before = await counts(s.ws.id);
-    await expectAuthFailures(s.api, method, path, { validKey: s.ws.key, revokedKey: await revokedKey(s.ws), body: sent });
+    await expectAuthFailures(s.api, method, path, { ws: s.ws, body: sent });
     expect(await counts(s.ws.id)).toEqual(before);
     expect(await s.ws.as(() => Contact.fromID(contact.id))).toEqual(contact);
   });

@@ -14,7 +14,6 @@ import {
   FIELDS,
   factory,
   ISO_UTC,
-  revokedKey,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -321,8 +320,7 @@ describe("tenancy and routes", () => {
     const account = await factory.emailAccount(s.ws);
     const before = await counts(s.ws.id);
     await expectAuthFailures(s.api, method, template.replace("ID", account.id), {
-      validKey: s.ws.key,
-      revokedKey: await revokedKey(s.ws),
+      ws: s.ws,
       body,
     });
     expect(await counts(s.ws.id)).toEqual(before);

@@ -12,7 +12,6 @@ import {
   FIELDS,
   factory,
   ISO_UTC,
-  revokedKey,
 } from "@fluenzr/testing";
 import { beforeAll, describe, expect, it } from "vitest";
 
@@ -237,8 +236,7 @@ describe("authentication", () => {
     const sent = body && JSON.parse(JSON.stringify(body).replace("CONTACT", contact.id).replace("MEMBER", member.id));
     const before = await counts(s.ws.id);
     await expectAuthFailures(s.api, method, template.replace("ID", group.id), {
-      validKey: s.ws.key,
-      revokedKey: await revokedKey(s.ws),
+      ws: s.ws,
       body: sent,
     });
     expect(await counts(s.ws.id)).toEqual(before);

@@ -8,7 +8,6 @@ import {
   expectValidation,
   factory,
   linear,
-  revokedKey,
   testEngine,
   useTestDatabase,
 } from "@fluenzr/testing";
@@ -87,7 +86,7 @@ describe("deliverability guard through the API", () => {
     await api.post(`/v1/campaigns/${campaign.id}/pause`);
     expectValidation(await api.put(`/v1/campaigns/${campaign.id}`, { settings: { maxComplaintRate: 0 } }), ["settings.maxComplaintRate"]);
     expectValidation(await api.put(`/v1/campaigns/${campaign.id}`, { settings: { maxBounceRate: 100.5 } }), ["settings.maxBounceRate"]);
-    await expectAuthFailures(api, "POST", `/v1/campaigns/${campaign.id}/resume`, { validKey: ws.key, revokedKey: await revokedKey(ws) });
+    await expectAuthFailures(api, "POST", `/v1/campaigns/${campaign.id}/resume`, { ws: ws });
     const other = apiClient(undefined, (await factory.workspace()).key);
     expectError(await other.post(`/v1/campaigns/${campaign.id}/resume`), 404, "NOT_FOUND");
     expectError(await other.get(`/v1/campaigns/${campaign.id}`), 404, "NOT_FOUND");

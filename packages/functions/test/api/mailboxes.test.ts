@@ -8,7 +8,6 @@ import {
   expectValidation,
   factory,
   linear,
-  revokedKey,
   type TestEngine,
   testEngine,
   useTestDatabase,
@@ -157,8 +156,7 @@ describe("GET /v1/campaigns/:id/stats/accounts", () => {
     const { ws, create } = await setup(1);
     const campaign = expectOk(await create(), 201);
     await expectAuthFailures(apiClient(), "GET", `/v1/campaigns/${campaign.id}/stats/accounts`, {
-      validKey: ws.key,
-      revokedKey: await revokedKey(ws),
+      ws: ws,
     });
   });
 

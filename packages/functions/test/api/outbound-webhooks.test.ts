@@ -15,7 +15,6 @@ import {
   ISO_UTC,
   type Received,
   type Receiver,
-  revokedKey,
   startReceiver,
   useTestDatabase,
 } from "@fluenzr/testing";
@@ -126,11 +125,10 @@ describe("POST /v1/webhooks", () => {
 
   it("401 without a valid key", async () => {
     await expectAuthFailures(api, "POST", "/v1/webhooks", {
-      validKey: ws.key,
-      revokedKey: await revokedKey(ws),
+      ws: ws,
       body: { url: receiver.url, events: ["*"] },
     });
-    await expectAuthFailures(api, "GET", "/v1/webhooks", { validKey: ws.key, revokedKey: await revokedKey(ws) });
+    await expectAuthFailures(api, "GET", "/v1/webhooks", { ws: ws });
   });
 });
 
@@ -183,7 +181,6 @@ describe("/v1/webhooks/:id", () => {
 
   it("401 on each operation", async () => {
     const hook = expectOk(await api.post("/v1/webhooks", { url: receiver.url, events: ["*"] }), 201);
-    const revoked = await revokedKey(ws);
     for (const [method, path] of [
       ["GET", `/v1/webhooks/${hook.id}`],
       ["PUT", `/v1/webhooks/${hook.id}`],
@@ -192,7 +189,7 @@ describe("/v1/webhooks/:id", () => {
       ["POST", `/v1/webhooks/${hook.id}/test`],
       ["GET", `/v1/webhooks/${hook.id}/deliveries`],
     ] as const) {
-      await expectAuthFailures(api, method, path, { validKey: ws.key, revokedKey: revoked });
+      await expectAuthFailures(api, method, path, { ws: ws });
     }
   });
 });

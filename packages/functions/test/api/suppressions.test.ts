@@ -10,8 +10,8 @@ import {
   expectValidation,
   factory,
   ISO_UTC,
-  revokedKey,
   SEED_WORKFLOW,
+  type TestWorkspace,
 } from "@fluenzr/testing";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
@@ -23,6 +23,15 @@ const s = apiSuite();
 const ENTRY_FIELDS = ["createdAt", "domain", "email", "id", "note", "reason", "source"];
 const count = async (workspaceId: string) =>
   (await Database.rows<{ n: number }>(sql`SELECT count(*)::int AS n FROM suppression WHERE workspace_id = ${workspaceId}`))[0]!.n;
+
+/** A draft campaign on the seed workflow with one contact of this address enrolled. */
+async function enrolledCampaign(w: TestWorkspace, email: string) {
+  const contact = await factory.contact(w, { email });
+  const account = await factory.emailAccount(w);
+  const campaign = await w.as(() => Campaign.create({ name: "c", emailAccountId: account.id, workflow: SEED_WORKFLOW as never }));
+  await w.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: [contact.id] }));
+  return { contact, campaign };
+}
 
 describe("POST /v1/suppressions", () => {
   it("suppresses an address: 201 with the entry; the contact with it becomes unsubscribed and is no longer emailable", async () => {
@@ -74,10 +83,7 @@ describe("POST /v1/suppressions", () => {
 
   it("stops the open sequences of a contact suppressed mid-campaign", async () => {
     const { w, api } = await s.fresh();
-    const contact = await factory.contact(w, { email: "mid@example.org" });
-    const account = await factory.emailAccount(w);
-    const campaign = await w.as(() => Campaign.create({ name: "c", emailAccountId: account.id, workflow: SEED_WORKFLOW as never }));
-    await w.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: [contact.id] }));
+    const { campaign } = await enrolledCampaign(w, "mid@example.org");
     await w.as(() => Campaign.transition(campaign.id, "start"));
     expectOk(await api.post("/v1/suppressions", { email: "MID@example.org" }), 201);
     const rows = expectOk(await api.get(`/v1/campaigns/${campaign.id}/contacts`));
@@ -218,10 +224,7 @@ describe("DELETE /v1/suppressions/:id", () => {
 
   it("needs ?confirm=true for an entry an event added, and records the deletion in the contact's campaigns", async () => {
     const { w, api } = await s.fresh();
-    const contact = await factory.contact(w, { email: "bounced@example.org" });
-    const account = await factory.emailAccount(w);
-    const campaign = await w.as(() => Campaign.create({ name: "c", emailAccountId: account.id, workflow: SEED_WORKFLOW as never }));
-    await w.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: [contact.id] }));
+    const { contact, campaign } = await enrolledCampaign(w, "bounced@example.org");
     const { entry } = await w.as(() =>
       Suppression.put(w.id, { email: "bounced@example.org" }, "bounced", { source: { campaignId: campaign.id, messageId: null } }),
     );
@@ -241,7 +244,6 @@ describe("DELETE /v1/suppressions/:id", () => {
 
 describe("keys and workspaces", () => {
   it("401 without a valid key, on every route", async () => {
-    const revoked = await revokedKey(s.ws);
     for (const [method, path, body] of [
       ["GET", "/v1/suppressions"],
       ["POST", "/v1/suppressions", { email: "k@example.org" }],
@@ -249,7 +251,7 @@ describe("keys and workspaces", () => {
       ["GET", "/v1/suppressions/sup_01jq0c6b7s00000000000000"],
       ["DELETE", "/v1/suppressions/sup_01jq0c6b7s00000000000000"],
     ] as const) {
-      await expectAuthFailures(s.api, method, path, { validKey: s.ws.key, revokedKey: revoked, body });
+      await expectAuthFailures(s.api, method, path, { ws: s.ws, body });
     }
   });
 

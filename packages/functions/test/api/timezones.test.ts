@@ -1,4 +1,4 @@
-import { apiSuite, expectAuthFailures, expectError, expectOk, expectValidation, factory, revokedKey } from "@fluenzr/testing";
+import { apiSuite, expectAuthFailures, expectError, expectOk, expectValidation, factory } from "@fluenzr/testing";
 import { describe, expect, it } from "vitest";
 
 /** The recipient's timezone (#14): contacts' `timezone` and the campaign's `timezoneMode`. */
@@ -70,8 +70,7 @@ describe("contacts' timezone", () => {
 
   it("401 without a valid key, 404 for another workspace's contact (unchanged)", async () => {
     await expectAuthFailures(s.api, "POST", "/v1/contacts", {
-      validKey: s.ws.key,
-      revokedKey: await revokedKey(s.ws),
+      ws: s.ws,
       body: { email: "auth-tz@example.org", timezone: "Asia/Tokyo" },
     });
     const theirs = await factory.contact(s.other);
@@ -105,8 +104,7 @@ describe("campaigns' timezoneMode", () => {
   it("401 without a valid key, 404 for another workspace's campaign", async () => {
     const account = await factory.emailAccount(s.ws);
     await expectAuthFailures(s.api, "POST", "/v1/campaigns", {
-      validKey: s.ws.key,
-      revokedKey: await revokedKey(s.ws),
+      ws: s.ws,
       body: { name: "Auth", emailAccountId: account.id, settings: { timezoneMode: "contact" } },
     });
     const theirAccount = await factory.emailAccount(s.other);

@@ -1,11 +1,11 @@
 import * as Contact from "@fluenzr/core/contact";
 import * as Privacy from "@fluenzr/core/privacy";
-import { type Context, Hono } from "hono";
-import type { ApiEnv } from "../env";
+import type { Context } from "hono";
+import { collection } from "../collection";
 import { found, pathId } from "../ids";
 import { fused, keyOnBegin } from "../middleware/auth";
 import { idempotent } from "../middleware/idempotency";
-import { body, creates, operations, pageOf, query } from "../openapi";
+import { body, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 const missing = "No contact with this id in the workspace.";
@@ -20,25 +20,6 @@ const groupChange = {
 const tagChange = { data: "Contact", body: true, errors: { 404: missing }, requestExample: { tags: ["hot-lead"] } } as const;
 
 const op = operations("Contacts", {
-  listContacts: { summary: "List contacts", description: "Filters: `email` (contains), `status`, `groupId`, `tag`.", ...pageOf("Contact") },
-  createContact: {
-    summary: "Create a contact",
-    description: "Unique by email (case-insensitive) in the workspace. Honours `Idempotency-Key`.",
-    ...creates("Contact"),
-    errors: {
-      404: "A group in `groupIds` does not exist.",
-      409: "A contact with this email exists, or the `Idempotency-Key` was used for another request.",
-    },
-    requestExample: {
-      email: "john@example.com",
-      firstName: "John",
-      lastName: "Doe",
-      company: "Acme Inc",
-      tags: ["prospect"],
-      customFields: { plan: "enterprise" },
-      timezone: "Europe/Paris",
-    },
-  },
   importContacts: {
     summary: "Import up to 1000 contacts",
     description:
@@ -103,11 +84,38 @@ const contactId = (c: Context) => pathId(c, "contact");
 /** The hot read: authenticated and read in one statement. */
 const contactRead = fused((c) => Contact.byId(contactId(c)));
 
-export const contacts = new Hono<ApiEnv>()
-  .get("/", op.listContacts, query(Contact.Schema.listQuery), async (c) => okPage(c, await Contact.list(c.req.valid("query"))))
-  .post("/", op.createContact, keyOnBegin, idempotent, body(Contact.Schema.createSchema), async (c) =>
-    ok(c, await Contact.create(c.req.valid("json")), 201),
-  )
+export const contacts = collection(
+  "Contacts",
+  { listQuery: Contact.Schema.listQuery, list: Contact.list, createSchema: Contact.Schema.createSchema, create: Contact.create },
+  {
+    list: {
+      operationId: "listContacts",
+      summary: "List contacts",
+      description: "Filters: `email` (contains), `status`, `groupId`, `tag`.",
+      data: "Contact",
+    },
+    create: {
+      operationId: "createContact",
+      summary: "Create a contact",
+      description: "Unique by email (case-insensitive) in the workspace. Honours `Idempotency-Key`.",
+      data: "Contact",
+      errors: {
+        404: "A group in `groupIds` does not exist.",
+        409: "A contact with this email exists, or the `Idempotency-Key` was used for another request.",
+      },
+      requestExample: {
+        email: "john@example.com",
+        firstName: "John",
+        lastName: "Doe",
+        company: "Acme Inc",
+        tags: ["prospect"],
+        customFields: { plan: "enterprise" },
+        timezone: "Europe/Paris",
+      },
+    },
+  },
+  { keyOnBegin: true },
+)
   .post("/bulk", op.importContacts, idempotent, body(Contact.Schema.bulkSchema), async (c) =>
     ok(c, await Contact.bulk(c.req.valid("json"))),
   )

@@ -1,23 +1,15 @@
 import * as Group from "@fluenzr/core/group";
-import { type Context, Hono } from "hono";
-import type { ApiEnv } from "../env";
+import type { Context } from "hono";
+import { collection } from "../collection";
 import { found, pathId } from "../ids";
-import { idempotent } from "../middleware/idempotency";
-import { body, creates, operations, pageOf, query } from "../openapi";
-import { ok, okPage } from "../respond";
+import { body, operations } from "../openapi";
+import { ok } from "../respond";
 
 const missing = "No group with this id in the workspace.";
 /** Adding and removing members: the same body and errors. */
 const members = { body: true, errors: { 404: missing }, requestExample: { contactIds: ["con_xyz789"] } } as const;
 
 const op = operations("Groups", {
-  listGroups: { summary: "List groups", description: "Sort on createdAt, updatedAt or name.", ...pageOf("Group") },
-  createGroup: {
-    summary: "Create a group",
-    description: "Honours `Idempotency-Key`.",
-    ...creates("Group"),
-    requestExample: { name: "LinkedIn leads", description: "Leads from the January LinkedIn campaign" },
-  },
   getGroup: { summary: "Get a group", description: "The group and its number of contacts.", data: "Group", errors: { 404: missing } },
   updateGroup: {
     summary: "Update a group",
@@ -49,9 +41,16 @@ const op = operations("Groups", {
 
 const groupId = (c: Context) => pathId(c, "group");
 
-export const groups = new Hono<ApiEnv>()
-  .get("/", op.listGroups, query(Group.listQuery), async (c) => okPage(c, await Group.list(c.req.valid("query"))))
-  .post("/", op.createGroup, idempotent, body(Group.createSchema), async (c) => ok(c, await Group.create(c.req.valid("json")), 201))
+export const groups = collection("Groups", Group, {
+  list: { operationId: "listGroups", summary: "List groups", description: "Sort on createdAt, updatedAt or name.", data: "Group" },
+  create: {
+    operationId: "createGroup",
+    summary: "Create a group",
+    description: "Honours `Idempotency-Key`.",
+    data: "Group",
+    requestExample: { name: "LinkedIn leads", description: "Leads from the January LinkedIn campaign" },
+  },
+})
   .get("/:id", op.getGroup, async (c) => ok(c, found(await Group.fromID(groupId(c)), "group", c)))
   .put("/:id", op.updateGroup, body(Group.updateSchema), async (c) => ok(c, await Group.update(groupId(c), c.req.valid("json"))))
   .delete("/:id", op.deleteGroup, async (c) => ok(c, await Group.remove(groupId(c))))

@@ -1,9 +1,8 @@
 import { Deliverer, Deliveries, Subscriptions } from "@fluenzr/core/webhook";
-import { type Context, Hono } from "hono";
-import type { ApiEnv } from "../env";
+import type { Context } from "hono";
+import { collection } from "../collection";
 import { found, pathId } from "../ids";
-import { idempotent } from "../middleware/idempotency";
-import { body, creates, operations, pageOf, query } from "../openapi";
+import { body, operations, pageOf, query } from "../openapi";
 import { ok, okPage } from "../respond";
 
 /**
@@ -19,14 +18,6 @@ const delivery = {
 const deliveryMissing = "No webhook with this id in the workspace, or no such delivery of it.";
 
 const op = operations("Outbound webhooks", {
-  listWebhooks: { summary: "List webhook subscriptions", description: "Newest first. Secrets are never listed.", ...pageOf("Webhook") },
-  createWebhook: {
-    summary: "Subscribe a URL to events",
-    description:
-      'Events are POSTed to `url` as `{id, type, timestamp, workspaceId, data}`, signed: `X-FluenzR-Signature: sha256=<hex HMAC-SHA256(secret, "<X-FluenzR-Timestamp>.<raw body>")>`. `events` lists event types, or `"*"` for all; an unknown type is refused (400, naming it). The URL must be `https` and resolve to public addresses (local mode also allows `http://127.0.0.1` and `localhost`). The answer holds the `secret`, shown only here and on rotation. Honours `Idempotency-Key`.',
-    ...creates("WebhookWithSecret"),
-    requestExample: { url: "https://hooks.example.com/fluenzr", events: ["email.replied", "email.bounced"], description: "CRM sync" },
-  },
   getWebhook: {
     summary: "Get a webhook subscription",
     description: "With `disabledReason` when it was disabled (410 Gone, 24 hours of failures, or by hand).",
@@ -85,11 +76,22 @@ const op = operations("Outbound webhooks", {
 const webhookId = (c: Context) => pathId(c, "webhook");
 const deliveryId = (c: Context) => pathId(c, "webhookDelivery", "deliveryId");
 
-export const outboundWebhooks = new Hono<ApiEnv>()
-  .get("/", op.listWebhooks, query(Subscriptions.listQuery), async (c) => okPage(c, await Subscriptions.list(c.req.valid("query"))))
-  .post("/", op.createWebhook, idempotent, body(Subscriptions.createSchema), async (c) =>
-    ok(c, await Subscriptions.create(c.req.valid("json")), 201),
-  )
+export const outboundWebhooks = collection("Outbound webhooks", Subscriptions, {
+  list: {
+    operationId: "listWebhooks",
+    summary: "List webhook subscriptions",
+    description: "Newest first. Secrets are never listed.",
+    data: "Webhook",
+  },
+  create: {
+    operationId: "createWebhook",
+    summary: "Subscribe a URL to events",
+    description:
+      'Events are POSTed to `url` as `{id, type, timestamp, workspaceId, data}`, signed: `X-FluenzR-Signature: sha256=<hex HMAC-SHA256(secret, "<X-FluenzR-Timestamp>.<raw body>")>`. `events` lists event types, or `"*"` for all; an unknown type is refused (400, naming it). The URL must be `https` and resolve to public addresses (local mode also allows `http://127.0.0.1` and `localhost`). The answer holds the `secret`, shown only here and on rotation. Honours `Idempotency-Key`.',
+    data: "WebhookWithSecret",
+    requestExample: { url: "https://hooks.example.com/fluenzr", events: ["email.replied", "email.bounced"], description: "CRM sync" },
+  },
+})
   .get("/:id", op.getWebhook, async (c) => ok(c, found(await Subscriptions.fromID(webhookId(c)), "webhook", c)))
   .put("/:id", op.updateWebhook, body(Subscriptions.updateSchema), async (c) =>
     ok(c, await Subscriptions.update(webhookId(c), c.req.valid("json"))),

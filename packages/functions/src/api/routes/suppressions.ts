@@ -1,37 +1,14 @@
 import { Suppressions } from "@fluenzr/core/privacy";
-import { type Context, Hono } from "hono";
-import type { ApiEnv } from "../env";
+import type { Context } from "hono";
+import { collection } from "../collection";
 import { found, pathId } from "../ids";
 import { idempotent } from "../middleware/idempotency";
-import { body, creates, operations, pageOf, query } from "../openapi";
-import { ok, okPage } from "../respond";
+import { body, operations, query } from "../openapi";
+import { ok } from "../respond";
 
 const missing = "No suppression entry with this id in the workspace.";
 
 const op = operations("Suppressions", {
-  listSuppressions: {
-    summary: "List suppressed addresses and domains",
-    description:
-      "Newest first. `email` finds what suppresses that address (its own entry or its domain's); `domain` lists the domain's entry and the addresses listed at that domain.",
-    ...pageOf("Suppression"),
-  },
-  createSuppression: {
-    summary: "Suppress an address or a domain",
-    description:
-      "`{email}` or `{domain}`, with an optional `note`. Applies at once: contacts with the address (or at the domain) become `unsubscribed` and their sequences stop. Honours `Idempotency-Key`.",
-    ...creates("Suppression"),
-    errors: { 409: "Already on the list (the message names the entry), or the `Idempotency-Key` was used for another request." },
-    requestExample: { domain: "competitor.example", note: "Never prospect competitors" },
-    example: {
-      id: "sup_01jq0c7k2d",
-      email: null,
-      domain: "competitor.example",
-      reason: "manual",
-      note: "Never prospect competitors",
-      source: null,
-      createdAt: "2026-01-12T10:02:00.000Z",
-    },
-  },
   importSuppressions: {
     summary: "Suppress up to 1000 addresses or domains",
     description:
@@ -59,11 +36,33 @@ const op = operations("Suppressions", {
 
 const entryId = (c: Context) => pathId(c, "suppression");
 
-export const suppressions = new Hono<ApiEnv>()
-  .get("/", op.listSuppressions, query(Suppressions.listQuery), async (c) => okPage(c, await Suppressions.list(c.req.valid("query"))))
-  .post("/", op.createSuppression, idempotent, body(Suppressions.createSchema), async (c) =>
-    ok(c, await Suppressions.create(c.req.valid("json")), 201),
-  )
+export const suppressions = collection("Suppressions", Suppressions, {
+  list: {
+    operationId: "listSuppressions",
+    summary: "List suppressed addresses and domains",
+    description:
+      "Newest first. `email` finds what suppresses that address (its own entry or its domain's); `domain` lists the domain's entry and the addresses listed at that domain.",
+    data: "Suppression",
+  },
+  create: {
+    operationId: "createSuppression",
+    summary: "Suppress an address or a domain",
+    description:
+      "`{email}` or `{domain}`, with an optional `note`. Applies at once: contacts with the address (or at the domain) become `unsubscribed` and their sequences stop. Honours `Idempotency-Key`.",
+    data: "Suppression",
+    errors: { 409: "Already on the list (the message names the entry), or the `Idempotency-Key` was used for another request." },
+    requestExample: { domain: "competitor.example", note: "Never prospect competitors" },
+    example: {
+      id: "sup_01jq0c7k2d",
+      email: null,
+      domain: "competitor.example",
+      reason: "manual",
+      note: "Never prospect competitors",
+      source: null,
+      createdAt: "2026-01-12T10:02:00.000Z",
+    },
+  },
+})
   .post("/bulk", op.importSuppressions, idempotent, body(Suppressions.bulkSchema), async (c) =>
     ok(c, await Suppressions.bulk(c.req.valid("json"))),
   )
