@@ -139,7 +139,9 @@ export interface Authenticated {
  */
 const KEY_TEXT = `concat_ws(' ', id, workspace_id, rate_limit, nextval(counter), window_start, window_seq, prev_window_seq,
          (extract(epoch FROM statement_timestamp()) * 1000)::float8) AS key`;
-const AUTHENTICATE = `SELECT ${KEY_TEXT} FROM api_key WHERE token_hash = $1 AND revoked_at IS NULL`;
+/** The key's statement for a token hash given as `hash` (a parameter, or a literal). */
+const keyStatement = (hash: string) => `SELECT ${KEY_TEXT} FROM api_key WHERE token_hash = ${hash} AND revoked_at IS NULL`;
+const AUTHENTICATE = keyStatement("$1");
 
 const ROLL = `
   UPDATE api_key SET window_start = $2, window_seq = $3, prev_window_seq = $4, last_used_at = statement_timestamp()
@@ -158,7 +160,7 @@ export async function authenticate(key: string): Promise<Authenticated | undefin
  */
 export function authenticationText(key: string): string | undefined {
   if (!KEY_PATTERN.test(key)) return undefined;
-  return `SELECT ${KEY_TEXT} FROM api_key WHERE token_hash = ${Database.literal(hashKey(key))} AND revoked_at IS NULL`;
+  return keyStatement(Database.literal(hashKey(key)));
 }
 
 /**

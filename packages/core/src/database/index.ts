@@ -67,8 +67,13 @@ export function isInstalled(): boolean {
 export function use<T>(cb: (db: Executor) => Promise<T>): Promise<T> {
   const ctx = context.getStore();
   if (ctx) return cb(ctx.tx);
+  return afterOpening(() => cb(current().db));
+}
+
+/** Run `send` (a statement outside any transaction) once the context's opening statement ran. */
+function afterOpening<T>(send: () => Promise<T>): Promise<T> {
   const opening = opened();
-  return opening ? opening.then(() => cb(current().db)) : cb(current().db);
+  return opening ? opening.then(send) : send();
 }
 
 /**
@@ -257,16 +262,14 @@ export function reuse<Q>(db: Executor, name: string, build: (db: Executor) => Q)
 /** Run a named prepared statement (see DatabaseHandle.prepared); never inside a transaction. */
 export function prepared<T>(name: string, text: string, params: unknown[]): Promise<T[]> {
   if (context.getStore()) throw new Error(`prepared statement ${name} cannot join a transaction`);
-  const opening = opened();
-  return opening ? opening.then(() => current().prepared<T>(name, text, params)) : current().prepared<T>(name, text, params);
+  return afterOpening(() => current().prepared<T>(name, text, params));
 }
 
 /** Run named statements in one round trip and one transaction (see DatabaseHandle.batch); never inside a transaction. */
 export function batch<T>(statements: readonly Batched[]): Promise<T[][]> {
   if (context.getStore()) throw new Error("a batch cannot join a transaction");
   if (!statements.length) return Promise.resolve([]);
-  const opening = opened();
-  return opening ? opening.then(() => current().batch<T>(statements)) : current().batch<T>(statements);
+  return afterOpening(() => current().batch<T>(statements));
 }
 
 /** Raw SQL returning rows (every driver answers `{ rows }`). Cast types in SQL (`::int`). */

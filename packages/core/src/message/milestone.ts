@@ -265,16 +265,14 @@ export async function applyMilestone(event: FastEvent): Promise<FastResult> {
  * applied alone instead; what one of them throws then is its own result.
  */
 export async function applyMilestones(events: readonly FastEvent[]): Promise<Array<FastResult | { error: unknown }>> {
-  if (events.length <= 1) return Promise.all(events.map((e) => applyMilestone(e).catch((error: unknown) => ({ error }))));
+  if (events.length <= 1) return oneByOne(events);
   const order = events.map((_, i) => i).sort((a, b) => lockKey(events[a]!).localeCompare(lockKey(events[b]!)));
   let rows: FastRow[][];
   try {
     rows = await Database.batch<FastRow>(order.map((i) => fastStatement(events[i]!)));
   } catch (error) {
     Log.warn("SES event batch failed; applying its events one by one", { events: events.length, code: (error as { code?: unknown }).code });
-    const results: Array<FastResult | { error: unknown }> = [];
-    for (const event of events) results.push(await applyMilestone(event).catch((e: unknown) => ({ error: e })));
-    return results;
+    return oneByOne(events);
   }
   const results: FastResult[] = new Array(events.length);
   const deliveries: string[] = [];
@@ -284,6 +282,13 @@ export async function applyMilestones(events: readonly FastEvent[]): Promise<Arr
     results[index] = resultOf(row);
   });
   if (deliveries.length) await Outbox.queueAfterCommit(deliveries);
+  return results;
+}
+
+/** Each event in its own statement, one after the other; what one throws is its result. */
+async function oneByOne(events: readonly FastEvent[]): Promise<Array<FastResult | { error: unknown }>> {
+  const results: Array<FastResult | { error: unknown }> = [];
+  for (const event of events) results.push(await applyMilestone(event).catch((error: unknown) => ({ error })));
   return results;
 }
 

@@ -21,3 +21,14 @@ export interface SendQueue {
 }
 
 export const { install, use } = port<SendQueue>("Send queue");
+
+/** A message of a queue batch as a consumer gets it (SQS through Lambda, or the in-process queue). */
+export interface QueueRecord {
+  messageId: string;
+  body: string;
+}
+
+/** A consumer's answer to a batch: only the records named here come back (SQS partial batch responses). */
+export interface BatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}

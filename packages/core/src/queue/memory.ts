@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { SendJob, SendQueue } from ".";
+import type { BatchResponse, QueueRecord, SendJob, SendQueue } from ".";
 
 /**
  * The send queue in one process, with SQS's semantics (at-least-once, visibility timeout,
@@ -29,9 +29,7 @@ interface Stored {
   visibleAt: number;
 }
 
-export type BatchHandler = (
-  records: Array<{ messageId: string; body: string }>,
-) => Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+export type BatchHandler = (records: QueueRecord[]) => Promise<BatchResponse>;
 
 export class MemoryQueue implements SendQueue {
   readonly messages: Stored[] = [];

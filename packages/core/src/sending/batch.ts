@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import * as Log from "../log";
-import { jobSchema, type SendJob } from "../queue";
+import { type BatchResponse, jobSchema, type QueueRecord, type SendJob } from "../queue";
 import * as Fault from "./fault";
 import { sendCampaignJobs } from "./sender";
 
@@ -10,12 +10,7 @@ import { sendCampaignJobs } from "./sender";
  * are reported so only they come back. A record that is not a valid job is reported too: after
  * the queue's retries it lands in the dead-letter queue instead of looping.
  */
-export interface QueueRecord {
-  messageId: string;
-  body: string;
-}
-
-export async function handle(records: QueueRecord[]): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> {
+export async function handle(records: QueueRecord[]): Promise<BatchResponse> {
   const failures: Array<{ itemIdentifier: string }> = [];
   const groups = new Map<string, Array<{ record: QueueRecord; job: SendJob }>>();
   for (const record of records) {

@@ -185,25 +185,16 @@ export interface Failed {
  */
 export async function applySesEvents(inputs: readonly unknown[]): Promise<Array<Applied | Failed>> {
   const events = inputs.map(read);
-  const fast: Array<{ index: number; event: FastEvent }> = [];
-  events.forEach((event, index) => {
-    const fastEvent = typeof event === "string" ? undefined : fastEventOf(event);
-    if (fastEvent) fast.push({ index, event: fastEvent });
-  });
-  const applied = await applyMilestones(fast.map((f) => f.event));
-  const fastResults = new Map<number, FastResult | Failed>(fast.map((f, i) => [f.index, applied[i]!]));
+  const fast = events.map((event) => (typeof event === "string" ? undefined : fastEventOf(event)));
+  const applied = await applyMilestones(fast.filter((f) => f !== undefined));
+  let next = 0;
   const results: Array<Applied | Failed> = [];
   for (const [index, event] of events.entries()) {
-    if (typeof event === "string") {
-      results.push(event);
-      continue;
-    }
-    const settled = fastResults.get(index);
-    if (settled && typeof settled === "object") {
-      results.push(settled);
-      continue;
-    }
-    results.push(await applyRest(event, settled).catch((error: unknown) => ({ error })));
+    // The fast path's results come in the order of its events.
+    const settled = fast[index] ? applied[next++]! : undefined;
+    if (typeof event === "string") results.push(event);
+    else if (typeof settled === "object") results.push(settled);
+    else results.push(await applyRest(event, settled).catch((error: unknown) => ({ error })));
   }
   return results;
 }

@@ -1,4 +1,5 @@
 import * as Log from "../log";
+import type { BatchResponse, QueueRecord } from "../queue";
 import { applySesEvents } from "./ses-events";
 
 /**
@@ -10,15 +11,10 @@ import { applySesEvents } from "./ses-events";
  * applied in one round trip (`applySesEvents`); only records whose event failed come back, and
  * after the queue's retries land in its dead-letter queue.
  */
-export interface QueueRecord {
-  messageId: string;
-  body: string;
-}
-
-export async function handle(records: readonly QueueRecord[]): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> {
+export async function handle(records: readonly QueueRecord[]): Promise<BatchResponse> {
   const events = records.map((record) => eventOf(record));
   const results = await applySesEvents(events);
-  const batchItemFailures: Array<{ itemIdentifier: string }> = [];
+  const batchItemFailures: BatchResponse["batchItemFailures"] = [];
   results.forEach((result, i) => {
     if (typeof result === "string") return;
     Log.error("SES event failed; it comes back", { queueMessageId: records[i]!.messageId, error: result.error });

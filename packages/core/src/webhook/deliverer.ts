@@ -6,6 +6,7 @@ import * as Database from "../database";
 import { unnest } from "../database/typed";
 import { conflict } from "../error";
 import * as Log from "../log";
+import type { BatchResponse, QueueRecord } from "../queue";
 import { createId } from "../util/id";
 import * as Deliveries from "./deliveries";
 import {
@@ -241,13 +242,8 @@ async function disable(subscriptionId: string, reason: string, now: Date) {
     WHERE id = ${subscriptionId} AND enabled`);
 }
 
-export interface QueueRecord {
-  messageId: string;
-  body: string;
-}
-
 /** A queue batch: its deliveries attempted together; if recording fails the batch comes back, bad messages are dropped. */
-export async function handle(records: readonly QueueRecord[]): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> {
+export async function handle(records: readonly QueueRecord[]): Promise<BatchResponse> {
   const items: Array<{ messageId: string; deliveryId: string }> = [];
   for (const item of records) {
     try {
