@@ -1,9 +1,10 @@
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, type Column, eq, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type * as v from "valibot";
 import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
+import * as Render from "../database/render";
 import { pick, read, rowById, type Scoped, unnest } from "../database/typed";
 import * as EmailAccount from "../email-account";
 import { conflict, type ErrorDetail, invalid, notFound, VisibleError } from "../error";
@@ -158,6 +159,50 @@ const COLUMNS = pick(campaignTable, [...SHOWN, "workflow"]);
 /** The campaign with its workflow and counters: one statement, alone or fused with the API key's. */
 export const byId: (id: string) => Scoped<Campaign | undefined> = rowById("campaign", sql`${COLUMNS.list}, ${statsOf} AS stats`, (row) =>
   serialize(COLUMNS.decode(row), row.stats as StoredStats | null),
+);
+
+/**
+ * `byId`'s campaign as its API answer's JSON text, built by PostgreSQL (database/render.ts): what
+ * `JSON.stringify(serialize(...))` writes, key for key (a test holds the two together). The route
+ * that reads a campaign sends this text as it came: no decoding, no serializing per request.
+ */
+const RENDERED = (() => {
+  const c = campaignTable;
+  const of = (keys: readonly (keyof typeof c.$inferSelect)[]) =>
+    Object.fromEntries(keys.map((key) => [key, Render.column(c[key as keyof typeof c] as Column)]));
+  const stat = (column: string) => Render.integer(`coalesce(sum(s.${column}), 0)`);
+  const stats = Render.object({
+    totalContacts: Render.integer(`"campaign"."total_contacts"`),
+    sent: stat("sent"),
+    delivered: stat("delivered"),
+    opened: stat("opened"),
+    clicked: stat("clicked"),
+    replied: stat("replied"),
+    bounced: stat("bounced"),
+    unsubscribed: stat("unsubscribed"),
+    humanOpened: stat("human_opened"),
+    machineOpened: stat("machine_opened"),
+    humanClicked: stat("human_clicked"),
+    machineClicked: stat("machine_clicked"),
+  });
+  return Render.object({
+    ...of(["id", "name", "description", "status", "emailAccountId", "emailAccountIds"]),
+    settings: Render.object(of(SETTINGS_COLUMNS)),
+    stats: Render.raw(`(SELECT ${stats.sql} FROM campaign_stat s WHERE s.campaign_id = "campaign"."id")`),
+    workflow: Render.column(c.workflow),
+    pauseReason: Render.optional.text(`"${c.pauseReason.name}"`),
+    pausedReason: Render.optional.jsonb(`"${c.pausedReason.name}"`),
+    ...of(["createdAt", "startedAt", "updatedAt"]),
+    completedAt: Render.optional.time(`"${c.completedAt.name}"`),
+    archivedAt: Render.optional.time(`"${c.archivedAt.name}"`),
+  });
+})();
+
+export const renderedById: (id: string) => Scoped<string | undefined> = rowById(
+  "campaign",
+  sql.raw(`${RENDERED.sql} AS body`),
+  (row) => row.body as string,
+  "campaign_rendered_by_id",
 );
 
 export function fromID(id: string): Promise<Campaign | undefined> {

@@ -321,4 +321,4 @@ export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 export { type Batched, literal, UnbatchableValue } from "./batch";
-export type { Scoped } from "./typed";
+export { read, type Scoped } from "./typed";

@@ -127,9 +127,14 @@ const compiled = new Map<string, { name: string; text: string; slots: Slot[] }>(
  * Reads of one row of a workspace's `table` by id, `select` being its columns (and what it gathers
  * with them): a statement named `<table>_by_id`, alone or fused with the API key's. The statement
  * and the decoder are made once here; each read is then only its id (hot reads run per request).
+ * Two reads of one table by id differ in `name`.
  */
-export function rowById<T>(table: string, select: SQL, decode: (row: Record<string, unknown>) => T): (id: string) => Scoped<T | undefined> {
-  const name = `${table}_by_id`;
+export function rowById<T>(
+  table: string,
+  select: SQL,
+  decode: (row: Record<string, unknown>) => T,
+  name = `${table}_by_id`,
+): (id: string) => Scoped<T | undefined> {
   const query = (workspace: SQL, param: (name: string) => SQL) =>
     sql`SELECT ${select} FROM ${sql.raw(table)} WHERE workspace_id = ${workspace} AND id = ${param("id")}`;
   const decodeRows = (rows: Record<string, unknown>[]) => (rows[0] ? decode(rows[0]) : undefined);

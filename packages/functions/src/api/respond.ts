@@ -41,10 +41,11 @@ export function setHeader(c: Context<ApiEnv>, name: string, value: string) {
 
 /** A JSON response carrying this request's headers. */
 export function json(c: Context<ApiEnv>, body: unknown, status = 200): Response {
-  const response = new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/json", ...headersOf(c) },
-  });
+  return jsonText(c, JSON.stringify(body), status);
+}
+
+function jsonText(c: Context<ApiEnv>, text: string, status: number): Response {
+  const response = new Response(text, { status, headers: { "content-type": "application/json", ...headersOf(c) } });
   c.set("jsonResponse", response);
   return response;
 }
@@ -72,5 +73,8 @@ export function reapplyHeaders(c: Context<ApiEnv>) {
 
 /** The success envelope of SPEC §1. */
 export const ok = <T>(c: Context<ApiEnv>, data: T, status: 200 | 201 = 200) => json(c, { success: true as const, data }, status);
+
+/** The success envelope around `data` already JSON text, as PostgreSQL rendered it (core database/render.ts). */
+export const okRendered = (c: Context<ApiEnv>, data: string) => jsonText(c, `{"success":true,"data":${data}}`, 200);
 
 export const okPage = <T>(c: Context<ApiEnv>, page: Page<T>) => json(c, { success: true as const, data: page.data, meta: page.meta });
