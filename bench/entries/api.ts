@@ -29,7 +29,8 @@ const WORKFLOW = {
 const LATENCY_MS = 2;
 
 /**
- * Reads through the whole app (auth, rate limit and the resource in ONE statement) against bare
+ * Reads through the whole app (auth, rate limit and the resource in ONE statement, the answer's
+ * JSON rendered by PostgreSQL: core database/render.ts) against bare
  * Hono routes doing one primary-key select with the same driver, both in a child process,
  * loaded at 50 connections from this one. `GET /v1/campaigns/:id` (workflow and counters
  * included) and `GET /v1/contacts/:id` (with its groups). Rounds alternate baseline and app so
