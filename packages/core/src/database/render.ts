@@ -29,12 +29,10 @@ export const integer = (expr: string): Json => ({ sql: `(${expr})::text` });
 /** A timestamp as `Date.prototype.toISOString` writes it, `null` for NULL. */
 export const time = (expr: string): Json => ({ sql: `coalesce(${isoOf(expr)}, 'null')` });
 
-/** The value, or no key at all when it is NULL (or, for text, empty): `time` or `value` below. */
+/** The value, or no key at all when it is NULL (for text, also when empty; for jsonb, also JSON `null`). */
 export const optional = {
   time: (expr: string): Json => ({ sql: isoOf(expr), optional: true }),
-  value: (expr: string): Json => ({ sql: `to_json(${expr})::text`, optional: true }),
   text: (expr: string): Json => ({ sql: `to_json(nullif(${expr}, ''))::text`, optional: true }),
-  /** A jsonb value, absent for SQL NULL and for JSON `null` alike. */
   jsonb: (expr: string): Json => ({ sql: `nullif(${expr}, 'null'::jsonb)::text`, optional: true }),
 };
 
@@ -53,8 +51,8 @@ export function object(fields: Record<string, Json>): Json {
     if (i === 0 && json.optional) throw new Error(`The first rendered key is never optional: ${key}`);
     return `'${i === 0 ? "" : ","}"${key}":' || ${json.sql}`;
   });
-  // concat takes at most 100 arguments: a larger object nests its keys in groups.
-  if (parts.length > 96) throw new Error("A rendered object has at most 96 keys");
+  // concat takes at most 100 arguments: nest a larger object's keys in objects of their own.
+  if (parts.length > 98) throw new Error("A rendered object has at most 98 keys");
   return { sql: `concat('{', ${parts.join(", ")}, '}')` };
 }
 
