@@ -482,22 +482,27 @@ export const removeFromGroups = fnFor(Schema.groupIdsBody, async (id: string, { 
   return mustExist(id);
 });
 
-async function setTags(id: string, expression: SQL): Promise<Contact> {
-  const [row] = await Database.use((db) =>
-    db
-      .update(contactTable)
-      .set({ tags: expression, updatedAt: sql`now()` })
-      .where(owned(contactTable, id))
-      .returning({ id: contactTable.id }),
-  );
-  if (!row) throw notFound("Contact", id);
+/**
+ * Set a contact's tags to `tags` (SQL over its `tags` and the given ones, `$tags`), then read it: the
+ * update is a `Database.write` (a request's API key fused into it), the read follows.
+ */
+async function setTags(name: string, id: string, given: readonly string[], tags: (given: SQL) => SQL): Promise<Contact> {
+  const updated = await Database.write({
+    name: `contact_tags_${name}`,
+    query: (workspace, param) => sql`
+      UPDATE contact SET tags = ${tags(sql`${param("tags")}::text[]`)}, updated_at = now()
+      WHERE workspace_id = ${workspace} AND id = ${param("id")} RETURNING id`,
+    params: { id, tags: contactTable.tags.mapToDriverValue([...given]) },
+    decode: (rows) => rows.length > 0,
+  });
+  if (!updated) throw notFound("Contact", id);
   return mustExist(id);
 }
 
 export const addTags = fnFor(Schema.tagsBody, async (id: string, { tags }): Promise<Contact> => {
-  return setTags(id, sql`ARRAY(SELECT DISTINCT t FROM unnest(${contactTable.tags} || ${textArray(tags)}) t ORDER BY t)`);
+  return setTags("add", id, tags, (given) => sql`ARRAY(SELECT DISTINCT t FROM unnest(contact.tags || ${given}) t ORDER BY t)`);
 });
 
 export const removeTags = fnFor(Schema.tagsBody, async (id: string, { tags }): Promise<Contact> => {
-  return setTags(id, sql`ARRAY(SELECT t FROM unnest(${contactTable.tags}) t WHERE t <> ALL(${textArray(tags)}) ORDER BY t)`);
+  return setTags("remove", id, tags, (given) => sql`ARRAY(SELECT t FROM unnest(contact.tags) t WHERE t <> ALL(${given}) ORDER BY t)`);
 });

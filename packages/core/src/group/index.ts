@@ -3,7 +3,7 @@ import * as v from "valibot";
 import * as Actor from "../actor";
 import { contactTable } from "../contact/contact.sql";
 import * as Database from "../database";
-import { owned } from "../database/typed";
+import { owned, pick } from "../database/typed";
 import { notFound } from "../error";
 import { createId } from "../util/id";
 import { idList, optionalText, order, type Page, pageMeta, pageQuery, requiredText, sortBy } from "../util/schema";
@@ -59,20 +59,12 @@ export async function assertExist(ids: readonly string[]): Promise<void> {
   if (missing) throw notFound("Group", missing);
 }
 
+const created = pick(groupTable, ["id", "name", "description", "createdAt", "updatedAt"]);
+
+/** One statement (a request's API key fused into it, Database.write). */
 export const create = fn(createSchema, async (input): Promise<Group> => {
-  const workspaceId = Actor.workspaceId();
-  const [row] = await Database.use((db) =>
-    db
-      .insert(groupTable)
-      .values({ id: createId("group"), workspaceId, name: input.name, description: input.description ?? null })
-      .returning({
-        id: groupTable.id,
-        name: groupTable.name,
-        description: groupTable.description,
-        createdAt: groupTable.createdAt,
-        updatedAt: groupTable.updatedAt,
-      }),
-  );
+  const values = { id: createId("group"), name: input.name, description: input.description ?? null };
+  const row = await Database.write(Database.insertion(groupTable, values, created));
   return { ...row!, contactCount: 0 };
 });
 

@@ -100,6 +100,27 @@ const WRITES: Write[] = [
     invalid: { contactIds: "x" },
   },
   { name: "delete a campaign", method: "DELETE", path: async (f) => `/v1/campaigns/${(await draft(f)).id}` },
+  {
+    name: "create a group",
+    method: "POST",
+    path: () => "/v1/groups",
+    body: (_, n) => ({ name: `Writes ${n}` }),
+    invalid: { name: "" },
+  },
+  {
+    name: "add tags to a contact",
+    method: "POST",
+    path: (f) => `/v1/contacts/${f.contactId}/tags`,
+    body: (_, n) => ({ tags: [`t${n}`] }),
+    invalid: { tags: "x" },
+  },
+  {
+    name: "remove tags from a contact",
+    method: "DELETE",
+    path: (f) => `/v1/contacts/${f.contactId}/tags`,
+    body: (_, n) => ({ tags: [`t${n - 1}`] }),
+    invalid: { tags: "x" },
+  },
 ];
 const WITH_BODY = WRITES.filter((w) => w.body && w.invalid);
 
@@ -123,6 +144,11 @@ const ROUND_TRIPS: Record<string, { server: number; pglite: number }> = {
   "delete a contact": { server: 4, pglite: 0 },
   // BEGIN + key, lock, delete, COMMIT
   "delete a campaign": { server: 4, pglite: 0 },
+  // No transaction: the key fused into the insert (Database.write)
+  "create a group": { server: 1, pglite: 1 },
+  // The key fused into the update, re-read
+  "add tags to a contact": { server: 2, pglite: 2 },
+  "remove tags from a contact": { server: 2, pglite: 2 },
 };
 
 /** Round trips of one request of each write (the fewer of two: a minute's turn adds the key's roll to one). */
@@ -174,6 +200,7 @@ async function state(f: Fixture) {
            (SELECT count(*)::int FROM campaign_contact cc JOIN campaign c ON c.id = cc.campaign_id WHERE c.workspace_id = ${f.ws.id}) AS enrolled,
            (SELECT count(*)::int FROM webhook_event WHERE workspace_id = ${f.ws.id}) AS outbox,
            (SELECT count(*)::int FROM idempotency_key WHERE workspace_id = ${f.ws.id}) AS idempotency,
+           (SELECT count(*)::int FROM contact_group WHERE workspace_id = ${f.ws.id}) AS groups,
            (SELECT row_to_json(c)::text FROM contact c WHERE id = ${f.contactId}) AS contact,
            (SELECT row_to_json(c)::text FROM campaign c WHERE id = ${f.campaignId}) AS campaign`);
   return row;

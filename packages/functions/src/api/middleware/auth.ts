@@ -17,7 +17,8 @@ import { reapplyHeaders, requestHeader, setHeader } from "../respond";
  * The hot reads go further: a route that declares its read with `fused()` gets the key's row and
  * the resource in ONE statement (Auth.authenticateWith). This middleware sees such a route among
  * the request's matched handlers and leaves the authentication to it. A write declared with
- * `keyOnBegin` has its key checked by its first statement, on its transaction's BEGIN.
+ * `keyOnBegin` has its key checked by its first statement: on its transaction's BEGIN, or fused
+ * into a write sent outside a transaction (Database.write).
  */
 export const auth: MiddlewareHandler<ApiEnv> = (c, next) => {
   const key = bearer(c);
@@ -40,7 +41,8 @@ async function authenticated(c: Context<ApiEnv>, key: string | undefined, next: 
 /**
  * A write whose key rides on its transaction's BEGIN (`keyOnBegin`). The key's statement is the
  * request's opening (Database.Opening): sent with the BEGIN of its first transaction, in the same
- * round trip, or alone just before a statement sent outside a transaction. The workspace is
+ * round trip, fused into a first statement that can carry it (Database.write: a refused key
+ * writes nothing there), or alone just before any other statement sent outside a transaction. The workspace is
  * known from then on (Actor.awaitingKey). A refused key throws out of that first statement: the
  * transaction rolls back, nothing was written, and the answer is the 401 or 429 `admit` gives.
  * A request that sent nothing (its body refused with 400 or 413) has its key checked after, and a
@@ -65,6 +67,7 @@ async function checkedOnBegin(c: Context<ApiEnv>, key: string, text: string, nex
       answer(found?.auth);
     },
     alone: async () => answer(await Auth.authenticate(key)),
+    carry: (statement) => Auth.authenticateWrite(key, statement),
   };
   await Database.withOpening(opening, () => Actor.provide(actor, next));
   if (!checked) {

@@ -135,9 +135,9 @@ export const contacts = collection(
   .delete("/:id/groups", op.removeContactGroups, body(Contact.Schema.groupIdsBody), async (c) =>
     ok(c, await Contact.removeFromGroups(contactId(c), c.req.valid("json"))),
   )
-  .post("/:id/tags", op.addContactTags, body(Contact.Schema.tagsBody), async (c) =>
+  .post("/:id/tags", op.addContactTags, keyOnBegin, body(Contact.Schema.tagsBody), async (c) =>
     ok(c, await Contact.addTags(contactId(c), c.req.valid("json"))),
   )
-  .delete("/:id/tags", op.removeContactTags, body(Contact.Schema.tagsBody), async (c) =>
+  .delete("/:id/tags", op.removeContactTags, keyOnBegin, body(Contact.Schema.tagsBody), async (c) =>
     ok(c, await Contact.removeTags(contactId(c), c.req.valid("json"))),
   );
