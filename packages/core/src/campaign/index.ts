@@ -277,6 +277,9 @@ function checkWorkflow(workflow: Workflow.Workflow | null | undefined): ErrorDet
   return workflow ? Workflow.graphErrors(workflow) : [];
 }
 
+/** The new campaign's row, as `create` shows it. */
+const created = pick(campaignTable, [...SHOWN, "workflow"]);
+
 export const create = fn(Schema.createSchema, async (body): Promise<Campaign> => {
   const { settings, errors } = Schema.mergeSettings(Schema.DEFAULT_SETTINGS, body.settings);
   const accounts = Schema.accountsOf(body);
@@ -284,26 +287,31 @@ export const create = fn(Schema.createSchema, async (body): Promise<Campaign> =>
   errors.push(...checkWorkflow(body.workflow));
   if (errors.length) throw invalid(errors);
   const emailAccountIds = accounts.ids!;
-  const workspaceId = Actor.workspaceId();
-  await assertEmailAccounts(emailAccountIds, body);
-  const id = createId("campaign", Clock.nowMs());
-  // The new row as the database stored it (defaults, jsonb), shown with no counts yet: no re-read.
-  const [row] = await Database.use((db) =>
-    db
-      .insert(campaignTable)
-      .values({
-        id,
-        workspaceId,
-        name: body.name,
-        description: body.description ?? null,
-        emailAccountId: emailAccountIds[0]!,
-        emailAccountIds,
-        ...settings,
-        workflow: body.workflow ?? null,
-      })
-      .returning(),
-  );
-  return serialize(row!, null);
+  const values = {
+    id: createId("campaign", Clock.nowMs()),
+    name: body.name,
+    description: body.description ?? null,
+    emailAccountId: emailAccountIds[0]!,
+    emailAccountIds,
+    ...settings,
+    workflow: body.workflow ?? null,
+  };
+  const unique = [...new Set(emailAccountIds)];
+  // ONE statement (a request's API key fused into it, Database.write): the insert holds the check
+  // that every account is the workspace's, and returns the new row as the database stored it
+  // (defaults, jsonb), shown with no counts yet. Nothing inserted: say which account is missing.
+  for (;;) {
+    const row = await Database.write(
+      Database.insertion(campaignTable, values, created, {
+        name: "accounts_checked",
+        where: (param) =>
+          sql`(SELECT count(*) FROM email_account a WHERE a.workspace_id = s.workspace AND a.id = ANY(${param("accounts")}::text[])) = ${param("accountCount")}::int`,
+        params: { accounts: campaignTable.emailAccountIds.mapToDriverValue(unique), accountCount: unique.length },
+      }),
+    );
+    if (row) return serialize(row, null);
+    await assertEmailAccounts(emailAccountIds, body);
+  }
 });
 
 /**

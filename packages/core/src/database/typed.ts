@@ -241,11 +241,12 @@ export function insertion<T extends Table, R>(
   options: { name?: string; where?: (param: (name: string) => SQL) => SQL; params?: Record<string, unknown>; conflict?: SQL } = {},
 ): Scoped<R | undefined> {
   const columns = getTableColumns(table) as Record<string, Column>;
-  const keys = Object.keys(values).filter((key) => key !== "workspaceId");
+  // An undefined value takes the column's default, as in drizzle's inserts.
+  const keys = Object.keys(values).filter((key) => key !== "workspaceId" && (values as Record<string, unknown>)[key] !== undefined);
   const params: Record<string, unknown> = { ...options.params };
   for (const key of keys) {
     const value = (values as Record<string, unknown>)[key];
-    params[`v.${key}`] = value === null || value === undefined ? null : columns[key]!.mapToDriverValue(value);
+    params[`v.${key}`] = value === null ? null : columns[key]!.mapToDriverValue(value);
   }
   const names = keys.map((key) => `"${columns[key]!.name}"`).join(", ");
   const tableName = getTableName(table);

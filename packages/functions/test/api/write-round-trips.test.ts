@@ -101,6 +101,13 @@ const WRITES: Write[] = [
   },
   { name: "delete a campaign", method: "DELETE", path: async (f) => `/v1/campaigns/${(await draft(f)).id}` },
   {
+    name: "create a campaign",
+    method: "POST",
+    path: () => "/v1/campaigns",
+    body: (f, n) => ({ name: `Writes ${n}`, emailAccountId: f.accountId, workflow: SEED_WORKFLOW }),
+    invalid: { name: "" },
+  },
+  {
     name: "create a group",
     method: "POST",
     path: () => "/v1/groups",
@@ -144,6 +151,8 @@ const ROUND_TRIPS: Record<string, { server: number; pglite: number }> = {
   "delete a contact": { server: 4, pglite: 0 },
   // BEGIN + key, lock, delete, COMMIT
   "delete a campaign": { server: 4, pglite: 0 },
+  // No transaction: the key fused into the insert (Database.write), the accounts' check its condition
+  "create a campaign": { server: 1, pglite: 1 },
   // No transaction: the key fused into the insert (Database.write)
   "create a group": { server: 1, pglite: 1 },
   // The key fused into the update, re-read
@@ -201,6 +210,7 @@ async function state(f: Fixture) {
            (SELECT count(*)::int FROM webhook_event WHERE workspace_id = ${f.ws.id}) AS outbox,
            (SELECT count(*)::int FROM idempotency_key WHERE workspace_id = ${f.ws.id}) AS idempotency,
            (SELECT count(*)::int FROM contact_group WHERE workspace_id = ${f.ws.id}) AS groups,
+           (SELECT count(*)::int FROM campaign WHERE workspace_id = ${f.ws.id}) AS campaigns,
            (SELECT row_to_json(c)::text FROM contact c WHERE id = ${f.contactId}) AS contact,
            (SELECT row_to_json(c)::text FROM campaign c WHERE id = ${f.campaignId}) AS campaign`);
   return row;
