@@ -160,17 +160,23 @@ const ROUND_TRIPS: Record<string, { server: number; pglite: number }> = {
   "remove tags from a contact": { server: 2, pglite: 2 },
 };
 
+/** The writes that honour `Idempotency-Key`. */
+const IDEMPOTENT = ["create a contact", "add contacts to a campaign", "create a campaign", "create a group"];
+
+/** Requests made so far (each write's values are new). */
+let n = 0;
+
 /** Round trips of one request of each write (the fewer of two: a minute's turn adds the key's roll to one). */
-async function countWrites(f: Fixture): Promise<Record<string, number>> {
+async function countWrites(f: Fixture, options: { idempotent?: boolean } = {}): Promise<Record<string, number>> {
   const counted: Record<string, number> = {};
-  let n = 0;
-  for (const write of WRITES) {
+  for (const write of WRITES.filter((w) => !options.idempotent || IDEMPOTENT.includes(w.name))) {
     const counts: number[] = [];
     for (let i = 0; i < 2; i++) {
       expectOk(await f.api.get("/v1/groups")); // opens the key's minute: its roll is not the write's
       const path = await write.path(f);
       const counter = roundTripCounter();
-      const res = await f.api.request(write.method, path, { body: write.body?.(f, n++) });
+      const headers = options.idempotent ? { "idempotency-key": `rt-${n}` } : undefined;
+      const res = await f.api.request(write.method, path, { body: write.body?.(f, n++), headers });
       counts.push(counter.count());
       expect(res.status, `${write.name}: ${res.text}`).toBeLessThan(300);
     }
@@ -181,9 +187,20 @@ async function countWrites(f: Fixture): Promise<Record<string, number>> {
 
 const expected = (kind: "server" | "pglite") => Object.fromEntries(Object.entries(ROUND_TRIPS).map(([name, n]) => [name, n[kind]]));
 
+/**
+ * With an `Idempotency-Key`, two more: the key's record first (outside the transaction; the API
+ * key fused into it, Database.write), and its completion after.
+ */
+const expectedIdempotent = (kind: "server" | "pglite") =>
+  Object.fromEntries(IDEMPOTENT.map((name) => [name, ROUND_TRIPS[name]![kind] + 2]));
+
 describe("a write's round trips: its transaction's, none for the key alone", () => {
   it(`through ${onServer ? "node-postgres" : "PGlite"}`, async () => {
     expect(await countWrites(await fixture())).toEqual(expected(onServer ? "server" : "pglite"));
+  });
+
+  it(`with an Idempotency-Key, through ${onServer ? "node-postgres" : "PGlite"}: its record carries the key`, async () => {
+    expect(await countWrites(await fixture(), { idempotent: true })).toEqual(expectedIdempotent(onServer ? "server" : "pglite"));
   });
 
   it.skipIf(!onServer)("through Neon's driver over WebSocket (the key and BEGIN in one message)", async () => {
@@ -194,6 +211,7 @@ describe("a write's round trips: its transaction's, none for the key alone", () 
     Database.install(neon);
     try {
       expect(await countWrites(f)).toEqual(expected("server"));
+      expect(await countWrites(f, { idempotent: true })).toEqual(expectedIdempotent("server"));
     } finally {
       Database.install(local);
       await neon.close();

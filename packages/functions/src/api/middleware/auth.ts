@@ -80,15 +80,6 @@ async function checkedOnBegin(c: Context<ApiEnv>, key: string, text: string, nex
   if (roll) await roll().catch((error: unknown) => Log.warn("rate-limit window roll failed", { requestId: c.get("requestId"), error }));
 }
 
-/**
- * The request's workspace, once its key is checked: a middleware that needs it before the route's
- * first statement (a `keyOnBegin` write's key is checked by that statement) has it checked now.
- */
-export async function workspaceOf(c: Context<ApiEnv>): Promise<string> {
-  await Database.opened();
-  return c.get("workspaceId");
-}
-
 /** Does one of the request's matched handlers belong to this set (`fused` reads, `keyOnBegin` writes)? */
 function matched(c: Context<ApiEnv>, handlers: Set<unknown>): boolean {
   for (const route of c.req.matchedRoutes) if (handlers.has(route.handler)) return true;
@@ -135,8 +126,9 @@ const ON_BEGIN = new Set<unknown>();
  * Declares a write whose key is checked by its first statement, on its transaction's BEGIN (see
  * `checkedOnBegin`): the key costs no round trip of its own. Its code must read the workspace no
  * earlier than that statement (inside its transaction, or in a `Database.use` callback); reading
- * it before throws (Actor.awaitingKey), which the route's tests show. A middleware that needs the
- * workspace first asks `workspaceOf`.
+ * it before throws (Actor.awaitingKey), which the route's tests show. A first statement sent outside
+ * a transaction carries the key when it is a `Database.write` (the `Idempotency-Key` record's is),
+ * else waits for the key's statement alone.
  */
 export const keyOnBegin: MiddlewareHandler<ApiEnv> = (_c, next) => next();
 ON_BEGIN.add(keyOnBegin);
