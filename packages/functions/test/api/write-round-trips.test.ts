@@ -101,6 +101,15 @@ const WRITES: Write[] = [
   },
   { name: "delete a campaign", method: "DELETE", path: async (f) => `/v1/campaigns/${(await draft(f)).id}` },
   {
+    name: "start a campaign",
+    method: "POST",
+    path: async (f) => {
+      const campaign = await draft(f);
+      await f.ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: [f.contactId] }));
+      return `/v1/campaigns/${campaign.id}/start`;
+    },
+  },
+  {
     name: "create a campaign",
     method: "POST",
     path: () => "/v1/campaigns",
@@ -151,6 +160,9 @@ const ROUND_TRIPS: Record<string, { server: number; pglite: number }> = {
   "delete a contact": { server: 4, pglite: 0 },
   // BEGIN + key, lock, delete, COMMIT
   "delete a campaign": { server: 4, pglite: 0 },
+  // The accounts SES is asked about (the key fused into it, Database.write), BEGIN, lock, the
+  // accounts, the first steps, update, outbox, COMMIT, re-read
+  "start a campaign": { server: 9, pglite: 2 },
   // No transaction: the key fused into the insert (Database.write), the accounts' check its condition
   "create a campaign": { server: 1, pglite: 1 },
   // No transaction: the key fused into the insert (Database.write)
@@ -228,7 +240,7 @@ async function state(f: Fixture) {
            (SELECT count(*)::int FROM webhook_event WHERE workspace_id = ${f.ws.id}) AS outbox,
            (SELECT count(*)::int FROM idempotency_key WHERE workspace_id = ${f.ws.id}) AS idempotency,
            (SELECT count(*)::int FROM contact_group WHERE workspace_id = ${f.ws.id}) AS groups,
-           (SELECT count(*)::int FROM campaign WHERE workspace_id = ${f.ws.id}) AS campaigns,
+           (SELECT string_agg(status, ',' ORDER BY id) FROM campaign WHERE workspace_id = ${f.ws.id}) AS campaigns,
            (SELECT row_to_json(c)::text FROM contact c WHERE id = ${f.contactId}) AS contact,
            (SELECT row_to_json(c)::text FROM campaign c WHERE id = ${f.campaignId}) AS campaign`);
   return row;
