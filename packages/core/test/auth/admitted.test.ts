@@ -36,9 +36,12 @@ function states(): State[] {
     const count = 1 + Math.floor(random() * 12);
     const seq = 1000 + Math.floor(random() * 100);
     const kind = pick(["current", "current", "adjacent", "older", "backwards"] as const);
-    if (kind === "current") out.push({ rate_limit, window_start: win, window_seq: seq, prev_window_seq: seq - prev, n: seq + count - 1, now_ms });
-    else if (kind === "adjacent") out.push({ rate_limit, window_start: win - 60, window_seq: seq, prev_window_seq: seq - 3, n: seq + prev, now_ms });
-    else if (kind === "older") out.push({ rate_limit, window_start: win - 120, window_seq: seq, prev_window_seq: seq - 3, n: seq + prev, now_ms });
+    if (kind === "current")
+      out.push({ rate_limit, window_start: win, window_seq: seq, prev_window_seq: seq - prev, n: seq + count - 1, now_ms });
+    else if (kind === "adjacent")
+      out.push({ rate_limit, window_start: win - 60, window_seq: seq, prev_window_seq: seq - 3, n: seq + prev, now_ms });
+    else if (kind === "older")
+      out.push({ rate_limit, window_start: win - 120, window_seq: seq, prev_window_seq: seq - 3, n: seq + prev, now_ms });
     else out.push({ rate_limit, window_start: win, window_seq: seq, prev_window_seq: seq - 3, n: seq - 1 - prev, now_ms });
   }
   return out;
