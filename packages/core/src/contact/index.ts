@@ -360,7 +360,6 @@ export interface BulkResult {
  * cannot re-activate unsubscribed or bounced contacts.
  */
 export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => {
-  const workspaceId = Actor.workspaceId();
   const errors: BulkError[] = [];
   const rows: Array<v.InferOutput<typeof Schema.bulkRowSchema>> = [];
   const seen = new Set<string>();
@@ -386,10 +385,12 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
     seen.add(key);
     rows.push(result.output);
   });
+  // The request's first statement (its API key rides on it): the groups' check, else the BEGIN.
   await Group.assertExist(input.groupIds ?? []);
   if (!rows.length) return { created: 0, updated: 0, skipped, errors };
 
   return Database.transaction(async () => {
+    const workspaceId = Actor.workspaceId();
     const suppressed = await Suppression.reasonsFor(
       workspaceId,
       rows.map((row) => row.email),

@@ -101,6 +101,13 @@ const WRITES: Write[] = [
   },
   { name: "delete a campaign", method: "DELETE", path: async (f) => `/v1/campaigns/${(await draft(f)).id}` },
   {
+    name: "import contacts",
+    method: "POST",
+    path: () => "/v1/contacts/bulk",
+    body: (f, n) => ({ contacts: [{ email: `bulk${n}@example.org` }], groupIds: [f.groupId] }),
+    invalid: { contacts: "x" },
+  },
+  {
     name: "start a campaign",
     method: "POST",
     path: async (f) => {
@@ -160,6 +167,8 @@ const ROUND_TRIPS: Record<string, { server: number; pglite: number }> = {
   "delete a contact": { server: 4, pglite: 0 },
   // BEGIN + key, lock, delete, COMMIT
   "delete a campaign": { server: 4, pglite: 0 },
+  // The groups (the key fused into it, Database.write), then BEGIN, four statements, COMMIT
+  "import contacts": { server: 7, pglite: 1 },
   // The accounts SES is asked about (the key fused into it, Database.write), BEGIN, lock, the
   // accounts, the first steps, update, outbox, COMMIT, re-read
   "start a campaign": { server: 9, pglite: 2 },
@@ -173,7 +182,7 @@ const ROUND_TRIPS: Record<string, { server: number; pglite: number }> = {
 };
 
 /** The writes that honour `Idempotency-Key`. */
-const IDEMPOTENT = ["create a contact", "add contacts to a campaign", "create a campaign", "create a group"];
+const IDEMPOTENT = ["create a contact", "import contacts", "add contacts to a campaign", "create a campaign", "create a group"];
 
 /** Requests made so far (each write's values are new). */
 let n = 0;

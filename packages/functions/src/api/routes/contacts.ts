@@ -116,7 +116,7 @@ export const contacts = collection(
   },
   { keyOnBegin: true },
 )
-  .post("/bulk", op.importContacts, idempotent, body(Contact.Schema.bulkSchema), async (c) =>
+  .post("/bulk", op.importContacts, keyOnBegin, idempotent, body(Contact.Schema.bulkSchema), async (c) =>
     ok(c, await Contact.bulk(c.req.valid("json"))),
   )
   .post("/search", op.searchContacts, body(Contact.Schema.searchSchema), async (c) => okPage(c, await Contact.search(c.req.valid("json"))))
