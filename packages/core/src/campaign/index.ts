@@ -5,7 +5,7 @@ import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Render from "../database/render";
-import { pick, read, rowById, type Scoped, unnest } from "../database/typed";
+import { pick, read, renderedById as rendered, rowById, type Scoped, unnest } from "../database/typed";
 import * as EmailAccount from "../email-account";
 import { conflict, type ErrorDetail, invalid, notFound, VisibleError } from "../error";
 import * as Scheduler from "../scheduler";
@@ -198,12 +198,7 @@ const RENDERED = (() => {
   });
 })();
 
-export const renderedById: (id: string) => Scoped<string | undefined> = rowById(
-  "campaign",
-  sql.raw(`${RENDERED.sql} AS body`),
-  (row) => row.body as string,
-  "campaign_rendered_by_id",
-);
+export const renderedById = rendered("campaign", RENDERED);
 
 export function fromID(id: string): Promise<Campaign | undefined> {
   return read(byId(id));

@@ -4,7 +4,7 @@ import * as Actor from "../actor";
 import * as Clock from "../clock";
 import * as Database from "../database";
 import * as Render from "../database/render";
-import { owned, pick, read, rowById, type Scoped } from "../database/typed";
+import { owned, pick, read, renderedById as rendered, rowById, type Scoped } from "../database/typed";
 import { conflict, notFound } from "../error";
 import * as Group from "../group";
 import { groupMemberTable } from "../group/group.sql";
@@ -75,18 +75,12 @@ export const byId: (id: string) => Scoped<Contact | undefined> = rowById(
  * `byId`'s contact as its API answer's JSON text, built by PostgreSQL (database/render.ts), key
  * for key what `JSON.stringify` of `byId`'s contact writes (a test holds the two together).
  */
-export const renderedById: (id: string) => Scoped<string | undefined> = rowById(
+export const renderedById = rendered(
   "contact",
-  sql.raw(
-    `${
-      Render.object({
-        ...Object.fromEntries(Object.entries(publicColumns).map(([key, column]) => [key, Render.column(column)])),
-        groups: Render.raw(`(${GROUPS_OF_CONTACT})::text`),
-      }).sql
-    } AS body`,
-  ),
-  (row) => row.body as string,
-  "contact_rendered_by_id",
+  Render.object({
+    ...Object.fromEntries(Object.entries(publicColumns).map(([key, column]) => [key, Render.column(column)])),
+    groups: Render.raw(`(${GROUPS_OF_CONTACT})::text`),
+  }),
 );
 
 export function fromID(id: string): Promise<Contact | undefined> {

@@ -16,6 +16,7 @@ import {
 import { PgDialect } from "drizzle-orm/pg-core";
 import * as Actor from "../actor";
 import { array, carrier, inTransaction, opened, prepared, rows } from "./index";
+import type { Json } from "./render";
 
 /**
  * Raw SQL whose rows are typed by the schema, not by hand. `pick(table, keys, alias)` renders
@@ -127,6 +128,12 @@ export interface Scoped<T> {
   /** Several rows, in the statement's order (a page); else at most one row. */
   many?: boolean;
   /**
+   * The one column of the statement's one row at most, never NULL when there is a row (a
+   * rendered resource): fused as a scalar subquery beside the key's row, cheaper in PostgreSQL
+   * than a lateral join.
+   */
+  single?: string;
+  /**
    * The value from the statement's rows (it may read more, rarely: an empty page's total). Rows
    * may carry other columns (the key's, when fused): read columns by name, never spread a row.
    */
@@ -152,6 +159,15 @@ export function rowById<T>(
     sql`SELECT ${select} FROM ${sql.raw(table)} WHERE workspace_id = ${workspace} AND id = ${param("id")}`;
   const decodeRows = (rows: Record<string, unknown>[]) => (rows[0] ? decode(rows[0]) : undefined);
   return (id) => ({ name, query, params: { id }, decode: decodeRows });
+}
+
+/**
+ * Reads of one row of a workspace's `table` by id as JSON text PostgreSQL renders (render.ts):
+ * what the API answers, sent as it comes (a statement named `<table>_rendered_by_id`).
+ */
+export function renderedById(table: string, json: Json): (id: string) => Scoped<string | undefined> {
+  const read = rowById(table, sql.raw(`${json.sql} AS body`), (row) => row.body as string, `${table}_rendered_by_id`);
+  return (id) => ({ ...read(id), single: "body" });
 }
 
 /**
