@@ -237,7 +237,8 @@ export async function read<T>(scoped: Scoped<T>): Promise<T> {
  * statement and the request's API key is still to be checked (a `keyOnBegin` write, see
  * `Opening.carry`), the key's check is fused into it: one statement, one round trip. Its workspace
  * is then an expression that is NULL when the key is refused, so its SQL must write nothing for a
- * NULL workspace (`workspace_id = <workspace>` matches nothing; `insertion` selects no row).
+ * NULL workspace (`workspace_id = <workspace>` matches nothing; `insertion` selects no row). A
+ * read that is a write's first statement uses it too (a bulk import's groups, a start's accounts).
  */
 export async function write<T>(scoped: Scoped<T>): Promise<T> {
   const carry = carrier();
@@ -248,7 +249,8 @@ export async function write<T>(scoped: Scoped<T>): Promise<T> {
  * A write of one new row of a workspace's `table` (for `write`): `INSERT … SELECT` of `values`,
  * each encoded and cast as its column is, in the workspace given and only when it is not NULL and
  * `where` holds (which sees the workspace as `s.workspace`); its row is `returning`'s, or undefined
- * when nothing was inserted. `conflict` follows the insert (`ON CONFLICT DO NOTHING`).
+ * when nothing was inserted. `conflict` follows the insert (`ON CONFLICT DO NOTHING`). The
+ * statement is named by its table and columns: `name` tells apart those whose `where` or `conflict` differ.
  */
 export function insertion<T extends Table, R>(
   table: T,

@@ -31,7 +31,10 @@ const recorded = pick(idempotencyTable, ["key"]);
  * a request's API key still to be checked is fused into it, and the workspace is known after it.
  */
 async function started(key: string, route: string, requestHash: string): Promise<Begin> {
-  const record = Database.insertion(idempotencyTable, { key, route, requestHash }, recorded, { conflict: sql`ON CONFLICT DO NOTHING` });
+  const record = Database.insertion(idempotencyTable, { key, route, requestHash }, recorded, {
+    name: "once",
+    conflict: sql`ON CONFLICT DO NOTHING`,
+  });
   if (await Database.write(record)) return { kind: "new" };
   const workspaceId = Actor.workspaceId();
   const [existing] = await Database.rows<{ request_hash: string; status: number | null; response: unknown; stale: boolean }>(sql`
