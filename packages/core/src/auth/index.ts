@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import * as Database from "../database";
 import { compile, placeholder, type Scoped } from "../database/typed";
 import { createId } from "../util/id";
@@ -172,7 +172,70 @@ export function authenticationText(key: string): string | undefined {
 export function authenticationOf(rows: Record<string, unknown>[]): { auth: Authenticated; roll?: () => Promise<void> } | undefined {
   const key = rows[0]?.key;
   if (typeof key !== "string") return undefined;
-  return decode(key);
+  const found = decode(key);
+  // A write that carried the key was gated in SQL (`ADMITTED`): what it did is the decision.
+  const admitted = rows[0]!.allowed;
+  if (typeof admitted === "boolean") found.auth.rateLimit = agreed(found.auth.rateLimit, admitted);
+  return found;
+}
+
+/**
+ * The decision, as the statement that carried the key took it (`ADMITTED`: the same operations
+ * on the same values, so they agree; test/auth/admitted.test.ts holds them together).
+ */
+function agreed(decision: RateLimitDecision, allowed: boolean): RateLimitDecision {
+  if (allowed === decision.allowed) return decision;
+  const { limit, reset } = decision;
+  return allowed ? { allowed, limit, remaining: 0, reset } : { allowed, limit, remaining: 0, reset, retryAfter: 1 };
+}
+
+/**
+ * Does the rate limit admit a request, in SQL, over the key's columns, `n` (its `nextval`), `now_ms`
+ * and `win` (the start of its minute, `floor(now_ms / 1000 / 60) * 60`): `counts` then `decide`,
+ * the same float8 operations in the same order as in JS, so the two always agree. A write that
+ * carries the key (`authenticateWrite`) writes only when it holds.
+ */
+export const ADMITTED = `(
+    CASE WHEN window_start >= win AND n >= window_seq THEN greatest(0, window_seq - prev_window_seq)
+         WHEN window_start = win - ${WINDOW_SECONDS} AND n >= window_seq THEN n - window_seq ELSE 0 END
+    * (1 - least(greatest(now_ms / 1000 - win, 0), ${WINDOW_SECONDS}) / ${WINDOW_SECONDS})
+    + CASE WHEN window_start >= win AND n >= window_seq THEN n - window_seq + 1 ELSE 1 END
+    <= rate_limit)`;
+
+/** `KEY_TEXT`'s row (its text the same) with the workspace and `ADMITTED`, for the key's hash given as `hash`. */
+const admittedKeyStatement = (hash: SQL) => sql`
+  SELECT workspace_id, concat_ws(' ', id, workspace_id, rate_limit, n, window_start, window_seq, prev_window_seq, now_ms) AS key,
+    ${sql.raw(ADMITTED)} AS allowed
+  FROM (SELECT *, floor(now_ms / 1000 / ${sql.raw(String(WINDOW_SECONDS))}) * ${sql.raw(String(WINDOW_SECONDS))} AS win
+        FROM (SELECT id, workspace_id, rate_limit, window_start, window_seq, prev_window_seq, nextval(counter) AS n,
+                     (extract(epoch FROM statement_timestamp()) * 1000)::float8 AS now_ms
+              FROM api_key WHERE token_hash = ${hash} AND revoked_at IS NULL OFFSET 0) a) b`;
+
+/**
+ * A write carrying its key (Database.Opening.carry): ONE statement, the key's row (as
+ * `authenticate` reads it, its `nextval` drawn once in a `MATERIALIZED` CTE) and the write, whose
+ * workspace is the key's only when the key is known and admitted (`ADMITTED`), else NULL, so that
+ * a refused key writes nothing. The key's rows (for `authenticationOf`: none for an unknown or
+ * revoked key) and the write's.
+ */
+export async function authenticateWrite(
+  key: string,
+  write: Scoped<unknown>,
+): Promise<{ opening: Record<string, unknown>[]; rows: Record<string, unknown>[] }> {
+  if (!KEY_PATTERN.test(key)) return { opening: [], rows: [] };
+  const build = () => sql`
+    WITH k AS MATERIALIZED (${admittedKeyStatement(placeholder("auth.hash"))}),
+    w AS (${write.query(sql.raw("(SELECT workspace_id FROM k WHERE allowed)"), placeholder)})
+    SELECT ${sql.raw(`k.key AS "${AUTH_PREFIX}key", k.allowed AS "${AUTH_PREFIX}allowed"`)}, r.*
+    FROM k LEFT JOIN (SELECT ${sql.raw(`true AS "${AUTH_PREFIX}ord"`)}, w.* FROM w) r ON true`;
+  const { name, text, params } = compile(`write:${write.name}`, build, { ...write.params, "auth.hash": hashKey(key) });
+  const raw = await Database.prepared<Record<string, unknown>>(name, text, params);
+  const first = raw[0];
+  if (!first) return { opening: [], rows: [] };
+  return {
+    opening: [{ key: first[`${AUTH_PREFIX}key`], allowed: first[`${AUTH_PREFIX}allowed`] }],
+    rows: first[`${AUTH_PREFIX}ord`] === null ? [] : raw,
+  };
 }
 
 /** The rate-limit decision for a key just read (`KEY_TEXT`), rolling its window first when due. */

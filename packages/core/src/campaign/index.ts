@@ -1,4 +1,4 @@
-import { and, type Column, eq, type SQL, sql } from "drizzle-orm";
+import { type Column, eq, type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type * as v from "valibot";
 import * as Actor from "../actor";
@@ -272,6 +272,9 @@ function checkWorkflow(workflow: Workflow.Workflow | null | undefined): ErrorDet
   return workflow ? Workflow.graphErrors(workflow) : [];
 }
 
+/** The new campaign's row, as `create` shows it. */
+const created = pick(campaignTable, [...SHOWN, "workflow"]);
+
 export const create = fn(Schema.createSchema, async (body): Promise<Campaign> => {
   const { settings, errors } = Schema.mergeSettings(Schema.DEFAULT_SETTINGS, body.settings);
   const accounts = Schema.accountsOf(body);
@@ -279,26 +282,31 @@ export const create = fn(Schema.createSchema, async (body): Promise<Campaign> =>
   errors.push(...checkWorkflow(body.workflow));
   if (errors.length) throw invalid(errors);
   const emailAccountIds = accounts.ids!;
-  const workspaceId = Actor.workspaceId();
-  await assertEmailAccounts(emailAccountIds, body);
-  const id = createId("campaign", Clock.nowMs());
-  // The new row as the database stored it (defaults, jsonb), shown with no counts yet: no re-read.
-  const [row] = await Database.use((db) =>
-    db
-      .insert(campaignTable)
-      .values({
-        id,
-        workspaceId,
-        name: body.name,
-        description: body.description ?? null,
-        emailAccountId: emailAccountIds[0]!,
-        emailAccountIds,
-        ...settings,
-        workflow: body.workflow ?? null,
-      })
-      .returning(),
-  );
-  return serialize(row!, null);
+  const values = {
+    id: createId("campaign", Clock.nowMs()),
+    name: body.name,
+    description: body.description ?? null,
+    emailAccountId: emailAccountIds[0]!,
+    emailAccountIds,
+    ...settings,
+    workflow: body.workflow ?? null,
+  };
+  const unique = [...new Set(emailAccountIds)];
+  // ONE statement (a request's API key fused into it, Database.write): the insert holds the check
+  // that every account is the workspace's, and returns the new row as the database stored it
+  // (defaults, jsonb), shown with no counts yet. Nothing inserted: say which account is missing.
+  for (;;) {
+    const row = await Database.write(
+      Database.insertion(campaignTable, values, created, {
+        name: "accounts_checked",
+        where: (param) =>
+          sql`(SELECT count(*) FROM email_account a WHERE a.workspace_id = s.workspace AND a.id = ANY(${param("accounts")}::text[])) = ${param("accountCount")}::int`,
+        params: { accounts: campaignTable.emailAccountIds.mapToDriverValue(unique), accountCount: unique.length },
+      }),
+    );
+    if (row) return serialize(row, null);
+    await assertEmailAccounts(emailAccountIds, body);
+  }
 });
 
 /**
@@ -403,13 +411,17 @@ export const TRANSITIONS: Record<Action, { from: CampaignStatus[]; to: CampaignS
 };
 
 async function refreshAccounts(campaignId: string): Promise<void> {
-  const [campaign] = await Database.use((db) =>
-    db
-      .select({ emailAccountIds: campaignTable.emailAccountIds })
-      .from(campaignTable)
-      .where(and(eq(campaignTable.workspaceId, Actor.workspaceId()), eq(campaignTable.id, campaignId))),
-  );
-  for (const account of campaign ? await EmailAccount.fromIDs(campaign.emailAccountIds) : []) await EmailAccount.refreshStatus(account);
+  // One statement, the request's first: its API key is fused into it (Database.write; it writes nothing).
+  const accounts = await Database.write<Array<Pick<EmailAccount.EmailAccount, "id" | "email" | "status">>>({
+    name: "campaign_unverified_accounts",
+    query: (workspace, param) => sql`
+      SELECT a.id, a.email, a.status FROM campaign c
+      JOIN email_account a ON a.workspace_id = c.workspace_id AND a.id = ANY(c.email_account_ids)
+      WHERE c.workspace_id = ${workspace} AND c.id = ${param("id")} AND a.status <> 'verified'`,
+    params: { id: campaignId },
+    decode: (rows) => rows as Array<Pick<EmailAccount.EmailAccount, "id" | "email" | "status">>,
+  });
+  for (const account of accounts) await EmailAccount.refreshStatus(account);
 }
 
 async function startProblems(row: Row): Promise<ErrorDetail[]> {

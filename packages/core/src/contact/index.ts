@@ -354,7 +354,6 @@ export interface BulkResult {
  * cannot re-activate unsubscribed or bounced contacts.
  */
 export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => {
-  const workspaceId = Actor.workspaceId();
   const errors: BulkError[] = [];
   const rows: Array<v.InferOutput<typeof Schema.bulkRowSchema>> = [];
   const seen = new Set<string>();
@@ -380,10 +379,12 @@ export const bulk = fn(Schema.bulkSchema, async (input): Promise<BulkResult> => 
     seen.add(key);
     rows.push(result.output);
   });
+  // The request's first statement (its API key rides on it): the groups' check, else the BEGIN.
   await Group.assertExist(input.groupIds ?? []);
   if (!rows.length) return { created: 0, updated: 0, skipped, errors };
 
   return Database.transaction(async () => {
+    const workspaceId = Actor.workspaceId();
     const suppressed = await Suppression.reasonsFor(
       workspaceId,
       rows.map((row) => row.email),
@@ -476,22 +477,27 @@ export const removeFromGroups = fnFor(Schema.groupIdsBody, async (id: string, { 
   return mustExist(id);
 });
 
-async function setTags(id: string, expression: SQL): Promise<Contact> {
-  const [row] = await Database.use((db) =>
-    db
-      .update(contactTable)
-      .set({ tags: expression, updatedAt: sql`now()` })
-      .where(owned(contactTable, id))
-      .returning({ id: contactTable.id }),
-  );
-  if (!row) throw notFound("Contact", id);
+/**
+ * Set a contact's tags to `tags` (SQL over its `tags` and the given ones, `$tags`), then read it: the
+ * update is a `Database.write` (a request's API key fused into it), the read follows.
+ */
+async function setTags(name: string, id: string, given: readonly string[], tags: (given: SQL) => SQL): Promise<Contact> {
+  const updated = await Database.write({
+    name: `contact_tags_${name}`,
+    query: (workspace, param) => sql`
+      UPDATE contact SET tags = ${tags(sql`${param("tags")}::text[]`)}, updated_at = now()
+      WHERE workspace_id = ${workspace} AND id = ${param("id")} RETURNING id`,
+    params: { id, tags: contactTable.tags.mapToDriverValue([...given]) },
+    decode: (rows) => rows.length > 0,
+  });
+  if (!updated) throw notFound("Contact", id);
   return mustExist(id);
 }
 
 export const addTags = fnFor(Schema.tagsBody, async (id: string, { tags }): Promise<Contact> => {
-  return setTags(id, sql`ARRAY(SELECT DISTINCT t FROM unnest(${contactTable.tags} || ${textArray(tags)}) t ORDER BY t)`);
+  return setTags("add", id, tags, (given) => sql`ARRAY(SELECT DISTINCT t FROM unnest(contact.tags || ${given}) t ORDER BY t)`);
 });
 
 export const removeTags = fnFor(Schema.tagsBody, async (id: string, { tags }): Promise<Contact> => {
-  return setTags(id, sql`ARRAY(SELECT t FROM unnest(${contactTable.tags}) t WHERE t <> ALL(${textArray(tags)}) ORDER BY t)`);
+  return setTags("remove", id, tags, (given) => sql`ARRAY(SELECT t FROM unnest(contact.tags) t WHERE t <> ALL(${given}) ORDER BY t)`);
 });

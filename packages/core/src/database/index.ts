@@ -3,6 +3,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as Log from "../log";
 import type { Batched } from "./batch";
+import type { Scoped } from "./typed";
 
 /**
  * The database port. One of three drivers is installed at start-up (database/neon.ts in
@@ -90,6 +91,12 @@ export interface Opening {
   accept(rows: Record<string, unknown>[]): void;
   /** Run it alone (the context's first statement is not a transaction's BEGIN), then `accept` as above. */
   alone(): Promise<void>;
+  /**
+   * Send `statement` (a write outside a transaction, `write` in database/typed.ts) with the opening
+   * fused into it, as one statement: its workspace is the key's, and it writes nothing when the key
+   * refuses. The opening's rows (for `accept`) and the statement's.
+   */
+  carry?(statement: Scoped<unknown>): Promise<{ opening: Record<string, unknown>[]; rows: Record<string, unknown>[] }>;
 }
 
 interface OpeningState {
@@ -117,8 +124,41 @@ export function opened(): Promise<void> | undefined {
   return state.done;
 }
 
+/**
+ * The context's opening, claimed by a statement about to be sent outside a transaction that can
+ * carry it (`Opening.carry`): a function sending that statement with it, or undefined when there
+ * is none left (or it cannot be carried, or a transaction is open). When the statement fails, the
+ * opening runs alone: its refusal is the answer, else the statement's failure.
+ */
+export function carrier(): ((statement: Scoped<unknown>) => Promise<Record<string, unknown>[]>) | undefined {
+  const state = openings.getStore();
+  const carry = state?.opening.carry;
+  if (!carry || state.done || context.getStore()) return undefined;
+  const claimed = claimOpening()!;
+  return async (statement) => {
+    let sent: Awaited<ReturnType<typeof carry>>;
+    try {
+      // Outside the opening's context: its own statement must not wait for it.
+      sent = await openings.exit(() => carry(statement));
+    } catch (error) {
+      const refusal = await openings
+        .exit(() => state.opening.alone())
+        .then(
+          () => undefined,
+          (refused: unknown) => refused,
+        );
+      claimed.ran(refusal);
+      throw refusal ?? error;
+    }
+    claimed.accept(sent.opening);
+    return sent.rows;
+  };
+}
+
 /** The context's opening, claimed for a transaction about to BEGIN (undefined when there is none left). */
-function claimOpening(): { rider: BeginRider; accept(rows: Record<string, unknown>[]): void; fail(error: unknown): boolean } | undefined {
+function claimOpening():
+  | { rider: BeginRider; accept(rows: Record<string, unknown>[]): void; fail(error: unknown): boolean; ran(refusal?: unknown): void }
+  | undefined {
   const state = openings.getStore();
   if (!state || state.done) return undefined;
   let settle!: (error?: unknown) => void;
@@ -143,6 +183,11 @@ function claimOpening(): { rider: BeginRider; accept(rows: Record<string, unknow
       if (settled) return false;
       settle(error);
       return true;
+    },
+    /** It ran some other way (alone, where `accept` was called): undefined, or its refusal. */
+    ran(refusal) {
+      settled = true;
+      settle(refusal);
     },
   };
 }
@@ -321,4 +366,4 @@ export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 export { type Batched, literal, UnbatchableValue } from "./batch";
-export { read, type Scoped } from "./typed";
+export { insertion, read, type Scoped, write } from "./typed";

@@ -1,8 +1,21 @@
 import { createHash } from "node:crypto";
-import { and, type Column, eq, getTableColumns, inArray, is, Param, Placeholder, type SQL, sql, type Table } from "drizzle-orm";
+import {
+  and,
+  type Column,
+  eq,
+  getTableColumns,
+  getTableName,
+  inArray,
+  is,
+  Param,
+  Placeholder,
+  type SQL,
+  sql,
+  type Table,
+} from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import * as Actor from "../actor";
-import { array, inTransaction, opened, prepared, rows } from "./index";
+import { array, carrier, inTransaction, opened, prepared, rows } from "./index";
 import type { Json } from "./render";
 
 /**
@@ -217,4 +230,57 @@ export async function read<T>(scoped: Scoped<T>): Promise<T> {
   const build = () => scoped.query(placeholder("workspace"), placeholder);
   const { name, text, params } = compile(`alone:${scoped.name}`, build, { ...scoped.params, workspace: workspaceId });
   return scoped.decode(await prepared<Record<string, unknown>>(name, text, params));
+}
+
+/**
+ * Run a scoped write as `read` runs a read, in the actor's workspace. When it is the request's first
+ * statement and the request's API key is still to be checked (a `keyOnBegin` write, see
+ * `Opening.carry`), the key's check is fused into it: one statement, one round trip. Its workspace
+ * is then an expression that is NULL when the key is refused, so its SQL must write nothing for a
+ * NULL workspace (`workspace_id = <workspace>` matches nothing; `insertion` selects no row). A
+ * read that is a write's first statement uses it too (a bulk import's groups, a start's accounts).
+ */
+export async function write<T>(scoped: Scoped<T>): Promise<T> {
+  const carry = carrier();
+  return carry ? scoped.decode(await carry(scoped)) : read(scoped);
+}
+
+/**
+ * A write of one new row of a workspace's `table` (for `write`): `INSERT … SELECT` of `values`,
+ * each encoded and cast as its column is, in the workspace given and only when it is not NULL and
+ * `where` holds (which sees the workspace as `s.workspace`); its row is `returning`'s, or undefined
+ * when nothing was inserted. `conflict` follows the insert (`ON CONFLICT DO NOTHING`). The
+ * statement is named by its table and columns: `name` tells apart those whose `where` or `conflict` differ.
+ */
+export function insertion<T extends Table, R>(
+  table: T,
+  values: Partial<T["$inferInsert"]>,
+  returning: Picked<R>,
+  options: { name?: string; where?: (param: (name: string) => SQL) => SQL; params?: Record<string, unknown>; conflict?: SQL } = {},
+): Scoped<R | undefined> {
+  const columns = getTableColumns(table) as Record<string, Column>;
+  // An undefined value takes the column's default, as in drizzle's inserts.
+  const keys = Object.keys(values).filter((key) => key !== "workspaceId" && (values as Record<string, unknown>)[key] !== undefined);
+  const params: Record<string, unknown> = { ...options.params };
+  for (const key of keys) {
+    const value = (values as Record<string, unknown>)[key];
+    params[`v.${key}`] = value === null ? null : columns[key]!.mapToDriverValue(value);
+  }
+  const names = keys.map((key) => `"${columns[key]!.name}"`).join(", ");
+  const tableName = getTableName(table);
+  return {
+    name: `insert_${tableName}_${options.name ?? ""}_${keys.join("_")}`,
+    query: (workspace, param) => sql`
+      INSERT INTO ${sql.identifier(tableName)} ("workspace_id", ${sql.raw(names)})
+      SELECT s.workspace, ${sql.join(
+        keys.map((key) => sql`${param(`v.${key}`)}::${sql.raw(columns[key]!.getSQLType())}`),
+        sql`, `,
+      )}
+      FROM (SELECT ${workspace}::text AS workspace) s
+      WHERE s.workspace IS NOT NULL${options.where ? sql` AND ${options.where(param)}` : sql``}
+      ${options.conflict ?? sql``}
+      RETURNING ${returning.list}`,
+    params,
+    decode: (rows) => (rows[0] ? returning.decode(rows[0]) : undefined),
+  };
 }

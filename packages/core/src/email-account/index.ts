@@ -203,7 +203,9 @@ export async function fromIDs(ids: readonly string[]): Promise<EmailAccount[]> {
  * The account as SES sees it now: a pending or failed account is checked again (a domain may
  * have been verified since) and the new status stored.
  */
-export async function refreshStatus(account: EmailAccount): Promise<EmailAccount> {
+export async function refreshStatus<A extends Pick<EmailAccount, "id" | "email" | "status" | "today">>(
+  account: A,
+): Promise<A | EmailAccount> {
   if (account.status === "verified") return account;
   const status = await Identity.status(account.email);
   if (status === account.status) return account;

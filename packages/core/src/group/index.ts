@@ -1,9 +1,10 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { makePgArray } from "drizzle-orm/pg-core";
 import * as v from "valibot";
 import * as Actor from "../actor";
 import { contactTable } from "../contact/contact.sql";
 import * as Database from "../database";
-import { owned } from "../database/typed";
+import { owned, pick } from "../database/typed";
 import { notFound } from "../error";
 import { createId } from "../util/id";
 import { idList, optionalText, order, type Page, pageMeta, pageQuery, requiredText, sortBy } from "../util/schema";
@@ -53,26 +54,23 @@ async function mustExist(id: string): Promise<Group> {
 export async function assertExist(ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   const unique = [...new Set(ids)];
-  const found = await Database.use((db) => db.select({ id: groupTable.id }).from(groupTable).where(owned(groupTable, unique)));
-  const known = new Set(found.map((row) => row.id));
+  // A request's first statement may carry its API key (Database.write): it writes nothing.
+  const known = await Database.write({
+    name: "groups_exist",
+    query: (workspace, param) => sql`SELECT id FROM contact_group WHERE workspace_id = ${workspace} AND id = ANY(${param("ids")}::text[])`,
+    params: { ids: makePgArray(unique) },
+    decode: (rows) => new Set(rows.map((row) => row.id as string)),
+  });
   const missing = unique.find((id) => !known.has(id));
   if (missing) throw notFound("Group", missing);
 }
 
+const created = pick(groupTable, ["id", "name", "description", "createdAt", "updatedAt"]);
+
+/** One statement (a request's API key fused into it, Database.write). */
 export const create = fn(createSchema, async (input): Promise<Group> => {
-  const workspaceId = Actor.workspaceId();
-  const [row] = await Database.use((db) =>
-    db
-      .insert(groupTable)
-      .values({ id: createId("group"), workspaceId, name: input.name, description: input.description ?? null })
-      .returning({
-        id: groupTable.id,
-        name: groupTable.name,
-        description: groupTable.description,
-        createdAt: groupTable.createdAt,
-        updatedAt: groupTable.updatedAt,
-      }),
-  );
+  const values = { id: createId("group"), name: input.name, description: input.description ?? null };
+  const row = await Database.write(Database.insertion(groupTable, values, created));
   return { ...row!, contactCount: 0 };
 });
 

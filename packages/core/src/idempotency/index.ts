@@ -1,5 +1,8 @@
 import { sql } from "drizzle-orm";
+import * as Actor from "../actor";
 import * as Database from "../database";
+import { pick } from "../database/typed";
+import { idempotencyTable } from "./idempotency.sql";
 
 export { idempotencyTable } from "./idempotency.sql";
 
@@ -17,15 +20,27 @@ export type Begin =
 
 const ABANDONED_AFTER_SECONDS = 60;
 
-export async function begin(workspaceId: string, key: string, route: string, requestHash: string): Promise<Begin> {
-  const inserted = await Database.rows<{ key: string }>(sql`
-    INSERT INTO idempotency_key (workspace_id, key, route, request_hash) VALUES (${workspaceId}, ${key}, ${route}, ${requestHash})
-    ON CONFLICT DO NOTHING RETURNING key`);
-  if (inserted.length) return { kind: "new" };
+export function begin(workspaceId: string, key: string, route: string, requestHash: string): Promise<Begin> {
+  return Actor.asWorkspace(workspaceId, () => started(key, route, requestHash));
+}
+
+const recorded = pick(idempotencyTable, ["key"]);
+
+/**
+ * `begin` in the actor's workspace. Its first statement (the record's insert) is a `Database.write`:
+ * a request's API key still to be checked is fused into it, and the workspace is known after it.
+ */
+async function started(key: string, route: string, requestHash: string): Promise<Begin> {
+  const record = Database.insertion(idempotencyTable, { key, route, requestHash }, recorded, {
+    name: "once",
+    conflict: sql`ON CONFLICT DO NOTHING`,
+  });
+  if (await Database.write(record)) return { kind: "new" };
+  const workspaceId = Actor.workspaceId();
   const [existing] = await Database.rows<{ request_hash: string; status: number | null; response: unknown; stale: boolean }>(sql`
     SELECT request_hash, status, response, created_at < now() - make_interval(secs => ${ABANDONED_AFTER_SECONDS}) AS stale
     FROM idempotency_key WHERE workspace_id = ${workspaceId} AND key = ${key}`);
-  if (!existing) return begin(workspaceId, key, route, requestHash);
+  if (!existing) return started(key, route, requestHash);
   if (existing.request_hash !== requestHash) {
     return { kind: "conflict", message: "This Idempotency-Key was already used with a different request" };
   }
@@ -42,12 +57,11 @@ export async function begin(workspaceId: string, key: string, route: string, req
 }
 
 /**
- * `begin`, waiting up to `waitMs` while the first request with the key is still running, so that
+ * `begin` in the actor's workspace, waiting up to `waitMs` while the first request with the key is still running, so that
  * a client retrying on a timeout gets the first request's result rather than an error. Still in
  * flight after that: a conflict the caller answers with `Retry-After`.
  */
 export async function beginOrWait(
-  workspaceId: string,
   key: string,
   route: string,
   requestHash: string,
@@ -55,8 +69,8 @@ export async function beginOrWait(
 ): Promise<Begin> {
   const deadline = Date.now() + options.waitMs;
   for (;;) {
-    const started = await begin(workspaceId, key, route, requestHash);
-    if (started.kind !== "in_flight" || Date.now() >= deadline) return started;
+    const begun = await started(key, route, requestHash);
+    if (begun.kind !== "in_flight" || Date.now() >= deadline) return begun;
     await new Promise((done) => setTimeout(done, Math.min(options.pollMs ?? 100, Math.max(0, deadline - Date.now()))));
   }
 }

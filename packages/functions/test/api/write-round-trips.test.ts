@@ -100,6 +100,50 @@ const WRITES: Write[] = [
     invalid: { contactIds: "x" },
   },
   { name: "delete a campaign", method: "DELETE", path: async (f) => `/v1/campaigns/${(await draft(f)).id}` },
+  {
+    name: "import contacts",
+    method: "POST",
+    path: () => "/v1/contacts/bulk",
+    body: (f, n) => ({ contacts: [{ email: `bulk${n}@example.org` }], groupIds: [f.groupId] }),
+    invalid: { contacts: "x" },
+  },
+  {
+    name: "start a campaign",
+    method: "POST",
+    path: async (f) => {
+      const campaign = await draft(f);
+      await f.ws.as(() => Campaign.Enrolment.add(campaign.id, { contactIds: [f.contactId] }));
+      return `/v1/campaigns/${campaign.id}/start`;
+    },
+  },
+  {
+    name: "create a campaign",
+    method: "POST",
+    path: () => "/v1/campaigns",
+    body: (f, n) => ({ name: `Writes ${n}`, emailAccountId: f.accountId, workflow: SEED_WORKFLOW }),
+    invalid: { name: "" },
+  },
+  {
+    name: "create a group",
+    method: "POST",
+    path: () => "/v1/groups",
+    body: (_, n) => ({ name: `Writes ${n}` }),
+    invalid: { name: "" },
+  },
+  {
+    name: "add tags to a contact",
+    method: "POST",
+    path: (f) => `/v1/contacts/${f.contactId}/tags`,
+    body: (_, n) => ({ tags: [`t${n}`] }),
+    invalid: { tags: "x" },
+  },
+  {
+    name: "remove tags from a contact",
+    method: "DELETE",
+    path: (f) => `/v1/contacts/${f.contactId}/tags`,
+    body: (_, n) => ({ tags: [`t${n - 1}`] }),
+    invalid: { tags: "x" },
+  },
 ];
 const WITH_BODY = WRITES.filter((w) => w.body && w.invalid);
 
@@ -123,19 +167,37 @@ const ROUND_TRIPS: Record<string, { server: number; pglite: number }> = {
   "delete a contact": { server: 4, pglite: 0 },
   // BEGIN + key, lock, delete, COMMIT
   "delete a campaign": { server: 4, pglite: 0 },
+  // The groups (the key fused into it, Database.write), then BEGIN, four statements, COMMIT
+  "import contacts": { server: 7, pglite: 1 },
+  // The accounts SES is asked about (the key fused into it, Database.write), BEGIN, lock, the
+  // accounts, the first steps, update, outbox, COMMIT, re-read
+  "start a campaign": { server: 9, pglite: 2 },
+  // No transaction: the key fused into the insert (Database.write), the accounts' check its condition
+  "create a campaign": { server: 1, pglite: 1 },
+  // No transaction: the key fused into the insert (Database.write)
+  "create a group": { server: 1, pglite: 1 },
+  // The key fused into the update, re-read
+  "add tags to a contact": { server: 2, pglite: 2 },
+  "remove tags from a contact": { server: 2, pglite: 2 },
 };
 
+/** The writes that honour `Idempotency-Key`. */
+const IDEMPOTENT = ["create a contact", "import contacts", "add contacts to a campaign", "create a campaign", "create a group"];
+
+/** Requests made so far (each write's values are new). */
+let n = 0;
+
 /** Round trips of one request of each write (the fewer of two: a minute's turn adds the key's roll to one). */
-async function countWrites(f: Fixture): Promise<Record<string, number>> {
+async function countWrites(f: Fixture, options: { idempotent?: boolean } = {}): Promise<Record<string, number>> {
   const counted: Record<string, number> = {};
-  let n = 0;
-  for (const write of WRITES) {
+  for (const write of WRITES.filter((w) => !options.idempotent || IDEMPOTENT.includes(w.name))) {
     const counts: number[] = [];
     for (let i = 0; i < 2; i++) {
       expectOk(await f.api.get("/v1/groups")); // opens the key's minute: its roll is not the write's
       const path = await write.path(f);
       const counter = roundTripCounter();
-      const res = await f.api.request(write.method, path, { body: write.body?.(f, n++) });
+      const headers = options.idempotent ? { "idempotency-key": `rt-${n}` } : undefined;
+      const res = await f.api.request(write.method, path, { body: write.body?.(f, n++), headers });
       counts.push(counter.count());
       expect(res.status, `${write.name}: ${res.text}`).toBeLessThan(300);
     }
@@ -146,9 +208,20 @@ async function countWrites(f: Fixture): Promise<Record<string, number>> {
 
 const expected = (kind: "server" | "pglite") => Object.fromEntries(Object.entries(ROUND_TRIPS).map(([name, n]) => [name, n[kind]]));
 
+/**
+ * With an `Idempotency-Key`, two more: the key's record first (outside the transaction; the API
+ * key fused into it, Database.write), and its completion after.
+ */
+const expectedIdempotent = (kind: "server" | "pglite") =>
+  Object.fromEntries(IDEMPOTENT.map((name) => [name, ROUND_TRIPS[name]![kind] + 2]));
+
 describe("a write's round trips: its transaction's, none for the key alone", () => {
   it(`through ${onServer ? "node-postgres" : "PGlite"}`, async () => {
     expect(await countWrites(await fixture())).toEqual(expected(onServer ? "server" : "pglite"));
+  });
+
+  it(`with an Idempotency-Key, through ${onServer ? "node-postgres" : "PGlite"}: its record carries the key`, async () => {
+    expect(await countWrites(await fixture(), { idempotent: true })).toEqual(expectedIdempotent(onServer ? "server" : "pglite"));
   });
 
   it.skipIf(!onServer)("through Neon's driver over WebSocket (the key and BEGIN in one message)", async () => {
@@ -159,6 +232,7 @@ describe("a write's round trips: its transaction's, none for the key alone", () 
     Database.install(neon);
     try {
       expect(await countWrites(f)).toEqual(expected("server"));
+      expect(await countWrites(f, { idempotent: true })).toEqual(expectedIdempotent("server"));
     } finally {
       Database.install(local);
       await neon.close();
@@ -174,6 +248,8 @@ async function state(f: Fixture) {
            (SELECT count(*)::int FROM campaign_contact cc JOIN campaign c ON c.id = cc.campaign_id WHERE c.workspace_id = ${f.ws.id}) AS enrolled,
            (SELECT count(*)::int FROM webhook_event WHERE workspace_id = ${f.ws.id}) AS outbox,
            (SELECT count(*)::int FROM idempotency_key WHERE workspace_id = ${f.ws.id}) AS idempotency,
+           (SELECT count(*)::int FROM contact_group WHERE workspace_id = ${f.ws.id}) AS groups,
+           (SELECT string_agg(status, ',' ORDER BY id) FROM campaign WHERE workspace_id = ${f.ws.id}) AS campaigns,
            (SELECT row_to_json(c)::text FROM contact c WHERE id = ${f.contactId}) AS contact,
            (SELECT row_to_json(c)::text FROM campaign c WHERE id = ${f.campaignId}) AS campaign`);
   return row;

@@ -17,7 +17,8 @@ import { reapplyHeaders, requestHeader, setHeader } from "../respond";
  * The hot reads go further: a route that declares its read with `fused()` gets the key's row and
  * the resource in ONE statement (Auth.authenticateWith). This middleware sees such a route among
  * the request's matched handlers and leaves the authentication to it. A write declared with
- * `keyOnBegin` has its key checked by its first statement, on its transaction's BEGIN.
+ * `keyOnBegin` has its key checked by its first statement: on its transaction's BEGIN, or fused
+ * into a write sent outside a transaction (Database.write).
  */
 export const auth: MiddlewareHandler<ApiEnv> = (c, next) => {
   const key = bearer(c);
@@ -40,7 +41,8 @@ async function authenticated(c: Context<ApiEnv>, key: string | undefined, next: 
 /**
  * A write whose key rides on its transaction's BEGIN (`keyOnBegin`). The key's statement is the
  * request's opening (Database.Opening): sent with the BEGIN of its first transaction, in the same
- * round trip, or alone just before a statement sent outside a transaction. The workspace is
+ * round trip, fused into a first statement that can carry it (Database.write: a refused key
+ * writes nothing there), or alone just before any other statement sent outside a transaction. The workspace is
  * known from then on (Actor.awaitingKey). A refused key throws out of that first statement: the
  * transaction rolls back, nothing was written, and the answer is the 401 or 429 `admit` gives.
  * A request that sent nothing (its body refused with 400 or 413) has its key checked after, and a
@@ -65,6 +67,7 @@ async function checkedOnBegin(c: Context<ApiEnv>, key: string, text: string, nex
       answer(found?.auth);
     },
     alone: async () => answer(await Auth.authenticate(key)),
+    carry: (statement) => Auth.authenticateWrite(key, statement),
   };
   await Database.withOpening(opening, () => Actor.provide(actor, next));
   if (!checked) {
@@ -75,15 +78,6 @@ async function checkedOnBegin(c: Context<ApiEnv>, key: string, text: string, nex
   // The first request of a minute rolls the key's window, outside the write's transaction. The
   // write is done: a failed roll is only logged (the next request of the minute rolls it).
   if (roll) await roll().catch((error: unknown) => Log.warn("rate-limit window roll failed", { requestId: c.get("requestId"), error }));
-}
-
-/**
- * The request's workspace, once its key is checked: a middleware that needs it before the route's
- * first statement (a `keyOnBegin` write's key is checked by that statement) has it checked now.
- */
-export async function workspaceOf(c: Context<ApiEnv>): Promise<string> {
-  await Database.opened();
-  return c.get("workspaceId");
 }
 
 /** Does one of the request's matched handlers belong to this set (`fused` reads, `keyOnBegin` writes)? */
@@ -132,8 +126,9 @@ const ON_BEGIN = new Set<unknown>();
  * Declares a write whose key is checked by its first statement, on its transaction's BEGIN (see
  * `checkedOnBegin`): the key costs no round trip of its own. Its code must read the workspace no
  * earlier than that statement (inside its transaction, or in a `Database.use` callback); reading
- * it before throws (Actor.awaitingKey), which the route's tests show. A middleware that needs the
- * workspace first asks `workspaceOf`.
+ * it before throws (Actor.awaitingKey), which the route's tests show. A first statement sent outside
+ * a transaction carries the key when it is a `Database.write` (the `Idempotency-Key` record's is),
+ * else waits for the key's statement alone.
  */
 export const keyOnBegin: MiddlewareHandler<ApiEnv> = (_c, next) => next();
 ON_BEGIN.add(keyOnBegin);

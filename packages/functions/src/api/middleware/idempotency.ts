@@ -4,7 +4,6 @@ import * as Idempotency from "@fluenzr/core/idempotency";
 import { createMiddleware } from "hono/factory";
 import type { ApiEnv } from "../env";
 import { json, setHeader } from "../respond";
-import { workspaceOf } from "./auth";
 
 const KEY = /^[\x21-\x7e]{1,255}$/;
 /** How long a repeat waits for the first request with its key (the API answers within 29 s). */
@@ -35,12 +34,11 @@ export const idempotent = createMiddleware<ApiEnv>(async (c, next) => {
       { path: "Idempotency-Key", message: "must be 1 to 255 visible ASCII characters" },
     ]);
   }
-  const workspaceId = await workspaceOf(c);
   const body = await c.req.text();
   const hash = createHash("sha256").update(`${c.req.method} ${c.req.path}\n${body}`).digest("hex");
-  const started = await Idempotency.beginOrWait(workspaceId, key, `${c.req.method} ${c.req.path}`, hash, {
-    waitMs: inFlightWaitMs,
-  });
+  // The record is the request's first statement: a `keyOnBegin` write's key is checked by it.
+  const started = await Idempotency.beginOrWait(key, `${c.req.method} ${c.req.path}`, hash, { waitMs: inFlightWaitMs });
+  const workspaceId = c.get("workspaceId");
   if (started.kind === "in_flight") {
     const message = "A request with this Idempotency-Key is still being processed";
     setHeader(c, "Retry-After", String(IN_FLIGHT_RETRY_AFTER));

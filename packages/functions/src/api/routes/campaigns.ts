@@ -112,7 +112,7 @@ const op = operations(tag, {
 
 export const campaigns = new Hono<ApiEnv>()
   .get("/", op.listCampaigns, listRead.middleware, query(Campaign.Schema.listQuery), (c) => okPage(c, listRead.value(c)))
-  .post("/", op.createCampaign, idempotent, body(Campaign.Schema.createSchema), async (c) =>
+  .post("/", op.createCampaign, keyOnBegin, idempotent, body(Campaign.Schema.createSchema), async (c) =>
     ok(c, await Campaign.create(c.req.valid("json")), 201),
   )
   .get("/:id", op.getCampaign, campaignRead.middleware, (c) => okRendered(c, found(campaignRead.value(c), "campaign", c)))

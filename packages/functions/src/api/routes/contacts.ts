@@ -116,7 +116,7 @@ export const contacts = collection(
   },
   { keyOnBegin: true },
 )
-  .post("/bulk", op.importContacts, idempotent, body(Contact.Schema.bulkSchema), async (c) =>
+  .post("/bulk", op.importContacts, keyOnBegin, idempotent, body(Contact.Schema.bulkSchema), async (c) =>
     ok(c, await Contact.bulk(c.req.valid("json"))),
   )
   .post("/search", op.searchContacts, body(Contact.Schema.searchSchema), async (c) => okPage(c, await Contact.search(c.req.valid("json"))))
@@ -135,9 +135,9 @@ export const contacts = collection(
   .delete("/:id/groups", op.removeContactGroups, body(Contact.Schema.groupIdsBody), async (c) =>
     ok(c, await Contact.removeFromGroups(contactId(c), c.req.valid("json"))),
   )
-  .post("/:id/tags", op.addContactTags, body(Contact.Schema.tagsBody), async (c) =>
+  .post("/:id/tags", op.addContactTags, keyOnBegin, body(Contact.Schema.tagsBody), async (c) =>
     ok(c, await Contact.addTags(contactId(c), c.req.valid("json"))),
   )
-  .delete("/:id/tags", op.removeContactTags, body(Contact.Schema.tagsBody), async (c) =>
+  .delete("/:id/tags", op.removeContactTags, keyOnBegin, body(Contact.Schema.tagsBody), async (c) =>
     ok(c, await Contact.removeTags(contactId(c), c.req.valid("json"))),
   );

@@ -41,16 +41,21 @@ const op = operations("Groups", {
 
 const groupId = (c: Context) => pathId(c, "group");
 
-export const groups = collection("Groups", Group, {
-  list: { operationId: "listGroups", summary: "List groups", description: "Sort on createdAt, updatedAt or name.", data: "Group" },
-  create: {
-    operationId: "createGroup",
-    summary: "Create a group",
-    description: "Honours `Idempotency-Key`.",
-    data: "Group",
-    requestExample: { name: "LinkedIn leads", description: "Leads from the January LinkedIn campaign" },
+export const groups = collection(
+  "Groups",
+  Group,
+  {
+    list: { operationId: "listGroups", summary: "List groups", description: "Sort on createdAt, updatedAt or name.", data: "Group" },
+    create: {
+      operationId: "createGroup",
+      summary: "Create a group",
+      description: "Honours `Idempotency-Key`.",
+      data: "Group",
+      requestExample: { name: "LinkedIn leads", description: "Leads from the January LinkedIn campaign" },
+    },
   },
-})
+  { keyOnBegin: true },
+)
   .get("/:id", op.getGroup, async (c) => ok(c, found(await Group.fromID(groupId(c)), "group", c)))
   .put("/:id", op.updateGroup, body(Group.updateSchema), async (c) => ok(c, await Group.update(groupId(c), c.req.valid("json"))))
   .delete("/:id", op.deleteGroup, async (c) => ok(c, await Group.remove(groupId(c))))
