@@ -2,6 +2,9 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import * as Auth from "@fluenzr/core/auth";
+import * as Campaign from "@fluenzr/core/campaign";
+import * as Database from "@fluenzr/core/database";
+import { createPgDatabase } from "@fluenzr/core/database/pg";
 import { createApp } from "@fluenzr/functions/api/app";
 import {
   apiClient,
@@ -9,11 +12,13 @@ import {
   expectOk,
   expectValidation,
   factory,
+  onServer,
   roundTripCounter,
   SEED_WORKFLOW,
   useTestDatabase,
 } from "@fluenzr/testing";
 import { getRequestListener } from "@hono/node-server";
+import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 
 /**
@@ -23,7 +28,7 @@ import { beforeAll, describe, expect, it } from "vitest";
  * for a malformed id or another workspace's, 429 past the limit.
  */
 
-useTestDatabase();
+const db = useTestDatabase();
 
 let ws: factory.TestWorkspace;
 let other: factory.TestWorkspace;
@@ -178,5 +183,32 @@ describe("hot reads in one round trip", () => {
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe("a fused read's commit", () => {
+  // It commits without waiting for the disk (set for its own transaction: auth/index.ts,
+  // ASYNC_COMMIT). The setting must not outlive it: the next statement on the same connection
+  // (a write's, say) commits synchronously.
+  it("leaves the connection's synchronous_commit as it was, on every kind of fused read", async () => {
+    // One connection, so that the SHOW runs where the read ran (PGlite has only one).
+    const handle = Database.current();
+    const single = onServer ? createPgDatabase(db.handle().url!, { max: 1 }) : undefined;
+    if (single) Database.install(single);
+    try {
+      for (const path of Object.values(mine())) {
+        expectOk(await apiClient(undefined, ws.key).get(path));
+        const [row] = await Database.rows<{ synchronous_commit: string }>(sql`SHOW synchronous_commit`);
+        expect(row!.synchronous_commit, path).toBe("on");
+      }
+    } finally {
+      Database.install(handle);
+      await single?.close();
+    }
+  });
+
+  it("is never sent inside a transaction (it would make the transaction's commit asynchronous)", async () => {
+    const scoped = Campaign.renderedById(ids.campaign);
+    await expect(Database.transaction(() => Auth.authenticateWith(ws.key, scoped))).rejects.toThrow(/never inside a transaction/);
   });
 });
