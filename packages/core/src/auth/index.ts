@@ -298,19 +298,20 @@ export async function authenticateWith(
   if (Database.inTransaction()) throw new Error("A fused read is a request's first statement, never inside a transaction");
   const single = scoped.single;
   const build = () => {
+    const keyRow = sql`SELECT workspace_id, ${sql.raw(KEY_TEXT)} FROM api_key WHERE token_hash = ${placeholder("auth.hash")} AND revoked_at IS NULL`;
     const read = scoped.query(sql.raw("k.workspace_id"), placeholder);
     // One value (a rendered resource): a scalar subquery beside the key's row. The key's select is
     // not flattened into the statement (nextval is volatile): it runs once, as the CTE does below.
     if (single)
       return sql`
       SELECT ${sql.raw(`k.key AS "${AUTH_PREFIX}key", ${ASYNC_COMMIT}`)}, (${read}) AS ${sql.identifier(single)}
-      FROM (SELECT workspace_id, ${sql.raw(KEY_TEXT)} FROM api_key WHERE token_hash = ${placeholder("auth.hash")} AND revoked_at IS NULL) k`;
+      FROM (${keyRow}) k`;
     // A page keeps its order through the lateral join (numbered rows); one row needs none of that.
     const [numbered, ordered] = scoped.many
       ? [sql.raw(`row_number() OVER () AS "${AUTH_PREFIX}ord", `), sql.raw(`ORDER BY r."${AUTH_PREFIX}ord"`)]
       : [sql.raw(`true AS "${AUTH_PREFIX}ord", `), sql``];
     return sql`
-    WITH k AS MATERIALIZED (SELECT workspace_id, ${sql.raw(KEY_TEXT)} FROM api_key WHERE token_hash = ${placeholder("auth.hash")} AND revoked_at IS NULL)
+    WITH k AS MATERIALIZED (${keyRow})
     SELECT ${sql.raw(`k.key AS "${AUTH_PREFIX}key", ${ASYNC_COMMIT}`)}, r.*
     FROM k LEFT JOIN LATERAL (SELECT ${numbered}q.* FROM (${read}) q) r ON true
     ${ordered}`;
@@ -321,6 +322,6 @@ export async function authenticateWith(
   if (!first) return undefined;
   // The read's rows as they came (a decoder picks its columns by name; the "auth." ones stay
   // unread): copying each row without them cost more than the rest of the decoding.
-  const rows = (single ? first[single] : first["auth.ord"]) === null ? [] : raw;
+  const rows = first[single ?? `${AUTH_PREFIX}ord`] === null ? [] : raw;
   return { auth: await counted(first[`${AUTH_PREFIX}key`] as string), rows };
 }
